@@ -1,0 +1,60 @@
+# The alliance workbook. Two commands on a fresh machine with Python >= 3.11:
+#   make reproduce   execute every notebook on the shipped data, write reports/
+#   make test        run the whole test suite (notebooks included)
+# Both install the pinned dependency set from requirements.lock into .venv.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# Seeds and hashing fixed so that numbers and figure files are identical run to run.
+export PYTHONHASHSEED := 0
+export SOURCE_DATE_EPOCH := 0
+export MPLBACKEND := Agg
+# Point the Metapsy download at the shared copy where it exists (never committed).
+METAPSY_LOCAL ?= $(wildcard ../shared/data/metapsy)
+ifneq ($(METAPSY_LOCAL),)
+export ALLIANCE_METAPSY_DIR := $(abspath $(METAPSY_LOCAL))
+endif
+
+.PHONY: all install reproduce test oracles data lock clean help
+
+help:
+	@echo "make reproduce  - run every notebook, write reports/ (HTML, figures, ledger, index)"
+	@echo "make test       - run the whole test suite"
+	@echo "make oracles    - regenerate tests/fixtures/ with R (needs the Debian R packages)"
+	@echo "make data       - re-export data/raw/ from R's metadat (needs R)"
+	@echo "make lock       - re-pin requirements.lock from pyproject.toml"
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-virtualenv -r requirements.lock
+	$(PY) -m pip install --quiet --require-virtualenv --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (alliance workbook)" > /dev/null
+	touch $(STAMP)
+
+reproduce: $(STAMP)
+	$(PY) tools/reproduce.py
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+oracles:
+	Rscript tests/oracles/run_all.R
+
+data:
+	Rscript data/scripts/import_metadat.R
+	$(PY) -m analysis.datasets --write-checksums
+
+lock:
+	$(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/pip install --quiet pip-tools==7.6.2
+	.lockvenv/bin/pip-compile --quiet --allow-unsafe --extra notebooks --extra dev --strip-extras \
+	  --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
+	  --output-file requirements.lock pyproject.toml
+	rm -rf .lockvenv
+
+clean:
+	rm -rf $(VENV) reports/*.html reports/*.pdf reports/figures reports/ledger.csv

@@ -1,0 +1,17 @@
+"""The alliance workbook: tested statistical functions for psychotherapy research.
+
+How much of a patient's improvement comes from the therapeutic relationship and how
+much from the specific technique? The modules hold what the notebooks use:
+
+- ``analysis.effect_sizes``: r, Fisher z, d, g, log odds and risk ratios, their
+  sampling variances and conversions (``compute_effect_sizes`` is the entry point).
+- ``analysis.datasets``: the shipped real datasets (checksum- and schema-checked)
+  and downloads of external open databases (Metapsy).
+- ``analysis.plots``: the house style and ``save_figure``.
+- ``analysis.ledger``: records each published-vs-ours comparison.
+
+Estimators are pure functions (data in, results object out); they never load
+files, draw or print.
+"""
+
+__version__ = "0.1.0"

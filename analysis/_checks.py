@@ -1,0 +1,148 @@
+"""Input checks shared by the estimators.
+
+Every public function of the workbook validates its input with these helpers so
+that bad input produces a ``ValueError`` that names the argument and the
+offending position (0-based, as in numpy/pandas), never a silent NaN or a wrong
+number. They are private: users meet them only through the messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "as_float_array",
+    "broadcast_arrays",
+    "check_finite",
+    "check_positive",
+    "check_nonnegative",
+    "check_integer_valued",
+    "check_open_interval",
+    "check_choice",
+    "first_bad",
+]
+
+
+def first_bad(mask: np.ndarray) -> str:
+    """Describe the offending positions of a boolean mask, e.g. ``"position 3"``.
+
+    At most five positions are listed so that messages stay readable.
+    """
+    idx = np.flatnonzero(np.asarray(mask).ravel())
+    if idx.size == 0:
+        return ""
+    shown = ", ".join(str(i) for i in idx[:5])
+    more = f" and {idx.size - 5} more" if idx.size > 5 else ""
+    word = "position" if idx.size == 1 else "positions"
+    return f"{word} {shown}{more}"
+
+
+def as_float_array(name: str, x: Any, *, allow_none: bool = False) -> np.ndarray | None:
+    """Convert ``x`` to a 1-D float array, with an error naming ``name``.
+
+    Scalars become length-1 arrays (they broadcast later). Strings, objects that
+    cannot be read as numbers and arrays of more than one dimension are refused.
+    """
+    if x is None:
+        if allow_none:
+            return None
+        raise ValueError(f"`{name}` is required but was None.")
+    if isinstance(x, (str, bytes)):
+        raise ValueError(f"`{name}` must be numeric, got the string {x!r}.")
+    if isinstance(x, pd.DataFrame):
+        raise ValueError(f"`{name}` must be one-dimensional (a Series or array), got a DataFrame.")
+    arr = np.asarray(x.to_numpy() if isinstance(x, pd.Series) else x)
+    if arr.dtype == bool:
+        raise ValueError(f"`{name}` must be numeric, got booleans.")
+    if arr.dtype.kind not in "iuf":
+        try:
+            arr = arr.astype(float)
+        except (TypeError, ValueError):
+            flat = arr.ravel()
+            bad = np.array([not _is_number(v) for v in flat])
+            raise ValueError(
+                f"`{name}` must be numeric; {first_bad(bad)} cannot be read as a number "
+                f"(first: {str(flat[bad][0])!r})."
+            ) from None
+    arr = np.atleast_1d(arr.astype(float))
+    if arr.ndim != 1:
+        raise ValueError(f"`{name}` must be one-dimensional, got shape {arr.shape}.")
+    return arr
+
+
+def _is_number(v: Any) -> bool:
+    try:
+        float(v)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def broadcast_arrays(**arrays: np.ndarray | None) -> dict[str, np.ndarray | None]:
+    """Broadcast named 1-D arrays to a common length.
+
+    Length-1 arrays stretch; any other mismatch is an error that lists each
+    argument's length.
+    """
+    present = {k: v for k, v in arrays.items() if v is not None}
+    lengths = {k: v.shape[0] for k, v in present.items()}
+    sizes = {n for n in lengths.values() if n != 1}
+    if len(sizes) > 1:
+        detail = ", ".join(f"`{k}` has {n}" for k, n in lengths.items())
+        raise ValueError(f"Arguments have mismatched lengths: {detail}.")
+    n = sizes.pop() if sizes else 1
+    return {k: (None if v is None else np.broadcast_to(v, (n,)).copy()) for k, v in arrays.items()}
+
+
+def check_finite(name: str, arr: np.ndarray) -> None:
+    """Refuse NaN and infinite values, naming the positions."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise ValueError(f"`{name}` has missing or infinite values at {first_bad(bad)}.")
+
+
+def check_positive(name: str, arr: np.ndarray, what: str = "positive") -> None:
+    """Refuse values <= 0 (after the finiteness check)."""
+    check_finite(name, arr)
+    bad = arr <= 0
+    if bad.any():
+        raise ValueError(
+            f"`{name}` must be {what} (> 0); {first_bad(bad)} "
+            f"has {arr[bad][0]!r}."
+        )
+
+
+def check_nonnegative(name: str, arr: np.ndarray) -> None:
+    """Refuse values < 0 (after the finiteness check)."""
+    check_finite(name, arr)
+    bad = arr < 0
+    if bad.any():
+        raise ValueError(f"`{name}` must be >= 0; {first_bad(bad)} has {arr[bad][0]!r}.")
+
+
+def check_integer_valued(name: str, arr: np.ndarray) -> None:
+    """Refuse non-integer counts such as a sample size of 10.5."""
+    bad = arr != np.round(arr)
+    if bad.any():
+        raise ValueError(f"`{name}` must hold whole numbers; {first_bad(bad)} has {arr[bad][0]!r}.")
+
+
+def check_open_interval(name: str, arr: np.ndarray, low: float, high: float) -> None:
+    """Refuse values outside the open interval (low, high), e.g. |r| >= 1."""
+    check_finite(name, arr)
+    bad = (arr <= low) | (arr >= high)
+    if bad.any():
+        raise ValueError(
+            f"`{name}` must lie strictly between {low} and {high}; {first_bad(bad)} "
+            f"has {arr[bad][0]!r}."
+        )
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...] | list[str]) -> str:
+    """Check that an option is one of the allowed choices (case-sensitive)."""
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {', '.join(map(repr, choices))}; got {value!r}.")
+    return value
