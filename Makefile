@@ -55,6 +55,7 @@ lock:
 	  --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
 	  --output-file requirements.lock pyproject.toml
 	rm -rf .lockvenv
+	$(PYTHON) tools/lock_to_environment.py
 
 clean:
 	rm -rf $(VENV) reports/*.html reports/*.pdf reports/figures reports/ledger.csv
