@@ -1,0 +1,419 @@
+"""The reproduction ledger: every published-vs-ours comparison, pass or FAIL.
+
+A notebook that reproduces a published number calls :func:`record` with the
+published value, our value, a tolerance stated in advance and the source. The
+comparison is shown inline in the notebook and appended as one row to the
+ledger file (``reports/ledger.csv``), which ``make reproduce`` turns into a
+table in ``reports/index.html``. A comparison outside its tolerance is recorded
+as ``FAIL``: it is never dropped, and the tolerance is never tuned to pass.
+
+Where the ledger lives:
+
+* ``$ALLIANCE_LEDGER`` if set;
+* else ``$ALLIANCE_REPORTS_DIR/ledger.csv`` if that is set;
+* else ``<repository root>/reports/ledger.csv``.
+
+The notebook that made a row is the `notebook` argument, else
+``$ALLIANCE_NOTEBOOK`` (set by ``tools/reproduce.py`` for each notebook), else
+the notebook that a Jupyter server runs the kernel for (``$JPY_SESSION_NAME``).
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import html
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis._checks import as_float_array, check_choice, check_finite
+
+__all__ = ["KINDS", "COLUMNS", "LedgerEntry", "record", "read_ledger", "reset_ledger", "ledger_path"]
+
+#: Where a published value comes from.
+#: ``"published"``: a table, figure or abstract of a paper;
+#: ``"oracle"``: a reference computed with R (metafor, lme4, lavaan, psych);
+#: ``"simulation"``: the known truth of a simulation.
+KINDS: tuple[str, ...] = ("published", "oracle", "simulation")
+
+#: Columns of the ledger file, in order.
+COLUMNS: tuple[str, ...] = (
+    "claim",
+    "published",
+    "ours",
+    "difference",
+    "tolerance",
+    "relative",
+    "unit",
+    "status",
+    "kind",
+    "source",
+    "notebook",
+)
+
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+_FLOAT_COLUMNS = ("published", "ours", "difference", "tolerance")
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One comparison of a published value with ours, as written to the ledger.
+
+    Attributes
+    ----------
+    claim, source, kind, notebook, unit : str
+        What is compared, where the published value is from, its kind (see
+        :data:`KINDS`), the notebook that recorded it and the unit ("" if none).
+    published, ours, difference, tolerance : float
+        ``difference = ours - published``; `tolerance` as given.
+    relative : bool
+        Whether `tolerance` is a fraction of ``|published|``.
+    status : {"pass", "FAIL"}
+    """
+
+    claim: str
+    published: float
+    ours: float
+    difference: float
+    tolerance: float
+    relative: bool
+    unit: str
+    status: str
+    kind: str
+    source: str
+    notebook: str
+
+    @property
+    def passed(self) -> bool:
+        """True when the status is ``"pass"``."""
+        return self.status == "pass"
+
+    def _tolerance_text(self) -> str:
+        return f"±{self.tolerance:g} × |published|" if self.relative else f"±{self.tolerance:g}"
+
+    def __repr__(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        return (
+            f"[{self.status}] {self.claim}: published {self.published!r}{unit}, "
+            f"ours {self.ours!r}{unit}, difference {self.difference:+.6g} "
+            f"(tolerance {self._tolerance_text()}; {self.kind}: {self.source})"
+        )
+
+    def _repr_html_(self) -> str:
+        """A small table for Jupyter: published beside ours, FAIL in red."""
+        e = html.escape
+        colour = "#1a7f37" if self.passed else "#b42318"
+        unit = f" {e(self.unit)}" if self.unit else ""
+        return (
+            '<table class="alliance-ledger-entry" style="border-collapse:collapse">'
+            f'<caption style="text-align:left"><b>{e(self.claim)}</b> '
+            f"<small>({e(self.kind)}: {e(self.source)})</small></caption>"
+            "<tr><th>published</th><th>ours</th><th>difference</th>"
+            "<th>tolerance</th><th>status</th></tr>"
+            f"<tr><td>{self.published!r}{unit}</td><td>{self.ours!r}{unit}</td>"
+            f"<td>{self.difference:+.6g}</td><td>{e(self._tolerance_text())}</td>"
+            f'<td style="color:{colour};font-weight:bold">{e(self.status)}</td></tr>'
+            "</table>"
+        )
+
+    def as_row(self) -> list[str]:
+        """The entry as CSV fields; floats at full ``repr`` precision."""
+        return [
+            self.claim,
+            repr(self.published),
+            repr(self.ours),
+            repr(self.difference),
+            repr(self.tolerance),
+            "true" if self.relative else "false",
+            self.unit,
+            self.status,
+            self.kind,
+            self.source,
+            self.notebook,
+        ]
+
+
+def ledger_path(path: str | os.PathLike | None = None) -> Path:
+    """Return the ledger file: `path`, else the environment's, else ``reports/ledger.csv``.
+
+    Examples
+    --------
+    >>> ledger_path("/tmp/my_ledger.csv")
+    PosixPath('/tmp/my_ledger.csv')
+    """
+    if path is not None:
+        return Path(path)
+    if os.environ.get("ALLIANCE_LEDGER"):
+        return Path(os.environ["ALLIANCE_LEDGER"])
+    if os.environ.get("ALLIANCE_REPORTS_DIR"):
+        return Path(os.environ["ALLIANCE_REPORTS_DIR"]) / "ledger.csv"
+    return _REPO_ROOT / "reports" / "ledger.csv"
+
+
+def _as_number(name: str, value: object) -> float:
+    """One finite number, or a ValueError naming the argument."""
+    arr = as_float_array(name, value)
+    if arr.shape[0] != 1:
+        raise ValueError(f"`{name}` must be a single number, got {arr.shape[0]} values.")
+    check_finite(name, arr)
+    return float(arr[0])
+
+
+def _as_text(name: str, value: object, *, allow_empty: bool = False) -> str:
+    """A one-line string, or a ValueError naming the argument."""
+    if value is None and allow_empty:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"`{name}` must be a string, got {type(value).__name__}.")
+    text = value.strip()
+    if not text and not allow_empty:
+        raise ValueError(f"`{name}` must not be empty.")
+    if "\n" in text or "\r" in text:
+        raise ValueError(f"`{name}` must be a single line, got {value!r}.")
+    return text
+
+
+def _notebook_name(notebook: str | None) -> str:
+    if notebook is not None:
+        return _as_text("notebook", notebook)
+    for var in ("ALLIANCE_NOTEBOOK", "JPY_SESSION_NAME"):
+        if os.environ.get(var):
+            return Path(os.environ[var]).name
+    return ""
+
+
+def compare(
+    published: float, ours: float, tolerance: float, *, relative: bool = False
+) -> tuple[float, str]:
+    """Difference ``ours - published`` and status of one comparison.
+
+    ``pass`` when ``|ours - published| <= tolerance`` (absolute) or
+    ``<= tolerance * |published|`` (relative), else ``FAIL``. Inputs are
+    assumed checked (finite floats, tolerance >= 0).
+
+    Examples
+    --------
+    >>> compare(0.28, 0.2795, 0.005)
+    (-0.0005000000000000004, 'pass')
+    >>> compare(100.0, 103.0, 0.02, relative=True)
+    (3.0, 'FAIL')
+    """
+    difference = ours - published
+    bound = tolerance * abs(published) if relative else tolerance
+    # The comparison is on the exact difference, so a value exactly at the
+    # bound (a rounded published number) passes.
+    status = "pass" if abs(difference) <= bound else "FAIL"
+    return difference, status
+
+
+def record(
+    claim: str,
+    published: float,
+    ours: float,
+    tolerance: float,
+    source: str,
+    kind: str,
+    *,
+    notebook: str | None = None,
+    relative: bool = False,
+    unit: str | None = None,
+    path: str | os.PathLike | None = None,
+) -> LedgerEntry:
+    """Compare a published value with ours and append the result to the ledger.
+
+    ``difference = ours - published``; status ``"pass"`` when
+    ``|difference| <= tolerance`` (or ``<= tolerance * |published|`` with
+    ``relative=True``), else ``"FAIL"``. A FAIL is recorded like a pass: the
+    ledger keeps every comparison.
+
+    Parameters
+    ----------
+    claim : str
+        What is compared, e.g. ``"Flückiger 2018: alliance-outcome r"``.
+    published : float
+        The published (or reference) value, as printed in the source.
+    ours : float
+        The workbook's value.
+    tolerance : float
+        Largest accepted absolute difference (>= 0), stated before comparing;
+        usually half a unit of the last published digit plus any known
+        difference in method.
+    source : str
+        Where `published` comes from (author, year, table/page; or the R
+        script for an oracle).
+    kind : {"published", "oracle", "simulation"}
+        A published table or abstract, an R reference value, or a known
+        simulation truth.
+    notebook : str, optional
+        Notebook that records the comparison; default ``$ALLIANCE_NOTEBOOK``
+        (set by ``make reproduce``), else the Jupyter session's notebook.
+    relative : bool, default False
+        Read `tolerance` as a fraction of ``|published|``.
+    unit : str, optional
+        Unit shown beside the numbers (e.g. ``"sessions"``).
+    path : path, optional
+        Ledger file; default :func:`ledger_path`.
+
+    Returns
+    -------
+    LedgerEntry
+        The recorded row; Jupyter shows it as a small comparison table.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument: a non-numeric or non-finite number, a negative
+        tolerance, an unknown `kind`, an empty `claim` or `source`.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> ledger = os.path.join(tempfile.mkdtemp(), "ledger.csv")
+    >>> record("Example: pooled r", 0.28, 0.2787, 0.005, "Paper (2018), Table 2",
+    ...        "published", notebook="00_tour.ipynb", path=ledger)
+    [pass] Example: pooled r: published 0.28, ours 0.2787, difference -0.0013 (tolerance ±0.005; published: Paper (2018), Table 2)
+    >>> read_ledger(ledger)[["claim", "status"]].to_dict("records")
+    [{'claim': 'Example: pooled r', 'status': 'pass'}]
+    """
+    claim = _as_text("claim", claim)
+    source = _as_text("source", source)
+    kind = check_choice("kind", kind, KINDS)
+    published_f = _as_number("published", published)
+    ours_f = _as_number("ours", ours)
+    tolerance_f = _as_number("tolerance", tolerance)
+    if tolerance_f < 0:
+        raise ValueError(f"`tolerance` must be >= 0, got {tolerance_f!r}.")
+    if not isinstance(relative, bool):
+        raise ValueError(f"`relative` must be True or False, got {relative!r}.")
+    difference, status = compare(published_f, ours_f, tolerance_f, relative=relative)
+    entry = LedgerEntry(
+        claim=claim,
+        published=published_f,
+        ours=ours_f,
+        difference=difference,
+        tolerance=tolerance_f,
+        relative=relative,
+        unit=_as_text("unit", unit, allow_empty=True),
+        status=status,
+        kind=kind,
+        source=source,
+        notebook=_notebook_name(notebook),
+    )
+    _append(ledger_path(path), entry.as_row())
+    return entry
+
+
+def _csv_line(fields: list[str] | tuple[str, ...]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(fields)
+    return buffer.getvalue()
+
+
+def _append(path: Path, row: list[str]) -> None:
+    """Append one CSV line under an exclusive lock, with a header if the file is new.
+
+    The lock (POSIX ``flock``) and a single ``write`` of the whole line keep
+    rows whole when kernels or processes append at the same time; checking
+    for the header inside the lock keeps it written exactly once.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8", newline="") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            handle.seek(0, os.SEEK_END)
+            text = _csv_line(row)
+            if handle.tell() == 0:
+                text = _csv_line(COLUMNS) + text
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def reset_ledger(path: str | os.PathLike | None = None) -> Path:
+    """Empty the ledger: the file then holds only the header row.
+
+    ``make reproduce`` calls it first, so the ledger lists exactly the
+    comparisons of one run.
+
+    Returns
+    -------
+    pathlib.Path
+        The ledger file.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = reset_ledger(os.path.join(tempfile.mkdtemp(), "ledger.csv"))
+    >>> len(read_ledger(p))
+    0
+    """
+    target = ledger_path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "w", encoding="utf-8", newline="") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.write(_csv_line(COLUMNS))
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return target
+
+
+def read_ledger(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Read the ledger into a DataFrame (one row per comparison, in recording order).
+
+    Numbers are read back exactly (round-trip precision); `relative` is
+    boolean; text columns have no missing values (an absent unit or notebook
+    is ``""``). A ledger that does not exist yet reads as an empty frame with
+    the columns of :data:`COLUMNS`.
+
+    Raises
+    ------
+    ValueError
+        If the file's header is not the ledger's.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "ledger.csv")
+    >>> _ = record("A", 1.0, 1.25, 0.1, "S", "simulation", notebook="x", path=p)
+    >>> row = read_ledger(p).iloc[0]
+    >>> float(row["difference"]), row["status"]
+    (0.25, 'FAIL')
+    """
+    target = ledger_path(path)
+    if not target.exists():
+        return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in COLUMNS})
+    text_columns = [c for c in COLUMNS if c not in _FLOAT_COLUMNS and c != "relative"]
+    frame = pd.read_csv(
+        target,
+        dtype={**{c: str for c in text_columns}, **{c: float for c in _FLOAT_COLUMNS}},
+        keep_default_na=False,
+        na_values={c: [] for c in COLUMNS},
+    )
+    if tuple(frame.columns) != COLUMNS:
+        raise ValueError(
+            f"{target} is not a ledger file: expected columns {list(COLUMNS)}, "
+            f"got {list(frame.columns)}."
+        )
+    # pandas may already have parsed true/false as booleans; normalise via text.
+    relative = frame["relative"].astype(str).str.lower()
+    bad = ~relative.isin(["true", "false"])
+    if bad.any():
+        raise ValueError(
+            f"{target}: column `relative` must be true or false; row {int(bad.to_numpy().argmax())} "
+            f"has {frame['relative'].iloc[int(bad.to_numpy().argmax())]!r}."
+        )
+    frame["relative"] = relative.eq("true")
+    return frame
+
+
+def _dtype(column: str) -> str:
+    if column in _FLOAT_COLUMNS:
+        return "float64"
+    if column == "relative":
+        return "bool"
+    return "str"
