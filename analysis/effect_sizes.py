@@ -42,6 +42,9 @@ Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
 *Introduction to meta-analysis*. Wiley (chapters 4-7).
 Chinn, S. (2000). A simple method for converting an odds ratio to effect size for use
 in meta-analysis. *Statistics in Medicine, 19*, 3127-3131.
+Gibbons, R. D., Hedeker, D. R., & Davis, J. M. (1993). Estimation of effect size from a
+series of experiments involving paired comparisons. *Journal of Educational Statistics,
+18*, 271-279.
 Hasselblad, V., & Hedges, L. V. (1995). Meta-analysis of screening and diagnostic
 tests. *Psychological Bulletin, 117*, 167-178.
 Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and
@@ -1106,6 +1109,79 @@ def _require(measure: str, given: dict[str, Any], names: tuple[str, ...]) -> Non
         )
 
 
+def _compute(measure: str, given: dict[str, Any], add: float, to: str):
+    """The arithmetic of :func:`compute_effect_sizes` on validated arguments."""
+    if measure in ("OR", "RR", "RD"):
+        _require(measure, given, ("ai", "ci"))
+        a, b, c, d, shape = _table(given.get("ai"), given.get("bi"), given.get("ci"),
+                                   given.get("di"), given.get("n1i"), given.get("n2i"))
+        yi, vi = _two_by_two(measure, a, b, c, d, add, to)
+    elif measure in ("SMD", "MD"):
+        summaries = ("m1i", "sd1i", "m2i", "sd2i")
+        if measure == "SMD" and ("ti" in given or "di" in given):
+            if "ti" in given and "di" in given:
+                raise ValueError("Give `ti` or `di` (Cohen's d) for measure='SMD', not both.")
+            extra = [n for n in summaries if n in given]
+            if extra:
+                raise ValueError(
+                    f"measure='SMD' takes either means and SDs or `ti`/`di`; got both "
+                    f"({', '.join(f'`{n}`' for n in extra)})."
+                )
+            src = "ti" if "ti" in given else "di"
+            _require(measure, given, ("n1i", "n2i"))
+            arrs, shape = _gather(**{src: given[src]}, n1i=given["n1i"], n2i=given["n2i"])
+            _check_two_groups(arrs["n1i"], arrs["n2i"])
+            dval = arrs[src]
+            if src == "ti":
+                dval = dval * np.sqrt(1 / arrs["n1i"] + 1 / arrs["n2i"])
+        else:
+            _require(measure, given, ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"))
+            arrs, shape = _gather(**{k: given[k] for k in ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")})
+            if measure == "SMD":
+                _check_two_groups(arrs["n1i"], arrs["n2i"])
+            dval = _cohens_d(arrs)
+        n1, n2 = arrs["n1i"], arrs["n2i"]
+        if measure == "SMD":
+            yi = _j(n1 + n2 - 2) * dval
+            vi = _var_smd(yi, n1, n2)
+        else:
+            yi = arrs["m1i"] - arrs["m2i"]
+            vi = arrs["sd1i"] ** 2 / n1 + arrs["sd2i"] ** 2 / n2
+    elif measure in ("COR", "ZCOR"):
+        _require(measure, given, ("ri", "ni"))
+        arrs, shape = _gather(ri=given["ri"], ni=given["ni"])
+        r, n = arrs["ri"], arrs["ni"]
+        _check_r("ri", r)
+        if measure == "COR":
+            _check_n("ni", n, 1, "for the variance of a correlation")
+            yi, vi = r.copy(), (1 - r**2) ** 2 / (n - 1)
+        else:
+            _check_n("ni", n, 3, "for the variance of Fisher's z")
+            yi, vi = np.arctanh(r), 1 / (n - 3)
+    else:  # SMCR, SMCC
+        need = ("m1i", "m2i", "sd1i", "ni", "ri") + (("sd2i",) if measure == "SMCC" else ())
+        _require(measure, given, need)
+        arrs, shape = _gather(**{k: given[k] for k in need})
+        n, r = arrs["ni"], arrs["ri"]
+        _check_n("ni", n, 2, "for Hedges' correction J(ni - 1)")
+        _check_r("ri", r)
+        for name in ("sd1i", "sd2i"):
+            if name in arrs:
+                check_positive(name, arrs[name], "a positive standard deviation")
+        j = _j(n - 1)
+        change = arrs["m1i"] - arrs["m2i"]
+        if measure == "SMCR":
+            yi = j * change / arrs["sd1i"]
+            vi = 2 * (1 - r) / n + yi**2 / (2 * n)
+        else:
+            s1, s2 = arrs["sd1i"], arrs["sd2i"]
+            sd_change = np.sqrt(s1**2 + s2**2 - 2 * r * s1 * s2)
+            yi = j * change / sd_change
+            vi = 1 / n + yi**2 / (2 * n)
+
+    return yi, vi, shape
+
+
 def compute_effect_sizes(
     measure: str,
     *,
@@ -1237,73 +1313,15 @@ def compute_effect_sizes(
             if isinstance(v, str):
                 raise ValueError(f"`{k}` is the string {v!r}; pass `data=` to refer to a column.")
 
-    if measure in ("OR", "RR", "RD"):
-        _require(measure, given, ("ai", "ci"))
-        a, b, c, d, shape = _table(given.get("ai"), given.get("bi"), given.get("ci"),
-                                   given.get("di"), given.get("n1i"), given.get("n2i"))
-        yi, vi = _two_by_two(measure, a, b, c, d, add, to)
-    elif measure in ("SMD", "MD"):
-        summaries = ("m1i", "sd1i", "m2i", "sd2i")
-        if measure == "SMD" and ("ti" in given or "di" in given):
-            if "ti" in given and "di" in given:
-                raise ValueError("Give `ti` or `di` (Cohen's d) for measure='SMD', not both.")
-            extra = [n for n in summaries if n in given]
-            if extra:
-                raise ValueError(
-                    f"measure='SMD' takes either means and SDs or `ti`/`di`; got both "
-                    f"({', '.join(f'`{n}`' for n in extra)})."
-                )
-            src = "ti" if "ti" in given else "di"
-            _require(measure, given, ("n1i", "n2i"))
-            arrs, shape = _gather(**{src: given[src]}, n1i=given["n1i"], n2i=given["n2i"])
-            _check_two_groups(arrs["n1i"], arrs["n2i"])
-            dval = arrs[src]
-            if src == "ti":
-                dval = dval * np.sqrt(1 / arrs["n1i"] + 1 / arrs["n2i"])
-        else:
-            _require(measure, given, ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"))
-            arrs, shape = _gather(**{k: given[k] for k in ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")})
-            if measure == "SMD":
-                _check_two_groups(arrs["n1i"], arrs["n2i"])
-            dval = _cohens_d(arrs)
-        n1, n2 = arrs["n1i"], arrs["n2i"]
-        if measure == "SMD":
-            yi = _j(n1 + n2 - 2) * dval
-            vi = _var_smd(yi, n1, n2)
-        else:
-            yi = arrs["m1i"] - arrs["m2i"]
-            vi = arrs["sd1i"] ** 2 / n1 + arrs["sd2i"] ** 2 / n2
-    elif measure in ("COR", "ZCOR"):
-        _require(measure, given, ("ri", "ni"))
-        arrs, shape = _gather(ri=given["ri"], ni=given["ni"])
-        r, n = arrs["ri"], arrs["ni"]
-        _check_r("ri", r)
-        if measure == "COR":
-            _check_n("ni", n, 1, "for the variance of a correlation")
-            yi, vi = r.copy(), (1 - r**2) ** 2 / (n - 1)
-        else:
-            _check_n("ni", n, 3, "for the variance of Fisher's z")
-            yi, vi = np.arctanh(r), 1 / (n - 3)
-    else:  # SMCR, SMCC
-        need = ("m1i", "m2i", "sd1i", "ni", "ri") + (("sd2i",) if measure == "SMCC" else ())
-        _require(measure, given, need)
-        arrs, shape = _gather(**{k: given[k] for k in need})
-        n, r = arrs["ni"], arrs["ri"]
-        _check_n("ni", n, 2, "for Hedges' correction J(ni - 1)")
-        _check_r("ri", r)
-        for name in ("sd1i", "sd2i"):
-            if name in arrs:
-                check_positive(name, arrs[name], "a positive standard deviation")
-        j = _j(n - 1)
-        change = arrs["m1i"] - arrs["m2i"]
-        if measure == "SMCR":
-            yi = j * change / arrs["sd1i"]
-            vi = 2 * (1 - r) / n + yi**2 / (2 * n)
-        else:
-            s1, s2 = arrs["sd1i"], arrs["sd2i"]
-            sd_change = np.sqrt(s1**2 + s2**2 - 2 * r * s1 * s2)
-            yi = j * change / sd_change
-            vi = 1 / n + yi**2 / (2 * n)
+    columns = {k: v for k, v in raw.items() if isinstance(v, str) and data is not None}
+    try:
+        yi, vi, shape = _compute(measure, given, add, to)
+    except ValueError as err:
+        named = [k for k in columns if f"`{k}`" in str(err)]
+        if not named:
+            raise
+        where = ", ".join(f"`{k}` is column {columns[k]!r}" for k in named)
+        raise ValueError(f"{err} ({where} of `data`; positions count rows from 0.)") from None
 
     if index is not None:
         shape = _Shape(index, False)

@@ -329,6 +329,22 @@ def test_bad_input_names_argument_and_position(call, pattern):
         call()
 
 
+def test_bad_value_in_data_names_the_column():
+    dat = pd.DataFrame({"r": [0.1, 0.2, 0.3], "n": [30, 0, 50]}, index=["x", "y", "z"])
+    with pytest.raises(ValueError, match=r"`ni` must be a positive sample size .*position 1.*"
+                                         r"`ni` is column 'n' of `data`"):
+        compute_effect_sizes("COR", ri="r", ni="n", data=dat)
+
+
+def test_scalar_and_array_arguments_alongside_data():
+    dat = pd.DataFrame({"r": [0.1, 0.2]}, index=["x", "y"])
+    res = compute_effect_sizes("ZCOR", ri="r", ni=53, data=dat)
+    assert res.yi.index.tolist() == ["x", "y"]
+    close(res.vi, [0.02, 0.02], rtol=1e-12, atol=0)
+    with pytest.raises(ValueError, match=r"`ni` has length 3 but `data` has 2 rows"):
+        compute_effect_sizes("ZCOR", ri="r", ni=[53, 60, 70], data=dat)
+
+
 def test_disattenuated_r_above_one_warns():
     with pytest.warns(UserWarning, match="exceed 1"):
         correct_for_attenuation(0.6, 0.5, 0.5, ni=50)
