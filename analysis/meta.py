@@ -1,0 +1,1159 @@
+"""Univariate meta-analysis and meta-regression that agree with metafor's ``rma``.
+
+The entry point is :func:`meta_analysis` (random- or fixed-effects model, with or
+without moderators); :func:`subgroup_analysis` tabulates subgroups and tests the
+difference between them. Sensitivity and small-study-bias tools live in
+:mod:`analysis.meta_bias`, the three-level model in :mod:`analysis.meta_multilevel`.
+
+What is built on statsmodels and what is written by hand
+---------------------------------------------------------
+``statsmodels.stats.meta_analysis.combine_effects`` gives the DL and (iterated)
+PM random-effects estimates for the intercept-only model but neither REML/ML,
+Hedges, Sidik-Jonkman, moderators, the Q-profile interval nor Knapp-Hartung with
+the t distribution, so the estimators here are written by hand as weighted least
+squares on ``p x p`` cross-products: every iteration costs ``O(k p^2)`` and no
+``k x k`` matrix is ever built (metafor builds ``diag(w)``, which is ``O(k^2)``).
+The test suite checks the DL/PM intercept-only estimates against
+``combine_effects`` as well as against metafor.
+
+Agreement with metafor 3.8 (``tests/oracles/meta.R``) is checked to a relative
+error of 1e-6 on estimates, standard errors, tau^2 and its Q-profile interval,
+I^2, H^2, Q, QM, R^2, confidence and prediction intervals.
+
+References
+----------
+DerSimonian, R., & Laird, N. (1986). Meta-analysis in clinical trials.
+    *Controlled Clinical Trials, 7*, 177-188.
+Hedges, L. V. (1983). A random effects model for effect sizes.
+    *Psychological Bulletin, 93*, 388-395.
+Paule, R. C., & Mandel, J. (1982). Consensus values and weighting factors.
+    *Journal of Research of the National Bureau of Standards, 87*, 377-385.
+Sidik, K., & Jonkman, J. N. (2005). Simple heterogeneity variance estimation for
+    meta-analysis. *Journal of the Royal Statistical Society C, 54*, 367-384.
+Viechtbauer, W. (2005). Bias and efficiency of meta-analytic variance estimators
+    in the random-effects model. *Journal of Educational and Behavioral
+    Statistics, 30*, 261-293.
+Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in
+    meta-analysis. *Statistics in Medicine, 26*, 37-52.
+Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
+Knapp, G., & Hartung, J. (2003). Improved tests for a random effects
+    meta-regression with a single covariate. *Statistics in Medicine, 22*,
+    2693-2710.
+Higgins, J. P. T., & Thompson, S. G. (2002). Quantifying heterogeneity in a
+    meta-analysis. *Statistics in Medicine, 21*, 1539-1558.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from analysis._checks import as_float_array, check_choice, check_finite, check_positive, first_bad
+
+__all__ = [
+    "METHODS",
+    "TESTS",
+    "MetaConvergenceError",
+    "MetaResult",
+    "Prediction",
+    "SubgroupResult",
+    "meta_analysis",
+    "subgroup_analysis",
+]
+
+METHODS = ("FE", "DL", "REML", "ML", "PM", "HE", "SJ")
+TESTS = ("z", "knha")
+_METHOD_NAMES = {
+    "FE": "fixed-effect",
+    "DL": "DerSimonian-Laird",
+    "REML": "restricted maximum-likelihood",
+    "ML": "maximum-likelihood",
+    "PM": "Paule-Mandel",
+    "HE": "Hedges",
+    "SJ": "Sidik-Jonkman",
+}
+# metafor's defaults tightened as in tests/oracles/meta.R
+_THRESHOLD = 1e-12
+_MAXITER = 10000
+_TAU2_MAX = 100.0
+
+
+class MetaConvergenceError(RuntimeError):
+    """An iterative tau^2 estimator did not converge (the message names it)."""
+
+
+# --------------------------------------------------------------------------- input
+
+
+def _column(data: pd.DataFrame | None, name: str, value: Any) -> Any:
+    if isinstance(value, str):
+        if data is None:
+            raise ValueError(f"`{name}` is the column name {value!r} but no `data` was given.")
+        if value not in data.columns:
+            raise ValueError(f"`{name}`: column {value!r} is not in `data` (columns: {list(data.columns)}).")
+        return data[value]
+    return value
+
+
+def _check_yi_vi(yi: Any, vi: Any, data: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
+    y = as_float_array("yi", _column(data, "yi", yi))
+    v = as_float_array("vi", _column(data, "vi", vi))
+    if y.shape[0] != v.shape[0]:
+        raise ValueError(f"`yi` and `vi` have mismatched lengths: `yi` has {y.shape[0]}, `vi` has {v.shape[0]}.")
+    check_finite("yi", y)
+    check_positive("vi", v, what="a positive sampling variance")
+    return y, v
+
+
+def _full_rank_or_raise(X: np.ndarray, names: list[str]) -> None:
+    """Raise a ValueError naming the moderators that make the design singular.
+
+    Columns are scanned left to right; a column lying in the span of the previous
+    ones is redundant (R's ``lm``/metafor would silently drop it).
+    """
+    if np.linalg.matrix_rank(X) == X.shape[1]:
+        return
+    redundant: list[str] = []
+    kept: list[int] = []
+    for j in range(X.shape[1]):
+        trial = kept + [j]
+        if np.linalg.matrix_rank(X[:, trial]) == len(trial):
+            kept.append(j)
+        else:
+            redundant.append(names[j])
+    raise ValueError(
+        "The moderator design matrix is singular (columns are linearly dependent): "
+        f"{', '.join(map(repr, redundant))} is a linear combination of "
+        f"{', '.join(repr(names[j]) for j in kept)}. Remove or recode these moderators "
+        "(metafor would silently drop them)."
+    )
+
+
+def _design(mods: Any, data: pd.DataFrame | None, k: int) -> tuple[np.ndarray, list[str], bool]:
+    """Build the design matrix: intercept plus moderators.
+
+    ``mods`` may be a patsy formula (``"~ ablat + year"``; strings and categoricals
+    are treatment-coded with the first sorted level as reference, as R does), a
+    DataFrame (object/categorical columns are coded the same way), a 1-D or 2-D
+    numeric array, or None (intercept only).
+    """
+    if mods is None:
+        return np.ones((k, 1)), ["intrcpt"], True
+    if isinstance(mods, str):
+        import patsy
+
+        if data is None:
+            raise ValueError("`mods` is a formula but no `data` was given.")
+        formula = mods.strip()
+        if not formula.startswith("~"):
+            raise ValueError(f"`mods` formula must start with '~', got {mods!r}.")
+        try:
+            dm = patsy.dmatrix(formula, data, NA_action="raise", return_type="dataframe")
+        except patsy.PatsyError as exc:
+            raise ValueError(f"`mods` formula {mods!r} could not be evaluated on `data`: {exc}") from None
+        if dm.shape[0] != k:
+            raise ValueError(f"`mods` formula gives {dm.shape[0]} rows but there are {k} effect sizes.")
+        names = ["intrcpt" if c == "Intercept" else c for c in dm.columns]
+        X = dm.to_numpy(dtype=float)
+        has_int = "Intercept" in dm.columns
+    else:
+        if isinstance(mods, pd.Series):
+            mods = mods.to_frame()
+        if isinstance(mods, pd.DataFrame):
+            if mods.shape[0] != k:
+                raise ValueError(f"`mods` has {mods.shape[0]} rows but there are {k} effect sizes.")
+            parts, names = [np.ones((k, 1))], ["intrcpt"]
+            for col in mods.columns:
+                s = mods[col]
+                if s.isna().any():
+                    raise ValueError(f"`mods` column {col!r} has missing values at {first_bad(s.isna().to_numpy())}.")
+                if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+                    parts.append(s.to_numpy(dtype=float)[:, None])
+                    names.append(str(col))
+                else:
+                    levels = sorted(pd.unique(s.astype(str)))
+                    if isinstance(s.dtype, pd.CategoricalDtype):
+                        levels = [str(c) for c in s.cat.categories]
+                    for lev in levels[1:]:
+                        parts.append((s.astype(str).to_numpy() == lev).astype(float)[:, None])
+                        names.append(f"{col}[T.{lev}]")
+            X = np.hstack(parts)
+        else:
+            arr = np.asarray(mods)
+            if arr.dtype.kind not in "iufb":
+                raise ValueError(
+                    "`mods` must be numeric when given as an array (got dtype "
+                    f"{arr.dtype}); pass a DataFrame or a formula for categorical moderators."
+                )
+            arr = arr.astype(float)
+            if arr.ndim == 1:
+                arr = arr[:, None]
+            if arr.ndim != 2 or arr.shape[0] != k:
+                raise ValueError(f"`mods` must have {k} rows (one per effect size), got shape {arr.shape}.")
+            X = np.hstack([np.ones((k, 1)), arr])
+            names = ["intrcpt"] + [f"mod{j + 1}" for j in range(arr.shape[1])]
+        has_int = True
+        bad = ~np.isfinite(X)
+        if bad.any():
+            rows = bad.any(axis=1)
+            raise ValueError(f"`mods` has missing or infinite values at rows {first_bad(rows)}.")
+    _full_rank_or_raise(X, names)
+    return X, names, has_int
+
+
+# ----------------------------------------------------------------- linear algebra
+
+
+def _wls(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted least squares: beta, (X'WX)^-1 and residuals, in O(k p^2)."""
+    if X.shape[1] == 1:  # intercept only: scalar arithmetic
+        sw = w.sum()
+        b = np.array([np.dot(w, y) / sw])
+        return b, np.array([[1.0 / sw]]), y - b[0]
+    XtW = X.T * w
+    A = XtW @ X
+    Ainv = np.linalg.inv(A)
+    b = Ainv @ (XtW @ y)
+    return b, Ainv, y - X @ b
+
+
+def _bform(X: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """X' diag(u) X."""
+    return (X.T * u) @ X
+
+
+def _q_gen(tau2: float, X: np.ndarray, y: np.ndarray, v: np.ndarray) -> float:
+    """Generalised Q statistic  Q(tau^2) = sum w_i (y_i - x_i'b)^2,  w = 1/(v + tau^2)."""
+    w = 1.0 / (v + tau2)
+    _, _, r = _wls(X, y, w)
+    return float(np.dot(w, r * r))
+
+
+def _traces(X: np.ndarray, d: np.ndarray, v: np.ndarray) -> dict[str, float]:
+    """Traces of P = D - D X (X'DX)^-1 X'D (D = diag(d)) with V = diag(v), in O(k p^2).
+
+    tr(P) = sum d - tr(A^-1 B(d^2)), tr(PP) = sum d^2 - 2 tr(A^-1 B(d^3)) + tr((A^-1 B(d^2))^2),
+    tr(PV), tr(PVPV), tr(PVP) likewise, with A = X'DX and B(u) = X' diag(u) X.
+    """
+    Ainv = np.linalg.inv(_bform(X, d))
+    M2 = Ainv @ _bform(X, d * d)
+    M2v = Ainv @ _bform(X, d * d * v)
+    return {
+        "P": float(d.sum() - np.trace(M2)),
+        "PP": float(np.sum(d * d) - 2 * np.trace(Ainv @ _bform(X, d**3)) + np.sum(M2 * M2.T)),
+        "PV": float(np.sum(d * v) - np.trace(M2v)),
+        "PVPV": float(np.sum((d * v) ** 2) - 2 * np.trace(Ainv @ _bform(X, d**3 * v**2)) + np.sum(M2v * M2v.T)),
+        "PVP": float(np.sum(d * d * v) - 2 * np.trace(Ainv @ _bform(X, d**3 * v)) + np.sum(M2v * M2.T)),
+    }
+
+
+# ------------------------------------------------------------------ tau^2 estimators
+
+
+def _loglik(tau2: float, X: np.ndarray, y: np.ndarray, v: np.ndarray, reml: bool) -> float:
+    """(Restricted) log-likelihood of the normal-normal model (as metafor's ll.ML / ll.REML)."""
+    k, p = X.shape
+    w = 1.0 / (v + tau2)
+    _, Ainv, r = _wls(X, y, w)
+    rss = float(np.dot(w, r * r))
+    if reml:
+        logdet = -np.linalg.slogdet(Ainv)[1]
+        return -0.5 * (k - p) * math.log(2 * math.pi) - 0.5 * np.sum(np.log(v + tau2)) - 0.5 * logdet - 0.5 * rss
+    return -0.5 * k * math.log(2 * math.pi) - 0.5 * np.sum(np.log(v + tau2)) - 0.5 * rss
+
+
+def _estimate_tau2(
+    method: str, X: np.ndarray, y: np.ndarray, v: np.ndarray, *, maxiter: int, threshold: float
+) -> tuple[float, dict[str, Any]]:
+    """tau^2 by the chosen estimator, following metafor's ``rma.uni`` step by step.
+
+    Returns tau^2 and a dict of extras (iterations, SE of tau^2, warnings raised).
+    """
+    k, p = X.shape
+    ymc = y - y.mean()  # metafor estimates tau^2 on mean-centred y (no effect with an intercept)
+    info: dict[str, Any] = {"iterations": 0, "se_tau2": float("nan"), "boundary": False}
+    if method == "FE":
+        return 0.0, info
+    if method == "DL":
+        # tau^2 = (Q - (k - p)) / tr(P), P with w = 1/v
+        w = 1.0 / v
+        _, _, r = _wls(X, ymc, w)
+        tr = _traces(X, w, v)
+        tau2 = (float(np.dot(w, r * r)) - (k - p)) / tr["P"]
+        t = max(tau2, 0.0)
+        info["se_tau2"] = math.sqrt((2 * (k - p) + 4 * t * tr["P"] + 2 * t * t * tr["PP"]) / tr["P"] ** 2)
+    elif method == "HE":
+        # tau^2 = (RSS_OLS - tr(P_OLS V)) / (k - p)
+        w = np.ones(k)
+        _, _, r = _wls(X, ymc, w)
+        tr = _traces(X, w, v)
+        tau2 = (float(np.dot(r, r)) - tr["PV"]) / (k - p)
+        t = max(tau2, 0.0)
+        info["se_tau2"] = math.sqrt((2 * tr["PVPV"] + 4 * t * tr["PV"] + 2 * t * t * (k - p)) / (k - p) ** 2)
+    elif method == "SJ":
+        # one-step: tau0^2 = mean((y - ybar)^2); tau^2 = tau0^2 * Q(tau0^2) / (k - p)
+        tau0 = float(np.mean(ymc * ymc))
+        w = 1.0 / (v + tau0)
+        _, _, r = _wls(X, ymc, w)
+        tau2 = tau0 * float(np.dot(w, r * r)) / (k - p)
+        tr = _traces(X, w, v)
+        t = max(tau2, 0.0)
+        info["se_tau2"] = math.sqrt(
+            tau0**2 / (k - p) ** 2 * (2 * tr["PVPV"] + 4 * t * tr["PVP"] + 2 * t * t * tr["PP"])
+        )
+    elif method == "PM":
+        # root of Q(tau^2) = k - p (Q decreases in tau^2)
+        target = k - p
+        if _q_gen(0.0, X, ymc, v) < target:
+            tau2 = 0.0
+        else:
+            upper = _TAU2_MAX
+            while _q_gen(upper, X, ymc, v) > target:
+                upper *= 10
+                if upper > 1e12:
+                    raise MetaConvergenceError("Paule-Mandel (PM) estimator: no root of Q(tau^2) = k - p found.")
+            tau2 = optimize.brentq(
+                lambda t: _q_gen(t, X, ymc, v) - target, 0.0, upper, xtol=1e-15, rtol=4 * np.finfo(float).eps,
+                maxiter=maxiter,
+            )
+        w = 1.0 / (v + tau2)
+        info["se_tau2"] = math.sqrt(2 * k * k / (k - p) / w.sum() ** 2)
+    elif method in ("REML", "ML"):
+        # Fisher scoring from the Hedges estimate, step-halving at the 0 boundary (metafor)
+        w1 = np.ones(k)
+        _, _, r = _wls(X, ymc, w1)
+        tau2 = max(0.0, (float(np.dot(r, r)) - _traces(X, w1, v)["PV"]) / (k - p))
+        change, it = threshold + 1, 0
+        while change > threshold:
+            it += 1
+            old = tau2
+            w = 1.0 / (v + tau2)
+            _, _, r = _wls(X, ymc, w)
+            Py = w * r
+            if method == "ML":
+                adj = (float(np.dot(Py, Py)) - w.sum()) / float(np.dot(w, w))
+            else:
+                tr = _traces(X, w, v)
+                adj = (float(np.dot(Py, Py)) - tr["P"]) / tr["PP"]
+            if not np.isfinite(adj):
+                adj = 0.0
+            while tau2 + adj < 0:
+                adj /= 2
+            tau2 = tau2 + adj
+            change = abs(old - tau2)
+            if it > maxiter:
+                raise MetaConvergenceError(
+                    f"{_METHOD_NAMES[method]} ({method}) estimator of tau^2: Fisher scoring did not converge "
+                    f"in {maxiter} iterations (last change {change:.3g}). Try method='PM' or 'DL', or a larger "
+                    "`maxiter`."
+                )
+        info["iterations"] = it
+        reml = method == "REML"
+        ll0, ll = _loglik(0.0, X, ymc, v, reml), _loglik(tau2, X, ymc, v, reml)
+        if ll0 - ll > 1e-14 and tau2 > threshold:
+            warnings.warn(
+                f"{method}: Fisher scoring may have stopped at a local maximum; the likelihood is higher at "
+                "tau^2 = 0, so tau^2 is set to 0 (as metafor does).",
+                UserWarning,
+                stacklevel=3,
+            )
+            tau2 = 0.0
+        w = 1.0 / (v + tau2)
+        if method == "ML":
+            info["se_tau2"] = math.sqrt(2 / float(np.dot(w, w)))
+        else:
+            info["se_tau2"] = math.sqrt(2 / _traces(X, w, v)["PP"])
+    else:  # pragma: no cover - guarded by check_choice
+        raise ValueError(method)
+    tau2 = max(0.0, float(tau2))
+    info["boundary"] = tau2 == 0.0
+    return tau2, info
+
+
+# ------------------------------------------------------------------------ results
+
+
+def _fmt(x: float, digits: int = 4) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "NA"
+    return f"{x:.{digits}f}"
+
+
+def _fmt_p(p: float, digits: int = 4) -> str:
+    if p is None or math.isnan(p):
+        return "NA"
+    lim = 10.0**-digits
+    return f"<{lim:.{digits}f}".replace("0.", ".", 1) if p < lim else f"{p:.{digits}f}"
+
+
+def _stars(p: float) -> str:
+    if math.isnan(p):
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else "." if p < 0.1 else ""
+
+
+def _apa_p(p: float) -> str:
+    return "p < .001" if p < 0.001 else f"p = {p:.3f}".replace("0.", ".", 1)
+
+
+def _apa_num(x: float, digits: int = 2) -> str:
+    s = f"{x:.{digits}f}"
+    return s.replace("-", "\u2212")
+
+
+_TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "z2r": np.tanh,
+    "fisher_z": np.tanh,
+    "tanh": np.tanh,
+    "exp": np.exp,
+    "log": np.exp,
+    "logor": np.exp,
+    "logrr": np.exp,
+    "none": lambda x: x,
+}
+
+
+def _transform(transform: str | Callable | None) -> Callable[[np.ndarray], np.ndarray]:
+    if transform is None:
+        return lambda x: x
+    if callable(transform):
+        return transform
+    if transform not in _TRANSFORMS:
+        raise ValueError(
+            f"`transform` must be a callable or one of {', '.join(map(repr, _TRANSFORMS))}; got {transform!r}."
+        )
+    return _TRANSFORMS[transform]
+
+
+@dataclass
+class Prediction:
+    """Predicted (average) effects with confidence and prediction intervals.
+
+    ``pred``, ``ci_low``, ``ci_high``, ``pi_low`` and ``pi_high`` are on the scale
+    chosen by ``transform`` (``se`` stays on the model scale and is None after a
+    transformation, as in metafor).
+    """
+
+    pred: np.ndarray
+    se: np.ndarray | None
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    pi_low: np.ndarray
+    pi_high: np.ndarray
+    level: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """The predictions as a DataFrame (one row per prediction)."""
+        d = {"pred": self.pred}
+        if self.se is not None:
+            d["se"] = self.se
+        d.update(ci_low=self.ci_low, ci_high=self.ci_high, pi_low=self.pi_low, pi_high=self.pi_high)
+        return pd.DataFrame(d)
+
+    def summary(self) -> str:
+        """A metafor-like text table of the predictions."""
+        return self.to_frame().to_string(index=False, float_format=lambda x: f"{x:.4f}")
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+@dataclass
+class MetaResult:
+    """Results of :func:`meta_analysis` (a metafor ``rma.uni`` equivalent).
+
+    For the intercept-only model ``estimate``, ``se``, ``statistic``, ``pvalue``,
+    ``ci_low`` and ``ci_high`` are floats; with moderators they are arrays with one
+    entry per coefficient (``coef_names``), and ``coefficients`` is the table.
+    ``q``/``q_df``/``q_pvalue`` is the test for (residual) heterogeneity (QE),
+    ``qm``/``qm_df``/``qm_pvalue`` the omnibus test of moderators (None without
+    moderators; an F test with ``test='knha'``), ``r2`` the pseudo-R^2 (%) of
+    metafor. ``weights`` are the model weights in percent. ``tau2_ci``,
+    ``i2_ci`` and ``h2_ci`` are the Q-profile intervals (computed on first access).
+    """
+
+    method: str
+    test: str
+    level: float
+    k: int
+    p: int
+    coef_names: list[str]
+    beta: np.ndarray
+    vcov: np.ndarray
+    tau2: float
+    se_tau2: float
+    i2: float
+    h2: float
+    q: float
+    q_df: int
+    q_pvalue: float
+    vt: float
+    s2w: float
+    df: float | None
+    weights: np.ndarray
+    qm: float | None
+    qm_df: tuple | None
+    qm_pvalue: float | None
+    r2: float | None
+    converged: bool
+    iterations: int
+    loglik: float
+    yi: np.ndarray = field(repr=False)
+    vi: np.ndarray = field(repr=False)
+    X: np.ndarray = field(repr=False)
+    has_intercept: bool = True
+    _ci_cache: dict = field(default_factory=dict, repr=False)
+
+    # -- coefficient-level quantities
+    @property
+    def _se_vec(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.vcov))
+
+    @property
+    def _crit(self) -> float:
+        a = 1 - self.level
+        if self.test == "knha":
+            return float(stats.t.ppf(1 - a / 2, self.df)) if self.df > 0 else float("nan")
+        return float(stats.norm.ppf(1 - a / 2))
+
+    def _pick(self, arr: np.ndarray):
+        return float(arr[0]) if self.p == 1 else arr
+
+    @property
+    def estimate(self):
+        """Pooled estimate (intercept-only) or the coefficients (with moderators)."""
+        return self._pick(self.beta)
+
+    @property
+    def se(self):
+        """Standard error(s); Knapp-Hartung-scaled with ``test='knha'``."""
+        return self._pick(self._se_vec)
+
+    @property
+    def statistic(self):
+        """z (or t with ``test='knha'``) statistic(s)."""
+        return self._pick(self.beta / self._se_vec)
+
+    @property
+    def pvalue(self):
+        """Two-sided p-value(s) from the normal (or t with df = k - p) distribution."""
+        t = np.abs(self.beta / self._se_vec)
+        if self.test == "knha":
+            p = 2 * stats.t.sf(t, self.df)
+        else:
+            p = 2 * stats.norm.sf(t)
+        return self._pick(p)
+
+    @property
+    def ci_low(self):
+        """Lower confidence bound(s)."""
+        return self._pick(self.beta - self._crit * self._se_vec)
+
+    @property
+    def ci_high(self):
+        """Upper confidence bound(s)."""
+        return self._pick(self.beta + self._crit * self._se_vec)
+
+    @property
+    def tau(self) -> float:
+        """Square root of tau^2."""
+        return math.sqrt(self.tau2)
+
+    @property
+    def coefficients(self) -> pd.DataFrame:
+        """Model results table (estimate, se, zval/tval, pval, ci.lb, ci.ub)."""
+        se = self._se_vec
+        stat = "tval" if self.test == "knha" else "zval"
+        t = self.beta / se
+        pv = 2 * (stats.t.sf(np.abs(t), self.df) if self.test == "knha" else stats.norm.sf(np.abs(t)))
+        return pd.DataFrame(
+            {"estimate": self.beta, "se": se, stat: t, "pval": pv,
+             "ci.lb": self.beta - self._crit * se, "ci.ub": self.beta + self._crit * se},
+            index=self.coef_names,
+        )
+
+    # -- prediction interval
+    @property
+    def pi_low(self) -> float:
+        """Lower bound of the prediction interval (intercept-only model; with moderators see predict)."""
+        return float(self.predict(newmods=self._mean_mods()).pi_low[0])
+
+    @property
+    def pi_high(self) -> float:
+        """Upper bound of the prediction interval."""
+        return float(self.predict(newmods=self._mean_mods()).pi_high[0])
+
+    def _mean_mods(self):
+        return None if self.p == 1 else self.X[:, 1:].mean(axis=0)[None, :] if self.has_intercept else self.X.mean(0)[None, :]
+
+    def predict(self, newmods: Any = None, *, transform: str | Callable | None = None) -> Prediction:
+        """Predicted average effect(s) with CI and prediction interval (metafor ``predict.rma``).
+
+        PI = x'b +/- c * sqrt(x' Var(b) x + tau^2), with c the normal quantile, or the
+        t quantile with df = k - p when ``test='knha'``.
+
+        Parameters
+        ----------
+        newmods : array-like, optional
+            Moderator values (without the intercept column), one row per prediction.
+            Default: the fitted values for every study (with moderators) or the
+            pooled effect (intercept only).
+        transform : {"z2r", "exp", ...} or callable, optional
+            Back-transformation applied to the prediction and its bounds: "z2r"
+            (alias "fisher_z", "tanh") turns Fisher z into r; "exp" (aliases "log",
+            "logor", "logrr") turns log ratios into ratios; any callable works.
+
+        Returns
+        -------
+        Prediction
+
+        Examples
+        --------
+        >>> res = meta_analysis([0.1, 0.3, 0.5, 0.2], [0.01, 0.02, 0.015, 0.03])
+        >>> float(res.predict(transform="z2r").pred[0]) == float(np.tanh(res.estimate))
+        True
+        """
+        if newmods is None:
+            Xn = self.X if self.p > 1 else np.ones((1, 1))
+        else:
+            nm = np.atleast_2d(np.asarray(newmods, dtype=float))
+            if self.has_intercept:
+                if nm.shape[1] != self.p - 1:
+                    raise ValueError(f"`newmods` must have {self.p - 1} columns (moderators without intercept), got {nm.shape[1]}.")
+                Xn = np.hstack([np.ones((nm.shape[0], 1)), nm])
+            else:
+                Xn = nm
+        pred = Xn @ self.beta
+        vpred = np.einsum("ij,jk,ik->i", Xn, self.vcov, Xn)
+        se = np.sqrt(vpred)
+        c = self._crit
+        f = _transform(transform)
+        lo, hi = pred - c * se, pred + c * se
+        plo, phi = pred - c * np.sqrt(vpred + self.tau2), pred + c * np.sqrt(vpred + self.tau2)
+        return Prediction(
+            pred=np.asarray(f(pred), dtype=float),
+            se=None if transform is not None else se,
+            ci_low=np.asarray(f(lo), dtype=float),
+            ci_high=np.asarray(f(hi), dtype=float),
+            pi_low=np.asarray(f(plo), dtype=float),
+            pi_high=np.asarray(f(phi), dtype=float),
+            level=self.level,
+        )
+
+    # -- Q-profile interval for tau^2
+    def confint_tau2(self, level: float | None = None) -> dict[str, tuple[float, float]]:
+        """Q-profile confidence interval for tau^2 (Viechtbauer, 2007), with I^2 and H^2.
+
+        The bounds solve Q(tau^2) = chi^2_{k-p; 1-a/2} (lower) and chi^2_{k-p; a/2}
+        (upper), with Q(tau^2) = sum (y_i - x_i'b)^2 / (v_i + tau^2), searched on
+        [0, max(100, 10 tau^2)] as metafor's ``confint``; a bound is 0 when Q(0) is
+        below the critical value. I^2 and H^2 bounds use the same typical variance as
+        the point estimates. Hand-written (statsmodels has no Q-profile).
+
+        Returns
+        -------
+        dict with keys "tau2", "tau", "i2", "h2", each a (low, high) tuple.
+        """
+        level = self.level if level is None else level
+        if level in self._ci_cache:
+            return self._ci_cache[level]
+        if self.method == "FE":
+            raise ValueError("A fixed-effect model (method='FE') has no tau^2 to give an interval for.")
+        k, p = self.k, self.p
+        if k <= p:
+            raise ValueError("The Q-profile interval needs k > p.")
+        a = 1 - level
+        crit_u = stats.chi2.ppf(1 - a / 2, k - p)
+        crit_l = stats.chi2.ppf(a / 2, k - p)
+        tmin, tmax = 0.0, max(_TAU2_MAX, 10 * self.tau2)
+        X, y, v = self.X, self.yi, self.vi
+
+        def qf(t: float) -> float:
+            return _q_gen(t, X, y, v)
+
+        def root(target: float) -> float:
+            return optimize.brentq(lambda t: qf(t) - target, tmin, tmax, xtol=1e-15,
+                                   rtol=4 * np.finfo(float).eps, maxiter=_MAXITER)
+
+        q_min, q_max = qf(tmin), qf(tmax)
+        if q_min < crit_l:
+            lb = ub = tmin
+        else:
+            ub = tmax if q_max > crit_l else root(crit_l)
+        if q_max > crit_u:
+            lb = ub = tmax
+        elif q_min >= crit_l:
+            lb = tmin if q_min < crit_u else root(crit_u)
+        vt = self.vt
+        out = {
+            "tau2": (lb, ub),
+            "tau": (math.sqrt(lb), math.sqrt(ub)),
+            "i2": (100 * lb / (vt + lb), 100 * ub / (vt + ub)),
+            "h2": (lb / vt + 1, ub / vt + 1),
+        }
+        self._ci_cache[level] = out
+        return out
+
+    @property
+    def tau2_ci(self) -> tuple[float, float] | None:
+        """Q-profile CI of tau^2 (None for a fixed-effect model)."""
+        return None if self.method == "FE" else self.confint_tau2()["tau2"]
+
+    @property
+    def i2_ci(self) -> tuple[float, float] | None:
+        """CI of I^2 (%) implied by the Q-profile CI of tau^2."""
+        return None if self.method == "FE" else self.confint_tau2()["i2"]
+
+    @property
+    def h2_ci(self) -> tuple[float, float] | None:
+        """CI of H^2 implied by the Q-profile CI of tau^2."""
+        return None if self.method == "FE" else self.confint_tau2()["h2"]
+
+    # -- reports
+    def summary(self) -> str:
+        """Text laid out like metafor's ``print.rma.uni``."""
+        mods = self.p > 1 or not self.has_intercept
+        lines = [""]
+        if self.method == "FE":
+            lines.append(f"{'Fixed-Effects with Moderators Model' if mods else 'Fixed-Effects Model'} (k = {self.k})")
+        else:
+            lines.append(
+                f"{'Mixed-Effects Model' if mods else 'Random-Effects Model'} (k = {self.k}; "
+                f"tau^2 estimator: {self.method})"
+            )
+        lines.append("")
+        qlab = "QE" if mods else "Q"
+        if self.method != "FE":
+            what = "residual" if mods else "total"
+            se_t = "" if math.isnan(self.se_tau2) else f" (SE = {_fmt(self.se_tau2)})"
+            if mods:
+                lines.append(f"tau^2 (estimated amount of residual heterogeneity):     {_fmt(self.tau2)}{se_t}")
+                lines.append(f"tau (square root of estimated tau^2 value):             {_fmt(self.tau)}")
+                lines.append(f"I^2 (residual heterogeneity / unaccounted variability): {self.i2:.2f}%")
+                lines.append(f"H^2 (unaccounted variability / sampling variability):   {self.h2:.2f}")
+                if self.r2 is not None:
+                    lines.append(f"R^2 (amount of heterogeneity accounted for):            {self.r2:.2f}%")
+            else:
+                lines.append(f"tau^2 (estimated amount of {what} heterogeneity): {_fmt(self.tau2)}{se_t}")
+                lines.append(f"tau (square root of estimated tau^2 value):      {_fmt(self.tau)}")
+                lines.append(f"I^2 (total heterogeneity / total variability):   {self.i2:.2f}%")
+                lines.append(f"H^2 (total variability / sampling variability):  {self.h2:.2f}")
+            lines.append("")
+        else:
+            lines.append(f"I^2 (total heterogeneity / total variability):   {self.i2:.2f}%")
+            lines.append(f"H^2 (total variability / sampling variability):  {self.h2:.2f}")
+            lines.append("")
+        lines.append("Test for Residual Heterogeneity:" if mods else "Test for Heterogeneity:")
+        lines.append(f"{qlab}(df = {self.q_df}) = {_fmt(self.q)}, p-val {_pv_eq(self.q_pvalue)}")
+        lines.append("")
+        if mods and self.qm is not None:
+            idx = ",".join(str(i + 1) for i in self._btt())
+            lines.append(f"Test of Moderators (coefficient{'s' if len(self._btt()) > 1 else ''} {_span(self._btt())}):")
+            if self.test == "knha":
+                lines.append(f"F(df1 = {self.qm_df[0]}, df2 = {self.qm_df[1]}) = {_fmt(self.qm)}, p-val {_pv_eq(self.qm_pvalue)}")
+            else:
+                lines.append(f"QM(df = {self.qm_df[0]}) = {_fmt(self.qm)}, p-val {_pv_eq(self.qm_pvalue)}")
+            lines.append("")
+            del idx
+        lines.append("Model Results:")
+        lines.append("")
+        tab = self.coefficients
+        cols = list(tab.columns)
+        cells = [[_fmt(v) if c != "pval" else _fmt_p(v) for c, v in zip(cols, row)] for row in tab.to_numpy()]
+        stars = [_stars(pv) for pv in tab["pval"]]
+        names = [n for n in tab.index] if mods else [""] * len(tab)
+        nw = max(len(n) for n in names)
+        widths = [max(len(c), *(len(r[j]) for r in cells)) for j, c in enumerate(cols)]
+        header = (" " * nw + ("  " if nw else "")) + "  ".join(c.rjust(w) for c, w in zip(cols, widths))
+        lines.append(header.rstrip() if nw == 0 else header)
+        for n, r, s in zip(names, cells, stars):
+            prefix = n.ljust(nw) + ("  " if nw else "")
+            lines.append(prefix + "  ".join(x.rjust(w) for x, w in zip(r, widths)) + "  " + s)
+        lines.append("")
+        lines.append("---")
+        lines.append("Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1")
+        if self.method != "FE" and self.k > self.p:
+            ci = self.confint_tau2()
+            lines.append("")
+            lines.append(f"tau^2 {int(round(self.level * 100))}% CI (Q-profile): [{_fmt(ci['tau2'][0])}, {_fmt(ci['tau2'][1])}]; "
+                         f"I^2: [{ci['i2'][0]:.2f}%, {ci['i2'][1]:.2f}%]")
+            if not mods:
+                lines.append(f"{int(round(self.level * 100))}% prediction interval: [{_fmt(self.pi_low)}, {_fmt(self.pi_high)}]")
+        return "\n".join(lines) + "\n"
+
+    def _btt(self) -> list[int]:
+        return list(range(1, self.p)) if self.has_intercept and self.p > 1 else list(range(self.p))
+
+    def apa(self, *, transform: str | Callable | None = None, label: str = "effect") -> str:
+        """One-line APA-style report of the pooled effect and heterogeneity.
+
+        With ``transform`` the estimate and its CI/PI are back-transformed (e.g.
+        "z2r" for correlations). Only for the intercept-only model.
+        """
+        if self.p != 1:
+            coef = self.coefficients
+            stat = coef.columns[2]
+            parts = [
+                f"{n}: b = {_apa_num(r['estimate'])}, {int(round(self.level * 100))}% CI "
+                f"[{_apa_num(r['ci.lb'])}, {_apa_num(r['ci.ub'])}], {_apa_p(r['pval'])}"
+                for n, r in coef.iterrows()
+            ]
+            qm = (f"F({self.qm_df[0]}, {self.qm_df[1]}) = {self.qm:.2f}" if self.test == "knha"
+                  else f"QM({self.qm_df[0]}) = {self.qm:.2f}") if self.qm is not None else ""
+            del stat
+            return (f"Meta-regression ({self.method}, k = {self.k}): {qm}, {_apa_p(self.qm_pvalue)}; "
+                    + "; ".join(parts) + f"; residual tau\u00b2 = {self.tau2:.3f}, QE({self.q_df}) = {self.q:.2f}, "
+                    f"{_apa_p(self.q_pvalue)}.")
+        pr = self.predict(transform=transform)
+        lvl = int(round(self.level * 100))
+        model = "fixed-effect" if self.method == "FE" else f"random-effects ({self.method})"
+        stat = (f"t({int(self.df)}) = {_apa_num(self.statistic)}" if self.test == "knha"
+                else f"z = {_apa_num(self.statistic)}")
+        s = (f"A {model} meta-analysis of k = {self.k} studies gave a pooled {label} of "
+             f"{_apa_num(pr.pred[0])}, {lvl}% CI [{_apa_num(pr.ci_low[0])}, {_apa_num(pr.ci_high[0])}], "
+             f"{stat}, {_apa_p(self.pvalue)}; Q({self.q_df}) = {self.q:.2f}, {_apa_p(self.q_pvalue)}, "
+             f"I\u00b2 = {self.i2:.1f}%")
+        if self.method != "FE":
+            s += (f", \u03c4\u00b2 = {self.tau2:.3f}; {lvl}% prediction interval "
+                  f"[{_apa_num(pr.pi_low[0])}, {_apa_num(pr.pi_high[0])}]")
+        return s + "."
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def _pv_eq(p: float) -> str:
+    s = _fmt_p(p)
+    return s if s.startswith("<") else f"= {s}"
+
+
+def _span(idx: list[int]) -> str:
+    one = [i + 1 for i in idx]
+    if len(one) > 1 and one == list(range(one[0], one[-1] + 1)):
+        return f"{one[0]}:{one[-1]}"
+    return ",".join(map(str, one))
+
+
+# ----------------------------------------------------------------------- fitting
+
+
+def _fit(
+    y: np.ndarray,
+    v: np.ndarray,
+    X: np.ndarray,
+    names: list[str],
+    has_int: bool,
+    method: str,
+    test: str,
+    level: float,
+    *,
+    maxiter: int = _MAXITER,
+    threshold: float = _THRESHOLD,
+    compute_r2: bool = True,
+    warn_fe_knha: bool = True,
+) -> MetaResult:
+    k, p = X.shape
+    tau2, info = _estimate_tau2(method, X, y, v, maxiter=maxiter, threshold=threshold)
+    w = 1.0 / (v + tau2)
+    beta, vb, r = _wls(X, y, w)
+    s2w, df = 1.0, None
+    if test == "knha":
+        if method == "FE" and warn_fe_knha:
+            warnings.warn("Knapp & Hartung method is not meant to be used with a fixed-effect (FE) model.",
+                          UserWarning, stacklevel=3)
+        rss = float(np.dot(w, r * r))
+        s2w = 0.0 if rss <= np.finfo(float).eps else rss / (k - p)
+        df = k - p
+        vb = s2w * vb
+    # heterogeneity (W = 1/v)
+    if k > p:
+        w0 = 1.0 / v
+        _, _, r0 = _wls(X, y - y.mean(), w0)
+        qe = max(0.0, float(np.dot(w0, r0 * r0)))
+        qe_p = float(stats.chi2.sf(qe, k - p))
+        vt = (k - p) / _traces(X, w0, v)["P"]
+        if method == "FE":
+            i2 = max(0.0, 100 * (qe - (k - p)) / qe) if qe > 0 else 0.0
+            h2 = qe / (k - p)
+        else:
+            i2 = 100 * tau2 / (vt + tau2)
+            h2 = tau2 / vt + 1
+    else:
+        qe, qe_p, i2, h2, vt = 0.0, 1.0, 0.0, 1.0, 0.0
+    # omnibus test of moderators
+    qm = qm_df = qm_p = r2 = None
+    if p > 1 or not has_int:
+        btt = list(range(1, p)) if has_int else list(range(p))
+        m = len(btt)
+        bb = beta[btt]
+        qm = float(bb @ np.linalg.solve(vb[np.ix_(btt, btt)], bb))
+        if test == "knha":
+            qm /= m
+            qm_df = (m, k - p)
+            qm_p = float(stats.f.sf(qm, m, k - p)) if k - p > 0 else float("nan")
+        else:
+            qm_df = (m,)
+            qm_p = float(stats.chi2.sf(qm, m))
+        if has_int and compute_r2:
+            r2 = _pseudo_r2(y, v, X, method, test, tau2, maxiter, threshold)
+    ll = _loglik(tau2, X, y, v, reml=(method != "ML"))
+    return MetaResult(
+        method=method, test=test, level=level, k=k, p=p, coef_names=names, beta=beta, vcov=vb,
+        tau2=tau2, se_tau2=info["se_tau2"], i2=i2, h2=h2, q=qe, q_df=k - p, q_pvalue=qe_p, vt=vt,
+        s2w=s2w, df=df, weights=100 * w / w.sum(), qm=qm, qm_df=qm_df, qm_pvalue=qm_p, r2=r2,
+        converged=True, iterations=info["iterations"], loglik=ll, yi=y, vi=v, X=X, has_intercept=has_int,
+    )
+
+
+def _pseudo_r2(y, v, X, method, test, tau2, maxiter, threshold) -> float:
+    """metafor's pseudo-R^2 (%): max(0, 100 (tau^2_RE - tau^2_ME) / tau^2_RE).
+
+    tau^2_RE comes from the intercept-only model with the same estimator; it is 0
+    when tau^2_RE = 0. For FE models metafor reports the adjusted R^2 of the
+    weighted least-squares regression (weights 1/v), and so does this function.
+    """
+    k, p = X.shape
+    if method == "FE":
+        if np.var(y) == 0:
+            return 0.0
+        if k <= p:
+            return float("nan")  # no residual df: R's adjusted R^2 is NaN too
+        w = 1.0 / v
+        _, _, r = _wls(X, y, w)
+        ybar = np.dot(w, y) / w.sum()
+        ss_res = float(np.dot(w, r * r))
+        ss_tot = float(np.dot(w, (y - ybar) ** 2))
+        r2 = 1 - ss_res / ss_tot
+        adj = 1 - (1 - r2) * (k - 1) / (k - p)
+        return max(0.0, 100 * adj)
+    tau2_re, _ = _estimate_tau2(method, np.ones((k, 1)), y, v, maxiter=maxiter, threshold=threshold)
+    if tau2_re == 0:
+        return 0.0
+    return max(0.0, 100 * (tau2_re - tau2) / tau2_re)
+
+
+def meta_analysis(
+    yi: Any,
+    vi: Any,
+    *,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    mods: Any = None,
+    data: pd.DataFrame | None = None,
+    maxiter: int = _MAXITER,
+) -> MetaResult:
+    r"""Fixed-, random- or mixed-effects meta-analysis (metafor ``rma.uni``).
+
+    Model: :math:`y_i = x_i'\beta + u_i + e_i`, :math:`u_i \sim N(0, \tau^2)`,
+    :math:`e_i \sim N(0, v_i)`. Given :math:`\hat\tau^2`, :math:`\hat\beta =
+    (X'WX)^{-1}X'Wy` with :math:`W = \mathrm{diag}(1/(v_i + \hat\tau^2))` and
+    :math:`\mathrm{Var}(\hat\beta) = (X'WX)^{-1}`.
+
+    tau^2 estimators (``method``):
+
+    - ``"FE"``: tau^2 = 0 (fixed-/common-effect model).
+    - ``"DL"`` (DerSimonian & Laird, 1986): (Q - (k - p)) / tr(P), P for W = 1/v.
+    - ``"HE"`` (Hedges, 1983): (RSS_OLS - tr(P_OLS V)) / (k - p).
+    - ``"SJ"`` (Sidik & Jonkman, 2005), one step as metafor: tau0^2 = mean((y - ybar)^2),
+      tau^2 = tau0^2 Q(tau0^2) / (k - p).
+    - ``"PM"`` (Paule & Mandel, 1982): the root of Q(tau^2) = k - p.
+    - ``"ML"``, ``"REML"`` (Viechtbauer, 2005): Fisher scoring from the HE estimate,
+      update (y'PPy - tr P)/tr(PP) (REML) or (y'PPy - sum w)/sum w^2 (ML), stopping
+      when the change is below 1e-12 (MetaConvergenceError after ``maxiter``).
+
+    All estimates are truncated at 0. ``test="knha"`` (Knapp & Hartung, 2003)
+    scales Var(b) by s^2 = sum w_i r_i^2 / (k - p) (no truncation at 1, as
+    metafor's default) and uses t (and F for moderators) with df = k - p.
+    Heterogeneity: Q = sum (y_i - x_i'b_FE)^2 / v_i; I^2 = 100 tau^2 / (tau^2 + v~),
+    H^2 = (tau^2 + v~) / v~ with v~ = (k - p) / tr(P) (Higgins & Thompson, 2002;
+    for FE, I^2 = (Q - df)/Q and H^2 = Q/df).
+
+    Written by hand on O(k p^2) weighted least squares (statsmodels'
+    ``combine_effects`` has only DL/PM without moderators), so it is linear in k.
+
+    Parameters
+    ----------
+    yi, vi : array-like or str
+        Effect sizes and their sampling variances (> 0), or column names of ``data``.
+    method : {"FE", "DL", "REML", "ML", "PM", "HE", "SJ"}
+    test : {"z", "knha"}
+    level : float
+        Confidence level of intervals (0.95).
+    mods : str, array-like or DataFrame, optional
+        Moderators: a formula on ``data`` such as ``"~ ablat + year"`` (patsy; string
+        or ``C()`` terms are dummy-coded), a numeric array (one column per moderator)
+        or a DataFrame (text/categorical columns dummy-coded). An intercept is added.
+        A singular design raises a ValueError naming the redundant moderators.
+    data : DataFrame, optional
+    maxiter : int
+        Iteration limit of the ML/REML Fisher scoring.
+
+    Returns
+    -------
+    MetaResult
+        With ``estimate, se, statistic, pvalue, ci_low, ci_high, tau2, tau2_ci,
+        tau, i2, h2, q, q_df, q_pvalue, pi_low, pi_high, k, weights`` (and ``qm``,
+        ``r2``, ``coefficients`` for meta-regression), ``summary()``, ``apa()``,
+        ``predict()``.
+
+    References
+    ----------
+    Viechtbauer (2010), metafor; see the module docstring for the full list.
+
+    Examples
+    --------
+    >>> res = meta_analysis([0.2, 0.5, 0.1, 0.4], [0.02, 0.03, 0.01, 0.05], method="REML")
+    >>> round(res.estimate, 4)
+    0.2069
+    >>> res.k
+    4
+    """
+    method = check_choice("method", method, METHODS)
+    test = check_choice("test", test, TESTS)
+    if not (isinstance(level, (int, float)) and 0 < level < 1):
+        raise ValueError(f"`level` must lie strictly between 0 and 1; got {level!r}.")
+    y, v = _check_yi_vi(yi, vi, data)
+    k = y.shape[0]
+    if method != "FE" and k < 2:
+        raise ValueError(f"A random-effects model (method={method!r}) needs at least 2 effect sizes; got k = {k}.")
+    if k < 1:
+        raise ValueError("`yi` is empty.")
+    X, names, has_int = _design(mods, data, k)
+    p = X.shape[1]
+    if method != "FE" and k - p < 1:
+        raise ValueError(f"With {p} coefficients a random-effects model needs k > {p} effect sizes; got k = {k}.")
+    if test == "knha" and k - p < 1:
+        raise ValueError(f"test='knha' needs k > p (here k = {k}, p = {p}).")
+    return _fit(y, v, X, names, has_int, method, test, float(level), maxiter=maxiter)
+
+
+# --------------------------------------------------------------------- subgroups
+
+
+@dataclass
+class SubgroupResult:
+    """Results of :func:`subgroup_analysis`.
+
+    ``table`` has one row per subgroup (k, estimate, se, CI, tau2, I2, Q, Q p);
+    ``q_between``/``q_between_df``/``q_between_pvalue`` is the chosen test of
+    subgroup differences; ``mixed`` is the mixed-effects moderator fit (one
+    common tau^2) and ``separate`` the fixed-effect fit of the subgroup estimates.
+    """
+
+    table: pd.DataFrame
+    approach: str
+    q_between: float
+    q_between_df: int
+    q_between_pvalue: float
+    mixed: MetaResult
+    separate: MetaResult
+    method: str
+
+    def summary(self) -> str:
+        """Subgroup table and the test between subgroups."""
+        lines = [
+            f"Subgroup analysis (tau^2 estimator: {self.method}; test between subgroups: {self.approach})",
+            "",
+            self.table.to_string(float_format=lambda x: f"{x:.4f}"),
+            "",
+            f"Test of subgroup differences: Q_between(df = {self.q_between_df}) = {self.q_between:.4f}, "
+            f"p-val {_pv_eq(self.q_between_pvalue)}",
+            f"(one common tau^2, mixed-effects QM = {self.mixed.qm:.4f}, p = {_fmt_p(self.mixed.qm_pvalue)}; "
+            f"separate tau^2 per subgroup, Q_b = {self.separate.qm:.4f}, p = {_fmt_p(self.separate.qm_pvalue)})",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def apa(self) -> str:
+        """One-line APA-style report of the test of subgroup differences."""
+        return (f"The subgroups differed {'significantly' if self.q_between_pvalue < 0.05 else 'not significantly'}, "
+                f"Q_between({self.q_between_df}) = {self.q_between:.2f}, {_apa_p(self.q_between_pvalue)}.")
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def subgroup_analysis(
+    yi: Any,
+    vi: Any,
+    groups: Any,
+    *,
+    data: pd.DataFrame | None = None,
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    approach: str = "separate",
+) -> SubgroupResult:
+    r"""Meta-analysis per subgroup and a test of differences between subgroups.
+
+    Two tests are computed (both reported):
+
+    - ``approach="separate"`` (default; Borenstein et al., 2009, ch. 19, "separate
+      tau^2"): each subgroup gets its own random-effects fit; the subgroup
+      estimates :math:`\hat\mu_g` with standard errors :math:`s_g` are compared
+      by the fixed-effect test :math:`Q_b = \sum_g (\hat\mu_g - \bar\mu)^2 / s_g^2`,
+      :math:`\bar\mu = \sum_g \hat\mu_g s_g^{-2} / \sum_g s_g^{-2}`, df = G - 1
+      (metafor: ``rma(est, sei = se, mods = ~ group, method = "FE")$QM``).
+    - ``approach="mixed"``: a mixed-effects meta-regression on the subgroup dummies
+      with one common tau^2 (metafor: ``rma(yi, vi, mods = ~ factor(group))``);
+      the omnibus QM (F with ``test="knha"``) is the test.
+
+    Parameters
+    ----------
+    yi, vi : array-like or str
+    groups : array-like or str
+        Subgroup labels (or a column of ``data``).
+    data : DataFrame, optional
+    method, test, level : as in :func:`meta_analysis`
+    approach : {"separate", "mixed"}
+        Which test is reported as ``q_between``.
+
+    Returns
+    -------
+    SubgroupResult
+
+    Examples
+    --------
+    >>> res = subgroup_analysis([0.1, 0.2, 0.5, 0.6, 0.55], [0.01, 0.02, 0.01, 0.02, 0.015],
+    ...                         ["a", "a", "b", "b", "b"], method="DL")
+    >>> list(res.table.index)
+    ['a', 'b']
+    """
+    approach = check_choice("approach", approach, ("separate", "mixed"))
+    y, v = _check_yi_vi(yi, vi, data)
+    g = _column(data, "groups", groups)
+    g = pd.Series(np.asarray(g, dtype=object) if not isinstance(g, pd.Series) else g.to_numpy())
+    if len(g) != len(y):
+        raise ValueError(f"`groups` has {len(g)} labels but there are {len(y)} effect sizes.")
+    if g.isna().any():
+        raise ValueError(f"`groups` has missing labels at {first_bad(g.isna().to_numpy())}.")
+    g = g.astype(str)
+    levels = sorted(g.unique())
+    if len(levels) < 2:
+        raise ValueError("`groups` must have at least two different subgroups.")
+    rows, ests, ses = [], [], []
+    for lev in levels:
+        sel = (g == lev).to_numpy()
+        if method != "FE" and sel.sum() < 2:
+            raise ValueError(f"Subgroup {lev!r} has only {sel.sum()} effect size; a random-effects fit needs 2.")
+        r = meta_analysis(y[sel], v[sel], method=method, test=test, level=level)
+        rows.append({"k": r.k, "estimate": r.estimate, "se": r.se, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                     "tau2": r.tau2, "i2": r.i2, "q": r.q, "q_pvalue": r.q_pvalue})
+        ests.append(r.estimate)
+        ses.append(r.se)
+    table = pd.DataFrame(rows, index=pd.Index(levels, name="subgroup"))
+    mixed = meta_analysis(y, v, method=method, test=test, level=level, mods=pd.DataFrame({"group": g}))
+    sep = meta_analysis(np.array(ests), np.array(ses) ** 2, method="FE", level=level,
+                        mods=pd.DataFrame({"group": levels}))
+    chosen = sep if approach == "separate" else mixed
+    return SubgroupResult(
+        table=table, approach=approach, q_between=float(chosen.qm), q_between_df=int(chosen.qm_df[0]),
+        q_between_pvalue=float(chosen.qm_pvalue), mixed=mixed, separate=sep, method=method,
+    )
