@@ -892,7 +892,7 @@ def read_csv(
     >>> from analysis import datasets
     >>> df = datasets.read_csv("data/raw/dat.bcg.csv", "dat.bcg")  # doctest: +SKIP
     >>> int(df["tpos"].sum())  # doctest: +SKIP
-    1137
+    1065
     """
     schema_dict, res = _schema_of(schema, package)
     dialect = dict(res.get("dialect", {}))
@@ -943,7 +943,7 @@ def load(name: str, *, package: str | Path | None = None) -> pd.DataFrame:
     >>> bcg.shape
     (13, 9)
     >>> int(bcg["tpos"].sum())
-    1137
+    1065
     """
     pkg, base = _read_package(package)
     res = _resource(pkg, name)
