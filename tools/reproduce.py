@@ -1,0 +1,710 @@
+"""Rebuild the workbook's reports from scratch: the runner behind ``make reproduce``.
+
+Steps, each of which stops the run with a non-zero exit and a message naming
+the notebook (and cell) when it fails:
+
+1. clean the outputs of a previous run (ledger, figures, notebook HTML, index
+   HTML and PDF) so nothing stale survives;
+2. execute every ``notebooks/NN_*.ipynb`` in order, each in a fresh
+   ``python3`` kernel started in ``notebooks/`` with ``ALLIANCE_NOTEBOOK``,
+   ``ALLIANCE_REPORTS_DIR`` and ``ALLIANCE_LEDGER`` set (so ``save_figure``
+   and ``ledger.record`` write into the reports folder);
+3. write each executed notebook as HTML into ``reports/notebooks/`` that reads
+   offline (local MathJax, no CDN script) and check that no page loads an
+   external resource;
+4. write ``reports/index.html`` (what the workbook is, the notebooks, a
+   gallery of every exported figure, the ledger with FAIL rows marked), with
+   inline CSS and no external resource, and no timestamp;
+5. print the index to ``reports/index.pdf`` with Debian's chromium, or say
+   clearly that the PDF was skipped.
+
+Usage::
+
+    python tools/reproduce.py [--reports DIR] [--notebooks DIR]
+                              [--param key=value ...] [--timeout S] [--no-pdf]
+
+``--param`` works like papermill: the values are injected as a new cell after
+the cell tagged ``parameters`` (tests use it for small replicate counts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbconvert import HTMLExporter
+from nbconvert.filters import strip_ansi
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TOOLS_DIR = Path(__file__).resolve().parent
+NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+NOTEBOOK_TEMPLATE = TOOLS_DIR / "notebook_offline.html.j2"
+REPORT_CSS = TOOLS_DIR / "report.css"
+# MathJax 2 as shipped by jupyter-server-mathjax; this config file is in it.
+MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+CHROMIUM = "/usr/bin/chromium"
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+# Make `analysis` importable when the runner is started as a script without the
+# editable install (e.g. from a source checkout).
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from analysis.ledger import read_ledger, reset_ledger  # noqa: E402
+
+
+class ReproductionError(RuntimeError):
+    """A step of the reproduction failed; the message says which and where."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the runner reads notebooks and writes every output."""
+
+    notebooks: Path
+    reports: Path
+    ledger: Path
+
+    @property
+    def figures(self) -> Path:
+        return self.reports / "figures"
+
+    @property
+    def html_dir(self) -> Path:
+        return self.reports / "notebooks"
+
+    @property
+    def mathjax(self) -> Path:
+        # Inside reports/notebooks/ so that the pages' relative MathJax URL
+        # works and the copy is covered by the .gitignore of that folder.
+        return self.html_dir / "mathjax"
+
+    @property
+    def index(self) -> Path:
+        return self.reports / "index.html"
+
+    @property
+    def pdf(self) -> Path:
+        return self.reports / "index.pdf"
+
+
+@dataclass
+class NotebookRun:
+    """What one executed notebook produced, for the index."""
+
+    path: Path
+    title: str
+    html: Path
+    figures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+# --------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="reproduce.py",
+        description="Execute every notebook and rebuild reports/ from scratch.",
+    )
+    parser.add_argument(
+        "--reports",
+        type=Path,
+        default=None,
+        help="output folder (default: $ALLIANCE_REPORTS_DIR, else <repo>/reports)",
+    )
+    parser.add_argument(
+        "--notebooks",
+        type=Path,
+        default=REPO_ROOT / "notebooks",
+        help="folder of NN_name.ipynb notebooks (default: <repo>/notebooks)",
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a value of the cell tagged 'parameters' (repeatable); "
+        "VALUE is read as a Python literal, else as a string",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=int,
+        default=1800,
+        help="seconds one cell may run before the run fails (default 1800)",
+    )
+    parser.add_argument("--no-pdf", action="store_true", help="do not print index.pdf")
+    return parser.parse_args(argv)
+
+
+def parse_params(items: list[str]) -> dict[str, object]:
+    """Read ``key=value`` items; values are Python literals where they parse.
+
+    >>> parse_params(["n_boot=200", "label=quick", "alpha=0.05"])
+    {'n_boot': 200, 'label': 'quick', 'alpha': 0.05}
+    """
+    params: dict[str, object] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise ReproductionError(f"--param must look like name=value, got {item!r}.")
+        try:
+            params[key] = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            params[key] = raw
+    return params
+
+
+def resolve_layout(args: argparse.Namespace) -> Layout:
+    """Folders from the options, then the environment, then the repository defaults."""
+    if args.reports is not None:
+        reports = args.reports
+    elif os.environ.get("ALLIANCE_REPORTS_DIR"):
+        reports = Path(os.environ["ALLIANCE_REPORTS_DIR"])
+    else:
+        reports = REPO_ROOT / "reports"
+    reports = reports.resolve()
+    ledger = os.environ.get("ALLIANCE_LEDGER")
+    ledger_file = Path(ledger).resolve() if ledger else reports / "ledger.csv"
+    return Layout(notebooks=args.notebooks.resolve(), reports=reports, ledger=ledger_file)
+
+
+# --------------------------------------------------------------------------
+# Step 1: clean
+# --------------------------------------------------------------------------
+
+
+def clean_outputs(layout: Layout) -> None:
+    """Remove the outputs of earlier runs (only those: other files are kept)."""
+    for folder in (layout.figures, layout.html_dir):
+        if folder.exists():
+            shutil.rmtree(folder)
+    for stale in (layout.index, layout.pdf, *layout.reports.glob("*.png")):
+        stale.unlink(missing_ok=True)
+    layout.figures.mkdir(parents=True, exist_ok=True)
+    layout.html_dir.mkdir(parents=True, exist_ok=True)
+    reset_ledger(layout.ledger)
+
+
+# --------------------------------------------------------------------------
+# Step 2: execute
+# --------------------------------------------------------------------------
+
+
+def find_notebooks(folder: Path) -> list[Path]:
+    """The numbered notebooks, in order."""
+    if not folder.is_dir():
+        raise ReproductionError(f"notebook folder {folder} does not exist.")
+    return sorted(folder.glob(NOTEBOOK_GLOB))
+
+
+def inject_parameters(nb: nbformat.NotebookNode, params: dict[str, object]) -> bool:
+    """Insert a cell overriding `params` after the cell tagged ``parameters``.
+
+    Returns False (and changes nothing) when the notebook has no such cell.
+    The injected cell is tagged ``injected-parameters`` and stays visible in
+    the HTML, so a report made with overrides says so.
+    """
+    if not params:
+        return True
+    for position, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            lines = ["# Parameters injected by tools/reproduce.py --param"]
+            lines += [f"{key} = {value!r}" for key, value in params.items()]
+            injected = nbformat.v4.new_code_cell("\n".join(lines))
+            injected.metadata["tags"] = ["injected-parameters"]
+            nb.cells.insert(position + 1, injected)
+            return True
+    return False
+
+
+def kernel_environment(layout: Layout, notebook: Path) -> dict[str, str]:
+    """The environment of a notebook's kernel."""
+    env = dict(os.environ)
+    env["ALLIANCE_NOTEBOOK"] = notebook.name
+    env["ALLIANCE_REPORTS_DIR"] = str(layout.reports)
+    env["ALLIANCE_LEDGER"] = str(layout.ledger)
+    # `make` exports MPLBACKEND=Agg for scripts; in a kernel it would hide every
+    # figure from the HTML. Without it ipykernel selects the inline backend.
+    env.pop("MPLBACKEND", None)
+    env.setdefault("PYTHONHASHSEED", "0")
+    return env
+
+
+def _cell_excerpt(cell: nbformat.NotebookNode, lines: int = 6) -> str:
+    source = cell.source.splitlines()
+    shown = "\n".join(f"    | {line}" for line in source[:lines])
+    return shown + ("\n    | ..." if len(source) > lines else "")
+
+
+def execute_notebook(
+    path: Path, layout: Layout, params: dict[str, object], timeout: int
+) -> nbformat.NotebookNode:
+    """Run a notebook top to bottom in a fresh kernel; raise on the first error."""
+    nb = nbformat.read(path, as_version=4)
+    if not inject_parameters(nb, params):
+        print(f"    note: {path.name} has no cell tagged 'parameters'; --param ignored")
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=False,
+        record_timing=False,  # no timestamps in the executed notebook
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    current = {"index": -1}
+
+    def on_cell_start(cell, cell_index, **_):
+        current["index"] = cell_index
+
+    client.on_cell_start = on_cell_start
+    try:
+        client.execute(env=kernel_environment(layout, path))
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+        index = current["index"]
+        cell = nb.cells[index] if 0 <= index < len(nb.cells) else None
+        try:  # the partial notebook shows the traceback in context
+            failed_html = str(export_html(nb, path.stem, layout))
+        except Exception as export_error:  # noqa: BLE001 - never mask the real failure
+            failed_html = f"(not written: {export_error})"
+        where = f"cell {index + 1} of {len(nb.cells)}" if cell is not None else "start-up"
+        excerpt = f"\n  source:\n{_cell_excerpt(cell)}" if cell is not None else ""
+        raise ReproductionError(
+            f"notebook {path.name} failed at {where} ({type(error).__name__}).{excerpt}\n"
+            f"  partial output: {failed_html}\n{strip_ansi(str(error))}"
+        ) from None
+    return nb
+
+
+# --------------------------------------------------------------------------
+# Step 3: HTML that reads offline
+# --------------------------------------------------------------------------
+
+
+def copy_mathjax(layout: Layout) -> None:
+    """Copy MathJax from the jupyter-server-mathjax package beside the pages."""
+    import jupyter_server_mathjax
+
+    source = Path(jupyter_server_mathjax.__file__).parent / "static"
+    if not (source / "MathJax.js").exists():
+        raise ReproductionError(f"MathJax not found in {source} (jupyter-server-mathjax).")
+    if not layout.mathjax.exists():
+        shutil.copytree(source, layout.mathjax)
+
+
+def export_html(nb: nbformat.NotebookNode, stem: str, layout: Layout) -> Path:
+    """Write ``reports/notebooks/<stem>.html`` with the offline template."""
+    exporter = HTMLExporter(template_file=str(NOTEBOOK_TEMPLATE))
+    exporter.mathjax_url = MATHJAX_URL
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": stem}})
+    target = layout.html_dir / f"{stem}.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+class _ResourceFinder(HTMLParser):
+    """Collect the URLs a page would load (scripts, styles, images, frames)."""
+
+    LOADING = {
+        "script": ("src",),
+        "img": ("src", "srcset"),
+        "iframe": ("src",),
+        "frame": ("src",),
+        "embed": ("src",),
+        "source": ("src", "srcset"),
+        "video": ("src", "poster"),
+        "audio": ("src",),
+        "track": ("src",),
+        "object": ("data",),
+        "input": ("src",),
+    }
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.urls: list[str] = []
+        self._in = ""
+        self.inline: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        for attribute in self.LOADING.get(tag, ()):
+            if values.get(attribute):
+                self.urls.append(values[attribute])
+        if tag == "link" and values.get("href"):
+            # Every <link> that fetches (stylesheet, icon, preload, modulepreload ...);
+            # plain navigation links are <a>, which are allowed to point anywhere.
+            self.urls.append(values["href"])
+        if values.get("style"):
+            self.inline.append(("style", values["style"]))
+        self._in = tag if tag in ("script", "style") else ""
+
+    def handle_endtag(self, tag):
+        self._in = ""
+
+    def handle_data(self, data):
+        if self._in:
+            self.inline.append((self._in, data))
+
+
+_REMOTE = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_CSS_REMOTE = re.compile(r"(?:url\(\s*['\"]?|@import\s+['\"])\s*(?:https?:)?//", re.IGNORECASE)
+_JS_REMOTE = re.compile(r"import\s*\(\s*['\"`](?:https?:)?//|importScripts\(", re.IGNORECASE)
+
+
+def external_resources(page: str) -> list[str]:
+    """Describe every resource `page` would fetch from the network (empty if none).
+
+    Looks at the URLs of loading tags (script, link, img, iframe ...), at CSS
+    ``url()``/``@import`` in style blocks and attributes, and at dynamic
+    ``import()`` of URLs in scripts. Links a reader may click (``<a>``) are fine.
+
+    >>> external_resources('<script src="https://cdn.example/x.js"></script><a href="https://doi.org">x</a>')
+    ['https://cdn.example/x.js']
+    """
+    finder = _ResourceFinder()
+    finder.feed(page)
+    found = [url for url in finder.urls if _REMOTE.match(url)]
+    for kind, text in finder.inline:
+        if kind == "script":
+            found += [f"script: {m.group(0)}" for m in _JS_REMOTE.finditer(text)]
+        else:
+            text = _CSS_COMMENT.sub("", text)
+            found += [f"css: {m.group(0)}" for m in _CSS_REMOTE.finditer(text)]
+    return found
+
+
+def check_offline(path: Path) -> None:
+    """Fail if the page at `path` would load anything from the network."""
+    remote = external_resources(path.read_text(encoding="utf-8"))
+    if remote:
+        raise ReproductionError(
+            f"{path} loads external resources (it must read offline): {remote[:5]}"
+        )
+
+
+def notebook_title(nb: nbformat.NotebookNode, fallback: str) -> str:
+    """The first Markdown heading of the notebook, else `fallback`."""
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            match = re.match(r"#{1,6}\s+(.*\S)", line.strip())
+            if match:
+                return match.group(1)
+    return fallback
+
+
+def figure_names(folder: Path) -> set[str]:
+    return {p.stem for p in folder.glob("*.png")}
+
+
+def check_figure_formats(layout: Layout) -> None:
+    """Every exported figure must exist in all three formats."""
+    stems = {p.stem for fmt in FIGURE_FORMATS for p in layout.figures.glob(f"*.{fmt}")}
+    missing = [
+        f"{stem}.{fmt}"
+        for stem in sorted(stems)
+        for fmt in FIGURE_FORMATS
+        if not (layout.figures / f"{stem}.{fmt}").exists()
+    ]
+    if missing:
+        raise ReproductionError(f"figures missing a format in {layout.figures}: {missing}")
+
+
+# --------------------------------------------------------------------------
+# Step 4: the index page
+# --------------------------------------------------------------------------
+
+ABOUT = (
+    "The alliance workbook asks how much of a patient's improvement in psychotherapy comes "
+    "from the therapeutic relationship &mdash; working alliance, empathy, positive regard, "
+    "goal consensus, rupture and repair, hope &mdash; and how much from the specific "
+    "technique. Its notebooks re-run published analyses on open data with tested "
+    "estimators, and every comparison of a published number with ours is recorded in the "
+    "ledger below, pass or FAIL, against a tolerance stated in advance.",
+    "It is written for academics who want to reproduce published alliance and technique "
+    "analyses and then run them on their own data, and for students learning the methods of "
+    "alliance research: effect sizes, meta-analysis, therapist and session effects, change "
+    "and psychometrics. This page and everything it links were rebuilt from scratch by "
+    "<code>make reproduce</code>.",
+)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _ledger_rows(frame, notebooks_by_name: dict[str, NotebookRun]) -> str:
+    e = html.escape
+    rows = []
+    for record in frame.itertuples(index=False):
+        unit = f" {e(record.unit)}" if record.unit else ""
+        tolerance = (
+            f"&plusmn;{_fmt(record.tolerance)} &times; |published|"
+            if record.relative
+            else f"&plusmn;{_fmt(record.tolerance)}"
+        )
+        run = notebooks_by_name.get(record.notebook)
+        notebook = (
+            f'<a href="notebooks/{e(run.html.name)}">{e(record.notebook)}</a>'
+            if run
+            else e(record.notebook or "(none)")
+        )
+        css = "pass" if record.status == "pass" else "fail"
+        rows.append(
+            f'<tr class="{css}"><td>{e(record.claim)}</td>'
+            f'<td class="num">{_fmt(record.published)}{unit}</td>'
+            f'<td class="num">{_fmt(record.ours)}{unit}</td>'
+            f'<td class="num">{record.difference:+.3g}</td>'
+            f'<td class="num">{tolerance}</td>'
+            f'<td class="status">{e(record.status)}</td>'
+            f"<td>{e(record.source)}</td><td>{e(record.kind)}</td><td>{notebook}</td></tr>"
+        )
+    return "\n".join(rows)
+
+
+def _ledger_section(frame, runs: list[NotebookRun]) -> str:
+    if frame.empty:
+        return '<p class="empty">No comparison was recorded.</p>'
+    by_name = {run.path.name: run for run in runs}
+    return (
+        '<table class="ledger"><thead><tr><th>claim</th><th>published</th><th>ours</th>'
+        "<th>difference</th><th>tolerance</th><th>status</th><th>source</th><th>kind</th>"
+        "<th>notebook</th></tr></thead><tbody>\n"
+        + _ledger_rows(frame, by_name)
+        + "\n</tbody></table>"
+    )
+
+
+def _notebook_section(runs: list[NotebookRun], frame) -> str:
+    e = html.escape
+    items = []
+    for run in runs:
+        n_rows = int((frame["notebook"] == run.path.name).sum()) if not frame.empty else 0
+        items.append(
+            f'<li><a href="notebooks/{e(run.html.name)}">{e(run.path.stem)}</a> &mdash; '
+            f"{e(run.title)} <span class=\"meta\">({len(run.figures)} figures, "
+            f"{n_rows} ledger entries)</span></li>"
+        )
+    return '<ol class="notebooks">\n' + "\n".join(items) + "\n</ol>"
+
+
+def _gallery_section(layout: Layout, runs: list[NotebookRun]) -> str:
+    e = html.escape
+    origin = {name: run for run in runs for name in run.figures}
+    figures = []
+    for stem in sorted(figure_names(layout.figures)):
+        run = origin.get(stem)
+        source = (
+            f' &middot; from <a href="notebooks/{e(run.html.name)}">{e(run.path.stem)}</a>'
+            if run
+            else ""
+        )
+        figures.append(
+            f'<figure id="figure-{e(stem)}"><a href="figures/{e(stem)}.png">'
+            f'<img src="figures/{e(stem)}.png" alt="Figure {e(stem)}"></a>'
+            f'<figcaption><span class="name">{e(stem)}</span>{source}<br>'
+            f'<a href="figures/{e(stem)}.png">PNG</a> &middot; '
+            f'<a href="figures/{e(stem)}.svg">SVG</a> &middot; '
+            f'<a href="figures/{e(stem)}.pdf">PDF</a></figcaption></figure>'
+        )
+    if not figures:
+        return '<p class="empty">No figure was exported.</p>'
+    return '<div class="gallery">\n' + "\n".join(figures) + "\n</div>"
+
+
+def build_index(layout: Layout, runs: list[NotebookRun]) -> str:
+    """The index page as a string: deterministic (sorted, no timestamps)."""
+    frame = read_ledger(layout.ledger)
+    n_fail = int((frame["status"] != "pass").sum())
+    n_pass = len(frame) - n_fail
+    n_figures = len(figure_names(layout.figures))
+    fail_badge = "fail" if n_fail else "pass"
+    status = (
+        f'<p class="status-line" id="ledger-status">'
+        f'<span class="badge {fail_badge}">{n_fail} FAIL</span> '
+        f'<span class="badge pass">{n_pass} pass</span> '
+        f"of {len(frame)} comparisons in the <a href=\"#ledger\">ledger</a> &middot; "
+        f"{len(runs)} notebooks &middot; {n_figures} figures</p>"
+    )
+    if n_fail:
+        status += (
+            f'<p class="status-line"><strong>{n_fail} comparison'
+            f"{'s' if n_fail != 1 else ''} outside tolerance</strong>: "
+            "the rows are marked in the ledger.</p>"
+        )
+    css = REPORT_CSS.read_text(encoding="utf-8")
+    about = "\n".join(f"<p>{paragraph}</p>" for paragraph in ABOUT)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>The alliance workbook &mdash; reproduction report</title>
+<style>
+{css}</style>
+</head>
+<body>
+<header>
+<h1>The alliance workbook</h1>
+{status}
+</header>
+<section id="about">
+<h2>What this is</h2>
+{about}
+</section>
+<section id="notebooks">
+<h2>Notebooks</h2>
+{_notebook_section(runs, frame)}
+</section>
+<section id="figures">
+<h2>Figures</h2>
+{_gallery_section(layout, runs)}
+</section>
+<section id="ledger">
+<h2>Reproduction ledger</h2>
+<p>Published (or reference) values beside ours; difference = ours &minus; published.
+Kinds: <em>published</em> (a paper's table or abstract), <em>oracle</em> (an R reference),
+<em>simulation</em> (a known simulation truth). The full-precision numbers are in
+<a href="{html.escape(_relative_link(layout.ledger, layout.reports))}">the ledger file</a>.</p>
+{_ledger_section(frame, runs)}
+</section>
+<footer>Built by <code>tools/reproduce.py</code>.</footer>
+</body>
+</html>
+"""
+
+
+def _relative_link(target: Path, base: Path) -> str:
+    try:
+        return target.relative_to(base).as_posix()
+    except ValueError:
+        return target.as_uri()
+
+
+# --------------------------------------------------------------------------
+# Step 5: PDF
+# --------------------------------------------------------------------------
+
+
+def print_pdf(layout: Layout, chromium: str = CHROMIUM) -> bool:
+    """Print the index to PDF with headless chromium; False if chromium is absent."""
+    if not (Path(chromium).exists() and os.access(chromium, os.X_OK)):
+        return False
+    with tempfile.TemporaryDirectory(prefix="alliance-chromium-") as profile:
+        command = [
+            chromium,
+            "--headless",
+            "--no-sandbox",  # needed as root (CI); the page is our own file
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--no-pdf-header-footer",  # the default header prints today's date
+            f"--user-data-dir={profile}",
+            f"--print-to-pdf={layout.pdf}",
+            layout.index.as_uri(),
+        ]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=180)
+        except subprocess.TimeoutExpired:
+            raise ReproductionError("chromium did not print index.pdf within 180 s.") from None
+    if done.returncode != 0 or not layout.pdf.exists() or layout.pdf.stat().st_size == 0:
+        raise ReproductionError(
+            f"chromium failed to print {layout.pdf} (exit {done.returncode}):\n{done.stderr[-2000:]}"
+        )
+    return True
+
+
+# --------------------------------------------------------------------------
+# Driver
+# --------------------------------------------------------------------------
+
+
+def run_notebooks(layout: Layout, params: dict[str, object], timeout: int) -> list[NotebookRun]:
+    """Execute and export every notebook in order; stop at the first failure."""
+    notebooks = find_notebooks(layout.notebooks)
+    if not notebooks:
+        raise ReproductionError(f"no notebook matching {NOTEBOOK_GLOB} in {layout.notebooks}.")
+    runs = []
+    for number, path in enumerate(notebooks, start=1):
+        print(f"[{number}/{len(notebooks)}] {path.name} ...", flush=True)
+        before = figure_names(layout.figures)
+        start = time.monotonic()
+        nb = execute_notebook(path, layout, params, timeout)
+        page = export_html(nb, path.stem, layout)
+        check_offline(page)
+        run = NotebookRun(
+            path=path,
+            title=notebook_title(nb, path.stem),
+            html=page,
+            figures=sorted(figure_names(layout.figures) - before),
+            seconds=time.monotonic() - start,
+        )
+        print(f"    ok in {run.seconds:.1f} s, {len(run.figures)} new figures", flush=True)
+        runs.append(run)
+    return runs
+
+
+def reproduce(layout: Layout, params: dict[str, object], timeout: int, pdf: bool) -> int:
+    """All steps; returns the number of FAIL entries in the ledger."""
+    print(f"reports: {layout.reports}\nledger:  {layout.ledger}", flush=True)
+    clean_outputs(layout)
+    copy_mathjax(layout)
+    runs = run_notebooks(layout, params, timeout)
+    check_figure_formats(layout)
+    layout.index.write_text(build_index(layout, runs), encoding="utf-8")
+    check_offline(layout.index)
+    print(f"wrote {layout.index}")
+    if not pdf:
+        print("PDF skipped (--no-pdf).")
+    elif print_pdf(layout):
+        print(f"wrote {layout.pdf}")
+    else:
+        print(f"NOTE: {CHROMIUM} not found, so index.pdf was skipped "
+              "(install Debian's chromium to get it).")
+    frame = read_ledger(layout.ledger)
+    n_fail = int((frame["status"] != "pass").sum())
+    print(f"ledger: {len(frame)} comparisons, {n_fail} FAIL")
+    return n_fail
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the process exit code.
+
+    0 when every notebook ran (FAIL rows in the ledger are reported, not
+    fatal: they are results); 1 when a step failed.
+    """
+    args = parse_args(argv)
+    try:
+        params = parse_params(args.param)
+        layout = resolve_layout(args)
+        reproduce(layout, params, args.timeout, pdf=not args.no_pdf)
+    except ReproductionError as error:
+        print(f"\nREPRODUCTION FAILED: {error}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
