@@ -1012,7 +1012,7 @@ def meta_analysis(
     --------
     >>> res = meta_analysis([0.2, 0.5, 0.1, 0.4], [0.02, 0.03, 0.01, 0.05], method="REML")
     >>> round(res.estimate, 4)
-    0.2069
+    0.2534
     >>> res.k
     4
     """

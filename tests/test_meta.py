@@ -273,3 +273,11 @@ def test_fe_estimate_within_range(data):
     res = meta_analysis(y, v, method="FE")
     assert y.min() - 1e-12 <= res.estimate <= y.max() + 1e-12
     assert res.ci_low <= res.estimate <= res.ci_high
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import analysis.meta as mod
+
+    assert doctest.testmod(mod).failed == 0

@@ -164,7 +164,7 @@ sens_info <- function(d, m, t) {
                       fill = f$fill)
   }
   list(
-    leave1out = list(estimate = num(l1$estimate), se = num(l1$se), statistic = num(l1$zval),
+    leave1out = list(estimate = num(l1$estimate), se = num(l1$se), statistic = num(if (is.null(l1$zval)) l1$tval else l1$zval),
                      pvalue = num(l1$pval), ci_low = num(l1$ci.lb), ci_high = num(l1$ci.ub),
                      q = num(l1$Q), q_pvalue = num(l1$Qp), tau2 = num(l1$tau2),
                      i2 = num(l1$I2), h2 = num(l1$H2)),
@@ -177,7 +177,7 @@ sens_info <- function(d, m, t) {
                    limit_estimate = num(rt$est), limit_ci_low = num(rt$ci.lb),
                    limit_ci_high = num(rt$ci.ub)),
     trimfill = tf,
-    cumul = list(estimate = num(cu$estimate), se = num(cu$se), statistic = num(cu$zval),
+    cumul = list(estimate = num(cu$estimate), se = num(cu$se), statistic = num(if (is.null(cu$zval)) cu$tval else cu$zval),
                  pvalue = num(cu$pval), ci_low = num(cu$ci.lb), ci_high = num(cu$ci.ub),
                  q = num(cu$Q), q_pvalue = num(cu$Qp), tau2 = num(cu$tau2),
                  i2 = num(cu$I2), h2 = num(cu$H2))
