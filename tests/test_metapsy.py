@@ -10,6 +10,7 @@ absent.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import unicodedata
 from pathlib import Path
@@ -23,13 +24,12 @@ from analysis.datasets import ChecksumError, DataValidationError, repair_mojibak
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path("/work/shared/data/metapsy")
-LOCAL = next(
-    (p for p in (SHARED, ROOT.parent / "shared" / "data" / "metapsy") if (p / "depression-psyctr" / "data.csv").is_file()),
-    None,
-)
+_CANDIDATES = [Path(os.environ["ALLIANCE_METAPSY_DIR"])] if os.environ.get("ALLIANCE_METAPSY_DIR") else []
+_CANDIDATES += [SHARED, ROOT.parent / "shared" / "data" / "metapsy"]
+LOCAL = next((p for p in _CANDIDATES if (p / "depression-psyctr" / "data.csv").is_file()), None)
 needs_copy = pytest.mark.skipif(
     LOCAL is None,
-    reason="no local copy of the Metapsy databases (/work/shared/data/metapsy or ../shared/data/metapsy); "
+    reason="no local copy of the Metapsy databases ($ALLIANCE_METAPSY_DIR, /work/shared/data/metapsy or ../shared/data/metapsy); "
     "GitHub is not reachable here, so fetch() cannot be exercised",
 )
 PSYCTR = "metapsy-depression-psyctr"
