@@ -278,7 +278,7 @@ def implied_population(p: dict) -> dict:
     def r_of(bw: float, bb: float) -> float:
         cov = bb * V_a + bw * V_w + kappa * V_D / T
         var_A = V_a + V_w + var_e / T + kappa**2 * V_D / T**2 + 2 * kappa * (bb * V_a + bw * V_w) / T
-        return cov / math.sqrt(var_A * var_C)
+        return float(cov / math.sqrt(var_A * var_C))
 
     bw, bb = p["alliance_within"], p["alliance_between"]
     if bw is None:
