@@ -253,3 +253,48 @@ def test_implied_population_matches_truth():
 def test_bad_parameters_name_the_argument(kwargs, name):
     with pytest.raises(ValueError, match=f"`{name}`"):
         simulate_trial(**kwargs)
+
+
+# ------------------------------------------------------------------ shipped simulated data
+SIMDIR = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "simulated"
+
+
+def test_make_simulated_is_byte_identical(tmp_path):
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, str(SIMDIR / "make_simulated.py"), "--out", str(tmp_path)], check=True)
+    made = sorted(p.name for p in tmp_path.iterdir())
+    shipped = sorted(p.name for p in SIMDIR.iterdir() if p.suffix in (".csv", ".json"))
+    assert made == shipped
+    for name in made:
+        assert (tmp_path / name).read_bytes() == (SIMDIR / name).read_bytes(), name
+
+
+def test_simulated_datapackage_describes_every_file():
+    import hashlib
+    import json
+
+    pkg = json.loads((SIMDIR / "datapackage.json").read_text())
+    assert "SIMULATED" in pkg["title"]
+    names = {r["path"] for r in pkg["resources"]}
+    assert names == {p.name for p in SIMDIR.glob("*.csv")}
+    for r in pkg["resources"]:
+        path = SIMDIR / r["path"]
+        assert r["simulated"] is True and "SIMULATED" in r["title"]
+        assert r["hash"] == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+        header = path.read_text().splitlines()[0].split(",")
+        assert header == [f["name"] for f in r["schema"]["fields"]]
+        assert all(f["description"] for f in r["schema"]["fields"])
+        gen = r["generator"]
+        assert gen["seed"] == gen["parameters"]["seed"] and isinstance(gen["seed"], int)
+        # every argument of simulate_trial is recorded
+        import inspect
+
+        assert set(inspect.signature(simulate_trial).parameters) == set(gen["parameters"])
+
+
+def test_baldwin_design_file():
+    p = pd.read_csv(SIMDIR / "baldwin2007_design_patients.csv")
+    assert len(p) == 331 and p["therapist"].nunique() == 80
+    assert round(len(p) / 80, 1) == 4.1
