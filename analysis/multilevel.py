@@ -321,15 +321,6 @@ def _fit_mixedlm(y, X, codes, Z, reml: bool, xnames, znames):
     return best, pd.DataFrame(attempts)
 
 
-def _is_singular_cov(cov_re: np.ndarray, sigma2: float) -> bool:
-    rel = cov_re / sigma2
-    try:
-        L = np.linalg.cholesky(rel + 0.0 * np.eye(len(rel)))
-        return bool(np.min(np.abs(np.diag(L))) < _SINGULAR_TOL)
-    except np.linalg.LinAlgError:
-        return True
-
-
 # --------------------------------------------------------------------------- results
 def _fixed_table(names, est, cov) -> pd.DataFrame:
     se = np.sqrt(np.diag(cov))
