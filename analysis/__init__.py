@@ -7,6 +7,12 @@ much from the specific technique? The modules hold what the notebooks use:
   sampling variances and conversions (``compute_effect_sizes`` is the entry point).
 - ``analysis.datasets``: the shipped real datasets (checksum- and schema-checked)
   and downloads of external open databases (Metapsy).
+- ``analysis.meta``, ``analysis.meta_bias``: random- and fixed-effects meta-analysis,
+  meta-regression, subgroups, influence, small-study bias (checked against metafor).
+- ``analysis.multilevel``: therapist effects and the within/between-therapist split of
+  the alliance (checked against lme4).
+- ``analysis.simulate``: a calibrated, truth-known trial simulator (patients nested in
+  therapists, session-level alliance and symptoms).
 - ``analysis.plots``: the house style and ``save_figure``.
 - ``analysis.ledger``: records each published-vs-ours comparison.
 
