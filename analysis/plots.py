@@ -230,6 +230,431 @@ def save_figure(
 # ---------------------------------------------------------------------------
 
 
+# --- Meta-analysis plots ---
+# Forest and funnel plots (issue 3). Pure drawing: a fitted result in, a
+# matplotlib Figure out. Artists carry ``gid``s ("study-ci", "study-point",
+# "summary-diamond", "prediction-interval", "weight", "contour-<level>",
+# "pseudo-ci", "studies", "filled-studies") so that tests and users can find them.
+
+__all__ += ["forest_plot", "funnel_plot"]
+
+
+def _meta_result(result: object, name: str = "result"):
+    """Return `result` if it is an intercept-only MetaResult, else raise ValueError."""
+    from analysis.meta import MetaResult
+
+    if not isinstance(result, MetaResult):
+        raise ValueError(
+            f"`{name}` must be a MetaResult from analysis.meta.meta_analysis, got {type(result).__name__}."
+        )
+    if result.p != 1:
+        raise ValueError(
+            f"`{name}` has moderators ({result.p} coefficients); forest and funnel plots need a model "
+            "without moderators (fit one per subgroup or use meta_analysis without `mods`)."
+        )
+    return result
+
+
+def _per_study(values: object, k: int, name: str) -> list:
+    """A list of k entries from a sequence, naming `name` when the length is wrong."""
+    if isinstance(values, (str, bytes)):
+        raise ValueError(f"`{name}` must be a sequence with one entry per study, got a string.")
+    out = list(values)
+    if len(out) != k:
+        raise ValueError(f"`{name}` has {len(out)} entries but the result has k = {k} studies.")
+    return out
+
+
+# Offsets (points) of the forest plot's right-hand columns from the axes' edge.
+_EST_PT, _WEIGHT_PT = 8.0, 160.0
+
+
+def _fmt_ci(est: float, lo: float, hi: float, digits: int) -> str:
+    return f"{est:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def forest_plot(
+    result,
+    labels=None,
+    *,
+    groups=None,
+    subgroups=None,
+    transform=None,
+    xlabel: str = "Effect size",
+    title: str | None = None,
+    refline: float | None = 0.0,
+    show_weights: bool = True,
+    show_prediction: bool = True,
+    digits: int = 2,
+    summary_label: str | None = None,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    r"""Forest plot: each study's effect with its CI and weight, the pooled diamond and the prediction interval.
+
+    Study rows show :math:`y_i \pm z_{1-\alpha/2}\sqrt{v_i}` (normal-theory CIs, as
+    metafor's ``forest``) with a square whose area is proportional to the
+    study's model weight :math:`w_i = 1/(v_i + \hat\tau^2)` (shown in % of the
+    total on the right). The summary diamond spans the pooled confidence interval
+    of `result`; the bar through it is the prediction interval
+    :math:`\hat\mu \pm c\sqrt{SE^2 + \hat\tau^2}` (Riley, Higgins & Deeks, 2011),
+    the range in which the true effect of a new, comparable study is expected.
+    With `groups`, studies are drawn in blocks, each closed by its subgroup
+    diamond (from `subgroups`, else from :func:`analysis.meta.subgroup_analysis`
+    with the same estimator, test and level as `result`); the weights stay
+    those of the overall model.
+
+    Drawing only: every number comes from the results objects (or the estimator
+    named above). Written on matplotlib (no maintained Python forest plot takes
+    these results objects).
+
+    Parameters
+    ----------
+    result : analysis.meta.MetaResult
+        An intercept-only fit from :func:`analysis.meta.meta_analysis`.
+    labels : sequence of str, optional
+        One label per study (default "Study 1" ... "Study k").
+    groups : sequence, optional
+        Subgroup label of each study; draws one block per subgroup (in sorted
+        order, as :func:`~analysis.meta.subgroup_analysis`).
+    subgroups : analysis.meta.SubgroupResult, optional
+        Subgroup fits to draw (requires `groups`, the same labels).
+    transform : {"z2r", "exp", ...} or callable, optional
+        Back-transformation of every x value (e.g. ``"z2r"`` draws Fisher z on
+        the r scale), as :meth:`MetaResult.predict`.
+    xlabel, title : str
+        Axis label (say the scale and the direction) and optional title.
+    refline : float or None
+        Vertical reference line ("no effect"), on the drawn scale; None for none.
+    show_weights, show_prediction : bool
+        Weight column; prediction-interval bar (random-effects models only).
+    digits : int
+        Decimals of the "estimate [CI]" column.
+    summary_label : str, optional
+        Label of the pooled row (default "RE model (<method>)" or "FE model").
+    figsize : (float, float), optional
+        Default: 7.5 inches wide, 0.28 inch per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If `result` is not an intercept-only MetaResult, `labels`/`groups` have
+        the wrong length or missing values, `subgroups` is given without
+        `groups` or does not match them, or `digits` is negative.
+
+    References
+    ----------
+    Lewis, S., & Clarke, M. (2001). Forest plots: trying to see the wood and the
+    trees. *BMJ, 322*, 1479-1480.
+    Riley, R. D., Higgins, J. P. T., & Deeks, J. J. (2011). Interpretation of
+    random effects meta-analyses. *BMJ, 342*, d549.
+
+    Examples
+    --------
+    >>> from analysis.meta import meta_analysis
+    >>> res = meta_analysis([0.2, 0.5, 0.1, 0.4], [0.02, 0.03, 0.01, 0.05])
+    >>> fig = forest_plot(res, ["A", "B", "C", "D"], xlabel="Fisher z")
+    >>> len([c for c in fig.axes[0].lines if c.get_gid() == "study-ci"])
+    4
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.patches import Polygon
+    from matplotlib.transforms import blended_transform_factory
+    from scipy import stats
+
+    from analysis.meta import SubgroupResult, _transform, subgroup_analysis
+
+    res = _meta_result(result)
+    k = res.k
+    f = _transform(transform)
+    if not isinstance(digits, (int, np.integer)) or isinstance(digits, bool) or digits < 0:
+        raise ValueError(f"`digits` must be a non-negative integer, got {digits!r}.")
+    labels = [f"Study {i + 1}" for i in range(k)] if labels is None else [str(x) for x in _per_study(labels, k, "labels")]
+    if subgroups is not None and groups is None:
+        raise ValueError("`subgroups` needs `groups` (the subgroup label of each study) to place the studies.")
+    if subgroups is not None and not isinstance(subgroups, SubgroupResult):
+        raise ValueError(f"`subgroups` must be a SubgroupResult, got {type(subgroups).__name__}.")
+
+    z = float(stats.norm.ppf(0.5 + res.level / 2))
+    y, v = np.asarray(res.yi, float), np.asarray(res.vi, float)
+    lo, hi = y - z * np.sqrt(v), y + z * np.sqrt(v)
+    weights = np.asarray(res.weights, float)
+
+    # --- layout: a list of rows from the top: ("study", i) / ("header", g) / ("sub", g) / ("gap",) / ("summary",)
+    rows: list[tuple] = []
+    if groups is not None:
+        g = _per_study(groups, k, "groups")
+        missing = [i for i, x in enumerate(g) if x is None or (isinstance(x, float) and np.isnan(x))]
+        if missing:
+            raise ValueError(f"`groups` has missing labels at position{'s' if len(missing) > 1 else ''} "
+                             f"{', '.join(map(str, missing[:5]))}.")
+        g = [str(x) for x in g]
+        levels = sorted(set(g))
+        if subgroups is None:
+            subgroups = subgroup_analysis(y, v, g, method=res.method, test=res.test, level=res.level)
+        table = subgroups.table
+        if sorted(map(str, table.index)) != levels:
+            raise ValueError(f"`subgroups` has subgroups {list(map(str, table.index))} but `groups` has {levels}.")
+        for lev in levels:
+            rows.append(("header", lev))
+            rows += [("study", i) for i in range(k) if g[i] == lev]
+            rows.append(("sub", lev))
+            rows.append(("gap",))
+    else:
+        rows += [("study", i) for i in range(k)]
+        rows.append(("gap",))
+    rows.append(("summary",))
+
+    n = len(rows)
+    ypos = {j: n - j for j in range(n)}  # top row highest
+    if figsize is None:
+        figsize = (8.0, max(2.5, 0.28 * n + 1.4))
+    fig, ax = plt.subplots(figsize=figsize)
+    colour, summary_colour = OKABE_ITO[0], "0.15"
+    wmax = weights.max()
+    right = blended_transform_factory(ax.transAxes, ax.transData)
+    ticks, ticklabels = [], []
+
+    def column(yc: float, text: str, offset_pt: float, ha: str, va: str = "center", **kw) -> None:
+        # right-hand text columns, placed in points from the axes' right edge
+        ax.annotate(text, xy=(1.0, yc), xycoords=right, xytext=(offset_pt, 0), textcoords="offset points",
+                    ha=ha, va=va, fontsize=8, annotation_clip=False, **kw)
+
+    def diamond(yc: float, est: float, a: float, b: float, gid: str, colour: str) -> None:
+        pts = [(f(a), yc), (f(est), yc + 0.32), (f(b), yc), (f(est), yc - 0.32)]
+        ax.add_patch(Polygon(np.asarray(pts, float), closed=True, facecolor=colour, edgecolor=colour, gid=gid,
+                             zorder=3))
+
+    for j, row in enumerate(rows):
+        yc = ypos[j]
+        if row[0] == "study":
+            i = row[1]
+            ax.plot([f(lo[i]), f(hi[i])], [yc, yc], color=colour, lw=1.0, gid="study-ci", zorder=2)
+            size = 4 + 8 * np.sqrt(weights[i] / wmax)
+            ax.plot([f(y[i])], [yc], marker="s", ms=size, color=colour, ls="none", gid="study-point", zorder=3)
+            ticks.append(yc)
+            ticklabels.append(labels[i])
+            column(yc, _fmt_ci(float(f(y[i])), float(f(lo[i])), float(f(hi[i])), digits), _EST_PT, "left",
+                   gid="estimate-text")
+            if show_weights:
+                column(yc, f"{weights[i]:.1f}%", _WEIGHT_PT, "right", gid="weight")
+        elif row[0] == "header":
+            ticks.append(yc)
+            ticklabels.append(row[1])
+        elif row[0] == "sub":
+            t = subgroups.table.loc[[ix for ix in subgroups.table.index if str(ix) == row[1]][0]]
+            diamond(yc, float(t["estimate"]), float(t["ci_low"]), float(t["ci_high"]), "subgroup-diamond",
+                    OKABE_ITO[1])
+            ticks.append(yc)
+            ticklabels.append(f"Subgroup (k = {int(t['k'])})")
+            column(yc, _fmt_ci(float(f(t["estimate"])), float(f(t["ci_low"])), float(f(t["ci_high"])), digits),
+                   _EST_PT, "left")
+        elif row[0] == "summary":
+            diamond(yc, res.estimate, res.ci_low, res.ci_high, "summary-diamond", summary_colour)
+            if show_prediction and res.method != "FE":
+                ax.plot([f(res.pi_low), f(res.pi_high)], [yc, yc], color=summary_colour, lw=1.0, ls="-",
+                        gid="prediction-interval", zorder=1)
+                ax.plot([f(res.pi_low), f(res.pi_high)], [yc, yc], ls="none", marker="|", ms=8,
+                        color=summary_colour, zorder=1)
+            label = summary_label or ("FE model" if res.method == "FE" else f"RE model ({res.method})")
+            ticks.append(yc)
+            ticklabels.append(label)
+            column(yc, _fmt_ci(float(f(res.estimate)), float(f(res.ci_low)), float(f(res.ci_high)), digits),
+                   _EST_PT, "left", fontweight="bold")
+            if show_weights:
+                column(yc, f"{weights.sum():.0f}%", _WEIGHT_PT, "right", fontweight="bold")
+
+    if refline is not None:
+        ax.axvline(refline, color="0.4", ls="--", lw=0.8, zorder=0)
+    ax.set_yticks(ticks, ticklabels, fontsize=8)
+    for tl, row in zip(ax.get_yticklabels(), [r for r in rows if r[0] != "gap"]):
+        if row[0] in ("header", "summary"):
+            tl.set_fontweight("bold")
+    ax.set_ylim(0.3, n + 0.7)
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="y", visible=False)
+    top = n + 0.9
+    column(top, f"Estimate [{int(round(res.level * 100))}% CI]", _EST_PT, "left", va="bottom", fontweight="bold")
+    if show_weights:
+        column(top, "Weight", _WEIGHT_PT, "right", va="bottom", fontweight="bold")
+    note = f"k = {k}"
+    if res.method != "FE":
+        note += f"; τ² = {res.tau2:.4f}, I² = {res.i2:.1f}%"
+        if show_prediction:
+            note += f"; bar through the diamond: {int(round(res.level * 100))}% prediction interval"
+    ax.set_title(title if title else "", loc="left", fontsize=11)
+    ax.annotate(note, xy=(0.0, 0.0), xycoords="axes fraction", xytext=(0, -46), textcoords="offset points",
+                fontsize=7.5, color="0.3", va="top", ha="left")
+    fig.tight_layout()
+    margin_in = ((_WEIGHT_PT if show_weights else _EST_PT + 115) + 8) / 72.0
+    fig.subplots_adjust(right=max(0.45, 1.0 - margin_in / figsize[0]))
+    return fig
+
+
+def funnel_plot(
+    result,
+    contours=(0.90, 0.95, 0.99),
+    *,
+    trimfill=None,
+    xlabel: str = "Effect size",
+    title: str | None = None,
+    contour_centre: float = 0.0,
+    figsize: tuple[float, float] = (7.6, 4.8),
+) -> Figure:
+    r"""Contour-enhanced funnel plot (Peters et al., 2008), optionally with trim-and-fill studies.
+
+    Each study is a point at (:math:`y_i`, :math:`SE_i = \sqrt{v_i}`), the SE
+    axis reversed so that precise studies are at the top. Shaded regions mark
+    where a study would be statistically significant against `contour_centre`
+    (0: no effect): for a two-sided level :math:`c`, the boundary is
+    :math:`x = x_0 \pm z_{(1+c)/2}\,SE`; the region between the contours of
+    successive levels is shaded darker for smaller p. Dashed lines are the
+    pseudo-confidence region :math:`\hat\mu \pm z_{1-\alpha/2}\,SE` around the
+    pooled estimate (at the result's level). Asymmetry *inside* the
+    non-significant (white) region suggests something other than publication
+    bias; missing studies *in* it are what selective publication would leave.
+    With `trimfill`, the imputed studies are open circles and the adjusted
+    estimate a dotted line.
+
+    Drawing only; written on matplotlib.
+
+    Parameters
+    ----------
+    result : analysis.meta.MetaResult
+        An intercept-only fit (the observed studies).
+    contours : sequence of float
+        Two-sided significance levels of the contours, each in (0, 1), e.g.
+        (0.90, 0.95, 0.99) for p = .10, .05, .01. Empty for a plain funnel.
+    trimfill : analysis.meta_bias.TrimFillResult, optional
+        Result of :func:`analysis.meta_bias.trim_and_fill` on `result`.
+    xlabel, title : str
+    contour_centre : float
+        Where the significance contours are centred (0 = no effect).
+    figsize : (float, float)
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If `result` is not an intercept-only MetaResult, a contour level is not
+        in (0, 1) or repeated, or `trimfill` is not a TrimFillResult for k
+        observed studies.
+
+    References
+    ----------
+    Peters, J. L., Sutton, A. J., Jones, D. R., Abrams, K. R., & Rushton, L. (2008).
+    Contour-enhanced meta-analysis funnel plots help distinguish publication bias
+    from other causes of asymmetry. *Journal of Clinical Epidemiology, 61*, 991-996.
+    Sterne, J. A. C., & Egger, M. (2001). Funnel plots for detecting bias in
+    meta-analysis. *Journal of Clinical Epidemiology, 54*, 1046-1055.
+
+    Examples
+    --------
+    >>> from analysis.meta import meta_analysis
+    >>> res = meta_analysis([0.2, 0.5, 0.1, 0.4], [0.02, 0.03, 0.01, 0.05])
+    >>> fig = funnel_plot(res, xlabel="Fisher z")
+    >>> sorted(p.get_gid() for p in fig.axes[0].patches if p.get_gid())[:1]
+    ['contour-0.90']
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.patches import Patch, Polygon
+    from scipy import stats
+
+    from analysis.meta_bias import TrimFillResult
+
+    res = _meta_result(result)
+    if isinstance(contours, (str, bytes)):
+        raise ValueError("`contours` must be a sequence of levels in (0, 1), got a string.")
+    try:
+        levels = [float(c) for c in contours]
+    except (TypeError, ValueError):
+        raise ValueError(f"`contours` must be a sequence of numbers in (0, 1), got {contours!r}.") from None
+    bad = [c for c in levels if not (0.0 < c < 1.0)]
+    if bad:
+        raise ValueError(f"`contours`: every level must lie strictly between 0 and 1; got {bad[0]!r}.")
+    if len(set(levels)) != len(levels):
+        raise ValueError(f"`contours` has a repeated level: {levels}.")
+    levels = sorted(levels)
+    if trimfill is not None:
+        if not isinstance(trimfill, TrimFillResult):
+            raise ValueError(f"`trimfill` must be a TrimFillResult, got {type(trimfill).__name__}.")
+        if int((~np.asarray(trimfill.filled)).sum()) != res.k:
+            raise ValueError(f"`trimfill` was computed on {int((~trimfill.filled).sum())} studies, "
+                             f"but `result` has k = {res.k}.")
+    if not np.isfinite(contour_centre):
+        raise ValueError(f"`contour_centre` must be finite, got {contour_centre!r}.")
+
+    se = np.sqrt(np.asarray(res.vi, float))
+    yv = np.asarray(res.yi, float)
+    all_se = se if trimfill is None else np.sqrt(np.asarray(trimfill.vi, float))
+    se_max = float(all_se.max()) * 1.08
+    fig, ax = plt.subplots(figsize=figsize)
+    s_grid = np.array([0.0, se_max])
+    x0 = float(contour_centre)
+
+    # contours: from the outermost (most significant) inwards, so inner ones paint over
+    zs = [float(stats.norm.ppf(0.5 + c / 2)) for c in levels]
+    greys = np.linspace(0.90, 0.62, len(levels)) if levels else []
+    handles = []
+    outer = 1e6
+    for c, zc, grey in zip(levels, zs, greys):
+        # region where |y - x0| / SE > zc: two wedges outside the lines x0 +/- zc*SE
+        for sgn in (-1, 1):
+            pts = [(x0 + sgn * zc * 0.0, 0.0), (x0 + sgn * zc * se_max, se_max), (x0 + sgn * outer, se_max),
+                   (x0 + sgn * outer, 0.0)]
+            ax.add_patch(Polygon(np.asarray(pts), closed=True, facecolor=str(grey), edgecolor="none", zorder=0,
+                                 gid=f"contour-{c:.2f}"))
+        handles.append(Patch(facecolor=str(grey), label=f"p < {1 - c:.2f}".replace("0.", ".")))
+    # paint the non-significant wedge of the lowest level white (axes background shows through)
+    if levels:
+        z_in = zs[0]
+        ax.add_patch(Polygon(np.asarray([(x0, 0.0), (x0 - z_in * se_max, se_max), (x0 + z_in * se_max, se_max)]),
+                             closed=True, facecolor="white", edgecolor="none", zorder=0, gid="non-significant"))
+        handles.insert(0, Patch(facecolor="white", edgecolor="0.6", label=f"p > {1 - levels[0]:.2f}".replace("0.", ".")))
+    # pseudo-CI around the estimate
+    zc = float(stats.norm.ppf(0.5 + res.level / 2))
+    est = res.estimate
+    for sgn in (-1, 1):
+        ax.plot(est + sgn * zc * s_grid, s_grid, color="0.25", ls="--", lw=0.9, gid="pseudo-ci", zorder=2)
+    ax.axvline(est, color="0.25", lw=1.0, zorder=2, gid="estimate-line", label="pooled estimate")
+    ax.scatter(yv, se, s=28, color=OKABE_ITO[0], edgecolor="white", linewidth=0.5, zorder=4, gid="studies",
+               label=f"studies (k = {res.k})")
+    if trimfill is not None and trimfill.k0 > 0:
+        fill = np.asarray(trimfill.filled, bool)
+        ax.scatter(np.asarray(trimfill.yi)[fill], np.sqrt(np.asarray(trimfill.vi)[fill]), s=28, facecolor="white",
+                   edgecolor=OKABE_ITO[3], linewidth=1.2, zorder=4, gid="filled-studies",
+                   label=f"imputed by trim-and-fill (k0 = {trimfill.k0})")
+        ax.axvline(trimfill.estimate, color=OKABE_ITO[3], ls=":", lw=1.2, zorder=2, gid="trimfill-estimate",
+                   label="adjusted estimate")
+    pts_x = np.concatenate([yv, np.asarray(trimfill.yi) if trimfill is not None else yv,
+                            [est - zc * se_max, est + zc * se_max, x0]])
+    span = pts_x.max() - pts_x.min()
+    ax.set_xlim(pts_x.min() - 0.08 * span, pts_x.max() + 0.08 * span)
+    ax.set_ylim(se_max, 0.0)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Standard error")
+    ax.grid(False)
+    ax.set_facecolor("white")
+    leg1 = ax.legend(handles=handles, title="significance\nagainst %g" % x0, loc="upper left",
+                     bbox_to_anchor=(1.02, 1.0), fontsize=8, title_fontsize=8, frameon=False) if handles else None
+    if leg1 is not None:
+        ax.add_artist(leg1)
+    ax.plot([], [], color="0.25", ls="--", lw=0.9, label=f"{int(round(res.level * 100))}% pseudo-CI")
+    ax.legend(loc="lower left", bbox_to_anchor=(1.02, 0.0), fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title, loc="left", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
 # --- Multilevel plots ---
 
 
