@@ -1,0 +1,338 @@
+"""Browser tests: the reports and the tour notebook as a reader sees them.
+
+They drive Debian's chromium (``/usr/bin/chromium``) with Python playwright and
+never download a browser. Without chromium or playwright they skip, saying why.
+
+* The report index and every executed notebook page load from disk with every
+  image shown, no console error, no failed request and no request leaving the
+  machine (they must read offline).
+* ``notebooks/00_tour.ipynb`` runs top to bottom in JupyterLab, driven through
+  the UI (Run > Run All Cells), without an error output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from conftest import NOTEBOOKS_DIR, REPO_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+TOUR = "00_tour.ipynb"
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    sync_playwright = None
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent (apt-get install chromium)"),
+    pytest.mark.skipif(sync_playwright is None, reason="python playwright is not installed"),
+]
+
+# Bounds that keep each test within about two minutes.
+PAGE_TIMEOUT_MS = 30_000
+LAB_START_S = 60
+RUN_ALL_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Debian chromium for the module (never a downloaded build)."""
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+class PageWatch:
+    """Record what a page logs and requests, to assert on afterwards."""
+
+    def __init__(self, page):
+        self.console_errors: list[str] = []
+        self.failed: list[str] = []
+        self.remote: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.console_errors.append(f"page error: {error}"))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        page.on("request", self._request)
+
+    def _console(self, message):
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def _request(self, request):
+        if not request.url.startswith(("file:", "data:", "about:", "blob:")):
+            self.remote.append(request.url)
+
+    def assert_clean(self, what: str) -> None:
+        assert not self.console_errors, f"{what}: console errors {self.console_errors}"
+        assert not self.failed, f"{what}: failed requests {self.failed}"
+        assert not self.remote, f"{what}: requests leaving the machine {self.remote}"
+
+
+def _broken_images(page) -> list[str]:
+    images = page.eval_on_selector_all(
+        "img", "els => els.map(e => [e.getAttribute('src').slice(0, 80), e.complete, e.naturalWidth])"
+    )
+    return [src for src, complete, width in images if not complete or width == 0]
+
+
+def test_index_loads_every_image_offline(browser, reproduction):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    watch = PageWatch(page)
+    page.goto(reproduction.index.as_uri(), wait_until="load", timeout=PAGE_TIMEOUT_MS)
+    n_figures = len(list(reproduction.figures.glob("*.png")))
+    assert page.locator("img").count() == n_figures
+    assert _broken_images(page) == []
+    assert page.locator("h1").inner_text() == "The alliance workbook"
+    page.screenshot(path=str(reproduction.reports / "index-screenshot.png"), full_page=True)
+    page.close()
+    watch.assert_clean("index.html")
+
+
+def test_notebook_pages_load_offline_with_math(browser, reproduction):
+    for notebook in reproduction.notebooks:
+        page = browser.new_page()
+        watch = PageWatch(page)
+        page.goto(reproduction.html_for(notebook).as_uri(), wait_until="load",
+                  timeout=PAGE_TIMEOUT_MS)
+        # MathJax typesets after load; wait until its queue is empty.
+        page.wait_for_function(
+            "() => window.MathJax && MathJax.Hub && MathJax.isReady && MathJax.Hub.queue.pending === 0",
+            timeout=PAGE_TIMEOUT_MS,
+        )
+        assert page.locator(".MathJax_Error, .MathJax_Preview:visible").count() == 0
+        assert _broken_images(page) == []
+        page.close()
+        watch.assert_clean(notebook.name)
+
+
+# ---------------------------------------------------------------------------
+# JupyterLab
+# ---------------------------------------------------------------------------
+
+# Executed code cells show "[n]:"; queued or running ones "[*]:".
+_ALL_DONE_JS = """
+() => {
+  const cells = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell')];
+  if (cells.length === 0) return false;
+  const prompts = cells.map(c => (c.querySelector('.jp-InputPrompt') || {}).textContent || '');
+  if (prompts.some(p => p.includes('*'))) return false;
+  const errors = document.querySelectorAll(
+    '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]');
+  const failed = [...errors].some(e => /Traceback|\\w+(Error|Exception)\\b:/.test(e.textContent));
+  return failed || prompts.every(p => /\\[\\d+\\]/.test(p));
+}
+"""
+
+_ERRORS_JS = """
+() => [...document.querySelectorAll(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+  .map(e => e.textContent)
+  .filter(t => /Traceback|\\w+(Error|Exception)\\b:/.test(t))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_server(proc: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + LAB_START_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"jupyter lab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"jupyter lab did not answer within {LAB_START_S} s:\n{log.read_text()[-3000:]}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop the server and the kernels it started (its own process group)."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+@contextmanager
+def jupyter_lab(root: Path, scratch: Path):
+    """Run ``jupyter lab`` from the venv on 127.0.0.1 with a token; yield (base_url, token).
+
+    Settings, workspaces and runtime files go to `scratch`, so nothing outside
+    the temporary folders changes; the server is always stopped.
+    """
+    token = secrets.token_hex(16)
+    port = _free_port()
+    settings = scratch / "lab-settings" / "@jupyterlab"
+    (settings / "notebook-extension").mkdir(parents=True)
+    (settings / "apputils-extension").mkdir(parents=True)
+    # Keep every cell in the DOM (no virtual scrolling) so all prompts can be read.
+    (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
+        json.dumps({"windowingMode": "none"}))
+    # Do not ask about (or fetch) Jupyter news: the machine may be offline.
+    (settings / "apputils-extension" / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false"}))
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(scratch / "config"),
+        JUPYTER_RUNTIME_DIR=str(scratch / "runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(scratch / "lab-settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"),
+        ALLIANCE_REPORTS_DIR=str(scratch / "reports"),
+        ALLIANCE_LEDGER=str(scratch / "reports" / "ledger.csv"),
+    )
+    env.pop("MPLBACKEND", None)  # let the kernel use the inline backend
+    env.pop("ALLIANCE_NOTEBOOK", None)
+    log = scratch / "jupyter-lab.log"
+    command = [
+        sys.executable, "-m", "jupyterlab",
+        "--no-browser", "--allow-root",
+        "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    with open(log, "w") as sink:
+        proc = subprocess.Popen(command, cwd=root, env=env, stdout=sink, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for_server(proc, f"{base}/api/status?token={token}", log)
+        yield base, token
+    finally:
+        _stop(proc)
+
+
+_KERNEL_IDLE_JS = """
+() => {
+  const s = document.querySelector(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
+  return s !== null && s.getAttribute('data-status') === 'idle';
+}
+"""
+
+
+def _wait_for_kernel(page) -> None:
+    """Wait until the notebook's kernel is idle, accepting a kernel-choice dialog.
+
+    JupyterLab sometimes asks which kernel to start even when the notebook
+    names one; the default choice is the notebook's kernel (python3).
+    """
+    deadline = time.monotonic() + PAGE_TIMEOUT_MS / 1000
+    quiet_since = None
+    while time.monotonic() < deadline:
+        dialog = page.locator(".jp-Dialog")
+        if dialog.count() and dialog.first.is_visible():
+            dialog.locator(".jp-mod-accept").first.click()
+            quiet_since = None
+        elif page.evaluate(_KERNEL_IDLE_JS):
+            # Idle and no dialog for a moment: the kernel has settled.
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since > 1.5:
+                return
+        else:
+            quiet_since = None
+        page.wait_for_timeout(250)
+    raise TimeoutError("the notebook's kernel did not become idle")
+
+
+def _run_all_in_lab(browser, base: str, token: str, name: str, shots: Path) -> dict:
+    """Open `name` in JupyterLab, Run > Run All Cells, wait; return what the page shows."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        # ?reset: start from an empty workspace, not the layout of a previous test.
+        page.goto(f"{base}/lab/tree/{name}?reset&token={token}", wait_until="domcontentloaded")
+        page.locator(".jp-NotebookPanel .jp-CodeCell").first.wait_for()
+        _wait_for_kernel(page)
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+        try:
+            page.wait_for_function(_ALL_DONE_JS, timeout=RUN_ALL_TIMEOUT_MS)
+        except Exception:
+            page.screenshot(path=str(shots / f"lab-timeout-{Path(name).stem}.png"))
+            raise
+        page.screenshot(path=str(shots / f"lab-{Path(name).stem}.png"))
+        last_outputs = page.eval_on_selector_all(
+            ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell",
+            "cells => cells.length ? cells[cells.length - 1]"
+            ".querySelectorAll('.jp-OutputArea-output').length : 0",
+        )
+        return {"errors": page.evaluate(_ERRORS_JS), "last_cell_outputs": last_outputs}
+    finally:
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def lab_root(tmp_path_factory):
+    """A temporary copy of notebooks/ (plus a deliberately broken notebook) for JupyterLab."""
+    top = tmp_path_factory.mktemp("lab")
+    root = top / "notebooks"
+    shutil.copytree(NOTEBOOKS_DIR, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    # Notebooks may read ../data like they do from the repository.
+    if (REPO_ROOT / "data").is_dir():
+        (top / "data").symlink_to(REPO_ROOT / "data")
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    broken = new_notebook(
+        cells=[new_code_cell("x = 1"), new_code_cell("raise ValueError('planted')"),
+               new_code_cell("print('never')")],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    nbformat.write(broken, root / "zz_broken_check.ipynb")
+    return root
+
+
+@pytest.fixture(scope="module")
+def lab(lab_root, tmp_path_factory):
+    with jupyter_lab(lab_root, tmp_path_factory.mktemp("lab-scratch")) as server:
+        yield server
+
+
+def test_lab_harness_detects_errors(browser, lab, tmp_path):
+    """The check can fail: a notebook that raises is reported as an error."""
+    base, token = lab
+    shown = _run_all_in_lab(browser, base, token, "zz_broken_check.ipynb", tmp_path)
+    assert len(shown["errors"]) == 1 and "planted" in shown["errors"][0]
+
+
+def test_tour_runs_in_jupyterlab(browser, lab, lab_root, tmp_path):
+    """00_tour.ipynb runs cleanly via Run > Run All Cells in JupyterLab."""
+    if not (lab_root / TOUR).exists():
+        pytest.fail(f"notebooks/{TOUR} is missing: the tour is the notebook every reader opens first")
+    base, token = lab
+    shown = _run_all_in_lab(browser, base, token, TOUR, tmp_path)
+    assert shown["errors"] == [], "error output in JupyterLab:\n" + "\n---\n".join(shown["errors"])
+    assert shown["last_cell_outputs"] > 0, "the last code cell of the tour produced no output"
