@@ -28,6 +28,7 @@ __all__ = [
     "set_style",
     "figures_dir",
     "save_figure",
+    "SavedFigure",
 ]
 
 #: The Okabe–Ito palette (Okabe & Ito, 2008, *Color Universal Design*),
@@ -163,9 +164,22 @@ def _check_name(name: object) -> str:
     return name
 
 
+class SavedFigure(dict):
+    """The files written by :func:`save_figure`: a dict of format to path.
+
+    Its ``repr`` names the figure and formats but not the folder, so a
+    notebook whose cell ends with ``save_figure(...)`` shows the same text on
+    every machine (the executed HTML stays identical run to run).
+    """
+
+    def __repr__(self) -> str:
+        name = next(iter(self.values())).stem if self else ""
+        return f"SavedFigure({name!r}: {', '.join(self)})"
+
+
 def save_figure(
     fig: Figure, name: str, *, directory: str | os.PathLike | None = None
-) -> dict[str, Path]:
+) -> SavedFigure:
     """Write a figure as ``<name>.png`` (300 dpi), ``<name>.svg`` and ``<name>.pdf``.
 
     The files are byte-identical from run to run on the same software: no
@@ -185,8 +199,9 @@ def save_figure(
 
     Returns
     -------
-    dict of str to pathlib.Path
-        The written files keyed by format: ``{"png": ..., "svg": ..., "pdf": ...}``.
+    SavedFigure
+        A dict of the written files keyed by format (``"png"``, ``"svg"``,
+        ``"pdf"``), shown without the folder.
 
     Raises
     ------
@@ -199,8 +214,10 @@ def save_figure(
     >>> fig, ax = plt.subplots()
     >>> _ = ax.plot([0, 1], [0, 1])
     >>> paths = save_figure(fig, "diagonal", directory=tempfile.mkdtemp())
-    >>> sorted(paths)
-    ['pdf', 'png', 'svg']
+    >>> paths
+    SavedFigure('diagonal': png, svg, pdf)
+    >>> paths["png"].name
+    'diagonal.png'
     >>> plt.close(fig)
     """
     name = _check_name(name)
@@ -208,7 +225,7 @@ def save_figure(
         raise ValueError(f"`fig` must be a matplotlib Figure, got {type(fig).__name__}.")
     folder = figures_dir(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {fmt: folder / f"{name}.{fmt}" for fmt in FIGURE_FORMATS}
+    paths = SavedFigure((fmt, folder / f"{name}.{fmt}") for fmt in FIGURE_FORMATS)
     # rc_context so that the export is deterministic even when set_style()
     # was not called (and without changing the caller's settings).
     with mpl.rc_context({"svg.hashsalt": _SVG_HASHSALT}):

@@ -154,3 +154,15 @@ def test_set_style_applies_house_style():
 def test_set_style_rejects_unknown_context():
     with pytest.raises(ValueError, match="`context`"):
         plots.set_style("huge")
+
+
+def test_returned_mapping_shows_no_folder(tmp_path):
+    fig, _ = plt.subplots()
+    paths = plots.save_figure(fig, "shown", directory=tmp_path)
+    plt.close(fig)
+    assert isinstance(paths, dict)
+    assert repr(paths) == "SavedFigure('shown': png, svg, pdf)"
+    # What a notebook cell ending in save_figure(...) displays.
+    from IPython.lib.pretty import pretty
+
+    assert str(tmp_path) not in pretty(paths)
