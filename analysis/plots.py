@@ -287,6 +287,8 @@ _EST_PT, _WEIGHT_PT = 8.0, 160.0
 
 
 def _fmt_ci(est: float, lo: float, hi: float, digits: int) -> str:
+    # round first, then add 0.0, so that -0.0001 prints as 0.00, not -0.00
+    est, lo, hi = (round(float(x), digits) + 0.0 for x in (est, lo, hi))
     return f"{est:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
@@ -503,7 +505,7 @@ def forest_plot(
         note += f"; τ² = {res.tau2:.4f}, I² = {res.i2:.1f}%"
         if show_prediction:
             note += f"; bar through the diamond: {int(round(res.level * 100))}% prediction interval"
-    ax.set_title(title if title else "", loc="left", fontsize=11)
+    ax.set_title(title if title else "", loc="left", fontsize=11, pad=20)
     ax.annotate(note, xy=(0.0, 0.0), xycoords="axes fraction", xytext=(0, -46), textcoords="offset points",
                 fontsize=7.5, color="0.3", va="top", ha="left")
     fig.tight_layout()

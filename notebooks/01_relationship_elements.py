@@ -143,7 +143,7 @@ labels = [f"{e}{' (unchecked)' if s != 'checked' else ''}  [{m}]"
 ax.set_yticks(y, labels, fontsize=8.5)
 ax.axvline(0, color="0.3", lw=0.8, ls="--")
 ax.set_xlabel("correlation with outcome, r (95% CI)")
-ax.set_xlim(-0.15, 0.65)
+ax.set_xlim(-0.2, 0.65)
 def _r2d(r):  # matplotlib passes arrays of any shape; the converters take 1-D input
     r = np.asarray(r, float)
     return np.reshape(effect_sizes.r_to_d(np.clip(r.ravel(), -0.99, 0.99)), r.shape)
@@ -157,15 +157,16 @@ def _d2r(d):
 top = ax.secondary_xaxis("top", functions=(_r2d, _d2r))
 top.set_xlabel("same effect as Cohen's d (equal group sizes assumed)")
 ax2.axvline(0, color="0.3", lw=0.8)
-ax2.set_xlabel("% of outcome variance (100 r², signed)")
+ax2.set_xlabel("% of outcome variance\n(100 r², signed)")
 for a in (ax, ax2):
     a.grid(axis="y", visible=False)
 n_rel = int((fig_rows["side"] == "relationship").sum())
 ax.axhline(len(fig_rows) - n_rel - 0.5, color="0.75", lw=0.8)
 from matplotlib.lines import Line2D  # noqa: E402
 
-ax.legend(handles=[Line2D([], [], color=colours["relationship"], marker="o", ls="-", label="relationship element (r)"),
-                   Line2D([], [], color=colours["technique"], marker="D", ls="-", label="technique (d/g converted to r)"),
+ax.legend(handles=[Line2D([], [], color=colours["relationship"], marker="o", ls="-", label="relationship element"),
+                   Line2D([], [], color=colours["technique"], marker="o", ls="-", label="technique"),
+                   Line2D([], [], color="0.3", marker="D", ls="none", label="published as d or g, converted to r"),
                    Line2D([], [], color="0.6", marker="o", mfc="white", ls="-", label="not read in a source")],
           loc="lower right", fontsize=8, frameon=True)
 fig.suptitle("Relationship elements and technique on one scale (published meta-analyses)", fontsize=12,
