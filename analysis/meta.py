@@ -242,6 +242,17 @@ def _traces(X: np.ndarray, d: np.ndarray, v: np.ndarray) -> dict[str, float]:
     tr(P) = sum d - tr(A^-1 B(d^2)), tr(PP) = sum d^2 - 2 tr(A^-1 B(d^3)) + tr((A^-1 B(d^2))^2),
     tr(PV), tr(PVPV), tr(PVP) likewise, with A = X'DX and B(u) = X' diag(u) X.
     """
+    if X.shape[1] == 1 and np.all(X == 1.0):  # intercept only: scalar sums
+        s1, s2, s3 = d.sum(), np.dot(d, d), np.dot(d * d, d)
+        dv = d * v
+        m2, m2v = s2 / s1, np.dot(d, dv) / s1
+        return {
+            "P": float(s1 - m2),
+            "PP": float(s2 - 2 * s3 / s1 + m2 * m2),
+            "PV": float(dv.sum() - m2v),
+            "PVPV": float(np.dot(dv, dv) - 2 * np.dot(d * dv, dv) / s1 + m2v * m2v),
+            "PVP": float(np.dot(d, dv) - 2 * np.dot(d * d, dv) / s1 + m2v * m2),
+        }
     Ainv = np.linalg.inv(_bform(X, d))
     M2 = Ainv @ _bform(X, d * d)
     M2v = Ainv @ _bform(X, d * d * v)
