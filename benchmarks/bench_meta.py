@@ -144,7 +144,7 @@ def main() -> None:
         pt, ptau = (pm if isinstance(pm, tuple) else (None, None))
         lines.append(
             f"| {k} | {t_o:.2e} | {rt if rt is None else f'{rt:.2e}'} | "
-            f"{'n/a' if rt is None else f'{rt / t_o:.1f}'} | {pt if pt is not None else pm} | "
+            f"{'n/a' if rt is None else f'{rt / t_o:.1f}'} | {pm if pt is None else f'{pt:.2e}'} | "
             f"{'n/a' if pt is None else f'{pt / t_o:.1f}'} | {tau_o:.10f} | "
             f"{'n/a' if rtau is None else f'{rtau:.10f}'} | {'n/a' if ptau is None else f'{ptau:.10f}'} |"
         )
