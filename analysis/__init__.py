@@ -7,8 +7,11 @@ much from the specific technique? The modules hold what the notebooks use:
   sampling variances and conversions (``compute_effect_sizes`` is the entry point).
 - ``analysis.datasets``: the shipped real datasets (checksum- and schema-checked)
   and downloads of external open databases (Metapsy).
-- ``analysis.meta``, ``analysis.meta_bias``: random- and fixed-effects meta-analysis,
-  meta-regression, subgroups, influence, small-study bias (checked against metafor).
+- ``analysis.published``: published meta-analytic results (relationship elements and
+  technique), each with its source and where it was read.
+- ``analysis.meta``, ``analysis.meta_bias``, ``analysis.meta_multilevel``: random- and fixed-effects meta-analysis,
+  meta-regression, subgroups, influence, small-study bias, three-level models (checked
+  against metafor).
 - ``analysis.multilevel``: therapist effects and the within/between-therapist split of
   the alliance (checked against lme4).
 - ``analysis.simulate``: a calibrated, truth-known trial simulator (patients nested in

@@ -48,6 +48,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbconvert import HTMLExporter
 from nbconvert.filters import strip_ansi
+import pandas as pd
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TOOLS_DIR = Path(__file__).resolve().parent
@@ -453,8 +454,22 @@ def _fmt(value: float) -> str:
     return f"{value:.6g}"
 
 
+# FAIL rows whose cause was traced to the published source (an internally inconsistent
+# table, say) are listed with an explanation here; they stay FAIL, and the index shows why.
+KNOWN_DISCREPANCIES = REPO_ROOT / "data" / "published" / "known_discrepancies.csv"
+
+
+def known_discrepancies(path: Path = KNOWN_DISCREPANCIES) -> dict[tuple[str, str], str]:
+    """{(claim, notebook): explanation} for FAIL rows explained in the repository."""
+    if not path.exists():
+        return {}
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return {(r.claim, r.notebook): r.explanation for r in table.itertuples(index=False)}
+
+
 def _ledger_rows(frame, notebooks_by_name: dict[str, NotebookRun]) -> str:
     e = html.escape
+    explained = known_discrepancies()
     rows = []
     for record in frame.itertuples(index=False):
         unit = f" {e(record.unit)}" if record.unit else ""
@@ -476,10 +491,17 @@ def _ledger_rows(frame, notebooks_by_name: dict[str, NotebookRun]) -> str:
             f'<td class="num">{_fmt(record.ours)}{unit}</td>'
             f'<td class="num">{record.difference:+.3g}</td>'
             f'<td class="num">{tolerance}</td>'
-            f'<td class="status">{e(record.status)}</td>'
+            f'<td class="status">{e(record.status)}{_explanation(record, explained)}</td>'
             f"<td>{e(record.source)}</td><td>{e(record.kind)}</td><td>{notebook}</td></tr>"
         )
     return "\n".join(rows)
+
+
+def _explanation(record, explained: dict[tuple[str, str], str]) -> str:
+    note = explained.get((record.claim, record.notebook))
+    if record.status == "pass" or note is None:
+        return ""
+    return f'<div class="explained">known discrepancy in the source: {html.escape(note)}</div>'
 
 
 def _ledger_section(frame, runs: list[NotebookRun]) -> str:
@@ -547,10 +569,15 @@ def build_index(layout: Layout, runs: list[NotebookRun]) -> str:
         f"{len(runs)} notebooks &middot; {n_figures} figures</p>"
     )
     if n_fail:
+        explained = known_discrepancies()
+        failed = frame[frame["status"] != "pass"]
+        n_explained = sum((c, n) in explained for c, n in zip(failed["claim"], failed["notebook"]))
         status += (
             f'<p class="status-line"><strong>{n_fail} comparison'
             f"{'s' if n_fail != 1 else ''} outside tolerance</strong>: "
-            "the rows are marked in the ledger.</p>"
+            f"the rows are marked in the ledger; {n_explained} of them are traced to an "
+            "inconsistency in the published source and explained there "
+            "(<code>data/published/known_discrepancies.csv</code>).</p>"
         )
     css = REPORT_CSS.read_text(encoding="utf-8")
     about = "\n".join(f"<p>{paragraph}</p>" for paragraph in ABOUT)
