@@ -17,7 +17,7 @@ ifneq ($(METAPSY_LOCAL),)
 export ALLIANCE_METAPSY_DIR := $(abspath $(METAPSY_LOCAL))
 endif
 
-.PHONY: all install reproduce test oracles data lock clean help
+.PHONY: all install reproduce test oracles data lock bench clean help
 
 help:
 	@echo "make reproduce  - run every notebook, write reports/ (HTML, figures, ledger, index)"
@@ -25,6 +25,7 @@ help:
 	@echo "make oracles    - regenerate tests/fixtures/ with R (needs the Debian R packages)"
 	@echo "make data       - re-export data/raw/ from R's metadat (needs R)"
 	@echo "make lock       - re-pin requirements.lock from pyproject.toml"
+	@echo "make bench      - run the benchmarks (needs R), write benchmarks/results/"
 
 install: $(STAMP)
 
@@ -56,6 +57,9 @@ lock:
 	  --output-file requirements.lock pyproject.toml
 	rm -rf .lockvenv
 	$(PYTHON) tools/lock_to_environment.py
+
+bench: $(STAMP)
+	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) reports/*.html reports/*.pdf reports/figures reports/ledger.csv
