@@ -1,0 +1,356 @@
+"""Tests of analysis.change against hand-computed worked examples.
+
+The R package suddengains is not available on this machine, so every number
+below is computed by hand in the comments (tolerance 1e-10 for exact
+arithmetic, 5e-4 where a critical value is a 3-decimal t quantile).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from analysis import change
+
+
+# --------------------------------------------------------------------------- reliable change
+def test_reliable_change_hand_computed():
+    # S_diff = 8 * sqrt(2) * sqrt(1 - .91) = 8 * 1.414214 * 0.3 = 3.394113
+    r = change.reliable_change([30, 20, 10], [18, 19, 17], reliability=0.91, sd_pre=8.0)
+    assert r.s_diff == pytest.approx(8 * math.sqrt(2) * 0.3, abs=1e-12)
+    assert r.rc[0] == pytest.approx(-12 / 3.3941125496954, abs=1e-10)  # -3.535534
+    assert list(r.direction) == ["improved", "unchanged", "deteriorated"]  # 7/3.394 = 2.06 > 1.96
+    assert r.n_missing == 0
+    assert "reliably improved" in r.summary()
+
+
+def test_reliable_change_higher_is_better_flips_sign():
+    r = change.reliable_change([30, 20], [18, 30], reliability=0.91, sd_pre=8.0, higher_is_better=True)
+    assert list(r.direction) == ["deteriorated", "improved"]
+
+
+def test_reliable_change_boundary_is_not_reliable():
+    s_diff = 10 * math.sqrt(2) * math.sqrt(0.5)  # = 10
+    r = change.reliable_change([50.0], [50.0 - 1.96 * s_diff], reliability=0.5, sd_pre=10.0)
+    assert r.s_diff == pytest.approx(10.0)
+    assert list(r.direction) == ["unchanged"]  # |RC| == 1.96 exactly: strict inequality
+
+
+def test_reliable_change_sample_sd_and_missing():
+    pre = [20.0, 30.0, np.nan, 25.0]
+    post = [10.0, 29.0, 12.0, np.nan]
+    r = change.reliable_change(pre, post, reliability=0.8)
+    sd = np.std([20.0, 30.0, 25.0], ddof=1)
+    assert r.s_diff == pytest.approx(sd * math.sqrt(2 * 0.2))
+    assert list(r.direction[2:]) == ["missing", "missing"]
+    assert r.n_missing == 2
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(reliability=1.0), "reliability"),
+    (dict(reliability=0.0), "reliability"),
+    (dict(reliability=0.9, sd_pre=-1), "sd_pre"),
+    (dict(reliability=0.9, critical=0), "critical"),
+])
+def test_reliable_change_bad_arguments(kw, match):
+    with pytest.raises(ValueError, match=match):
+        change.reliable_change([1, 2], [2, 3], **kw)
+
+
+def test_reliable_change_bad_scores():
+    with pytest.raises(ValueError, match="pre.*position 1"):
+        change.reliable_change([1, "x"], [2, 3], reliability=0.9, sd_pre=1)
+    with pytest.raises(ValueError, match="same length"):
+        change.reliable_change([1, 2], [2, 3, 4], reliability=0.9, sd_pre=1)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(0.05, 0.99), st.floats(0.5, 20), st.floats(-50, 50))
+def test_reliable_change_property_scale_invariance(rel, sd, delta):
+    a = change.reliable_change([40.0], [40.0 + delta], reliability=rel, sd_pre=sd)
+    b = change.reliable_change([400.0], [400.0 + 10 * delta], reliability=rel, sd_pre=10 * sd)
+    assert a.rc[0] == pytest.approx(b.rc[0], rel=1e-9, abs=1e-12)
+    assert a.direction[0] == b.direction[0] or abs(abs(a.rc[0]) - 1.96) < 1e-9
+
+
+# --------------------------------------------------------------------------- cut-offs
+def test_cutoffs_hand_computed():
+    c = change.clinical_cutoffs(30.0, 8.0, 8.0, 6.0)
+    assert c["a"] == 14.0  # 30 - 2*8
+    assert c["b"] == 20.0  # 8 + 2*6 (functional SD)
+    assert c["c"] == pytest.approx((8 * 8 + 6 * 30) / 14, abs=1e-12)  # 17.428571
+    assert change.clinical_cutoffs(30.0, 8.0, 8.0, 6.0, b_sd="clinical")["b"] == 24.0
+    assert change.clinical_cutoffs(30.0, 8.0)["b"] is None
+
+
+def test_cutoffs_higher_is_better():
+    c = change.clinical_cutoffs(30.0, 8.0, 50.0, 10.0, higher_is_better=True)
+    assert c["a"] == 46.0 and c["b"] == 30.0
+    assert c["c"] == pytest.approx(700 / 18, abs=1e-12)
+
+
+def test_cutoffs_bad_input():
+    with pytest.raises(ValueError, match="m_func"):
+        change.clinical_cutoffs(30.0, 8.0, 35.0, 6.0)  # functional mean on the worse side
+    with pytest.raises(ValueError, match="both"):
+        change.clinical_cutoffs(30.0, 8.0, 8.0)
+    with pytest.raises(ValueError, match="sd_clin"):
+        change.clinical_cutoffs(30.0, 0.0)
+    with pytest.raises(ValueError, match="b_sd"):
+        change.clinical_cutoffs(30.0, 8.0, 8.0, 6.0, b_sd="pooled")
+
+
+def test_clinical_significance_categories():
+    # S_diff = 8*sqrt(2)*sqrt(.1) = 3.5777; reliable change > 7.012 points; c = 17.43
+    cs = change.clinical_significance([30, 30, 30, 12, 30, np.nan], [10, 24, 40, 3, 19, 10], reliability=0.9,
+                                      m_clin=30, sd_clin=8, m_func=8, sd_func=6)
+    assert list(cs.table["category"]) == ["recovered", "unchanged", "deteriorated", "improved", "improved",
+                                           "missing"]
+    # patient 5: 30 -> 19 is reliable (11 > 7.01) but 19 is above c = 17.43: improved, not recovered
+    cnt = cs.counts()
+    assert cnt["recovered"] == 1 and cnt["improved"] == 2 and cnt["missing"] == 1
+    assert any("functional side" in n for n in cs.notes)
+    assert "recovered" in cs.apa()
+    with pytest.raises(ValueError, match="functional norms"):
+        change.clinical_significance([30, 20], [10, 10], reliability=0.9, cutoff="b")
+
+
+def test_clinical_significance_cutoff_tie_is_dysfunctional():
+    # post exactly at the cut-off a = 14 is not "functional"
+    cs = change.clinical_significance([30.0], [14.0], reliability=0.9, m_clin=30, sd_clin=8, cutoff="a")
+    assert cs.table["category"].iloc[0] == "improved"
+    cs = change.clinical_significance([30.0], [13.9], reliability=0.9, m_clin=30, sd_clin=8, cutoff="a")
+    assert cs.table["category"].iloc[0] == "recovered"
+
+
+# --------------------------------------------------------------------------- sudden gains
+def _series(values, pid=1, start=1):
+    return pd.DataFrame({"patient": pid, "session": range(start, start + len(values)), "symptom": values})
+
+
+def test_critical_values_are_t_quantiles():
+    for df, cv in change.CRITICAL_VALUES.items():
+        assert cv == pytest.approx(stats.t.ppf(0.975, df), abs=5e-4)
+
+
+def test_sudden_gain_worked_example():
+    # gain 31 -> 18 between sessions 3 and 4: 13 >= 7; 13/31 = .419 >= .25;
+    # pre window 30, 29, 31 (mean 30, var 1), post 18, 17, 16 (mean 17, var 1): s_p = 1,
+    # 13 > 2.776 * 1
+    sg = change.sudden_gains(_series([30, 29, 31, 18, 17, 16, 15]))
+    assert len(sg.gains) == 1
+    g = sg.gains.iloc[0]
+    assert (g["pregain_session"], g["postgain_session"]) == (3, 4)
+    assert g["magnitude"] == 13 and g["relative"] == pytest.approx(13 / 31)
+    assert g["mean_pre"] == 30 and g["mean_post"] == 17 and g["sd_pooled"] == pytest.approx(1.0)
+    assert g["critical"] == 2.776 and g["df"] == 4 and g["statistic"] == pytest.approx(13.0)
+    assert g["total_improvement"] == 15 and g["share_of_total"] == pytest.approx(13 / 15)
+    assert not g["reversal"]
+    assert sg.patients["sudden_gain"].tolist() == [True]
+    assert "1 with at least one gain" in sg.summary()
+
+
+def test_criterion3_forms_differ():
+    # pre 24, 20, 28 (mean 24, var 16); post 14, 18, 10 (mean 14, var 16); s_p = 4; diff 10.
+    # suddengains form: 10 / 4 = 2.5 < 2.776 (no gain);
+    # t test: 10 / (4 * sqrt(2/3)) = 3.0619 > 2.776 (gain).
+    d = _series([24, 20, 28, 14, 18, 10])
+    a = change.sudden_gains(d, criterion3="suddengains")
+    b = change.sudden_gains(d, criterion3="t_test")
+    assert len(a.gains) == 0
+    assert len(b.gains) == 1
+    assert b.gains["statistic"].iloc[0] == pytest.approx(10 / (4 * math.sqrt(2 / 3)), abs=1e-10)
+    cand = a.candidates.set_index("pregain_session").loc[3]
+    assert cand["crit1"] and cand["crit2"] and not cand["crit3"]
+    assert cand["statistic"] == pytest.approx(2.5)
+
+
+def test_criteria_1_and_2_ties_qualify():
+    # exactly 7 points and exactly 25%: 28 -> 21
+    d = _series([28, 28, 28, 21, 21, 21])
+    sg = change.sudden_gains(d)  # s_p = 0 with pre mean > post mean: criterion 3 holds
+    assert len(sg.gains) == 1 and sg.gains["magnitude"].iloc[0] == 7
+    sg = change.sudden_gains(_series([28.1, 28, 28.1, 21.1, 21, 21.1]))  # 7.0 points but < 25%? 7/28.1 = .249
+    assert len(sg.gains) == 0
+
+
+def test_missing_one_value_uses_adjusted_critical_value():
+    # session 2 missing: pre window 30, 31 (mean 30.5, var .5), post 18, 17, 16 (var 1);
+    # s_p = sqrt((1*.5 + 2*1) / 3) = .912871; df 3 -> 3.182
+    d = _series([30, np.nan, 31, 18, 17, 16, 15])
+    sg = change.sudden_gains(d)
+    g = sg.gains.iloc[0]
+    assert g["df"] == 3 and g["critical"] == 3.182
+    assert g["sd_pooled"] == pytest.approx(math.sqrt(2.5 / 3), abs=1e-12)
+    # one missing on both sides: df 2 -> 4.303
+    d2 = _series([30, np.nan, 31, 18, np.nan, 16, 15])
+    assert change.sudden_gains(d2).gains["critical"].iloc[0] == 4.303
+    # not allowed
+    assert len(change.sudden_gains(d, allow_missing=False).gains) == 0
+    # two missing on one side: not testable, noted
+    d3 = _series([np.nan, np.nan, 31, 18, 17, 16, 15])
+    r3 = change.sudden_gains(d3)
+    assert len(r3.gains) == 0
+    assert "not testable" in r3.candidates.set_index("pregain_session").loc[3, "note"]
+    assert any("could not be tested" in n for n in r3.notes)
+
+
+def test_pair_across_missing_session_only_with_skip():
+    d = pd.DataFrame({"patient": 1, "session": [1, 2, 3, 5, 6, 7], "symptom": [30, 29, 31, 18, 17, 16]})
+    assert len(change.sudden_gains(d).gains) == 0
+    sk = change.sudden_gains(d, skip_missing_sessions=True)
+    assert sk.gains[["pregain_session", "postgain_session"]].values.tolist() == [[3, 5]]
+    assert sk.gains["df"].iloc[0] == 4
+
+
+def test_reversal_and_selection():
+    # gain 13 (31 -> 18); reversal threshold 18 + 6.5 = 24.5; session 7 = 25 reverses
+    sg = change.sudden_gains(_series([30, 29, 31, 18, 17, 16, 25]))
+    g = sg.gains.iloc[0]
+    assert g["reversal"] and g["reversal_session"] == 7
+    # 24 does not reach 24.5
+    assert not change.sudden_gains(_series([30, 29, 31, 18, 17, 16, 24])).gains["reversal"].iloc[0]
+
+
+def test_two_gains_first_and_largest():
+    y = [40, 41, 40, 30, 29, 30, 29, 15, 14, 15]
+    # gains 40 -> 30 (10, s3->s4) and 29 -> 15 (14, s7->s8)
+    first = change.sudden_gains(_series(y))
+    assert first.gains["pregain_session"].tolist() == [3, 7]
+    assert first.patients["pregain_session"].iloc[0] == 3 and first.patients["n_gains"].iloc[0] == 2
+    largest = change.sudden_gains(_series(y), select="largest")
+    assert largest.patients["pregain_session"].iloc[0] == 7
+
+
+def test_higher_is_better():
+    sg = change.sudden_gains(_series([10, 11, 9, 22, 23, 24, 25]), higher_is_better=True)
+    g = sg.gains.iloc[0]
+    assert g["pregain_score"] == 9 and g["postgain_score"] == 22 and g["magnitude"] == 13
+
+
+def test_short_series_and_many_patients():
+    d = pd.concat([_series([30, 29, 31, 18, 17, 16], pid="a"), _series([20], pid="b"),
+                   _series([20, 12], pid="c")], ignore_index=True)
+    sg = change.sudden_gains(d)
+    assert sg.patients["patient"].tolist() == ["a", "b", "c"]
+    assert sg.patients["sudden_gain"].tolist() == [True, False, False]
+    assert any("fewer than two" in n for n in sg.notes)
+
+
+# --------------------------------------------------------------------------- input checks
+def test_long_table_errors_name_rows():
+    d = _series([30, 29, 31])
+    with pytest.raises(ValueError, match=r"increasing order.*rows 2"):
+        change.sudden_gains(d.iloc[[0, 2, 1]])
+    dup = pd.concat([d, d.iloc[[1]]]).sort_values("session", kind="stable")
+    with pytest.raises(ValueError, match=r"duplicated patient–session rows at rows 2"):
+        change.sudden_gains(dup)
+    bad = d.astype({"symptom": object})
+    bad.loc[1, "symptom"] = "high"
+    with pytest.raises(ValueError, match=r"'symptom' must be numeric; rows 1.*'high'"):
+        change.sudden_gains(bad)
+    with pytest.raises(ValueError, match="no column 'score'"):
+        change.sudden_gains(d, score="score")
+    nc = pd.concat([_series([1, 2], pid=1), _series([1, 2], pid=2), _series([3], pid=1, start=3)])
+    with pytest.raises(ValueError, match="contiguous"):
+        change.sudden_gains(nc)
+    fr = d.assign(session=[1, 2.5, 3])
+    with pytest.raises(ValueError, match=r"whole session numbers; rows 1"):
+        change.rupture_episodes(fr.rename(columns={"symptom": "alliance"}))
+
+
+# --------------------------------------------------------------------------- ruptures
+def _all(values, pid=1, sessions=None):
+    s = range(1, len(values) + 1) if sessions is None else sessions
+    return pd.DataFrame({"patient": pid, "session": list(s), "alliance": values})
+
+
+def test_rupture_worked_example():
+    # mean 3.625, SD sqrt(7.875 / 7) = 1.06066; threshold (k = 1) 2.5643: session 4 (1.0) ruptures;
+    # session 5 = 4.0 >= 3.625: repaired at 5
+    r = change.rupture_episodes(_all([4, 4, 4, 1, 4, 4, 4, 4]))
+    p = r.patients.iloc[0]
+    assert p["mean"] == pytest.approx(3.625) and p["sd"] == pytest.approx(math.sqrt(7.875 / 7))
+    assert p["threshold"] == pytest.approx(3.625 - math.sqrt(7.875 / 7))
+    e = r.episodes.iloc[0]
+    assert (e["onset"], e["end"], e["repaired"], e["repair_session"]) == (4, 4, True, 5)
+    assert e["depth_sd"] == pytest.approx(2.625 / math.sqrt(7.875 / 7))
+    # k = 3: threshold 3.625 - 3.182 = 0.443: no rupture
+    assert len(change.rupture_episodes(_all([4, 4, 4, 1, 4, 4, 4, 4]), k=3).episodes) == 0
+
+
+def test_rupture_repair_to_pre_and_window():
+    y = [4, 4, 3.8, 1, 3.7, 3.9, 4, 4]  # mean 3.55
+    assert change.rupture_episodes(_all(y)).episodes["repair_session"].iloc[0] == 5  # 3.7 >= 3.55
+    pre = change.rupture_episodes(_all(y), repair_to="pre")  # needs >= 3.8: session 6
+    assert pre.episodes["repair_session"].iloc[0] == 6
+    e = change.rupture_episodes(_all(y), repair_to="pre", m=1).episodes.iloc[0]
+    assert not e["repaired"] and not e["censored"]
+
+
+def test_rupture_multi_session_episode_censored_and_gaps():
+    r = change.rupture_episodes(_all([4, 4, 4, 4, 4, 1, 1]))
+    e = r.episodes.iloc[0]
+    assert (e["onset"], e["end"]) == (6, 7)
+    assert not e["repaired"] and e["censored"] and e["at_end"]
+    # a missing session splits episodes and is not a rupture
+    g = change.rupture_episodes(_all([4, 4, 1, 1, 4, 4, 4], sessions=[1, 2, 3, 5, 6, 7, 8]))
+    assert g.episodes[["onset", "end"]].values.tolist() == [[3, 3], [5, 5]]
+    assert g.episodes["repaired"].tolist() == [False, True]
+    # first episode: window sessions 4 (missing) and 5 (1.0 < mean): not repaired, censored (missing rating)
+    assert g.episodes["censored"].tolist() == [True, False]
+
+
+def test_rupture_short_constant_and_ties():
+    d = pd.concat([_all([4, 4, 4], pid="short"), _all([5, 5, 5, 5, 5], pid="ceiling"),
+                   _all([4, 4, 4, 1, 4, 4, 4, 4], pid="ok")], ignore_index=True)
+    r = change.rupture_episodes(d)
+    st_ = r.patients.set_index("patient")["status"]
+    assert st_["short"].startswith("too short") and st_["ceiling"].startswith("constant")
+    assert st_["ok"] == "ok"
+    assert any("not analysed" in n for n in r.notes)
+    # a value exactly on the threshold is not a rupture: 2 values of 1 and 2 of 3 -> mean 2, SD 1.1547
+    y = np.array([1.0, 3.0, 1.0, 3.0])
+    thr = y.mean() - y.std(ddof=1)  # 0.845: no value below
+    assert len(change.rupture_episodes(_all(list(y))).episodes) == 0 and thr < 1
+
+
+def test_rupture_bad_arguments():
+    with pytest.raises(ValueError, match="`m`"):
+        change.rupture_episodes(_all([4, 4, 4, 1]), m=0)
+    with pytest.raises(ValueError, match="`k`"):
+        change.rupture_episodes(_all([4, 4, 4, 1]), k=-1)
+    with pytest.raises(ValueError, match="repair_to"):
+        change.rupture_episodes(_all([4, 4, 4, 1]), repair_to="max")
+
+
+def test_rupture_outcome_matches_group_means():
+    pats = []
+    frames = []
+    rng = np.random.default_rng(1)
+    for i in range(30):
+        kind = i % 3
+        if kind == 0:
+            y = [4, 4.1, 4, 4.1, 4, 4.1, 4, 4.1]
+        elif kind == 1:
+            y = [4, 4, 4, 1, 4, 4, 4, 4]
+        else:
+            y = [4, 4, 4, 4, 4, 4, 1, 1]
+        frames.append(_all(y, pid=i))
+        pats.append({"patient": i, "change": 5 + kind + rng.normal()})
+    eps = change.rupture_episodes(pd.concat(frames, ignore_index=True))
+    out = pd.DataFrame(pats)
+    ro = change.rupture_outcome(eps, out)
+    m = out.assign(g=out["patient"] % 3).groupby("g")["change"].mean()
+    assert ro.table.loc["all_repaired", "estimate"] == pytest.approx(m[1] - m[0], abs=1e-10)
+    assert ro.table.loc["any_unrepaired", "estimate"] == pytest.approx(m[2] - m[0], abs=1e-10)
+    assert ro.table.loc["repaired_vs_unrepaired", "estimate"] == pytest.approx(m[1] - m[2], abs=1e-10)
+    assert ro.n == 30 and "Ruptures" in ro.summary()
+    with pytest.raises(ValueError, match="duplicated patients at rows 30"):
+        change.rupture_outcome(eps, pd.concat([out, out.iloc[[0]]], ignore_index=True))
