@@ -1,0 +1,922 @@
+r"""Monte Carlo power and type I error for alliance and therapist designs.
+
+:func:`simulate_power` draws many trials from the calibrated simulator
+(:func:`analysis.simulate.simulate_trial`), analyses each with the workbook's own
+estimators and counts rejections of the null hypothesis at level :math:`\alpha`. The
+rejection rate estimates power when the tested effect is non-zero in the generating
+model, and the type I error when it is zero. Its Monte Carlo standard error is
+
+.. math:: \mathrm{SE}_{MC}(\hat p) = \sqrt{\hat p (1 - \hat p) / R}
+
+for :math:`R` successful replicates (a binomial proportion; Morris, White & Crowther
+2019, table 6).
+
+Three questions (and the naive analyses beside them)
+----------------------------------------------------
+``analysis`` names what is fitted to each simulated trial (one row per patient,
+complete cases):
+
+=========================  ==================================================================  =========
+name                       model (tested term)                                                 question
+=========================  ==================================================================  =========
+``alliance_multilevel``    change ~ alliance_mean + arm, random therapist intercept            (a)
+                           (:func:`~analysis.multilevel.therapist_effect`; ``alliance_mean``)
+``alliance_ols``           the same by OLS, ignoring therapists (statsmodels)                  (a) naive
+``alliance_between``       :func:`~analysis.multilevel.disaggregate_alliance`, covariate arm;  (b)
+                           the between-therapist coefficient (Baldwin, Wampold & Imel 2007)
+``alliance_within``        the same fit; the within-therapist (patient) coefficient            (b)
+``treatment_multilevel``   post ~ pre + arm, random therapist intercept (``arm``)              (c)
+``treatment_ols``          post ~ pre + arm by OLS, ignoring therapists (``arm``)              (c) naive
+=========================  ==================================================================  =========
+
+The multilevel tests use a *t* reference with "between-within" degrees of freedom
+(a term constant within every therapist gets :math:`J - q`, with :math:`q` the number
+of such terms including the intercept; any other term :math:`N - J - (p - q)`; as SAS
+``ddfm=bw``); ``reference="normal"`` gives the z tests that ``therapist_effect``
+prints. OLS uses its residual degrees of freedom :math:`N - p`.
+
+Therapists crossed with or nested in arms
+-----------------------------------------
+The simulator randomises each *patient* to an arm, so every therapist treats both arms
+(``arms="crossed"``). Comparisons of treatments delivered by different therapists
+(each therapist in one arm; Wampold & Serlin 2000) use ``arms="nested"``: the trial
+is simulated with no treatment effect, then ``round(J * allocation)`` therapists drawn
+at random deliver arm 1 and their patients' post scores are re-made from the
+measured latent post score of the simulator, :math:`\operatorname{clip}_{[0,27]}
+\operatorname{round}(Y^{m}_{iT} - \tau x_i)` with :math:`\tau = d\,\mathrm{SD}(Y_{iT})`,
+which is exactly the simulator's model with therapist-level allocation (the post
+score depends on the improvement :math:`D_i` one-for-one). This needs
+``reverse_causation = 0`` and MCAR (or no) dropout, where nothing else depends on
+the arm.
+
+Analytic approximations (beside the simulation)
+-----------------------------------------------
+Design effect (Kish 1965; Donner & Klar 2000): :math:`\mathrm{DE} = 1 + (m-1)\rho`
+for caseload :math:`m` and ICC :math:`\rho`. Two-arm comparison with allocation
+:math:`a`, standardised effect :math:`\delta` and effective sample size
+:math:`N/\mathrm{DE}` (normal approximation):
+
+.. math:: 1-\beta = \Phi\!\left(|\delta|\sqrt{a(1-a)N/\mathrm{DE}} - z_{1-\alpha/2}\right)
+          + \Phi\!\left(-|\delta|\sqrt{a(1-a)N/\mathrm{DE}} - z_{1-\alpha/2}\right).
+
+For therapists nested in arms DE is :math:`1 + (m-1)\rho`; when patients are randomised
+within therapists the multilevel estimate removes the therapist variance
+(DE :math:`= 1 - \rho`) and the naive OLS estimate is unbiased with DE :math:`= 1`.
+A naive test that ignores clustering in a nested design uses a standard error too small
+by :math:`\sqrt{\mathrm{DE}}`; its rejection rate is
+
+.. math:: \Phi\!\left(\frac{\lambda - z_{1-\alpha/2}}{\sqrt{\mathrm{DE}}}\right)
+          + \Phi\!\left(\frac{-\lambda - z_{1-\alpha/2}}{\sqrt{\mathrm{DE}}}\right),
+          \quad \lambda = |\delta|\sqrt{a(1-a)N},
+
+which under the null is :math:`2\Phi(-z_{1-\alpha/2}/\sqrt{\mathrm{DE}})`, the type I
+error inflation of Wampold & Serlin (2000) in its large-sample form. For a correlation
+:math:`r` (question a) the Fisher-z approximation
+:math:`\Phi(|\operatorname{atanh} r|\sqrt{N/\mathrm{DE} - 3} - z_{1-\alpha/2}) + \dots`.
+
+Reproducibility and execution
+-----------------------------
+Replicate :math:`r` uses the :math:`r`-th child of ``numpy.random.SeedSequence(seed)``
+(spawn key ``(r,)``) in *every* design cell (common random numbers: curves over a
+grid are smooth and cells are compared on the same draws). So the results are
+identical on one core (``n_jobs=1``), with local processes (``n_jobs > 1``,
+:class:`concurrent.futures.ProcessPoolExecutor`) and on a Dask cluster (``client``).
+
+To use a real Dask cluster, start a scheduler and workers (``dask scheduler`` on one
+machine, ``dask worker tcp://HOST:8786`` on each worker) in environments that have the
+workbook installed at the same version (``pip install -r requirements.lock`` and
+``pip install -e .`` from a checkout of the same commit), then pass
+``client="tcp://HOST:8786"`` (or a ``dask.distributed.Client``). Workers import
+``analysis.power``; they need no data files.
+
+References
+----------
+Baldwin, S. A., Wampold, B. E., & Imel, Z. E. (2007). *J Consult Clin Psychol, 75*(6),
+842--852.
+Donner, A., & Klar, N. (2000). *Design and analysis of cluster randomization trials in
+health research*. Arnold.
+Kish, L. (1965). *Survey sampling*. Wiley.
+Morris, T. P., White, I. R., & Crowther, M. J. (2019). Using simulation studies to
+evaluate statistical methods. *Stat Med, 38*(11), 2074--2102.
+Wampold, B. E., & Serlin, R. C. (2000). The consequence of ignoring a nested factor on
+measures of effect size in analysis of variance. *Psychol Methods, 5*(4), 425--433.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import math
+import os
+import threading
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis._checks import (as_float_array, check_choice, check_finite, check_open_interval, check_positive,
+                              first_bad)
+from analysis.multilevel import disaggregate_alliance, therapist_effect
+from analysis.simulate import PHQ9_RANGE, simulate_trial
+
+__all__ = [
+    "ANALYSES",
+    "PowerResult",
+    "simulate_power",
+    "design_effect",
+    "power_two_arm",
+    "naive_rejection_rate",
+    "power_correlation",
+    "mc_se",
+]
+
+#: The analyses :func:`simulate_power` can run: name -> (question, description).
+ANALYSES: dict[str, tuple[str, str]] = {
+    "alliance_multilevel": ("a", "change ~ alliance_mean + arm, random therapist intercept; alliance_mean"),
+    "alliance_ols": ("a", "change ~ alliance_mean + arm by OLS, ignoring therapists; alliance_mean"),
+    "alliance_between": ("b", "disaggregate_alliance(change, alliance_mean, covariate arm); between"),
+    "alliance_within": ("b", "disaggregate_alliance(change, alliance_mean, covariate arm); within"),
+    "treatment_multilevel": ("c", "post ~ pre + arm, random therapist intercept; arm"),
+    "treatment_ols": ("c", "post ~ pre + arm by OLS, ignoring therapists; arm"),
+}
+_ARMS = ("crossed", "nested")
+_REFERENCES = ("t", "normal")
+_SIM_PARAMS = tuple(p for p in inspect.signature(simulate_trial).parameters if p != "seed")
+_DESIGN_KEYS = _SIM_PARAMS + ("arms",)
+# warnings.catch_warnings is not thread-safe: fits in one process run one at a time
+_FIT_LOCK = threading.Lock()
+
+
+# --------------------------------------------------------------------------- analytic
+def design_effect(caseload: Any, icc: Any) -> np.ndarray | float:
+    r"""Design effect of clustering, :math:`\mathrm{DE} = 1 + (m - 1)\rho`.
+
+    The factor by which clustering of :math:`m` patients per therapist with
+    intraclass correlation :math:`\rho` inflates the variance of a mean (or of a
+    difference between arms whose therapists are nested in them) compared with
+    independent patients (Kish 1965; Donner & Klar 2000, ch. 1).
+
+    Parameters
+    ----------
+    caseload : float or array
+        Patients per therapist, :math:`m \ge 1`.
+    icc : float or array
+        Intraclass correlation, :math:`0 \le \rho < 1`.
+
+    Returns
+    -------
+    float or ndarray
+        The design effect (a float when both inputs are scalars).
+
+    Raises
+    ------
+    ValueError
+        When `caseload` < 1 or `icc` is outside [0, 1).
+
+    Examples
+    --------
+    >>> float(design_effect(5, 0.1))
+    1.4
+    """
+    m = as_float_array("caseload", caseload)
+    rho = as_float_array("icc", icc)
+    check_positive("caseload", m)
+    bad = m < 1
+    if bad.any():
+        raise ValueError(f"`caseload` must be >= 1; {first_bad(bad)} has {m[bad][0]!r}.")
+    check_finite("icc", rho)
+    bad = (rho < 0) | (rho >= 1)
+    if bad.any():
+        raise ValueError(f"`icc` must lie in [0, 1); {first_bad(bad)} has {rho[bad][0]!r}.")
+    out = 1.0 + (m - 1.0) * rho
+    scalar = np.ndim(caseload) == 0 and np.ndim(icc) == 0
+    return float(out[0]) if scalar else out
+
+
+def _check_alpha(alpha: Any) -> float:
+    a = as_float_array("alpha", alpha)
+    if a.size != 1:
+        raise ValueError("`alpha` must be a single number.")
+    check_open_interval("alpha", a, 0.0, 1.0)
+    return float(a[0])
+
+
+def _check_de(de: Any) -> np.ndarray:
+    d = as_float_array("design_effect", de)
+    check_positive("design_effect", d)
+    return d
+
+
+def power_two_arm(effect_size: Any, n_total: Any, design_effect: Any = 1.0, alpha: float = 0.05,
+                  allocation: float = 0.5, df: Any = None) -> np.ndarray | float:
+    r"""Power of a two-sided two-arm comparison, with clustering through the design effect.
+
+    .. math:: 1-\beta = P(|T| > c),\quad T \sim \text{(noncentral) } t_{df}\ \text{or}\ N(\lambda, 1),
+              \quad \lambda = |\delta|\sqrt{a(1-a)\,N/\mathrm{DE}}
+
+    with :math:`c` the :math:`1-\alpha/2` quantile of :math:`t_{df}` (or the standard
+    normal when ``df`` is None: the normal approximation with the effective sample
+    size :math:`N/\mathrm{DE}`; Donner & Klar 2000, ch. 5; Cohen 1988, ch. 2).
+
+    Parameters
+    ----------
+    effect_size : float or array
+        Standardised difference :math:`\delta` (difference / SD of the analysed outcome).
+    n_total : float or array
+        Patients in both arms, :math:`N`.
+    design_effect : float or array
+        DE (see :func:`design_effect`); 1 for independent patients.
+    alpha : float
+        Two-sided level.
+    allocation : float
+        Share :math:`a` of patients in arm 1.
+    df : float or array, optional
+        Degrees of freedom for a noncentral-*t* calculation (e.g. :math:`N - 2` for a
+        pooled t test); None for the normal approximation.
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> round(float(power_two_arm(0.5, 128)), 3)   # Cohen's 64 per group for d = .5
+    0.807
+    """
+    d = as_float_array("effect_size", effect_size)
+    n = as_float_array("n_total", n_total)
+    de = _check_de(design_effect)
+    a = _check_alpha(alpha)
+    alloc = as_float_array("allocation", allocation)
+    check_open_interval("allocation", alloc, 0.0, 1.0)
+    check_positive("n_total", n)
+    if not np.isfinite(d).all():
+        raise ValueError(f"`effect_size` has missing or infinite values at {first_bad(~np.isfinite(d))}.")
+    lam = np.abs(d) * np.sqrt(alloc * (1 - alloc) * n / de)
+    if df is None:
+        z = stats.norm.ppf(1 - a / 2)
+        out = stats.norm.sf(z - lam) + stats.norm.cdf(-z - lam)
+    else:
+        dfa = as_float_array("df", df)
+        check_positive("df", dfa)
+        c = stats.t.ppf(1 - a / 2, dfa)
+        out = stats.nct.sf(c, dfa, lam) + stats.nct.cdf(-c, dfa, lam)
+    scalar = all(np.ndim(v) == 0 for v in (effect_size, n_total, design_effect)) and (df is None or np.ndim(df) == 0)
+    return float(out[0]) if scalar else out
+
+
+def naive_rejection_rate(effect_size: Any, n_total: Any, design_effect: Any, alpha: float = 0.05,
+                         allocation: float = 0.5) -> np.ndarray | float:
+    r"""Rejection rate of a test that ignores clustering (therapists nested in arms).
+
+    The naive standard error is too small by :math:`\sqrt{\mathrm{DE}}`, so the naive
+    statistic is :math:`N(\lambda, \mathrm{DE})` with :math:`\lambda =
+    |\delta|\sqrt{a(1-a)N}` and it rejects with probability
+
+    .. math:: \Phi\bigl((\lambda - z)/\sqrt{\mathrm{DE}}\bigr) + \Phi\bigl((-\lambda - z)/\sqrt{\mathrm{DE}}\bigr),
+              \qquad z = z_{1-\alpha/2};
+
+    under the null this is the inflated type I error :math:`2\Phi(-z/\sqrt{\mathrm{DE}})`
+    (Wampold & Serlin 2000 derive it for the F test; this is its large-sample form).
+
+    Parameters
+    ----------
+    effect_size, n_total, design_effect, alpha, allocation
+        As :func:`power_two_arm`.
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> round(float(naive_rejection_rate(0.0, 200, design_effect(10, 0.1))), 3)
+    0.155
+    """
+    d = as_float_array("effect_size", effect_size)
+    n = as_float_array("n_total", n_total)
+    de = _check_de(design_effect)
+    a = _check_alpha(alpha)
+    alloc = as_float_array("allocation", allocation)
+    check_open_interval("allocation", alloc, 0.0, 1.0)
+    check_positive("n_total", n)
+    lam = np.abs(d) * np.sqrt(alloc * (1 - alloc) * n)
+    z = stats.norm.ppf(1 - a / 2)
+    s = np.sqrt(de)
+    out = stats.norm.cdf((lam - z) / s) + stats.norm.cdf((-lam - z) / s)
+    scalar = all(np.ndim(v) == 0 for v in (effect_size, n_total, design_effect))
+    return float(out[0]) if scalar else out
+
+
+def power_correlation(r: Any, n: Any, design_effect: Any = 1.0, alpha: float = 0.05) -> np.ndarray | float:
+    r"""Power of the two-sided test of a correlation, Fisher-z approximation.
+
+    .. math:: 1-\beta = \Phi(|\zeta|\sqrt{n_e - 3} - z_{1-\alpha/2}) + \Phi(-|\zeta|\sqrt{n_e - 3} - z_{1-\alpha/2}),
+              \quad \zeta = \operatorname{atanh} r,\ n_e = n / \mathrm{DE}
+
+    (Cohen 1988, ch. 3; the design effect turns the number of patients into an
+    effective number of independent ones).
+
+    Parameters
+    ----------
+    r : float or array
+        Population correlation, :math:`|r| < 1`.
+    n : float or array
+        Patients (> 3 after the design effect).
+    design_effect : float or array
+    alpha : float
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> round(float(power_correlation(0.28, 100)), 3)
+    0.809
+    """
+    rr = as_float_array("r", r)
+    check_open_interval("r", rr, -1.0, 1.0)
+    nn = as_float_array("n", n)
+    de = _check_de(design_effect)
+    a = _check_alpha(alpha)
+    ne = nn / de
+    bad = ~(ne > 3)
+    if bad.any():
+        raise ValueError(f"`n` / `design_effect` must exceed 3; {first_bad(bad)} has {ne[bad][0]!r}.")
+    lam = np.abs(np.arctanh(rr)) * np.sqrt(ne - 3)
+    z = stats.norm.ppf(1 - a / 2)
+    out = stats.norm.sf(z - lam) + stats.norm.cdf(-z - lam)
+    scalar = all(np.ndim(v) == 0 for v in (r, n, design_effect))
+    return float(out[0]) if scalar else out
+
+
+def mc_se(p: Any, n_replicates: Any) -> np.ndarray | float:
+    r"""Monte Carlo standard error of a rejection rate, :math:`\sqrt{p(1-p)/R}`.
+
+    Morris, White & Crowther (2019), table 6.
+
+    Parameters
+    ----------
+    p : float or array
+        Rejection rate in [0, 1].
+    n_replicates : int or array
+        Replicates :math:`R` (> 0).
+
+    Returns
+    -------
+    float or ndarray
+
+    Examples
+    --------
+    >>> mc_se(0.05, 1900)
+    0.005
+    """
+    pp = as_float_array("p", p)
+    rr = as_float_array("n_replicates", n_replicates)
+    check_positive("n_replicates", rr)
+    bad = ~((pp >= 0) & (pp <= 1))
+    if bad.any():
+        raise ValueError(f"`p` must lie in [0, 1]; {first_bad(bad)} has {pp[bad][0]!r}.")
+    out = np.sqrt(pp * (1 - pp) / rr)
+    return float(out[0]) if np.ndim(p) == 0 and np.ndim(n_replicates) == 0 else out
+
+
+# --------------------------------------------------------------------------- one replicate
+def _p_value(stat: float, df: float | None) -> float:
+    if df is None or not np.isfinite(df):
+        return float(2 * stats.norm.sf(abs(stat)))
+    return float(2 * stats.t.sf(abs(stat), df))
+
+
+def _bw_df(data: pd.DataFrame, columns: list[str], term: str, codes: np.ndarray, J: int) -> float:
+    """Between-within degrees of freedom of `term` (SAS ddfm=bw)."""
+    level2 = {"Intercept"}
+    for c in columns:
+        x = data[c].to_numpy(dtype=float)
+        lo = np.full(J, np.inf)
+        hi = np.full(J, -np.inf)
+        np.minimum.at(lo, codes, x)
+        np.maximum.at(hi, codes, x)
+        if np.all(hi - lo == 0):
+            level2.add(c)
+    p = len(columns) + 1
+    q = len(level2)
+    df = J - q if term in level2 else len(data) - J - (p - q)
+    return float(df) if df > 0 else math.nan
+
+
+def _ols(data: pd.DataFrame, outcome: str, columns: list[str], term: str):
+    import statsmodels.api as sm
+
+    X = sm.add_constant(data[columns].to_numpy(dtype=float), has_constant="add")
+    fit = sm.OLS(data[outcome].to_numpy(dtype=float), X).fit()
+    k = columns.index(term) + 1
+    return float(fit.params[k]), float(fit.bse[k]), float(fit.df_resid)
+
+
+def _analyse(name: str, data: pd.DataFrame, reference: str, cache: dict) -> dict:
+    codes, labels = pd.factorize(data["therapist"], sort=True)
+    J = len(labels)
+    row: dict[str, Any] = {"n_patients": len(data), "n_therapists": J, "singular": False}
+    if name in ("alliance_ols", "treatment_ols"):
+        outcome, cols, term = (("change", ["alliance_mean", "arm"], "alliance_mean") if name == "alliance_ols"
+                               else ("post", ["pre", "arm"], "arm"))
+        est, se, df = _ols(data, outcome, cols, term)
+        row.update(singular=None)
+    elif name in ("alliance_multilevel", "treatment_multilevel"):
+        outcome, cols, term = (("change", ["alliance_mean", "arm"], "alliance_mean")
+                               if name == "alliance_multilevel" else ("post", ["pre", "arm"], "arm"))
+        fit = therapist_effect(data, outcome, "therapist", covariates=cols)
+        est, se = float(fit.fixed.loc[term, "estimate"]), float(fit.fixed.loc[term, "se"])
+        df = _bw_df(data, cols, term, codes, J)
+        row.update(singular=bool(fit.singular))
+    else:  # alliance_between / alliance_within share one fit
+        if "disaggregate" not in cache:
+            cache["disaggregate"] = disaggregate_alliance(data, "change", "alliance_mean", "therapist",
+                                                          covariates=["arm"])
+        fit = cache["disaggregate"]
+        if name == "alliance_between":
+            est, se = fit.between, fit.between_se
+        else:
+            est, se = fit.within, fit.within_se
+        tmp = data.assign(_between=data.groupby("therapist")["alliance_mean"].transform("mean"))
+        tmp["_within"] = tmp["alliance_mean"] - tmp["_between"]
+        df = _bw_df(tmp, ["_within", "_between", "arm"], "_between" if name == "alliance_between" else "_within",
+                    codes, J)
+        row.update(singular=bool(fit.singular))
+    stat = est / se
+    row.update(estimate=est, se=se, statistic=stat, df=df if reference == "t" else math.nan)
+    row["p"] = _p_value(stat, df if reference == "t" else None)
+    return row
+
+
+def _trial_data(sim: dict, arms: str, entropy: int, r: int) -> pd.DataFrame:
+    """Simulate replicate r of one design cell and return the complete cases."""
+    seed = np.random.SeedSequence(entropy, spawn_key=(r, 0))
+    if arms == "crossed":
+        trial = simulate_trial(**sim, seed=seed)
+        pts = trial.patients
+    else:
+        d = sim.get("treatment_d", 0.06)
+        trial = simulate_trial(**{**sim, "treatment_d": 0.0}, seed=seed)
+        tau = d * trial.truth["post_sd"]
+        pts = trial.patients.copy()
+        J = int(sim.get("n_therapists", 40))
+        alloc = float(sim.get("allocation", 0.5))
+        rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(r, 1)))
+        arm_th = np.zeros(J, dtype=np.int64)
+        arm_th[rng.permutation(J)[: int(round(J * alloc))]] = 1
+        arm = arm_th[pts["therapist"].to_numpy()]
+        post_m = trial.truth["latent"]["post_measured"].to_numpy()
+        post = np.clip(np.round(post_m - tau * arm), *PHQ9_RANGE) + 0.0
+        done = pts["completed"].to_numpy()
+        pts["arm"] = arm
+        pts["post"] = np.where(done, post, np.nan)
+        pts["change"] = pts["pre"] - pts["post"]
+    return pts.loc[pts["completed"].to_numpy()].reset_index(drop=True)
+
+
+def _run_chunk(task: tuple) -> list[dict]:
+    """Run replicates [start, stop) of one design cell (a picklable unit of work)."""
+    cell, sim, arms, analyses, entropy, start, stop, reference = task
+    rows = []
+    with _FIT_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for r in range(start, stop):
+            data = _trial_data(sim, arms, entropy, r)
+            cache: dict = {}
+            for name in analyses:
+                base = {"cell": cell, "replicate": r, "analysis": name}
+                try:
+                    res = _analyse(name, data, reference, cache)
+                    res["error"] = ""
+                except (ValueError, np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError) as exc:
+                    res = {"n_patients": len(data), "n_therapists": int(data["therapist"].nunique()),
+                           "singular": None, "estimate": math.nan, "se": math.nan, "statistic": math.nan,
+                           "df": math.nan, "p": math.nan, "error": f"{type(exc).__name__}: {exc}"}
+                rows.append({**base, **res})
+    return rows
+
+
+# --------------------------------------------------------------------------- results
+@dataclass
+class PowerResult:
+    """Result of :func:`simulate_power`.
+
+    Attributes
+    ----------
+    replicates : DataFrame
+        Tidy: one row per design cell, replicate and analysis, with the grid's
+        columns, ``analysis``, ``replicate``, ``n_patients`` and ``n_therapists``
+        analysed, ``estimate``, ``se``, ``statistic``, ``df``, ``p``, ``reject``
+        (missing when the fit failed), ``singular`` and ``error`` (empty if none).
+    table : DataFrame
+        One row per design cell and analysis: the grid's columns, ``analysis``,
+        ``question``, ``null`` (the tested effect is zero in the generating model, so
+        the rate is a type I error), ``measure``, ``n_replicates``, ``n_failed``,
+        ``rejections``, ``rate``, ``mc_se``, ``lower``/``upper`` (rate ± 1.96 MC SE,
+        clipped to [0, 1]), ``mean_estimate``, ``sd_estimate``, ``mean_se``,
+        ``singular_rate``, ``analytic`` (the approximation of the module docstring,
+        missing where none is given) and ``analytic_method``.
+    design, grid : dict
+        The fixed design and the grid (name -> values).
+    analyses : list of str
+    n_replicates : int
+    seed : dict
+        ``{"entropy": ...}`` of the root SeedSequence (re-create it exactly).
+    alpha : float
+    reference : str
+    backend : str
+        "serial", "processes (n)" or "dask (address)".
+    elapsed : float
+        Wall time in seconds.
+    """
+
+    replicates: pd.DataFrame
+    table: pd.DataFrame
+    design: dict
+    grid: dict
+    analyses: list
+    n_replicates: int
+    seed: dict
+    alpha: float
+    reference: str
+    backend: str
+    elapsed: float
+    notes: list = field(default_factory=list)
+
+    def summary(self) -> str:
+        """Readable table of rejection rates with Monte Carlo SEs and the analytic values."""
+        gcols = list(self.grid)
+        cols = gcols + ["analysis", "measure", "rate", "mc_se", "analytic", "n_failed", "singular_rate"]
+        txt = self.table[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}")
+        lines = [
+            f"Monte Carlo power: {self.n_replicates} replicates per cell, {len(self.table)} cell x analysis "
+            f"rows, alpha = {self.alpha}, reference {self.reference!r}",
+            f"  seed entropy {self.seed['entropy']}; backend {self.backend}; {self.elapsed:.1f} s",
+            f"  fixed design: {self.design}",
+            txt,
+        ]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def plot_data(self, x: str, analyses: Sequence[str] | None = None) -> pd.DataFrame:
+        """Rows for a power curve over grid column `x`: x, analysis, rate, lower, upper, analytic.
+
+        Parameters
+        ----------
+        x : str
+            A grid column.
+        analyses : list of str, optional
+            Keep these analyses only.
+
+        Raises
+        ------
+        ValueError
+            When `x` is not a grid column or an analysis was not run.
+        """
+        if x not in self.grid:
+            raise ValueError(f"`x` must be a grid column ({', '.join(map(repr, self.grid)) or 'none'}); got {x!r}.")
+        t = self.table
+        if analyses is not None:
+            bad = [a for a in analyses if a not in self.analyses]
+            if bad:
+                raise ValueError(f"`analyses` {bad} were not run; run were {self.analyses}.")
+            t = t[t["analysis"].isin(list(analyses))]
+        keep = list(self.grid) + ["analysis", "measure", "rate", "mc_se", "lower", "upper", "analytic"]
+        return t[keep].sort_values(["analysis", x], kind="stable").reset_index(drop=True)
+
+
+def _null_effect(name: str, truth: dict, params: dict) -> bool:
+    kappa = params.get("reverse_causation", 0.0)
+    bw, bb = truth["alliance_within"], truth["alliance_between"]
+    if name.startswith("treatment"):
+        return params.get("treatment_d", 0.06) == 0
+    if name == "alliance_within":
+        return bw == 0 and kappa == 0
+    return bw == 0 and bb == 0 and kappa == 0
+
+
+def _analytic(name: str, truth: dict, params: dict, arms: str, alpha: float) -> tuple[float, str]:
+    """The approximation of the module docstring for one cell and analysis (nan if none)."""
+    J = params.get("n_therapists", 40)
+    cl = params.get("caseload", 8)
+    if not np.isscalar(cl):
+        return math.nan, ""
+    keep = 1.0 - params.get("dropout_rate", 0.0)
+    m = float(cl) * keep
+    N = J * m
+    icc = truth["therapist_icc"]
+    alloc = params.get("allocation", 0.5)
+    if name.startswith("treatment"):
+        # effect on the scale of the post score given pre (the analysed residual)
+        delta = params.get("treatment_d", 0.06) * truth["post_sd"] / math.sqrt(truth["residual_post_given_pre_var"])
+        if arms == "nested":
+            de = 1 + (m - 1) * icc
+            if name == "treatment_multilevel":
+                return power_two_arm(delta, N, de, alpha, alloc), "normal, N/DE, DE = 1+(m-1)ICC"
+            return naive_rejection_rate(delta, N, de, alpha, alloc), "naive z, variance x DE"
+        if name == "treatment_multilevel":
+            return power_two_arm(delta, N, 1 - icc, alpha, alloc), "normal, DE = 1-ICC (within therapists)"
+        return power_two_arm(delta, N, 1.0, alpha, alloc), "normal, DE = 1 (patient randomisation)"
+    if name in ("alliance_multilevel", "alliance_ols") and params.get("reverse_causation", 0.0) == 0:
+        r = truth["alliance_outcome_r"]
+        if N > 4:
+            return power_correlation(r, N, 1.0, alpha), "Fisher z, unclustered"
+    return math.nan, ""
+
+
+def _cells(design: Mapping, grid: Mapping | None) -> tuple[dict, dict, list[dict]]:
+    if not isinstance(design, Mapping):
+        raise ValueError(f"`design` must be a dict of simulate_trial arguments; got {type(design).__name__}.")
+    grid = {} if grid is None else grid
+    if not isinstance(grid, Mapping):
+        raise ValueError(f"`grid` must be a dict of name -> list of values; got {type(grid).__name__}.")
+    for where, d in (("design", design), ("grid", grid)):
+        for k in d:
+            if k == "seed":
+                raise ValueError(f"`{where}` must not set 'seed': give `seed` to simulate_power.")
+            if k not in _DESIGN_KEYS:
+                raise ValueError(f"`{where}` has unknown key {k!r}; valid keys are simulate_trial's arguments "
+                                 f"and 'arms'.")
+    both = sorted(set(design) & set(grid))
+    if both:
+        raise ValueError(f"{both} given in both `design` and `grid`; give each in one place.")
+    gvals = {}
+    for k, v in grid.items():
+        if isinstance(v, (str, bytes)) or not isinstance(v, (Sequence, np.ndarray)) or len(v) == 0:
+            raise ValueError(f"`grid[{k!r}]` must be a non-empty list of values; got {v!r}.")
+        gvals[k] = list(v)
+    cells = [dict(zip(gvals, combo)) for combo in itertools.product(*gvals.values())]
+    return dict(design), gvals, cells
+
+
+def _check_cell(i: int, params: dict) -> tuple[dict, str, dict]:
+    arms = params.pop("arms", "crossed")
+    check_choice("arms", arms, _ARMS)
+    try:
+        trial = simulate_trial(**params, seed=0)
+    except ValueError as exc:
+        raise ValueError(f"design cell {i} {params}: {exc}") from None
+    full = trial.params
+    if arms == "nested":
+        if full["reverse_causation"] != 0:
+            raise ValueError(f"`arms`='nested' needs reverse_causation = 0 (cell {i}).")
+        if full["dropout_rate"] > 0 and full["dropout"] != "MCAR":
+            raise ValueError(f"`arms`='nested' needs MCAR dropout or dropout_rate = 0 (cell {i}: "
+                             f"dropout {full['dropout']!r}).")
+        n1 = int(round(full["n_therapists"] * full["allocation"]))
+        if not 1 <= n1 <= full["n_therapists"] - 1:
+            raise ValueError(f"`arms`='nested' needs therapists in both arms (cell {i}: n_therapists "
+                             f"{full['n_therapists']}, allocation {full['allocation']}).")
+    return params, arms, {"truth": trial.truth, "params": full}
+
+
+def simulate_power(
+    design: Mapping[str, Any],
+    analysis: str | Sequence[str],
+    n_replicates: int,
+    seed: int | np.random.SeedSequence | None,
+    *,
+    grid: Mapping[str, Sequence[Any]] | None = None,
+    alpha: float = 0.05,
+    reference: str = "t",
+    n_jobs: int = 1,
+    client: Any = None,
+    chunk_size: int | None = None,
+    progress: bool = True,
+    mp_context: Any = None,
+) -> PowerResult:
+    r"""Monte Carlo power and type I error of analyses of simulated alliance trials.
+
+    For each design cell (the fixed ``design`` updated by one combination of the
+    ``grid``), ``n_replicates`` trials are drawn with
+    :func:`analysis.simulate.simulate_trial`; every analysis in ``analysis`` is fitted
+    to each (complete cases) and its two-sided test of the target term rejects when
+    :math:`p < \alpha`. The rejection rate :math:`\hat p` over the :math:`R`
+    successful fits estimates power (or the type I error when the tested effect is
+    zero in the generating model), with Monte Carlo SE :math:`\sqrt{\hat p(1-\hat p)/R}`.
+    The analyses, the tests, the nested design and the analytic approximations are
+    described in the module docstring (:mod:`analysis.power`).
+
+    Parameters
+    ----------
+    design : dict
+        Fixed arguments of ``simulate_trial`` (e.g. ``{"n_therapists": 60, "caseload":
+        5}``), plus ``"arms"``: ``"crossed"`` (default; patients randomised) or
+        ``"nested"`` (therapists randomised; each therapist in one arm).
+    analysis : str or list of str
+        Names from :data:`ANALYSES`; several are fitted to the same trials.
+    n_replicates : int
+        Trials per design cell (>= 1).
+    seed : int, numpy.random.SeedSequence or None
+        Root seed; replicate r of every cell uses its child with spawn key (r,).
+        None draws fresh entropy (reported in the result, so the run can be repeated).
+    grid : dict, optional
+        Name -> list of values; the cells are all combinations (e.g. ``{"n_therapists":
+        [20, 40], "therapist_icc": [0.05, 0.2]}``). Keys as ``design``; not both.
+    alpha : float
+        Level of the two-sided tests.
+    reference : {"t", "normal"}
+        t tests with between-within (multilevel) or residual (OLS) degrees of freedom,
+        or z tests.
+    n_jobs : int
+        Local worker processes (1: in this process; -1: one per core). Ignored when
+        ``client`` is given.
+    client : dask.distributed.Client or str, optional
+        Run on a Dask cluster (a client, or a scheduler address such as
+        ``"tcp://10.0.0.5:8786"``, for which a client is opened and closed). Workers need
+        the workbook installed at the same version.
+    chunk_size : int, optional
+        Replicates per task (default: about 4 tasks per worker and cell).
+    progress : bool
+        Show a tqdm progress bar.
+    mp_context : multiprocessing context, optional
+        For the local process pool (default: the platform's).
+
+    Returns
+    -------
+    PowerResult
+        Tidy ``replicates``, aggregated ``table``, ``summary()``, ``plot_data()``.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument: unknown design/grid keys or invalid simulator values
+        (with the cell), unknown `analysis`, bad `n_replicates`, `seed`, `alpha`,
+        `reference`, `n_jobs`, `chunk_size` or `client`.
+
+    Examples
+    --------
+    >>> res = simulate_power({"n_therapists": 10, "caseload": 4, "arms": "nested"},
+    ...                      "treatment_ols", n_replicates=20, seed=1, progress=False)
+    >>> res.table[["analysis", "n_replicates"]].to_dict("records")
+    [{'analysis': 'treatment_ols', 'n_replicates': 20}]
+    """
+    t0 = time.perf_counter()
+    analyses = [analysis] if isinstance(analysis, str) else analysis
+    if not isinstance(analyses, (list, tuple)) or not analyses:
+        raise ValueError(f"`analysis` must be a name or a non-empty list of names from {list(ANALYSES)}; "
+                         f"got {analysis!r}.")
+    analyses = list(analyses)
+    for a in analyses:
+        if a not in ANALYSES:
+            raise ValueError(f"`analysis` {a!r} is unknown; choose from {list(ANALYSES)}.")
+    if len(set(analyses)) != len(analyses):
+        raise ValueError(f"`analysis` lists a name twice: {analyses}.")
+    if isinstance(n_replicates, (bool, np.bool_)) or not isinstance(n_replicates, (int, np.integer)) \
+            or n_replicates < 1:
+        raise ValueError(f"`n_replicates` must be a whole number >= 1; got {n_replicates!r}.")
+    n_replicates = int(n_replicates)
+    if isinstance(seed, np.random.SeedSequence):
+        root = seed
+    elif seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0):
+        root = np.random.SeedSequence(seed)
+    else:
+        raise ValueError(f"`seed` must be a non-negative int, a numpy SeedSequence or None; got {seed!r}.")
+    if root.spawn_key:
+        raise ValueError("`seed` must be a root SeedSequence (no spawn_key).")
+    entropy = root.entropy
+    alpha = _check_alpha(alpha)
+    check_choice("reference", reference, _REFERENCES)
+    if client is None:
+        if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, (int, np.integer)) \
+                or not (n_jobs >= 1 or n_jobs == -1):
+            raise ValueError(f"`n_jobs` must be a whole number >= 1 or -1; got {n_jobs!r}.")
+        n_jobs = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer))
+                                   or chunk_size < 1):
+        raise ValueError(f"`chunk_size` must be a whole number >= 1; got {chunk_size!r}.")
+
+    design, gvals, cells = _cells(design, grid)
+    sims, arms_list, infos = [], [], []
+    for i, cell in enumerate(cells):
+        sim, arms, info = _check_cell(i, {**design, **cell})
+        sims.append(sim)
+        arms_list.append(arms)
+        infos.append(info)
+
+    # ---------------------------------------------------------------- tasks
+    workers = 1
+    dask_client, own_client = None, False
+    if client is not None:
+        try:
+            from dask.distributed import Client
+        except ImportError as exc:  # pragma: no cover - dask is a dependency
+            raise ValueError("`client` needs dask.distributed installed.") from exc
+        if isinstance(client, str):
+            dask_client, own_client = Client(client), True
+        elif isinstance(client, Client):
+            dask_client = client
+        else:
+            raise ValueError(f"`client` must be a dask.distributed.Client or a scheduler address; got {client!r}.")
+        workers = max(1, sum(dask_client.nthreads().values()))
+    else:
+        workers = n_jobs
+    if chunk_size is None:
+        chunk_size = max(1, math.ceil(n_replicates / (4 * workers))) if workers > 1 else max(1, min(n_replicates, 50))
+    tasks = []
+    for i in range(len(cells)):
+        for start in range(0, n_replicates, chunk_size):
+            tasks.append((i, sims[i], arms_list[i], analyses, entropy, start,
+                          min(start + chunk_size, n_replicates), reference))
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(cells) * n_replicates, desc="replicates", unit="rep")
+    rows: list[dict] = []
+    try:
+        if dask_client is not None:
+            from dask.distributed import as_completed as dask_completed
+
+            futures = dask_client.map(_run_chunk, tasks, pure=False)
+            for fut in dask_completed(futures):
+                part = fut.result()
+                rows.extend(part)
+                if bar is not None:
+                    bar.update(len(part) // len(analyses))
+            backend = f"dask ({dask_client.scheduler.address}, {workers} threads)"
+        elif n_jobs == 1:
+            for task in tasks:
+                part = _run_chunk(task)
+                rows.extend(part)
+                if bar is not None:
+                    bar.update(len(part) // len(analyses))
+            backend = "serial"
+        else:
+            with ProcessPoolExecutor(max_workers=n_jobs, mp_context=mp_context) as pool:
+                futures = [pool.submit(_run_chunk, task) for task in tasks]
+                for fut in as_completed(futures):
+                    part = fut.result()
+                    rows.extend(part)
+                    if bar is not None:
+                        bar.update(len(part) // len(analyses))
+            backend = f"processes ({n_jobs})"
+    finally:
+        if bar is not None:
+            bar.close()
+        if own_client:
+            dask_client.close()
+
+    # ---------------------------------------------------------------- tidy results
+    order = {a: k for k, a in enumerate(analyses)}
+    reps = pd.DataFrame(rows)
+    reps["_order"] = reps["analysis"].map(order)
+    reps = reps.sort_values(["cell", "replicate", "_order"], kind="stable").drop(columns="_order")
+    reps = reps.reset_index(drop=True)
+    grid_frame = pd.DataFrame(cells, index=range(len(cells))) if gvals else pd.DataFrame(index=range(len(cells)))
+    reps = grid_frame.reset_index(names="cell").merge(reps, on="cell", how="right") if gvals else reps
+    ok = reps["error"] == ""
+    reps["reject"] = pd.array(np.where(ok, reps["p"] < alpha, False), dtype="boolean")
+    reps.loc[~ok, "reject"] = pd.NA
+    reps["singular"] = pd.array(reps["singular"].tolist(), dtype="boolean")
+    cols = ["cell", *gvals, "analysis", "replicate", "n_patients", "n_therapists", "estimate", "se",
+            "statistic", "df", "p", "reject", "singular", "error"]
+    reps = reps[cols]
+
+    table_rows = []
+    for (cell, name), g in reps.groupby(["cell", "analysis"], sort=False):
+        good = g[g["error"] == ""]
+        R = len(good)
+        k = int(good["reject"].astype(bool).sum()) if R else 0
+        rate = k / R if R else math.nan
+        se = math.sqrt(rate * (1 - rate) / R) if R else math.nan
+        info = infos[cell]
+        null = _null_effect(name, info["truth"], info["params"])
+        an, how = _analytic(name, info["truth"], info["params"], arms_list[cell], alpha)
+        sing = good["singular"].dropna()
+        table_rows.append({
+            "cell": cell, **cells[cell], "analysis": name, "question": ANALYSES[name][0], "null": null,
+            "measure": "type I error" if null else "power", "n_replicates": R, "n_failed": len(g) - R,
+            "rejections": k, "rate": rate, "mc_se": se,
+            "lower": max(0.0, rate - 1.959963984540054 * se) if R else math.nan,
+            "upper": min(1.0, rate + 1.959963984540054 * se) if R else math.nan,
+            "mean_estimate": float(good["estimate"].mean()) if R else math.nan,
+            "sd_estimate": float(good["estimate"].std(ddof=1)) if R > 1 else math.nan,
+            "mean_se": float(good["se"].mean()) if R else math.nan,
+            "singular_rate": float(sing.astype(float).mean()) if len(sing) else math.nan,
+            "analytic": float(an), "analytic_method": how,
+        })
+    table = pd.DataFrame(table_rows)
+    table["_order"] = table["analysis"].map(order)
+    table = table.sort_values(["cell", "_order"], kind="stable").drop(columns="_order").reset_index(drop=True)
+    notes = []
+    failed = int(table["n_failed"].sum())
+    if failed:
+        first = reps.loc[reps["error"] != "", "error"].iloc[0]
+        notes.append(f"{failed} fits failed and are excluded from the rates (first: {first}); see "
+                     "replicates['error'].")
+        warnings.warn(notes[-1], UserWarning, stacklevel=2)
+    return PowerResult(
+        replicates=reps, table=table, design=design, grid=gvals, analyses=analyses, n_replicates=n_replicates,
+        seed={"entropy": entropy}, alpha=alpha, reference=reference, backend=backend,
+        elapsed=time.perf_counter() - t0, notes=notes,
+    )
