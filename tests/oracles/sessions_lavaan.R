@@ -1,0 +1,129 @@
+# Oracle for analysis.sessions: written to tests/fixtures/sessions.json (full precision).
+#   Rscript tests/oracles/sessions_lavaan.R
+# 1. Lagged multilevel models (lme4::lmer, REML and ML): symptom at session t+1 on the
+#    person-mean-centred alliance at t (within), the person mean (between) and the symptom
+#    at t, random intercept per patient. Centring, detrending and lagging are computed
+#    here with base R (ave, lm, merge), independently of the Python code.
+# 2. A random-intercept cross-lagged panel model (Hamaker, Kuiper & Grasman 2015) in
+#    lavaan on 5 waves (ML, normal likelihood, free lagged paths per wave), with the
+#    lavaan syntax of Mulder & Hamaker (2021); fit statistics too.
+# The data are generated here (seeded) and written into the fixture with the results.
+suppressPackageStartupMessages({library(lme4); library(lavaan); library(jsonlite)})
+ctrl <- lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e6),
+                    check.conv.singular = "ignore", check.conv.grad = "ignore", calc.derivs = FALSE)
+out_path <- file.path("tests", "fixtures", "sessions.json")
+
+# ---------------------------------------------------------------- session data (unbalanced)
+set.seed(20150615)
+n_pat <- 60
+rows <- list()
+for (i in seq_len(n_pat)) {
+  T_i <- sample(6:12, 1)
+  b <- rnorm(1, 0, 0.4)
+  trend <- rnorm(1, 0.03, 0.03)
+  a <- 3.9 + b + trend * (1:T_i) + as.numeric(arima.sim(list(ar = 0.4), T_i, sd = 0.35))
+  y <- numeric(T_i)
+  y0 <- 16 + rnorm(1, 0, 3)
+  for (t in seq_len(T_i)) {
+    prev <- if (t == 1) y0 else y[t - 1]
+    prev_a <- if (t == 1) 3.9 + b else a[t - 1]
+    y[t] <- 2 + 0.8 * prev - 1.2 * (prev_a - (3.9 + b)) - 1.5 * b + rnorm(1, 0, 1.5)
+  }
+  d <- data.frame(patient = i, session = 1:T_i, alliance = round(a, 4), symptom = round(y, 3))
+  drop <- if (T_i > 7) sample(2:(T_i - 1), 1) else integer(0)  # one missing session for some
+  if (length(drop) && runif(1) < 0.5) d <- d[-drop, ]
+  if (runif(1) < 0.2) d$alliance[sample(nrow(d), 1)] <- NA
+  rows[[i]] <- d
+}
+sess <- do.call(rbind, rows)
+rownames(sess) <- NULL
+
+prep <- function(d, detrend) {
+  obs <- d[!is.na(d$alliance), ]
+  obs$a_between <- ave(obs$alliance, obs$patient)
+  if (detrend) {
+    obs$a_within <- NA
+    for (p in unique(obs$patient)) {
+      k <- obs$patient == p
+      obs$a_within[k] <- residuals(lm(alliance ~ session, data = obs[k, ]))
+    }
+  } else {
+    obs$a_within <- obs$alliance - obs$a_between
+  }
+  nxt <- d[, c("patient", "session", "symptom")]
+  nxt$session <- nxt$session - 1
+  names(nxt)[3] <- "symptom_next"
+  m <- merge(obs, nxt, by = c("patient", "session"))
+  m <- m[!is.na(m$symptom) & !is.na(m$symptom_next), ]
+  m[order(m$patient, m$session), ]
+}
+
+lag_fit <- function(d, reml) {
+  fit <- lmer(symptom_next ~ a_within + a_between + symptom + (1 | patient), data = d, REML = reml,
+              control = ctrl)
+  vc <- as.data.frame(VarCorr(fit))
+  list(fixef = as.list(fixef(fit)), se = as.list(sqrt(diag(as.matrix(vcov(fit))))),
+       tau2 = vc$vcov[vc$grp == "patient"], sigma2 = sigma(fit)^2,
+       loglik = as.numeric(logLik(fit)), nobs = nobs(fit))
+}
+
+lagged <- list()
+for (detrend in c(FALSE, TRUE)) {
+  d <- prep(sess, detrend)
+  key <- if (detrend) "detrended" else "centred"
+  lagged[[key]] <- list(REML = lag_fit(d, TRUE), ML = lag_fit(d, FALSE),
+                        a_within_head = head(d$a_within, 10), n_rows = nrow(d))
+}
+
+# ---------------------------------------------------------------- RI-CLPM, 5 waves
+set.seed(2015)
+N <- 400; W <- 5
+ri_x <- rnorm(N, 0, 1); ri_y <- 0.4 * ri_x + rnorm(N, 0, sqrt(1 - 0.16))
+wx <- matrix(0, N, W); wy <- matrix(0, N, W)
+wx[, 1] <- rnorm(N); wy[, 1] <- 0.3 * wx[, 1] + rnorm(N, 0, sqrt(1 - 0.09))
+for (t in 2:W) {
+  wx[, t] <- 0.4 * wx[, t - 1] + 0.10 * wy[, t - 1] + rnorm(N, 0, 0.8)
+  wy[, t] <- -0.20 * wx[, t - 1] + 0.35 * wy[, t - 1] + rnorm(N, 0, 0.8)
+}
+X <- sweep(wx, 2, c(3.8, 3.9, 4.0, 4.0, 4.1), "+") + ri_x
+Y <- sweep(wy, 2, c(16, 14, 12, 11, 10), "+") * 1 + ri_y
+wide <- data.frame(id = 1:N, X, Y)
+names(wide) <- c("id", paste0("x", 1:W), paste0("y", 1:W))
+wide[, -1] <- round(wide[, -1], 5)
+
+spec <- c(
+  paste0("RIx =~ ", paste0("1*x", 1:W, collapse = " + ")),
+  paste0("RIy =~ ", paste0("1*y", 1:W, collapse = " + ")),
+  paste0("wx", 1:W, " =~ 1*x", 1:W),
+  paste0("wy", 1:W, " =~ 1*y", 1:W),
+  paste0("wx", 2:W, " ~ wx", 1:(W - 1), " + wy", 1:(W - 1)),
+  paste0("wy", 2:W, " ~ wx", 1:(W - 1), " + wy", 1:(W - 1)),
+  "wx1 ~~ wy1", paste0("wx", 2:W, " ~~ wy", 2:W),
+  "RIx ~~ RIx", "RIy ~~ RIy", "RIx ~~ RIy",
+  "wx1 ~~ wx1", "wy1 ~~ wy1", paste0("wx", 2:W, " ~~ wx", 2:W), paste0("wy", 2:W, " ~~ wy", 2:W)
+)
+fit <- lavaan(paste(spec, collapse = "\n"), data = wide, meanstructure = TRUE, information = "expected",
+              int.ov.free = TRUE)
+pe <- parameterEstimates(fit)
+pe <- pe[pe$op %in% c("~", "~~") & !(pe$op == "~~" & pe$lhs == pe$rhs & grepl("^[xy][0-9]$", pe$lhs)), ]
+fm <- fitMeasures(fit, c("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "logl", "npar"))
+riclpm <- list(
+  wide = wide,
+  params = lapply(seq_len(nrow(pe)), function(i) list(lhs = pe$lhs[i], op = pe$op[i], rhs = pe$rhs[i],
+                                                         est = pe$est[i], se = pe$se[i])),
+  fit = as.list(fm),
+  std_lagged = {
+    ss <- standardizedSolution(fit)
+    ss <- ss[ss$op == "~", ]
+    lapply(seq_len(nrow(ss)), function(i) list(lhs = ss$lhs[i], rhs = ss$rhs[i], est = ss$est.std[i]))
+  }
+)
+
+out <- list(
+  meta = list(R = paste(R.version$major, R.version$minor, sep = "."),
+              lme4 = as.character(packageVersion("lme4")), lavaan = as.character(packageVersion("lavaan"))),
+  sessions = sess, lagged = lagged, riclpm = riclpm
+)
+writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, na = "null", dataframe = "columns", pretty = FALSE),
+           out_path)
+message("wrote ", out_path)
