@@ -681,3 +681,161 @@ def simulate_trial(
     truth = dict(pop)
     truth.update(therapists=therapists, latent=latent, n_patients=N)
     return SimulatedTrial(sessions=sessions, patients=patients, params=params, truth=truth)
+
+
+# --------------------------------------------------------------------------- item-level WAI-SR
+#: Generating values of :func:`simulate_wai_sr_items` (assumptions of the workbook, not
+#: estimates read in a source; see its docstring).
+WAI_SR_SIM_LOADINGS: tuple[float, ...] = (0.78, 0.74, 0.70, 0.77, 0.75, 0.73, 0.72, 0.71, 0.68, 0.76, 0.75, 0.72)
+WAI_SR_SIM_FACTOR_CORR: tuple[tuple[float, ...], ...] = (
+    (1.00, 0.70, 0.85),  # task, bond, goal
+    (0.70, 1.00, 0.65),
+    (0.85, 0.65, 1.00),
+)
+WAI_SR_SIM_THRESHOLDS: tuple[float, ...] = (-2.2, -1.4, -0.6, 0.4)
+
+
+@dataclass
+class SimulatedItems:
+    """Simulated item-level WAI-SR answers and the model that generated them.
+
+    Attributes
+    ----------
+    items : pandas.DataFrame
+        ``wai1`` .. ``wai12`` (items 1..12 of the form): integers 1--5, or the continuous
+        latent responses when ``thresholds`` is None.
+    latent : pandas.DataFrame
+        The factor scores ``task``, ``bond``, ``goal`` (standard normal, correlated).
+    loadings : pandas.Series
+        Standardised loading of each item on its factor (the truth for the latent
+        responses; categorisation attenuates the loadings of the 1--5 answers).
+    factor : pandas.Series
+        The factor of each item.
+    factor_corr : pandas.DataFrame
+    thresholds : tuple of float or None
+    truth : dict
+        Population values for the latent responses: ``omega_total`` of the 12-item sum
+        and of each subscale sum (``omega_task`` ...), and the reliability of the total
+        item mean (equal to ``omega_total``).
+    seed : int or None
+    """
+
+    items: pd.DataFrame
+    latent: pd.DataFrame
+    loadings: pd.Series
+    factor: pd.Series
+    factor_corr: pd.DataFrame
+    thresholds: tuple | None
+    truth: dict
+    seed: Any
+
+
+def simulate_wai_sr_items(
+    n: int,
+    *,
+    loadings: Sequence[float] | None = None,
+    factor_corr: Sequence[Sequence[float]] | None = None,
+    thresholds: Sequence[float] | None = WAI_SR_SIM_THRESHOLDS,
+    seed: int | None = None,
+) -> SimulatedItems:
+    r"""Simulate item-level WAI-SR answers (1--5) from a three-factor ordinal model.
+
+    No open item-level alliance data exist, so the workbook's psychometric examples use
+    this generator. Respondent :math:`i`, item :math:`j` on factor :math:`f(j)` (task 1,
+    2, 10, 12; bond 3, 5, 7, 9; goal 4, 6, 8, 11, the key of
+    :func:`analysis.psychometrics.wai_sr_key`):
+
+    .. math::
+
+        \eta_i \sim N_3(0, \Phi),\qquad
+        y^*_{ij} = \lambda_j \eta_{i f(j)} + \sqrt{1 - \lambda_j^2}\,\varepsilon_{ij},\quad
+        \varepsilon_{ij} \sim N(0, 1),\qquad
+        y_{ij} = 1 + \#\{k : y^*_{ij} > \tau_k\}
+
+    so each latent response has variance 1, :math:`\lambda_j` is its standardised loading
+    and the four thresholds :math:`\tau_1 < \dots < \tau_4` cut it into the five answer
+    categories (the same thresholds for every item).
+
+    Default generating values (**assumptions**, chosen to look like WAI-SR data, not
+    estimates read in a source): loadings .68--.78 (``WAI_SR_SIM_LOADINGS``); factor
+    correlations task--bond .70, task--goal .85, bond--goal .65 (task and goal closely
+    related, bond more distinct; ``WAI_SR_SIM_FACTOR_CORR``); thresholds
+    (-2.2, -1.4, -0.6, 0.4), giving answer probabilities of about .014, .067, .193, .381,
+    .345 and an item mean near 4.0, close to the alliance mean 3.9 assumed by
+    :func:`simulate_trial`.
+
+    Parameters
+    ----------
+    n : int
+        Respondents (>= 1).
+    loadings : sequence of 12 floats in (0, 1), optional
+        Standardised loadings of items 1..12 in form order.
+    factor_corr : 3x3 array-like, optional
+        Correlations of task, bond and goal (symmetric, unit diagonal, positive definite).
+    thresholds : sequence of 4 increasing floats, or None
+        None returns the continuous latent responses instead of 1--5 answers.
+    seed : int, optional
+
+    Returns
+    -------
+    SimulatedItems
+
+    Examples
+    --------
+    >>> sim = simulate_wai_sr_items(5, seed=1)
+    >>> sim.items.shape
+    (5, 12)
+    """
+    from analysis.psychometrics import WAI_SR_SUBSCALES
+
+    n = _check_int("n", n, 1)
+    lam = np.asarray(WAI_SR_SIM_LOADINGS if loadings is None else loadings, dtype=float)
+    if lam.shape != (12,) or not np.all(np.isfinite(lam)) or np.any((lam <= 0) | (lam >= 1)):
+        raise ValueError("`loadings` must be 12 numbers strictly between 0 and 1 (items 1..12).")
+    phi = np.asarray(WAI_SR_SIM_FACTOR_CORR if factor_corr is None else factor_corr, dtype=float)
+    if (phi.shape != (3, 3) or not np.all(np.isfinite(phi)) or not np.allclose(phi, phi.T)
+            or not np.allclose(np.diag(phi), 1) or np.linalg.eigvalsh(phi).min() <= 0):
+        raise ValueError("`factor_corr` must be a 3x3 symmetric positive-definite correlation matrix "
+                         "(task, bond, goal).")
+    if thresholds is not None:
+        tau = np.asarray(thresholds, dtype=float)
+        if tau.shape != (4,) or not np.all(np.isfinite(tau)) or np.any(np.diff(tau) <= 0):
+            raise ValueError("`thresholds` must be 4 strictly increasing finite numbers, or None.")
+        tau_out = tuple(float(t) for t in tau)
+    else:
+        tau_out = None
+    names = ("task", "bond", "goal")
+    fac_of = np.empty(12, dtype=int)
+    for f_i, f in enumerate(names):
+        for item in WAI_SR_SUBSCALES[f]:
+            fac_of[item - 1] = f_i
+    rng = np.random.default_rng(seed)
+    eta = rng.standard_normal((n, 3)) @ np.linalg.cholesky(phi).T
+    eps = rng.standard_normal((n, 12))
+    ystar = eta[:, fac_of] * lam + eps * np.sqrt(1 - lam**2)
+    cols = [f"wai{j}" for j in range(1, 13)]
+    if tau_out is None:
+        items = pd.DataFrame(ystar, columns=cols)
+    else:
+        items = pd.DataFrame(1 + (ystar[:, :, None] > np.asarray(tau_out)).sum(axis=2), columns=cols)
+    # population omega of the latent-response sums: (1' L Phi L' 1) / (1' Sigma 1)
+    L = np.zeros((12, 3))
+    L[np.arange(12), fac_of] = lam
+    sigma = L @ phi @ L.T + np.diag(1 - lam**2)
+    truth = {"omega_total": float(L.sum(axis=0) @ phi @ L.sum(axis=0) / sigma.sum())}
+    for f_i, f in enumerate(names):
+        idx = fac_of == f_i
+        truth[f"omega_{f}"] = float(lam[idx].sum() ** 2 / sigma[np.ix_(idx, idx)].sum())
+    return SimulatedItems(
+        items=items,
+        latent=pd.DataFrame(eta, columns=list(names)),
+        loadings=pd.Series(lam, index=cols),
+        factor=pd.Series([names[k] for k in fac_of], index=cols),
+        factor_corr=pd.DataFrame(phi, index=list(names), columns=list(names)),
+        thresholds=tau_out,
+        truth=truth,
+        seed=seed,
+    )
+
+
+__all__ += ["SimulatedItems", "simulate_wai_sr_items"]

@@ -1,0 +1,373 @@
+"""Tests of analysis.psychometrics: scoring, reliability (psych oracle) and CFA (lavaan oracle).
+
+Reference values: tests/oracles/psych_lavaan.R (R 4.2, lavaan, psych), written to
+tests/fixtures/psychometrics.json with the data in tests/fixtures/psychometrics_items.csv;
+the reference values use the complete cases of that file.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analysis import psychometrics as P
+from analysis.simulate import simulate_wai_sr_items
+
+FIX = Path(__file__).parent / "fixtures"
+REF = json.loads((FIX / "psychometrics.json").read_text(encoding="utf-8"))
+ITEMS = [f"i{j}" for j in range(1, 13)]
+MODEL_NAMES = {"one-factor": "one", "three-factor": "three", "bifactor": "bifactor"}
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return pd.read_csv(FIX / "psychometrics_items.csv")
+
+
+@pytest.fixture(scope="module")
+def complete(raw):
+    cc = raw.dropna(subset=ITEMS)
+    assert cc["respondent"].tolist() == REF["complete_respondents"]
+    return cc
+
+
+@pytest.fixture(scope="module")
+def models(complete):
+    return P.compare_factor_models(complete, P.wai_sr_key(ITEMS), general="g")
+
+
+# ----------------------------------------------------------------------------- scoring
+def wai_frame(rows, ids=None):
+    cols = [f"wai{j}" for j in range(1, 13)]
+    return pd.DataFrame(rows, columns=cols, index=ids)
+
+
+def test_wai_sr_key_items():
+    key = P.wai_sr_key()
+    assert key.subscales == {"task": ("wai1", "wai2", "wai10", "wai12"),
+                             "bond": ("wai3", "wai5", "wai7", "wai9"),
+                             "goal": ("wai4", "wai6", "wai8", "wai11")}
+    assert key.reverse == ()
+    assert sorted(key.items, key=lambda s: int(s[3:])) == [f"wai{j}" for j in range(1, 13)]
+
+
+def test_wai_sr_scores_by_hand():
+    # items 1..12 answered 1,2,3,4,5,1,2,3,4,5,1,2
+    row = [1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 1, 2]
+    res = P.score_wai_sr(wai_frame([row], ids=["p1"]))
+    # task: items 1,2,10,12 -> 1,2,5,2 ; bond 3,5,7,9 -> 3,5,2,4 ; goal 4,6,8,11 -> 4,1,3,1
+    assert res.scores.loc["p1", "task"] == pytest.approx(10 / 4)
+    assert res.scores.loc["p1", "bond"] == pytest.approx(14 / 4)
+    assert res.scores.loc["p1", "goal"] == pytest.approx(9 / 4)
+    assert res.scores.loc["p1", "total"] == pytest.approx(33 / 12)
+    summed = P.score_wai_sr(wai_frame([row], ids=["p1"]), method="sum").scores
+    assert summed.loc["p1"].tolist() == [10.0, 14.0, 9.0, 33.0]
+
+
+def test_prorating_and_unscored_report():
+    rows = [[4] * 12, [4] * 12, [4] * 12]
+    df = wai_frame(rows, ids=["a", "b", "c"]).astype(float)
+    df.loc["b", "wai1"] = np.nan              # task: 3 of 4 answered -> prorated
+    df.loc["b", "wai2"] = 2                   # task mean of 2, 4, 4
+    df.loc["c", ["wai3", "wai5"]] = np.nan    # bond: 2 of 4 -> unscored (min 3)
+    res = P.score_wai_sr(df)
+    assert res.scores.loc["b", "task"] == pytest.approx((2 + 4 + 4) / 3)
+    assert bool(res.prorated.loc["b", "task"]) and not bool(res.prorated.loc["a", "task"])
+    assert np.isnan(res.scores.loc["c", "bond"])
+    assert res.unscored[["respondent", "scale", "answered", "required"]].values.tolist() == [["c", "bond", 2, 3]]
+    assert res.missing.values.tolist() == [["b", "wai1", "task"], ["c", "wai3", "bond"], ["c", "wai5", "bond"]]
+    # total: 10 of 12 answered >= 9 -> scored, prorated
+    assert res.scores.loc["c", "total"] == pytest.approx(4.0)
+    assert bool(res.prorated.loc["c", "total"])
+    # prorated sum = mean * number of items
+    s = P.score_wai_sr(df, method="sum").scores
+    assert s.loc["b", "task"] == pytest.approx(4 * (10 / 3))
+    # no prorating: any missing item leaves the subscale unscored
+    strict = P.score_wai_sr(df, prorate=False).scores
+    assert np.isnan(strict.loc["b", "task"]) and np.isnan(strict.loc["b", "total"])
+    assert "missing answers: 3 in 2 respondents" in res.summary()
+
+
+def test_reverse_keying_generic_instrument():
+    key = P.InstrumentKey("demo", {"a": ["q1", "q2", "q3"], "b": ["q4", "q5"]}, 0, 4,
+                          reverse=["q2", "q5"], min_answered={"a": 2, "b": 2})
+    df = pd.DataFrame({"q1": [0, 4], "q2": [0, 4], "q3": [2, 2], "q4": [1, 3], "q5": [1, 3]},
+                      index=["x", "y"])
+    res = P.score_items(df, key)
+    # x: a = (0 + 4 + 2)/3, b = (1 + 3)/2 ; y: a = (4 + 0 + 2)/3, b = (3 + 1)/2
+    assert res.scores.loc["x", "a"] == pytest.approx(2.0)
+    assert res.scores.loc["x", "b"] == pytest.approx(2.0)
+    assert res.keyed_items.loc["y", "q2"] == 0 and res.keyed_items.loc["y", "q5"] == 1
+    assert res.scores.loc["x", "total"] == pytest.approx((0 + 4 + 2 + 1 + 3) / 5)
+
+
+def test_reverse_keying_is_an_involution():
+    key = P.InstrumentKey("k", {"a": ["q1", "q2"]}, 1, 7, reverse=["q1", "q2"], total_name=None)
+    df = pd.DataFrame({"q1": [1, 7, 3], "q2": [2, 5, 6]})
+    once = P.score_items(df, key).keyed_items
+    twice = P.score_items(once, key).keyed_items
+    pd.testing.assert_frame_equal(twice, df.astype(float))
+
+
+@pytest.mark.parametrize("value, message", [
+    (6, "respondent 'R2', item 'wai7' has 6, outside the allowed range 1-5"),
+    (0, "respondent 'R2', item 'wai7' has 0, outside"),
+    ("often", "respondent 'R2', item 'wai7': 'often' is not a number"),
+    (3.5, "respondent 'R2', item 'wai7' has 3.5, not a whole number"),
+    (True, "respondent 'R2', item 'wai7': True is not a number"),
+    (float("inf"), "respondent 'R2', item 'wai7': inf is not a finite number"),
+])
+def test_bad_answers_name_respondent_and_item(value, message):
+    df = wai_frame([[3] * 12, [3] * 12]).astype(object)
+    df.insert(0, "id", ["R1", "R2"])
+    df.loc[1, "wai7"] = value
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        P.score_wai_sr(df, respondent="id")
+
+
+def test_key_and_data_errors():
+    with pytest.raises(ValueError, match="item 'q1' is in both 'a' and 'b'"):
+        P.InstrumentKey("k", {"a": ["q1"], "b": ["q1"]}, 1, 5)
+    with pytest.raises(ValueError, match="`reverse` names items that are in no subscale"):
+        P.InstrumentKey("k", {"a": ["q1"]}, 1, 5, reverse=["q9"])
+    with pytest.raises(ValueError, match="`low`"):
+        P.InstrumentKey("k", {"a": ["q1"]}, 5, 1)
+    with pytest.raises(ValueError, match="`min_answered` for subscale 'a'"):
+        P.InstrumentKey("k", {"a": ["q1", "q2"]}, 1, 5, min_answered=3)
+    with pytest.raises(ValueError, match="item columns not in `data`"):
+        P.score_wai_sr(pd.DataFrame({"wai1": [1]}))
+    with pytest.raises(ValueError, match="'R1' appears more than once"):
+        df = wai_frame([[3] * 12, [3] * 12])
+        df["id"] = ["R1", "R1"]
+        P.score_wai_sr(df, respondent="id")
+    with pytest.raises(ValueError, match="12 distinct columns"):
+        P.wai_sr_key(["a"] * 12)
+
+
+def test_missing_answers_in_fixture(raw):
+    res = P.score_wai_sr(raw, ITEMS, respondent="respondent")
+    assert len(res.missing) == int(raw[ITEMS].isna().sum().sum()) == 5
+    assert set(res.unscored["respondent"]) == {"R002", "R009"}
+    complete_ids = raw.dropna(subset=ITEMS)["respondent"]
+    np.testing.assert_allclose(res.scores.loc[complete_ids, "total"],
+                               raw.set_index("respondent").loc[complete_ids, ITEMS].mean(axis=1), rtol=1e-15)
+
+
+# ----------------------------------------------------------------------------- reliability vs psych
+def test_alpha_matches_psych(complete):
+    """psych::alpha raw_alpha, Feldt CI, r.drop, alpha.drop, std.alpha: tolerance 1e-6 (closed form)."""
+    a = P.cronbach_alpha(complete, ITEMS)
+    ref = REF["alpha"]
+    assert a.alpha == pytest.approx(ref["raw_alpha"], abs=1e-6)
+    assert a.standardized_alpha == pytest.approx(ref["std_alpha"], abs=1e-6)
+    assert a.ci[0] == pytest.approx(ref["feldt_lower"], abs=1e-6)
+    assert a.ci[1] == pytest.approx(ref["feldt_upper"], abs=1e-6)
+    for it in ITEMS:
+        assert a.items.loc[it, "r_drop"] == pytest.approx(ref["r_drop"][it], abs=1e-6)
+        assert a.items.loc[it, "alpha_if_deleted"] == pytest.approx(ref["alpha_if_deleted"][it], abs=1e-6)
+    for s, its in P.wai_sr_key(ITEMS).subscales.items():
+        assert P.cronbach_alpha(complete, its).alpha == pytest.approx(ref["subscales"][s], abs=1e-6)
+    assert a.n == len(complete) and a.n_dropped == 0
+    assert "Cronbach's alpha" in a.summary() and a.apa().startswith("Cronbach's")
+
+
+def test_alpha_ci_equals_pingouin_rounded(complete):
+    import pingouin
+    a = P.cronbach_alpha(complete, ITEMS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, ci = pingouin.cronbach_alpha(complete[ITEMS])
+    assert np.round(a.ci, 3).tolist() == list(ci)
+
+
+def test_alpha_listwise_drops_with_warning(raw):
+    with pytest.warns(UserWarning, match="3 respondents with a missing answer were dropped"):
+        a = P.cronbach_alpha(raw, ITEMS)
+    assert a.n_dropped == 3 and a.alpha == pytest.approx(REF["alpha"]["raw_alpha"], abs=1e-12)
+
+
+def test_alpha_errors():
+    with pytest.raises(ValueError, match="at least 2 items"):
+        P.cronbach_alpha(pd.DataFrame({"a": [1.0, 2, 3]}))
+    with pytest.raises(ValueError, match="column 'b' has zero variance"):
+        P.cronbach_alpha(pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [2.0, 2, 2, 2]}))
+    with pytest.raises(ValueError, match="column 'b' must be numeric"):
+        P.cronbach_alpha(pd.DataFrame({"a": [1.0, 2, 3], "b": ["x", "y", "z"]}))
+    with pytest.raises(ValueError, match="`level`"):
+        P.cronbach_alpha(pd.DataFrame({"a": [1.0, 2, 3], "b": [1.0, 3, 2]}), level=95)
+
+
+item_matrices = st.integers(min_value=0, max_value=10_000).map(
+    lambda s: pd.DataFrame(np.random.default_rng(s).normal(size=(40, 1))
+                           + np.random.default_rng(s + 1).normal(size=(40, 5)), columns=list("abcde")))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(df=item_matrices, perm_seed=st.integers(0, 1000), shift=st.floats(-50, 50, allow_nan=False))
+def test_alpha_invariant_to_item_order_and_constant_shift(df, perm_seed, shift):
+    a = P.cronbach_alpha(df).alpha
+    cols = list(np.random.default_rng(perm_seed).permutation(df.columns))
+    assert P.cronbach_alpha(df[cols]).alpha == pytest.approx(a, abs=1e-10)
+    assert P.cronbach_alpha(df + shift).alpha == pytest.approx(a, abs=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(df=item_matrices, scale=st.floats(0.1, 10))
+def test_alpha_if_deleted_equals_alpha_of_the_rest(df, scale):
+    a = P.cronbach_alpha(df * scale)
+    for c in df.columns:
+        rest = P.cronbach_alpha(df.drop(columns=c)).alpha
+        assert a.items.loc[c, "alpha_if_deleted"] == pytest.approx(rest, abs=1e-10)
+    # scaling all items by one constant leaves alpha unchanged
+    assert a.alpha == pytest.approx(P.cronbach_alpha(df).alpha, abs=1e-10)
+
+
+def test_feldt_ci_brackets_alpha():
+    lo, hi = P.feldt_ci(0.85, 200, 12)
+    assert lo < 0.85 < hi
+    with pytest.raises(ValueError, match="`level`"):
+        P.feldt_ci(0.8, 10, 3, level=1.5)
+
+
+# ----------------------------------------------------------------------------- CFA vs lavaan
+FIT_MAP = {"chisq": "chisq", "df": "df", "cfi": "cfi", "tli": "tli", "rmsea": "rmsea",
+           "rmsea_lower": "rmsea.ci.lower", "rmsea_upper": "rmsea.ci.upper", "srmr": "srmr",
+           "loglik": "logl", "baseline_chisq": "baseline.chisq", "baseline_df": "baseline.df"}
+
+
+@pytest.mark.parametrize("name", list(MODEL_NAMES))
+def test_fit_indices_match_lavaan(models, name):
+    """lavaan::cfa(estimator = "ML") fitMeasures: tolerance 1e-3 (optimizer differences).
+
+    chi-square and log-likelihood are on a scale of tens to thousands, so 1e-3 absolute is a
+    relative agreement of 1e-5 or better."""
+    m = models.models[name]
+    ref = REF["cfa"][MODEL_NAMES[name]]
+    assert ref["converged"] and m.converged
+    for ours, theirs in FIT_MAP.items():
+        assert m.fit[ours] == pytest.approx(ref["fit"][theirs], abs=1e-3), ours
+    assert m.n == ref["fit"]["ntotal"]
+
+
+@pytest.mark.parametrize("name", list(MODEL_NAMES))
+def test_standardized_loadings_match_lavaan(models, name):
+    """standardizedSolution()$est.std: tolerance 1e-3."""
+    m = models.models[name]
+    ref = {(r["factor"], r["item"]): r["std"] for r in REF["cfa"][MODEL_NAMES[name]]["std_loadings"]}
+    ours = {(r.factor, r.item): r.std for r in m.loadings.itertuples()}
+    assert set(ours) == set(ref)
+    for k, v in ref.items():
+        assert ours[k] == pytest.approx(v, abs=1e-3), k
+
+
+@pytest.mark.parametrize("name", ["one-factor", "three-factor"])
+def test_unstandardized_loadings_and_se_match_lavaan(models, name):
+    """parameterEstimates(): estimates 1e-3; SEs (expected information, both) 1e-3."""
+    m = models.models[name]
+    for r in REF["cfa"][MODEL_NAMES[name]]["loadings"]:
+        row = m.loadings[(m.loadings.factor == r["factor"]) & (m.loadings.item == r["item"])].iloc[0]
+        assert row.estimate == pytest.approx(r["est"], abs=1e-3)
+        if r["se"] > 0:
+            assert row.se == pytest.approx(r["se"], abs=1e-3)
+    for it, v in REF["cfa"][MODEL_NAMES[name]]["residual_var"].items():
+        assert m.residual_var[it] == pytest.approx(v, abs=1e-3)
+
+
+@pytest.mark.parametrize("name", list(MODEL_NAMES))
+def test_omega_matches_lavaan_based_omega(models, name):
+    """omega from lavaan estimates (formula in the R oracle): tolerance 1e-4."""
+    m = models.models[name]
+    ref = REF["omega"][MODEL_NAMES[name]]
+    assert m.omega()["total"] == pytest.approx(ref["total"], abs=1e-4)
+    assert m.omega(denominator="observed")["total"] == pytest.approx(ref["total_observed_denominator"], abs=1e-4)
+    for f, v in ref["by_factor"].items():
+        assert m.omega()[f"omega_{f}"] == pytest.approx(v, abs=1e-4)
+    if name == "bifactor":
+        assert m.omega()["hierarchical"] == pytest.approx(ref["by_factor"]["g"], abs=1e-4)
+
+
+def test_standardized_omega_matches_psych_omega(models):
+    """psych::omega(nfactors = 1, fm = "ml")$omega.tot: tolerance 1e-4."""
+    m = models.models["one-factor"]
+    assert m.omega_standardized() == pytest.approx(REF["psych_omega_1f"]["omega_tot"], abs=1e-4)
+    with pytest.raises(ValueError, match="one-factor"):
+        models.models["three-factor"].omega_standardized()
+
+
+def test_configural_invariance_matches_lavaan(complete):
+    """lavaan::cfa(group = "group") configural chi-square, df and RMSEA: 1e-3."""
+    res = P.configural_invariance(complete, P.wai_sr_key(ITEMS).subscales, "group")
+    ref = REF["invariance"]
+    assert res.chisq == pytest.approx(ref["fit"]["configural"]["chisq"], abs=1e-3)
+    assert res.df == ref["fit"]["configural"]["df"]
+    assert res.rmsea == pytest.approx(ref["fit"]["configural"]["rmsea"], abs=1e-3)
+    for g, m in res.groups.items():
+        assert m.fit["chisq"] == pytest.approx(ref["per_group"][g]["chisq"], abs=1e-3)
+    assert "not implemented" in res.summary()
+
+
+def test_cfa_summary_and_table(models):
+    text = models.summary()
+    assert "one-factor" in text and "bifactor" in text
+    assert models.table.loc["bifactor", "omega_h"] < models.table.loc["bifactor", "omega_total"]
+    assert "standardised loadings" in models.models["three-factor"].summary()
+
+
+def test_cfa_errors(complete):
+    with pytest.raises(ValueError, match="factor 'a' needs at least 2 items"):
+        P.fit_cfa(complete, {"a": ["i1"]})
+    with pytest.raises(ValueError, match="not in `data`"):
+        P.fit_cfa(complete, {"a": ["i1", "nope", "i2"]})
+    with pytest.raises(ValueError, match="`general` 'a' is already a factor name"):
+        P.fit_cfa(complete, {"a": ["i1", "i2"], "b": ["i3", "i4"]}, general="a")
+    with pytest.raises(ValueError, match="`group`"):
+        P.configural_invariance(complete, {"a": ITEMS}, "nope")
+
+
+def test_cfa_items_with_awkward_names(complete):
+    """Item names that are not identifiers are renamed internally and restored."""
+    df = complete[ITEMS[:4]].rename(columns=lambda c: f"item {c}!")
+    res = P.fit_cfa(df, {"my factor": list(df.columns)})
+    ref = P.fit_cfa(complete, {"g": ITEMS[:4]})
+    assert res.fit["chisq"] == pytest.approx(ref.fit["chisq"], abs=1e-8)
+    assert set(res.loadings["item"]) == set(df.columns)
+
+
+# ----------------------------------------------------------------------------- simulator
+def test_simulator_shape_range_and_reproducible():
+    a = simulate_wai_sr_items(300, seed=11)
+    b = simulate_wai_sr_items(300, seed=11)
+    pd.testing.assert_frame_equal(a.items, b.items)
+    assert a.items.shape == (300, 12)
+    vals = a.items.to_numpy()
+    assert np.isin(vals, [1, 2, 3, 4, 5]).all()
+    scored = P.score_wai_sr(a.items)
+    assert scored.scores.notna().all().all()
+
+
+def test_simulator_recovers_loadings():
+    """Standardised loadings of the latent responses are attenuated by categorisation,
+    so the check is on the polychoric-free truth of the *continuous* responses: with
+    thresholds=None the responses are continuous and ML recovers the loadings."""
+    sim = simulate_wai_sr_items(4000, thresholds=None, seed=5)
+    res = P.fit_cfa(sim.items, P.wai_sr_key().subscales)
+    for r in res.loadings.itertuples():
+        assert r.std == pytest.approx(sim.loadings[r.item], abs=0.05)
+
+
+def test_simulator_errors():
+    with pytest.raises(ValueError, match="`loadings`"):
+        simulate_wai_sr_items(10, loadings=[0.5] * 11)
+    with pytest.raises(ValueError, match="`factor_corr`"):
+        simulate_wai_sr_items(10, factor_corr=[[1, 2, 0], [2, 1, 0], [0, 0, 1]])
+    with pytest.raises(ValueError, match="`thresholds`"):
+        simulate_wai_sr_items(10, thresholds=[0.5, 0.1, 1, 2])
+    with pytest.raises(ValueError, match="`n`"):
+        simulate_wai_sr_items(0)
