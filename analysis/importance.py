@@ -33,7 +33,7 @@ Grömping, U. (2007). Estimators of relative importance in linear regression bas
 from __future__ import annotations
 
 import itertools
-import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -52,6 +52,14 @@ def _r2_table(y: np.ndarray, blocks: list[np.ndarray]) -> dict[frozenset, float]
     p = len(blocks)
     n = y.shape[0]
     out: dict[frozenset, float] = {frozenset(): 0.0}
+    # A bootstrap resample can leave a dummy column constant (rank-deficient design); OLS by
+    # pseudo-inverse still gives the projection's R², which is what dominance needs.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The design matrix is rank-deficient")
+        return _r2_loop(y, blocks, out, p, n)
+
+
+def _r2_loop(y, blocks, out, p, n):
     for size in range(1, p + 1):
         for sub in itertools.combinations(range(p), size):
             X = sm.add_constant(np.column_stack([blocks[j] for j in sub]), has_constant="add")

@@ -211,11 +211,16 @@ ax.legend(loc="lower right", fontsize=8)
 plots.save_figure(fig, "02_dodo_bird")
 
 # %% [markdown]
-# **Reading.** Types differ less than trials within a type: the within-type τ² dwarfs the spread of the
-# type means, and most of the between-type differences shrink once control group and risk of bias are
-# in the model. Supportive counselling sits below the technique-rich average — the direction Cuijpers et
-# al. (2012) reported (−0.20 against other psychotherapies, gone after controlling for researcher
-# allegiance, which this database does not code). This is not a randomised comparison of types.
+# **Reading** (numbers in the tables above). The within-type τ² (about 0.3–0.4) is several times the
+# variance of the type means: trials of one type differ far more than types differ on average. The
+# test between types is significant in the comparison-level models, also after adjusting for control
+# group and risk of bias (those two covariates, not the types, carry most of the explained
+# heterogeneity, R²), but not in the three-level model that treats comparisons of one trial as
+# dependent. Supportive counselling does not differ detectably from the equal-weight average of the
+# technique-rich types (cbt, bat, 3rd, pst, ipt, dyn); the interval is wide (about ±0.3) because `sup`
+# has few comparisons. Cuijpers et al. (2012) reported −0.20 against other psychotherapies in direct
+# comparisons, gone after controlling for researcher allegiance (not coded in this database). None of
+# this is a randomised comparison of types.
 #
 # ## 3 · Dose of relationship: format and self-guided interventions
 #
@@ -259,8 +264,9 @@ ax.set_title("Less therapist contact, smaller effects? (confounded by control ty
 plots.save_figure(fig, "02_dose_of_relationship")
 
 # %% [markdown]
-# **Caveats.** Self-guided trials use wait lists more often, recruit from the community and differ in
-# risk of bias; formats are chosen by investigators, not randomised. The adjusted coefficients
+# **Caveats.** Wait-list controls give larger effects than care as usual and low-risk-of-bias trials
+# smaller ones (coefficients above), and these are distributed unevenly over formats; formats are
+# chosen by investigators, not randomised, and group trials also differ in populations. The adjusted coefficients
 # (format vs individual, with control type and risk of bias in the model) are a better guide than the
 # raw subgroup means, but residual confounding (population, severity, allegiance, publication year) remains.
 #
@@ -405,7 +411,7 @@ for _, r in rel.iterrows():
 ax.set_yticks(range(yv), labels, fontsize=8)
 ax.axvline(0, color="grey", lw=1)
 ax.set_xlabel("r (g converted with r = g / sqrt(g\u00b2 + 4))")
-ax.set_title("Technique contrasts (purple), therapist contact (orange), relationship elements (blue)", fontsize=9)
+ax.set_title("Technique (light blue), therapist contact (orange), relationship elements (dark blue)", fontsize=9)
 ax.invert_yaxis()
 plots.save_figure(fig, "02_relationship_vs_technique")
 
