@@ -423,7 +423,7 @@ def _ols(data: pd.DataFrame, outcome: str, columns: list[str], term: str):
 def _analyse(name: str, data: pd.DataFrame, reference: str, cache: dict) -> dict:
     codes, labels = pd.factorize(data["therapist"], sort=True)
     J = len(labels)
-    row: dict[str, Any] = {"n_patients": len(data), "n_therapists": J, "singular": False}
+    row: dict[str, Any] = {"patients_analysed": len(data), "therapists_analysed": J, "singular": False}
     if name in ("alliance_ols", "treatment_ols"):
         outcome, cols, term = (("change", ["alliance_mean", "arm"], "alliance_mean") if name == "alliance_ols"
                                else ("post", ["pre", "arm"], "arm"))
@@ -467,8 +467,8 @@ def _trial_data(sim: dict, arms: str, entropy: int, r: int) -> pd.DataFrame:
         trial = simulate_trial(**{**sim, "treatment_d": 0.0}, seed=seed)
         tau = d * trial.truth["post_sd"]
         pts = trial.patients.copy()
-        J = int(sim.get("n_therapists", 40))
-        alloc = float(sim.get("allocation", 0.5))
+        J = int(trial.params["n_therapists"])
+        alloc = float(trial.params["allocation"])
         rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(r, 1)))
         arm_th = np.zeros(J, dtype=np.int64)
         arm_th[rng.permutation(J)[: int(round(J * alloc))]] = 1
@@ -497,7 +497,7 @@ def _run_chunk(task: tuple) -> list[dict]:
                     res = _analyse(name, data, reference, cache)
                     res["error"] = ""
                 except (ValueError, np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError) as exc:
-                    res = {"n_patients": len(data), "n_therapists": int(data["therapist"].nunique()),
+                    res = {"patients_analysed": len(data), "therapists_analysed": int(data["therapist"].nunique()),
                            "singular": None, "estimate": math.nan, "se": math.nan, "statistic": math.nan,
                            "df": math.nan, "p": math.nan, "error": f"{type(exc).__name__}: {exc}"}
                 rows.append({**base, **res})
@@ -513,8 +513,8 @@ class PowerResult:
     ----------
     replicates : DataFrame
         Tidy: one row per design cell, replicate and analysis, with the grid's
-        columns, ``analysis``, ``replicate``, ``n_patients`` and ``n_therapists``
-        analysed, ``estimate``, ``se``, ``statistic``, ``df``, ``p``, ``reject``
+        columns, ``analysis``, ``replicate``, ``patients_analysed`` and ``therapists_analysed``
+        (complete cases), ``estimate``, ``se``, ``statistic``, ``df``, ``p``, ``reject``
         (missing when the fit failed), ``singular`` and ``error`` (empty if none).
     table : DataFrame
         One row per design cell and analysis: the grid's columns, ``analysis``,
@@ -878,7 +878,7 @@ def simulate_power(
     reps["reject"] = pd.array(np.where(ok, reps["p"] < alpha, False), dtype="boolean")
     reps.loc[~ok, "reject"] = pd.NA
     reps["singular"] = pd.array(reps["singular"].tolist(), dtype="boolean")
-    cols = ["cell", *gvals, "analysis", "replicate", "n_patients", "n_therapists", "estimate", "se",
+    cols = ["cell", *gvals, "analysis", "replicate", "patients_analysed", "therapists_analysed", "estimate", "se",
             "statistic", "df", "p", "reject", "singular", "error"]
     reps = reps[cols]
 

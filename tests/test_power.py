@@ -196,6 +196,7 @@ def test_results_object_and_questions():
     assert len(reps) == 2 * 6 * len(ANALYSES)
     assert list(reps.columns[:3]) == ["cell", "alliance_between", "analysis"]
     assert reps["reject"].dtype == "boolean"
+    assert (reps["patients_analysed"] == 48).all() and (reps["therapists_analysed"] == 12).all()
     np.testing.assert_array_equal(reps["reject"].to_numpy(dtype=bool), (reps["p"] < 0.05).to_numpy())
     text = res.summary()
     assert "alliance_between" in text and "seed entropy 3" in text
@@ -206,6 +207,16 @@ def test_results_object_and_questions():
         res.plot_data("caseload")
     with pytest.raises(ValueError, match="`analyses`"):
         res.plot_data("alliance_between", analyses=["nope"])
+
+
+def test_grid_over_the_number_of_therapists():
+    res = simulate_power({"caseload": 3, "n_sessions": 6, "arms": "nested"}, "treatment_multilevel", 3, seed=5,
+                         grid={"n_therapists": [6, 10]}, progress=False)
+    assert list(res.table["n_therapists"]) == [6, 10]
+    reps = res.replicates
+    np.testing.assert_array_equal(reps["therapists_analysed"], reps["n_therapists"])
+    # between-within df of a therapist-level contrast: J - 2
+    np.testing.assert_array_equal(reps["df"], reps["n_therapists"] - 2)
 
 
 def test_failed_fits_are_recorded_not_hidden():
