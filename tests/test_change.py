@@ -354,3 +354,33 @@ def test_rupture_outcome_matches_group_means():
     assert ro.n == 30 and "Ruptures" in ro.summary()
     with pytest.raises(ValueError, match="duplicated patients at rows 30"):
         change.rupture_outcome(eps, pd.concat([out, out.iloc[[0]]], ignore_index=True))
+
+
+# --------------------------------------------------------------------------- real data: Beat the Blues
+def test_btheb_against_r():
+    """Reliable change and cut-off a on HSAUR3's BtheB agree with base R (1e-10)."""
+    import json
+    from pathlib import Path
+
+    from analysis import datasets
+
+    root = Path(__file__).resolve().parents[1]
+    ref = json.loads((root / "tests" / "fixtures" / "change_btheb.json").read_text())
+    d = datasets.load("btheb", package=root / "data" / "trials")
+    assert len(d) == ref["n_rows"] == 100
+    for col, s in ref["summary"].items():
+        assert int(d[col].isna().sum()) == s["n_missing"]
+        assert float(d[col].astype(float).mean()) == pytest.approx(s["mean"], abs=1e-10)
+        assert float(d[col].astype(float).std()) == pytest.approx(s["sd"], abs=1e-10)
+    pre = d["bdi.pre"].astype(float)
+    post = d["bdi.2m"].astype(float)
+    cs = change.clinical_significance(pre, post, reliability=ref["reliability"], cutoff="a")
+    assert cs.reliable.s_diff == pytest.approx(ref["s_diff"], abs=1e-10)
+    assert cs.cutoff == pytest.approx(ref["cutoff_a"], abs=1e-10)
+    rc_r = np.array([np.nan if v is None else v for v in ref["rc"]], dtype=float)
+    np.testing.assert_allclose(cs.table["rc"].to_numpy(), rc_r, atol=1e-10, equal_nan=True)
+    assert cs.table["category"].astype(str).tolist() == ref["category"]
+    for arm, counts in ref["counts_by_arm"].items():
+        got = cs.table["category"][(d["treatment"] == arm).to_numpy()].value_counts()
+        for k, v in counts.items():
+            assert int(got.get(k, 0)) == v

@@ -1,0 +1,32 @@
+# Oracle for analysis.change on real data: Jacobson & Truax (1991) reliable change and
+# clinical significance for the Beat the Blues trial (data/trials/btheb.csv), computed here
+# with base R independently of the Python code, plus R's summaries of the exported file.
+#   Rscript tests/oracles/change_btheb.R   ->  tests/fixtures/change_btheb.json
+# Settings (as in notebook 05): pre = bdi.pre, post = bdi.2m (end of treatment);
+# reliability .91 (BDI-II coefficient alpha in 140 outpatients, Beck, Steer, Ball & Ranieri
+# 1996, J Pers Assess 67(3), abstract); clinical norms = this sample's baseline mean and SD;
+# cut-off a = M - 2 SD; reliable if |RC| > 1.96; a post score equal to the cut-off is not
+# "functional".
+suppressPackageStartupMessages(library(jsonlite))
+d <- read.csv(file.path("data", "trials", "btheb.csv"), stringsAsFactors = FALSE, check.names = FALSE)
+r_xx <- 0.91
+m_clin <- mean(d$bdi.pre); sd_clin <- sd(d$bdi.pre)
+s_diff <- sd_clin * sqrt(2) * sqrt(1 - r_xx)
+a <- m_clin - 2 * sd_clin
+rc <- (d$bdi.2m - d$bdi.pre) / s_diff
+cat_ <- ifelse(is.na(rc), "missing",
+        ifelse(rc < -1.96 & d$bdi.pre >= a & d$bdi.2m < a, "recovered",
+        ifelse(rc < -1.96, "improved", ifelse(rc > 1.96, "deteriorated", "unchanged"))))
+by_arm <- lapply(split(cat_, d$treatment), function(x) as.list(table(factor(x,
+  levels = c("recovered", "improved", "unchanged", "deteriorated", "missing")))))
+cols <- grep("^bdi", names(d), value = TRUE)
+out <- list(
+  reliability = r_xx, m_clin = m_clin, sd_clin = sd_clin, s_diff = s_diff, cutoff_a = a,
+  rc = rc, category = cat_, counts_by_arm = by_arm,
+  summary = lapply(d[cols], function(x) list(n_missing = sum(is.na(x)), mean = mean(x, na.rm = TRUE),
+                                               sd = sd(x, na.rm = TRUE), min = min(x, na.rm = TRUE),
+                                               max = max(x, na.rm = TRUE))),
+  n_rows = nrow(d), treatment_counts = as.list(table(d$treatment))
+)
+writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, na = "null"), file.path("tests", "fixtures", "change_btheb.json"))
+message("wrote tests/fixtures/change_btheb.json")
