@@ -1,0 +1,371 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · Measuring the alliance: WAI-SR scoring, reliability and factor structure
+#
+# Every alliance–outcome correlation in this workbook rests on a questionnaire. This notebook asks
+# how good that questionnaire is and what its imperfection does to the correlations:
+#
+# 1. **Scoring** the Working Alliance Inventory – Short Revised (WAI-SR; Hatcher & Gillaspy 2006):
+#    12 items rated 1–5, task, bond and goal subscales, missing answers and prorating.
+# 2. **Reliability**: Cronbach's alpha with its confidence interval, item statistics, and
+#    McDonald's omega from a factor model.
+# 3. **Factor structure**: one alliance factor, three correlated factors (goal, task, bond), or a
+#    general alliance factor plus specific factors (bifactor)?
+# 4. **Attenuation**: how measurement error shrinks the alliance–outcome correlation.
+#
+# **All item-level data in this notebook are SIMULATED** by `analysis.simulate.simulate_wai_sr_items`:
+# no open item-level alliance data exist. The generating factor model is stated below, so every
+# estimate can be checked against its truth; the estimators themselves are checked against R
+# (psych, lavaan) in section 6.
+
+# %%
+import json
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import display
+
+from analysis import ledger, plots, psychometrics
+from analysis.effect_sizes import correct_for_attenuation
+from analysis.simulate import simulate_wai_sr_items
+
+plots.set_style()
+t_start = time.perf_counter()
+
+# %% tags=["parameters"]
+n_respondents = 400  # simulated sample scored and analysed in sections 1-4
+n_truth = 3000  # larger simulated sample for the simulation-truth check (section 6)
+sim_seed = 2006
+
+# %% [markdown]
+# ## 1 · The WAI-SR and its item key
+#
+# The WAI-SR has 12 items answered on a five-point scale and three subscales of four items each.
+# **The item key is not confirmed against the original article** (Hatcher & Gillaspy 2006,
+# *Psychotherapy Research*, 16(1)), which could not be read. It was read in two secondary scoring
+# guides that agree with each other: Blueprint's help page on the WAI (short) — "Task items are #1,
+# 2, 10, and 12, Goal items are #4, 6, 8, 11, and Bond items are #3, 5, 7, 9" — and Rivet's
+# clinical-template documentation of the WAI-SR, which gives the same table and cites Hatcher &
+# Gillaspy (2006). Item numbering differs between translations and between the WAI-SR and the older
+# WAI-S (one web page we found even attributes the WAI-SR to Munder et al. 2010, who validated the
+# German version): **check the numbering of your form**, or pass your own key
+# (`psychometrics.InstrumentKey`).
+
+# %%
+key = psychometrics.wai_sr_key()
+pd.DataFrame({s: [", ".join(its)] for s, its in key.subscales.items()}, index=["items"]).T
+
+# %% [markdown]
+# ## 2 · A simulated sample, scored
+#
+# The generator (`simulate_wai_sr_items`) draws three correlated latent factors (task, bond, goal),
+# a continuous latent response per item $y^*_{ij} = \lambda_j\eta_{i f(j)} + \sqrt{1-\lambda_j^2}\,
+# \varepsilon_{ij}$, and cuts it at four thresholds into the answers 1–5. Its default values are
+# **assumptions** chosen to look like WAI-SR data, not estimates from a source: standardised loadings
+# .68–.78, factor correlations task–bond .70, task–goal .85, bond–goal .65, thresholds that give an
+# item mean near 4. A few answers are then deleted at random so that the scorer has missing data to
+# handle.
+
+# %%
+sim = simulate_wai_sr_items(n_respondents, seed=sim_seed)
+display(pd.DataFrame({"factor": sim.factor, "loading (truth)": sim.loadings}).T)
+display(sim.factor_corr)
+
+items = sim.items.astype(float)
+rng = np.random.default_rng(sim_seed + 1)
+holes = rng.random(items.shape) < 0.01  # 1% of answers missing completely at random
+items = items.mask(holes)
+items.index = [f"P{i:04d}" for i in range(1, len(items) + 1)]
+print(f"{int(holes.sum())} answers deleted in {int(holes.any(axis=1).sum())} respondents")
+
+# %% [markdown]
+# `score_wai_sr` scores each subscale as the mean of its items (1–5). The workbook's missing-data
+# rule (an assumption, not the authors'): a subscale is scored when at least 3 of its 4 items are
+# answered, as the mean of the answered items (prorating); the total when at least 9 of 12 are.
+# Every missing answer and every score left unscored is listed. Answers outside 1–5 or not numbers
+# stop the scoring with an error naming the respondent and the item:
+
+# %%
+scored = psychometrics.score_wai_sr(items)
+print(scored.summary())
+display(scored.unscored)
+
+bad = items.head(3).copy()
+bad.loc["P0002", "wai7"] = 6
+try:
+    psychometrics.score_wai_sr(bad)
+except ValueError as err:
+    print("ValueError:", err)
+
+# %% [markdown]
+# ## 3 · Reliability
+#
+# **Cronbach's alpha** (Cronbach 1951), $\alpha = \frac{k}{k-1}\bigl(1 - \sum_j s_j^2 / s_X^2\bigr)$,
+# with the Feldt, Woodruff & Salih (1987) interval, on complete answers (listwise). Alpha assumes
+# equal loadings (tau-equivalence); **omega** (McDonald 1999) uses the loadings of a fitted factor
+# model, $\omega = (\sum_i\lambda_i)^2\psi / \mathbf 1^\top\hat\Sigma\mathbf 1$. Both describe the
+# unit-weighted sum (or mean) score.
+
+# %%
+complete = items.dropna()
+subsets = {"total": list(key.items), **{s: list(its) for s, its in key.subscales.items()}}
+rel_rows = {}
+for name, its in subsets.items():
+    a = psychometrics.cronbach_alpha(complete, its)
+    one = psychometrics.fit_cfa(complete, {name: its})
+    rel_rows[name] = {"items": len(its), "alpha": a.alpha, "alpha_lower": a.ci[0], "alpha_upper": a.ci[1],
+                      "omega (one-factor CFA)": one.omega()["total"],
+                      "truth: omega of latent responses": sim.truth["omega_total" if name == "total"
+                                                                    else f"omega_{name}"]}
+reliability = pd.DataFrame(rel_rows).T
+display(reliability.round(3))
+alpha_total = psychometrics.cronbach_alpha(complete, list(key.items))
+print(alpha_total.summary())
+print(alpha_total.apa())
+
+# %% [markdown]
+# The reliabilities of the 1–5 answers are a little below the "truth" column: that column is the
+# reliability of the *continuous* latent responses, and cutting them into five categories loses
+# information. Alpha and omega are close here because the loadings are nearly equal.
+#
+# **Published values beside ours.** Munder, Wilmers, Leonhart, Linster & Barth (2010), German
+# WAI-SR, outpatients N = 88 and inpatients N = 243: internal consistency **α > .80** (read in the
+# abstract; checked in `published_figures.md`). Our simulated total alpha is in that range by
+# construction of the generator; it is not a reproduction of their data, so it is shown, not
+# recorded in the ledger.
+
+# %%
+pd.DataFrame({
+    "source": ["Munder et al. 2010 (outpatients, N = 88)", "Munder et al. 2010 (inpatients, N = 243)",
+               f"this notebook, SIMULATED (N = {alpha_total.n})"],
+    "alpha (total)": ["> .80", "> .80", f"{alpha_total.alpha:.3f} [{alpha_total.ci[0]:.3f}, "
+                                        f"{alpha_total.ci[1]:.3f}]"],
+})
+
+# %% [markdown]
+# ## 4 · Which factor structure?
+#
+# Three confirmatory models, fitted by maximum likelihood (semopy; fit indices with lavaan's
+# conventions and checked against lavaan in section 6):
+#
+# - **one-factor**: a single alliance factor;
+# - **three-factor**: task, bond and goal, correlated (Bordin's three components);
+# - **bifactor**: a general alliance factor on all items plus orthogonal task, bond and goal
+#   factors; its **omega hierarchical** $\omega_h$ is the share of total-score variance due to the
+#   general factor alone (Reise 2012).
+#
+# Rules of thumb (Hu & Bentler 1999): CFI and TLI near .95 or above, RMSEA near .06 or below, SRMR
+# near .08 or below. They are conventions, not tests, and ML treats the 1–5 answers as continuous.
+
+# %%
+comparison = psychometrics.compare_factor_models(complete, key)
+print(comparison.summary())
+
+# %% [markdown]
+# The warning is part of the result: in the bifactor model the residual variance of an item is
+# estimated at zero (a Heywood case, listed under `boundary` in the table and the model's summary).
+# Bifactor models are weakly identified when the specific factors are small, which is why their
+# better chi-square should not be read as evidence on its own; with the three-factor model as the
+# generating truth, the bifactor model is overfitting here.
+
+# %%
+print(comparison.models["bifactor"].summary())
+
+# %%
+three = comparison.models["three-factor"]
+print(three.summary())
+
+# %% [markdown]
+# Falkenström, Hatcher, Skjulsvik, Holmqvist Larsson & Holmqvist (2015, *Assessment*) fitted the
+# WAI-SR by ML CFA on clinical samples and report that it **fit poorly because the model's residual
+# correlations are fixed at zero**, and that a **two-factor model had the best properties** (checked
+# in `published_figures.md`; their fit indices are not quoted because they were not read). In our
+# simulation the generating model *is* the three-factor model, so it fits; task and goal are
+# correlated .85 by assumption, close to the merger into one factor that a two-factor model implies.
+
+# %%
+colors = plots.OKABE_ITO
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), gridspec_kw={"width_ratios": [1.5, 1]})
+order = [it for its in key.subscales.values() for it in its]
+x = np.arange(len(order))
+width = 0.27
+for k, (name, res) in enumerate(comparison.models.items()):
+    ld = res.loadings
+    if res.general is not None:
+        ld = ld[ld["factor"] == res.general]
+        label = f"{name} (general factor)"
+    else:
+        label = name
+    std = ld.set_index("item")["std"].reindex(order)
+    axes[0].bar(x + (k - 1) * width, std, width, color=colors[k], label=label)
+axes[0].plot(x, sim.loadings.reindex(order), "k_", markersize=14, mew=2, label="generating loading (latent)")
+axes[0].set_xticks(x, [f"{it}\n{sim.factor[it]}" for it in order], fontsize=8)
+axes[0].set_ylabel("standardised loading")
+axes[0].set_ylim(0, 1.2)
+axes[0].legend(fontsize=8, loc="upper center", ncol=2)
+axes[0].set_title("Loadings of the 1–5 answers (SIMULATED)")
+tab = comparison.table
+axes[1].errorbar(tab["rmsea"], np.arange(len(tab)),
+                 xerr=[tab["rmsea"] - tab["rmsea_lower"], tab["rmsea_upper"] - tab["rmsea"]],
+                 fmt="o", color="k", capsize=4)
+for i, (name, r) in enumerate(tab.iterrows()):
+    axes[1].annotate(f"CFI {r['cfi']:.3f}, SRMR {r['srmr']:.3f}", (r["rmsea_upper"], i),
+                     xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
+axes[1].axvline(0.06, ls="--", color="grey", lw=1)
+axes[1].set_yticks(np.arange(len(tab)), tab.index)
+axes[1].set_xlabel("RMSEA with 90% CI (dashed: .06)")
+axes[1].set_xlim(0, max(0.15, float(tab["rmsea_upper"].max()) * 1.8))
+axes[1].invert_yaxis()
+axes[1].set_title("Model fit")
+fig.tight_layout()
+plots.save_figure(fig, "06_factor_models")
+plt.show()
+
+# %% [markdown]
+# The loadings of the 1–5 answers sit below the generating values (black marks): those are the
+# loadings of the continuous latent responses, and categorisation attenuates Pearson correlations.
+# Treating Likert answers as continuous is what ML CFA on WAI-SR data does (and what Falkenström et
+# al. 2015 did); an ordinal (polychoric, WLSMV) analysis would recover the latent loadings, and is
+# not implemented here.
+#
+# **Measurement invariance.** `configural_invariance` fits the same model in two groups (the
+# configural step; checked against lavaan). semopy 2.3 has no multi-group model with equality
+# constraints across groups, so the **metric** (equal loadings) and **scalar** (equal intercepts)
+# steps are **not implemented**; run them with lavaan/semTools in R.
+
+# %%
+groups = complete.assign(site=np.where(np.arange(len(complete)) % 2 == 0, "site A", "site B"))
+print(psychometrics.configural_invariance(groups, key.subscales, "site").summary())
+
+# %% [markdown]
+# ## 5 · What unreliability does to the alliance–outcome correlation
+#
+# Measurement error in either variable shrinks a correlation: $r_{obs} = \rho\sqrt{r_{xx}r_{yy}}$
+# (Spearman 1904). The meta-analytic alliance–outcome correlation is r = .278 (Flückiger, Del Re,
+# Wampold & Horvath 2018, face-to-face). Correcting it with our simulated alliance reliability and an
+# *assumed* outcome reliability of .85 (the simulator's PHQ-9 assumption) gives the correlation the
+# two constructs would have if both were measured without error. The correction treats the
+# reliabilities as known; they are estimates, and a corrected value is a what-if, not a finding.
+
+# %%
+r_obs, ryy, n_meta = 0.278, 0.85, 100
+rxx_grid = np.linspace(0.5, 1.0, 51)
+corrected = correct_for_attenuation(np.full_like(rxx_grid, r_obs), rxx_grid, ryy, ni=n_meta)
+ours = correct_for_attenuation(r_obs, alpha_total.alpha, ryy, ni=n_meta)
+print(f"alliance reliability alpha = {alpha_total.alpha:.3f}: corrected r = {float(ours.yi[0]):.3f}")
+
+fig, ax = plt.subplots(figsize=(6.4, 4.2))
+ax.plot(rxx_grid, corrected.yi, color=colors[0], label=f"corrected r (outcome reliability {ryy})")
+ax.axhline(r_obs, color="grey", ls="--", lw=1, label=f"observed r = {r_obs} (Flückiger et al. 2018)")
+ax.plot([alpha_total.alpha], ours.yi, "o", color=colors[1],
+        label=f"WAI-SR alpha here (SIMULATED) = {alpha_total.alpha:.2f}")
+for lo, hi in [(0.8, 1.0)]:
+    ax.axvspan(lo, hi, color=colors[2], alpha=0.12, label="alpha > .80 (Munder et al. 2010)")
+ax.set_xlabel("reliability of the alliance measure $r_{xx}$")
+ax.set_ylabel("alliance–outcome correlation")
+ax.set_ylim(0.2, 0.45)
+ax.legend(fontsize=8, loc="upper right")
+ax.set_title("Attenuation of the alliance–outcome correlation")
+fig.tight_layout()
+plots.save_figure(fig, "06_attenuation")
+plt.show()
+
+# %% [markdown]
+# ## 6 · Checks: R oracles and simulation truth
+#
+# **Oracles.** The test suite fits the same models in R on a fixture data set
+# (`tests/fixtures/psychometrics_items.csv`, made by `tests/oracles/psych_lavaan.R`) and stores R's
+# results in `tests/fixtures/psychometrics.json`. Here we refit that fixture in Python and record the
+# comparison. What is compared, precisely:
+#
+# - alpha against `psych::alpha(X)$total$raw_alpha` (closed form; tolerance 1e-6, rounding only);
+# - omega total of the one-factor model against omega computed in R from `lavaan::cfa` estimates,
+#   $(\sum\lambda)^2\psi/\mathbf 1^\top\hat\Sigma\mathbf 1$ (raw metric), and the standardised omega
+#   (observed correlations in the denominator) against `psych::omega(X, nfactors = 1, fm = "ml")$omega.tot`
+#   — *not* psych's default Schmid–Leiman omega; tolerance 1e-4 (two optimizers);
+# - bifactor omega hierarchical against the same lavaan-based formula (1e-4);
+# - chi-square, CFI and RMSEA against `lavaan::fitMeasures(cfa(..., estimator = "ML"))` (1e-3,
+#   the issue's stated tolerance for two independent ML optimizers).
+
+# %%
+FIX = Path("..") / "tests" / "fixtures"
+ref = json.loads((FIX / "psychometrics.json").read_text(encoding="utf-8"))
+fx = pd.read_csv(FIX / "psychometrics_items.csv")
+fx_items = [f"i{j}" for j in range(1, 13)]
+fx = fx.dropna(subset=fx_items)
+fx_key = psychometrics.wai_sr_key(fx_items)
+fx_alpha = psychometrics.cronbach_alpha(fx, fx_items)
+fx_models = psychometrics.compare_factor_models(fx, fx_key, general="g")
+oracle = "tests/oracles/psych_lavaan.R"
+display(ledger.record(
+    claim="Cronbach's alpha, 12 items (fixture data) vs psych", published=ref["alpha"]["raw_alpha"],
+    ours=fx_alpha.alpha, tolerance=1e-6, kind="oracle",
+    source=f"{oracle}: psych::alpha(X)$total$raw_alpha (psych {ref['versions']['psych']})"))
+display(ledger.record(
+    claim="Omega total, one-factor CFA (fixture data) vs lavaan-based omega",
+    published=ref["omega"]["one"]["total"], ours=fx_models.models["one-factor"].omega()["total"],
+    tolerance=1e-4, kind="oracle",
+    source=f"{oracle}: (sum lambda)^2 psi / sum(lavInspect(cfa(one factor), 'implied')$cov) "
+           f"(lavaan {ref['versions']['lavaan']})"))
+display(ledger.record(
+    claim="Standardised omega total, one factor (fixture data) vs psych::omega nfactors=1 fm=ml",
+    published=ref["psych_omega_1f"]["omega_tot"], ours=fx_models.models["one-factor"].omega_standardized(),
+    tolerance=1e-4, kind="oracle", source=f"{oracle}: psych::omega(X, nfactors = 1, fm = 'ml')$omega.tot"))
+display(ledger.record(
+    claim="Omega hierarchical, bifactor CFA (fixture data) vs lavaan-based omega_h",
+    published=ref["omega"]["bifactor"]["by_factor"]["g"],
+    ours=fx_models.models["bifactor"].omega()["hierarchical"], tolerance=1e-4, kind="oracle",
+    source=f"{oracle}: (sum lambda_G)^2 psi_G / 1' Sigma_hat 1 from lavaan::cfa(bifactor, orthogonal = TRUE)"))
+r_names = {"one-factor": "one", "three-factor": "three", "bifactor": "bifactor"}
+for name, rname in r_names.items():
+    for ours_key, r_key in [("chisq", "chisq"), ("cfi", "cfi"), ("rmsea", "rmsea")]:
+        display(ledger.record(
+            claim=f"{name} CFA {ours_key} (fixture data) vs lavaan ML",
+            published=ref["cfa"][rname]["fit"][r_key], ours=float(fx_models.models[name].fit[ours_key]),
+            tolerance=1e-3, kind="oracle",
+            source=f"{oracle}: lavaan::fitMeasures(cfa({name}, estimator = 'ML'))['{r_key}']"))
+
+# %% [markdown]
+# **Simulation truth.** With `thresholds=None` the simulator returns the continuous latent
+# responses, whose standardised loadings are the generating values. We fit the three-factor model to
+# a larger simulated sample and record each recovered loading against its truth, with a tolerance
+# of **3 standard errors** (the SE of the standardised loading approximated by the ML SE of the raw
+# loading times std/raw; for the marker item, whose raw loading is fixed, the mean of that ratio over
+# the free loadings of its factor; a correct estimator lands outside about 0.3% of the time per loading).
+
+# %%
+truth_sim = simulate_wai_sr_items(n_truth, thresholds=None, seed=sim_seed + 2)
+truth_fit = psychometrics.fit_cfa(truth_sim.items, key.subscales)
+for r in truth_fit.loadings.itertuples():
+    if np.isnan(r.se):  # marker item: its raw loading is fixed, use the SE of a free loading of its factor
+        se_std = float(np.nanmean((truth_fit.loadings.se * truth_fit.loadings["std"] / truth_fit.loadings.estimate)
+                                  [truth_fit.loadings.factor == r.factor]))
+    else:
+        se_std = r.se * r.std / r.estimate
+    ledger.record(
+        claim=f"Standardised loading of {r.item} on {r.factor} (SIMULATED latent responses, N = {n_truth}) "
+              "vs generating value; tolerance 3 SE",
+        published=float(truth_sim.loadings[r.item]), ours=float(r.std), tolerance=3 * se_std,
+        kind="simulation", source=f"analysis.simulate.simulate_wai_sr_items defaults (seed {sim_seed + 2})")
+recovered = truth_fit.loadings.assign(truth=truth_fit.loadings["item"].map(truth_sim.loadings))
+display(recovered[["factor", "item", "std", "truth"]].round(3))
+
+# %%
+print(f"notebook ran in {time.perf_counter() - t_start:.1f} s")
