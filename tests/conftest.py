@@ -26,7 +26,7 @@ RUNNER = REPO_ROOT / "tools" / "reproduce.py"
 #: ``--param key=value`` overrides passed to every notebook with a cell tagged
 #: "parameters" during the test run (e.g. "n_boot=200" for quick bootstraps).
 #: Notebooks without such a cell ignore them.
-REPRODUCE_TEST_PARAMS: list[str] = []
+REPRODUCE_TEST_PARAMS: list[str] = ["power_replicates=20"]
 
 #: Upper bound on one reproduction run in the suite (all notebooks).
 REPRODUCE_TIMEOUT_S = 3600
