@@ -854,8 +854,8 @@ def sudden_gains(
              "total_improvement", "share_of_total", "reversal", "reversal_session"]
     ccols = [c for c in gcols if c not in ("total_improvement", "share_of_total", "reversal",
                                           "reversal_session")] + ["crit1", "crit2", "crit3", "note"]
-    cand = pd.DataFrame(cand_rows, columns=ccols)
-    gains = pd.DataFrame(gain_rows, columns=gcols + ["crit1", "crit2", "crit3", "note"])[gcols]
+    cand = _typed(pd.DataFrame(cand_rows, columns=ccols))
+    gains = _typed(pd.DataFrame(gain_rows, columns=gcols + ["crit1", "crit2", "crit3", "note"])[gcols])
     n_untestable = int((cand["note"] != "").sum()) if len(cand) else 0
     if n_untestable:
         notes.append(f"{n_untestable} session pairs could not be tested on criterion 3 (missing values; "
@@ -884,6 +884,23 @@ def sudden_gains(
                     reversal_share=float(rs[0]), select=select)
     return SuddenGains(gains=gains.reset_index(drop=True), candidates=cand, patients=per,
                        settings=settings, notes=notes)
+
+
+_INT_COLS = ("pregain_session", "postgain_session", "n_pre", "n_post", "df", "reversal_session")
+_BOOL_COLS = ("crit1", "crit2", "crit3", "reversal")
+_STR_COLS = ("patient", "note")
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """Give the sudden-gain tables fixed dtypes, also when they are empty."""
+    for c in df.columns:
+        if c in _INT_COLS:
+            df[c] = df[c].astype(np.int64)
+        elif c in _BOOL_COLS:
+            df[c] = df[c].astype(bool)
+        elif c not in _STR_COLS:
+            df[c] = df[c].astype(float)
+    return df
 
 
 # --------------------------------------------------------------------------- ruptures
@@ -1132,7 +1149,14 @@ def rupture_outcome(
 
     Examples
     --------
-    >>> # see notebooks/05_change_and_ruptures for a worked example
+    >>> rows = []
+    >>> for i, y in enumerate([[4, 4.1, 4, 4.1, 4], [4, 4, 1, 4, 4], [4, 4, 4, 1, 1], [4.1, 4, 4.1, 4, 4.1]]):
+    ...     rows += [{"patient": i, "session": t + 1, "alliance": v} for t, v in enumerate(y)]
+    >>> eps = rupture_episodes(pd.DataFrame(rows))
+    >>> out = pd.DataFrame({"patient": [0, 1, 2, 3], "change": [5.0, 7.0, 2.0, 6.0]})
+    >>> ro = rupture_outcome(eps, out)
+    >>> round(float(ro.table.loc["all_repaired", "estimate"]), 2)  # 7 - mean(5, 6)
+    1.5
     """
     import statsmodels.api as sm
 

@@ -500,7 +500,12 @@ def riclpm(
 
     Examples
     --------
-    >>> # see tests/test_sessions.py and notebooks/04_session_by_session
+    >>> from analysis.simulate import simulate_trial
+    >>> sim = simulate_trial(n_therapists=20, caseload=8, seed=3)
+    >>> waves = sim.sessions[sim.sessions["session"].between(1, 4)]
+    >>> fit = riclpm(waves, x="alliance", y="symptom", wave="session")
+    >>> fit.fit["df"], len(fit.lagged)
+    (9, 12)
     """
     import semopy
 

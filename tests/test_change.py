@@ -384,3 +384,39 @@ def test_btheb_against_r():
         got = cs.table["category"][(d["treatment"] == arm).to_numpy()].value_counts()
         for k, v in counts.items():
             assert int(got.get(k, 0)) == v
+
+
+# --------------------------------------------------------------------------- properties
+_series_st = st.lists(st.integers(0, 40), min_size=2, max_size=14)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_series_st)
+def test_sudden_gains_mirror_property(values):
+    """Negated scores with higher_is_better=True give the same gains."""
+    d = _series([float(v) for v in values])
+    a = change.sudden_gains(d)
+    b = change.sudden_gains(d.assign(symptom=-d["symptom"]), higher_is_better=True)
+    assert a.gains["pregain_session"].tolist() == b.gains["pregain_session"].tolist()
+    np.testing.assert_allclose(a.gains["magnitude"], b.gains["magnitude"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(_series_st, st.floats(-3, 3), st.floats(0.1, 10))
+def test_rupture_episodes_affine_invariance(values, shift, scale):
+    d = _all([float(v) for v in values])
+    a = change.rupture_episodes(d, k=1.0, m=2)
+    b = change.rupture_episodes(d.assign(alliance=shift + scale * d["alliance"]), k=1.0, m=2)
+    cols = ["onset", "end", "repaired", "repair_session", "censored"]
+    assert a.episodes[cols].values.tolist() == b.episodes[cols].values.tolist()
+
+
+@settings(max_examples=30, deadline=None)
+@given(_series_st, _series_st)
+def test_results_per_patient_do_not_depend_on_other_patients(v1, v2):
+    one = _series([float(v) for v in v1], pid="a")
+    both = pd.concat([one, _series([float(v) for v in v2], pid="b")], ignore_index=True)
+    g1 = change.sudden_gains(one).gains
+    g2 = change.sudden_gains(both).gains
+    pd.testing.assert_frame_equal(g1, g2[g2["patient"] == "a"].reset_index(drop=True), check_dtype=False,
+                                  check_index_type=False)
