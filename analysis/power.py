@@ -266,7 +266,8 @@ def power_two_arm(effect_size: Any, n_total: Any, design_effect: Any = 1.0, alph
         check_positive("df", dfa)
         c = stats.t.ppf(1 - a / 2, dfa)
         out = stats.nct.sf(c, dfa, lam) + stats.nct.cdf(-c, dfa, lam)
-    scalar = all(np.ndim(v) == 0 for v in (effect_size, n_total, design_effect)) and (df is None or np.ndim(df) == 0)
+    scalar = all(np.ndim(v) == 0 for v in (effect_size, n_total, design_effect, allocation)) and (
+        df is None or np.ndim(df) == 0)
     return float(out[0]) if scalar else out
 
 
@@ -309,7 +310,7 @@ def naive_rejection_rate(effect_size: Any, n_total: Any, design_effect: Any, alp
     z = stats.norm.ppf(1 - a / 2)
     s = np.sqrt(de)
     out = stats.norm.cdf((lam - z) / s) + stats.norm.cdf((-lam - z) / s)
-    scalar = all(np.ndim(v) == 0 for v in (effect_size, n_total, design_effect))
+    scalar = all(np.ndim(v) == 0 for v in (effect_size, n_total, design_effect, allocation))
     return float(out[0]) if scalar else out
 
 

@@ -53,6 +53,11 @@ def test_design_effect_shrinks_the_sample():
     assert naive_rejection_rate(0.0, 100, de) == pytest.approx(2 * stats.norm.sf(1.959963984540054 / math.sqrt(de)))
     assert power_correlation(0.0, 100) == pytest.approx(0.05)
     assert mc_se(0.05, 1900) == pytest.approx(0.005)
+    # arrays in any argument give arrays (here one allocation per element)
+    alloc = np.array([0.25, 0.5])
+    np.testing.assert_allclose(power_two_arm(0.4, 200, allocation=alloc, df=198),
+                               [power_two_arm(0.4, 200, allocation=a, df=198) for a in alloc])
+    assert naive_rejection_rate(0.0, 100, 2.0, allocation=alloc).shape == (2,)
 
 
 @pytest.mark.parametrize("call, name", [
