@@ -769,10 +769,15 @@ def sudden_gains(
         if k not in cv:
             raise ValueError(f"`critical_values` must give values for df 2, 3 and 4; missing df {k}.")
     d = check_long(data, patient, session, [score])
-    if first_session is not None:
-        d = d[d["session"] >= int(first_session)].reset_index(drop=True)
-    sign = -1.0 if higher_is_better else 1.0
     cand_rows, gain_rows, notes = [], [], []
+    if first_session is not None:
+        n_before = d["patient"].nunique()
+        d = d[d["session"] >= int(first_session)].reset_index(drop=True)
+        n_gone = n_before - d["patient"].nunique()
+        if n_gone:
+            notes.append(f"{n_gone} patients have no session at or after first_session={first_session} "
+                         "and are left out")
+    sign = -1.0 if higher_is_better else 1.0
     pats = []
     for pid, g in d.groupby("patient", sort=False):
         s = g["session"].to_numpy()

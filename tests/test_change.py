@@ -241,6 +241,9 @@ def test_short_series_and_many_patients():
     assert sg.patients["patient"].tolist() == ["a", "b", "c"]
     assert sg.patients["sudden_gain"].tolist() == [True, False, False]
     assert any("fewer than two" in n for n in sg.notes)
+    late = change.sudden_gains(d, first_session=3)
+    assert late.patients["patient"].tolist() == ["a"]
+    assert any("no session at or after first_session=3" in n for n in late.notes)
 
 
 # --------------------------------------------------------------------------- input checks
