@@ -47,7 +47,9 @@ oracles:
 
 data:
 	Rscript data/scripts/import_metadat.R
+	Rscript data/scripts/import_trials.R
 	$(PY) -m analysis.datasets --write-checksums
+	$(PY) -c 'from analysis import datasets; datasets.write_checksums("data/trials")'
 
 lock:
 	$(PYTHON) -m venv .lockvenv

@@ -14,6 +14,12 @@ much from the specific technique? The modules hold what the notebooks use:
   against metafor).
 - ``analysis.multilevel``: therapist effects and the within/between-therapist split of
   the alliance (checked against lme4).
+- ``analysis.network``: network meta-analysis and the additive component model;
+  ``analysis.importance``: dominance analysis (Shapley R²).
+- ``analysis.sessions``: within/between-person session models, lagged models, RI-CLPM;
+  ``analysis.change``: reliable change, clinical significance, sudden gains, ruptures.
+- ``analysis.psychometrics``: questionnaire scoring (WAI-SR), reliability, CFA.
+- ``analysis.power``: Monte Carlo power (local processes or Dask).
 - ``analysis.simulate``: a calibrated, truth-known trial simulator (patients nested in
   therapists, session-level alliance and symptoms).
 - ``analysis.plots``: the house style and ``save_figure``.
