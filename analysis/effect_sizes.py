@@ -1003,6 +1003,14 @@ _TABLE_DOC = r"""
 """
 
 
+def _table_measure(measure: str, ai, bi, ci, di, n1i, n2i, add: float, to: str) -> EffectSizes:
+    """One 2x2-table measure (OR, RR, RD) as an EffectSizes with the input's index."""
+    a, b, c, d, shape = _table(ai, bi, ci, di, n1i, n2i)
+    yi, vi = _two_by_two(measure, a, b, c, d, add, to)
+    shape = _Shape(shape.index, False)
+    return EffectSizes(_wrap(yi, shape, "yi"), _wrap(vi, shape, "vi"), measure)
+
+
 def log_odds_ratio(
     ai: Any, bi: Any = None, ci: Any = None, di: Any = None, *, n1i: Any = None, n2i: Any = None,
     add: float = 0.5, to: str = "only0",
@@ -1016,10 +1024,7 @@ def log_odds_ratio(
     after the continuity correction below. Borenstein et al. (2009), eq. 5.8-5.9;
     metafor's ``"OR"`` (Viechtbauer 2010).
     """
-    a, b, c, d, shape = _table(ai, bi, ci, di, n1i, n2i)
-    yi, vi = _two_by_two("OR", a, b, c, d, add, to)
-    shape = _Shape(shape.index, False)
-    return EffectSizes(_wrap(yi, shape, "yi"), _wrap(vi, shape, "vi"), "OR")
+    return _table_measure("OR", ai, bi, ci, di, n1i, n2i, add, to)
 
 
 def log_risk_ratio(
@@ -1036,10 +1041,7 @@ def log_risk_ratio(
     after the continuity correction below. Borenstein et al. (2009), eq. 5.1-5.2;
     metafor's ``"RR"`` (Viechtbauer 2010).
     """
-    a, b, c, d, shape = _table(ai, bi, ci, di, n1i, n2i)
-    yi, vi = _two_by_two("RR", a, b, c, d, add, to)
-    shape = _Shape(shape.index, False)
-    return EffectSizes(_wrap(yi, shape, "yi"), _wrap(vi, shape, "vi"), "RR")
+    return _table_measure("RR", ai, bi, ci, di, n1i, n2i, add, to)
 
 
 def risk_difference(
@@ -1056,10 +1058,7 @@ def risk_difference(
     after the continuity correction below (metafor applies it to RD too).
     Borenstein et al. (2009), eq. 5.13-5.14; metafor's ``"RD"`` with ``vtype="LS"``.
     """
-    a, b, c, d, shape = _table(ai, bi, ci, di, n1i, n2i)
-    yi, vi = _two_by_two("RD", a, b, c, d, add, to)
-    shape = _Shape(shape.index, False)
-    return EffectSizes(_wrap(yi, shape, "yi"), _wrap(vi, shape, "vi"), "RD")
+    return _table_measure("RD", ai, bi, ci, di, n1i, n2i, add, to)
 
 
 log_odds_ratio.__doc__ += _TABLE_DOC + r"""
