@@ -28,5 +28,28 @@ out <- list(
                                                max = max(x, na.rm = TRUE))),
   n_rows = nrow(d), treatment_counts = as.list(table(d$treatment))
 )
+
+# SE Fireworks disaster trial (data/trials/fdd.csv, mice::fdd): PTSD-RI total by parent
+# report, yp1 (T1, before treatment) -> yp2 (T2, after treatment). Reliability 0.90 is an
+# ILLUSTRATIVE value for the oracle (not a published PTSD-RI figure); clinical norms = this
+# sample's T1 mean and SD (children with both values or not: all observed yp1); cut-off a.
+f <- read.csv(file.path("data", "trials", "fdd.csv"), stringsAsFactors = FALSE, check.names = FALSE)
+f_rxx <- 0.90
+f_m <- mean(f$yp1, na.rm = TRUE); f_sd <- sd(f$yp1, na.rm = TRUE)
+f_sdiff <- f_sd * sqrt(2) * sqrt(1 - f_rxx)
+f_a <- f_m - 2 * f_sd
+f_rc <- (f$yp2 - f$yp1) / f_sdiff
+f_cat <- ifelse(is.na(f_rc), "missing",
+         ifelse(f_rc < -1.96 & f$yp1 >= f_a & f$yp2 < f_a, "recovered",
+         ifelse(f_rc < -1.96, "improved", ifelse(f_rc > 1.96, "deteriorated", "unchanged"))))
+num <- names(f)[vapply(f, is.numeric, logical(1))]
+out$fdd <- list(
+  pre = "yp1", post = "yp2", reliability = f_rxx, m_clin = f_m, sd_clin = f_sd, s_diff = f_sdiff,
+  cutoff_a = f_a, rc = f_rc, category = f_cat,
+  counts_by_arm = lapply(split(f_cat, f$trt), function(x) as.list(table(factor(x,
+    levels = c("recovered", "improved", "unchanged", "deteriorated", "missing"))))),
+  n_rows = nrow(f), n_cols = ncol(f), trt_counts = as.list(table(f$trt)),
+  summary = lapply(f[num], function(x) list(n_missing = sum(is.na(x)), sum = sum(x, na.rm = TRUE)))
+)
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, na = "null"), file.path("tests", "fixtures", "change_btheb.json"))
 message("wrote tests/fixtures/change_btheb.json")
