@@ -78,6 +78,8 @@ __all__ = [
     "rupture_episodes",
     "rupture_outcome",
     "check_long",
+    "PUBLISHED_NORMS",
+    "norms",
 ]
 
 #: Critical values of Tang & DeRubeis's third criterion by degrees of freedom of
@@ -595,6 +597,148 @@ def clinical_significance(
     })
     return ClinicalSignificance(table=table, cutoff_used=cutoff, cutoff=cut, cutoffs=cuts, reliable=rc,
                                 notes=notes)
+
+
+# --------------------------------------------------------------------------- published norms
+#: Published norms for common instruments, ONLY as read in a source during the
+#: workbook's preparation (``read_at`` says where). ``None`` means "not read" — never a
+#: guess. No source read so far gave both the normative means/SDs/reliability and the
+#: cut-off or RCI derived from them, so none of the published cut-offs below can be
+#: re-derived with :func:`clinical_cutoffs`; give your own norms to
+#: :func:`clinical_significance`. ``status`` is "checked" when every number in the row
+#: was read in the cited text.
+PUBLISHED_NORMS: dict[str, dict[str, Any]] = {
+    "PHQ-9": {
+        "instrument": "PHQ-9",
+        "name": "Patient Health Questionnaire-9 (depression module of the PHQ)",
+        "score_range": (0, 27),
+        "higher_is_better": False,
+        "m_clin": None, "sd_clin": None, "m_func": None, "sd_func": None,
+        "reliability": 0.89,
+        "reliability_kind": "Cronbach's alpha (Kroenke et al. 2001, as reported by a secondary summary; "
+                            "the abstract itself gives no coefficient and no test-retest value)",
+        "cutoff": 10.0,
+        "cutoff_kind": "score >= 10: sensitivity 88% and specificity 88% for major depression against a "
+                       "mental health professional's interview (not a Jacobson-Truax cut-off)",
+        "rci": None,
+        "severity": ((5, "mild"), (10, "moderate"), (15, "moderately severe"), (20, "severe")),
+        "citation": "Kroenke, K., Spitzer, R. L., & Williams, J. B. W. (2001). The PHQ-9: Validity of a brief "
+                    "depression severity measure. J Gen Intern Med, 16(9), 606-613.",
+        "read_at": ("abstract: https://studylib.net/doc/25788761/kroenke2001-article-thephq-9 (items 0-3, "
+                    "9 items; >= 10: sens./spec. 88%; 5, 10, 15, 20 = mild, moderate, moderately severe, "
+                    "severe); alpha .89: https://www.oskarflygare.com/sources/scientific-publications/"
+                    "Kroenke2001---The-PHQ-9,-validity-of-a-brief-depression-severity-measure"),
+        "status": "checked",
+    },
+    "BDI-II": {
+        "instrument": "BDI-II",
+        "name": "Beck Depression Inventory-II",
+        "score_range": (0, 63),
+        "higher_is_better": False,
+        "m_clin": None, "sd_clin": None, "m_func": None, "sd_func": None,
+        "reliability": 0.91,
+        "reliability_kind": "coefficient alpha in 140 psychiatric outpatients (Beck, Steer, Ball & Ranieri 1996)",
+        "cutoff": None, "cutoff_kind": None, "rci": None, "severity": None,
+        "citation": "Beck, A. T., Steer, R. A., Ball, R., & Ranieri, W. (1996). Comparison of Beck Depression "
+                    "Inventories -IA and -II in psychiatric outpatients. J Pers Assess, 67(3), 588-597.",
+        "read_at": "abstract (PubMed 8991972) mirrored at https://suppr.wilddata.cn/browses/detail/pubmed/8991972",
+        "status": "checked",
+    },
+    "OQ-45": {
+        "instrument": "OQ-45",
+        "name": "Outcome Questionnaire-45.2 (US original)",
+        "score_range": (0, 180),
+        "higher_is_better": False,
+        "m_clin": None, "sd_clin": None, "m_func": None, "sd_func": None,
+        "reliability": None, "reliability_kind": None,
+        "cutoff": None, "cutoff_kind": None,
+        "rci": 14.0,
+        "severity": None,
+        "citation": "Lambert, M. J., et al. (2004). Administration and Scoring Manual for the OQ-45.2. American "
+                    "Professional Credentialing Services; RCI as listed by the publisher (OQ Measures).",
+        "read_at": "https://www.oqmeasures.com/faqs/ (table of RCIs: OQ-45.2 = 14). The cut-off (63/64) "
+                   "and the normative means could not be read here and are left out.",
+        "status": "checked",
+    },
+    "OQ-45-NL": {
+        "instrument": "OQ-45-NL",
+        "name": "Outcome Questionnaire-45, Dutch version",
+        "score_range": (0, 180),
+        "higher_is_better": False,
+        "m_clin": None, "sd_clin": None, "m_func": None, "sd_func": None,
+        "reliability": None, "reliability_kind": None,
+        "cutoff": 56.0,
+        "cutoff_kind": "Jacobson-Truax cut-off between the normal population (n = 1810) and the patient "
+                       "population",
+        "rci": 18.0,
+        "severity": None,
+        "citation": "Timman, R., de Jong, K., & de Neve-Enthoven, N. (2017). Cut-off scores and clinical change "
+                    "indices for the Dutch Outcome Questionnaire (OQ-45) in a large sample of normal and several "
+                    "psychotherapeutic populations. Clin Psychol Psychother, 24(1), 72-81.",
+        "read_at": "abstract: https://repub.eur.nl/pub/108209",
+        "status": "checked",
+    },
+}
+
+_NORM_NUMBERS = ("m_clin", "sd_clin", "m_func", "sd_func", "reliability", "cutoff", "rci")
+
+
+def norms(instrument: str) -> dict[str, Any]:
+    """Published norms of a common instrument, as read in a cited source.
+
+    Returns a copy of the row of :data:`PUBLISHED_NORMS`: the clinical and
+    functional means and SDs, the reliability, the published cut-off and
+    reliable change index (RCI, in raw points), severity bands, the citation,
+    where it was read (``read_at``) and ``status``. Entries that were not read
+    in a source are ``None``: the workbook does not fill them from memory.
+    To use them, pass them to :func:`clinical_significance` (``reliability``,
+    ``m_clin`` ...) — with ``None`` entries replaced by norms you have read.
+
+    The RCI in raw points relates to the reliability and SD by
+    :math:`RCI = 1.96\\,SD\\,\\sqrt{2}\\,\\sqrt{1 - r_{xx}}` (Jacobson & Truax 1991;
+    :attr:`ReliableChange.reliable_change_in_raw_units`).
+
+    Parameters
+    ----------
+    instrument : str
+        One of ``"PHQ-9"``, ``"BDI-II"``, ``"OQ-45"``, ``"OQ-45-NL"`` (case and
+        spaces/hyphens/underscores ignored, so ``"phq9"`` works).
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ValueError
+        The instrument is not in the table (the message lists those that are).
+
+    References
+    ----------
+    Jacobson, N. S., & Truax, P. (1991). *J Consult Clin Psychol, 59*(1), 12--19.
+    Each row's ``citation``.
+
+    Examples
+    --------
+    >>> norms("PHQ-9")["severity"][1]
+    (10, 'moderate')
+    >>> norms("oq45")["rci"]
+    14.0
+    """
+    if not isinstance(instrument, str):
+        raise ValueError(f"`instrument` must be a string; got {type(instrument).__name__}.")
+
+    def key(s: str) -> str:
+        return "".join(ch for ch in s.upper() if ch not in " -_")
+
+    found = [k for k in PUBLISHED_NORMS if key(k) == key(instrument)]
+    if not found:
+        raise ValueError(
+            f"`instrument`: no published norms for {instrument!r} in analysis.change.PUBLISHED_NORMS; "
+            f"available: {', '.join(PUBLISHED_NORMS)}. Give the norms you have read in a source to "
+            "clinical_significance() directly.")
+    row = dict(PUBLISHED_NORMS[found[0]])
+    return row
 
 
 # --------------------------------------------------------------------------- sudden gains

@@ -423,3 +423,56 @@ def test_results_per_patient_do_not_depend_on_other_patients(v1, v2):
     g2 = change.sudden_gains(both).gains
     pd.testing.assert_frame_equal(g1, g2[g2["patient"] == "a"].reset_index(drop=True), check_dtype=False,
                                   check_index_type=False)
+
+
+# --------------------------------------------------------------------------- published norms
+def test_published_norms_rows_are_sourced_and_in_range():
+    for name, row in change.PUBLISHED_NORMS.items():
+        assert row["instrument"] == name and row["status"] == "checked"
+        assert row["citation"] and row["read_at"]
+        lo, hi = row["score_range"]
+        for k in ("m_clin", "m_func", "cutoff"):
+            if row[k] is not None:
+                assert lo <= row[k] <= hi, (name, k)
+        for k in ("sd_clin", "sd_func", "rci"):
+            if row[k] is not None:
+                assert 0 < row[k] < hi - lo, (name, k)
+        if row["reliability"] is not None:
+            assert 0 < row["reliability"] < 1
+        # a number without its description would be unusable
+        assert (row["cutoff"] is None) == (row["cutoff_kind"] is None), name
+        assert (row["reliability"] is None) == (row["reliability_kind"] is None), name
+
+
+def test_published_norms_reproduced_where_the_source_gives_the_inputs():
+    """Published cut-off c and RCI re-derived from the row's own norms (rounding: 0.5 point).
+
+    Rows qualify only when the source gave the means/SDs/reliability AND the derived
+    value; no source read so far did, which the second assertion records (update it
+    when such a row is added)."""
+    checked = []
+    for name, row in change.PUBLISHED_NORMS.items():
+        if row["rci"] is not None and row["reliability"] is not None and row["sd_clin"] is not None:
+            rci = 1.96 * row["sd_clin"] * math.sqrt(2) * math.sqrt(1 - row["reliability"])
+            assert rci == pytest.approx(row["rci"], abs=0.5), name
+            checked.append((name, "rci"))
+        if row["cutoff"] is not None and None not in (row["m_clin"], row["sd_clin"], row["m_func"], row["sd_func"]):
+            c = change.clinical_cutoffs(row["m_clin"], row["sd_clin"], row["m_func"], row["sd_func"])["c"]
+            assert c == pytest.approx(row["cutoff"], abs=0.5), name
+            checked.append((name, "cutoff"))
+    assert checked == []
+
+
+def test_norms_lookup_and_refusal():
+    assert change.norms("phq9")["severity"] == ((5, "mild"), (10, "moderate"), (15, "moderately severe"),
+                                                (20, "severe"))
+    assert change.norms("OQ 45")["rci"] == 14.0
+    assert change.norms("OQ-45-NL")["cutoff"] == 56.0
+    assert change.norms("BDI-II")["reliability"] == 0.91
+    row = change.norms("BDI-II")
+    row["reliability"] = 0.5  # a copy: the table is not changed
+    assert change.PUBLISHED_NORMS["BDI-II"]["reliability"] == 0.91
+    with pytest.raises(ValueError, match="instrument.*'HAM-D'.*available: PHQ-9, BDI-II"):
+        change.norms("HAM-D")
+    with pytest.raises(ValueError, match="instrument"):
+        change.norms(9)
