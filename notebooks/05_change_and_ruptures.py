@@ -166,6 +166,38 @@ plots.save_figure(fig, "05_btheb_jacobson_truax")
 plt.show()
 
 # %% [markdown]
+# **Published norms.** `change.norms(instrument)` returns the few published figures the workbook
+# has read in a source (PHQ-9, BDI-II, OQ-45, the Dutch OQ-45), each with its citation and where it
+# was read; anything not read is `None`, and other instruments are refused. `change.norms("BDI-II")`
+# gives the alpha of .91 used above — but no functional norms, so *b* and *c* still need yours.
+#
+# **A second trial: children after a disaster.** mice's `fdd` (de Roos et al. 2011; 52 children
+# randomised to EMDR or CBT after the Enschede fireworks disaster) has PTSD symptom scales before and
+# after treatment. Reliable change on the parent-reported PTSD-RI total (`yp1` → `yp2`), with the
+# sample's baseline mean and SD as clinical norms and cut-off *a*. The reliability **0.90 is an
+# illustrative value**, not a published PTSD-RI figure (none was read): the categories show the
+# method, not a finding. The same computation in base R (`tests/oracles/change_btheb.R`) is the oracle
+# (tolerance 1e-10 as above; the counts must agree exactly).
+
+# %%
+fdd = datasets.load("fdd", package=TRIALS)
+FDD_RXX = 0.90  # illustrative, see the text
+cs_fdd = change.clinical_significance(fdd["yp1"].astype(float), fdd["yp2"].astype(float),
+                                      reliability=FDD_RXX, cutoff="a")
+print(cs_fdd.summary())
+display(pd.crosstab(fdd["trt"].map({"E": "EMDR", "C": "CBT"}), cs_fdd.table["category"].astype(str)))
+ref_fdd = ref["fdd"]
+display(ledger.record(
+    claim="fdd: S_diff of the PTSD-RI (parent) reliable change index (r_xx = .90) vs base R",
+    published=ref_fdd["s_diff"], ours=cs_fdd.reliable.s_diff, tolerance=1e-10,
+    source="tests/oracles/change_btheb.R (base R)", kind="oracle", unit="PTSD-RI points"))
+display(ledger.record(
+    claim="fdd: children reliably improved T1 to T2 (recovered + improved) vs base R",
+    published=sum(c in ("recovered", "improved") for c in ref_fdd["category"]),
+    ours=int(cs_fdd.counts()[["recovered", "improved"]].sum()), tolerance=0,
+    source="tests/oracles/change_btheb.R (base R)", kind="oracle", unit="children"))
+
+# %% [markdown]
 # ## 3 · Sudden gains (Tang & DeRubeis 1999)
 #
 # A sudden gain between sessions $n$ and $n+1$ must meet three criteria (as stated in Vittengl et al.
