@@ -18,6 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as _hypothesis_settings
+
+# Property tests draw the same examples on every run and every machine, so a green CI
+# is reproducible (seeds everywhere); a failure found once fails every time.
+_hypothesis_settings.register_profile("workbook", derandomize=True, deadline=None)
+_hypothesis_settings.load_profile("workbook")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"

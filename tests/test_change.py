@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -407,6 +407,13 @@ def test_sudden_gains_mirror_property(values):
 @settings(max_examples=60, deadline=None)
 @given(_series_st, st.floats(-3, 3), st.floats(0.1, 10))
 def test_rupture_episodes_affine_invariance(values, shift, scale):
+    # The property holds exactly only away from ties: a rating equal to the rupture threshold
+    # (mean - k SD) or to the repair level (the mean) can fall either side after rescaling in
+    # floating point, e.g. [0, 3, 32, 40, 2, 19, 5, 40, 30] with scale 1.4654. Such draws are skipped.
+    x = np.array([float(v) for v in values])
+    mu, sd = x.mean(), x.std(ddof=1)
+    for level in (mu - 1.0 * sd, mu):
+        assume(np.all(np.abs(x - level) > 1e-9 * (1.0 + abs(level))))
     d = _all([float(v) for v in values])
     a = change.rupture_episodes(d, k=1.0, m=2)
     b = change.rupture_episodes(d.assign(alliance=shift + scale * d["alliance"]), k=1.0, m=2)
