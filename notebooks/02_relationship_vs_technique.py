@@ -376,17 +376,12 @@ rows = []
 for name, (est, se) in {"supportive − technique-rich (adjusted)": (dodo_table.iloc[-1]["sup - technique-rich"],
                                                                    (dodo_table.iloc[-1]["ci_high"] - dodo_table.iloc[-1]["sup - technique-rich"]) / 1.96)}.items():
     rows.append({"label": name, "group": "technique contrast (Metapsy, ours)", "g": est, "lo": est - 1.96 * se, "hi": est + 1.96 * se})
-for t in ["cbt", "bat", "pst", "ipt", "dyn", "3rd"]:
-    if t != "cbt":
-        pass
-c_cbt = sub.table.loc["cbt"]
-for f in ["grp", "tel", "gsh", "self-guided"]:
+FORMAT_NAMES = {"grp": "group", "tel": "telephone", "gsh": "guided self-help", "self-guided": "self-guided (no therapist)"}
+for f, label in FORMAT_NAMES.items():
     nm = f"C(fmt)[T.{f}]"
     e, s = adjp.loc[nm, "estimate"], adjp.loc[nm, "se"]
-    rows.append({"label": f"{f} vs individual (adjusted)", "group": "therapist contact (Metapsy, ours)", "g": e,
+    rows.append({"label": f"{label} vs individual (adjusted)", "group": "therapist contact (Metapsy, ours)", "g": e,
                  "lo": e - 1.96 * s, "hi": e + 1.96 * s})
-for cname in ["F2F CBT", "Multimedia CBT"]:
-    pass
 fig_rows = pd.DataFrame(rows)
 for c in ["g", "lo", "hi"]:
     fig_rows[c.replace("g", "r") if c == "g" else "r_" + c] = effect_sizes.d_to_r(fig_rows[c].to_numpy())
