@@ -212,6 +212,20 @@ def _check_de(de: Any) -> np.ndarray:
     return d
 
 
+def _two_arm_inputs(effect_size, n_total, design_effect, alpha, allocation):
+    """Checked arrays for the two-arm formulas (one set of checks serves both)."""
+    d = as_float_array("effect_size", effect_size)
+    n = as_float_array("n_total", n_total)
+    de = _check_de(design_effect)
+    a = _check_alpha(alpha)
+    alloc = as_float_array("allocation", allocation)
+    check_open_interval("allocation", alloc, 0.0, 1.0)
+    check_positive("n_total", n)
+    if not np.isfinite(d).all():
+        raise ValueError(f"`effect_size` has missing or infinite values at {first_bad(~np.isfinite(d))}.")
+    return d, n, de, a, alloc
+
+
 def power_two_arm(effect_size: Any, n_total: Any, design_effect: Any = 1.0, alpha: float = 0.05,
                   allocation: float = 0.5, df: Any = None) -> np.ndarray | float:
     r"""Power of a two-sided two-arm comparison, with clustering through the design effect.
@@ -248,15 +262,7 @@ def power_two_arm(effect_size: Any, n_total: Any, design_effect: Any = 1.0, alph
     >>> round(float(power_two_arm(0.5, 128)), 3)   # Cohen's 64 per group for d = .5
     0.807
     """
-    d = as_float_array("effect_size", effect_size)
-    n = as_float_array("n_total", n_total)
-    de = _check_de(design_effect)
-    a = _check_alpha(alpha)
-    alloc = as_float_array("allocation", allocation)
-    check_open_interval("allocation", alloc, 0.0, 1.0)
-    check_positive("n_total", n)
-    if not np.isfinite(d).all():
-        raise ValueError(f"`effect_size` has missing or infinite values at {first_bad(~np.isfinite(d))}.")
+    d, n, de, a, alloc = _two_arm_inputs(effect_size, n_total, design_effect, alpha, allocation)
     lam = np.abs(d) * np.sqrt(alloc * (1 - alloc) * n / de)
     if df is None:
         z = stats.norm.ppf(1 - a / 2)
@@ -299,13 +305,7 @@ def naive_rejection_rate(effect_size: Any, n_total: Any, design_effect: Any, alp
     >>> round(float(naive_rejection_rate(0.0, 200, design_effect(10, 0.1))), 3)
     0.155
     """
-    d = as_float_array("effect_size", effect_size)
-    n = as_float_array("n_total", n_total)
-    de = _check_de(design_effect)
-    a = _check_alpha(alpha)
-    alloc = as_float_array("allocation", allocation)
-    check_open_interval("allocation", alloc, 0.0, 1.0)
-    check_positive("n_total", n)
+    d, n, de, a, alloc = _two_arm_inputs(effect_size, n_total, design_effect, alpha, allocation)
     lam = np.abs(d) * np.sqrt(alloc * (1 - alloc) * n)
     z = stats.norm.ppf(1 - a / 2)
     s = np.sqrt(de)

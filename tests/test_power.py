@@ -67,6 +67,7 @@ def test_design_effect_shrinks_the_sample():
     (lambda: power_two_arm(0.5, -10), "n_total"),
     (lambda: power_two_arm(0.5, 100, allocation=0.0), "allocation"),
     (lambda: power_two_arm(0.5, 100, design_effect=0), "design_effect"),
+    (lambda: naive_rejection_rate(float("nan"), 100, 2.0), "effect_size"),
     (lambda: power_correlation(1.2, 100), "r"),
     (lambda: power_correlation(0.2, 3), "n"),
     (lambda: mc_se(1.5, 10), "p"),
