@@ -467,9 +467,9 @@ def known_discrepancies(path: Path = KNOWN_DISCREPANCIES) -> dict[tuple[str, str
     return {(r.claim, r.notebook): r.explanation for r in table.itertuples(index=False)}
 
 
-def _ledger_rows(frame, notebooks_by_name: dict[str, NotebookRun]) -> str:
+def _ledger_rows(frame, notebooks_by_name: dict[str, NotebookRun],
+                 explained: dict[tuple[str, str], str]) -> str:
     e = html.escape
-    explained = known_discrepancies()
     rows = []
     for record in frame.itertuples(index=False):
         unit = f" {e(record.unit)}" if record.unit else ""
@@ -504,7 +504,7 @@ def _explanation(record, explained: dict[tuple[str, str], str]) -> str:
     return f'<div class="explained">known discrepancy in the source: {html.escape(note)}</div>'
 
 
-def _ledger_section(frame, runs: list[NotebookRun]) -> str:
+def _ledger_section(frame, runs: list[NotebookRun], explained: dict[tuple[str, str], str]) -> str:
     if frame.empty:
         return '<p class="empty">No comparison was recorded.</p>'
     by_name = {run.path.name: run for run in runs}
@@ -512,7 +512,7 @@ def _ledger_section(frame, runs: list[NotebookRun]) -> str:
         '<table class="ledger"><thead><tr><th>claim</th><th>published</th><th>ours</th>'
         "<th>difference</th><th>tolerance</th><th>status</th><th>source</th><th>kind</th>"
         "<th>notebook</th></tr></thead><tbody>\n"
-        + _ledger_rows(frame, by_name)
+        + _ledger_rows(frame, by_name, explained)
         + "\n</tbody></table>"
     )
 
@@ -568,8 +568,8 @@ def build_index(layout: Layout, runs: list[NotebookRun]) -> str:
         f"of {len(frame)} comparisons in the <a href=\"#ledger\">ledger</a> &middot; "
         f"{len(runs)} notebooks &middot; {n_figures} figures</p>"
     )
+    explained = known_discrepancies()
     if n_fail:
-        explained = known_discrepancies()
         failed = frame[frame["status"] != "pass"]
         n_explained = sum((c, n) in explained for c, n in zip(failed["claim"], failed["notebook"]))
         status += (
@@ -613,7 +613,7 @@ def build_index(layout: Layout, runs: list[NotebookRun]) -> str:
 Kinds: <em>published</em> (a paper's table or abstract), <em>oracle</em> (an R reference),
 <em>simulation</em> (a known simulation truth). The full-precision numbers are in
 <a href="{html.escape(_relative_link(layout.ledger, layout.reports))}">the ledger file</a>.</p>
-{_ledger_section(frame, runs)}
+{_ledger_section(frame, runs, explained)}
 </section>
 <footer>Built by <code>tools/reproduce.py</code>.</footer>
 </body>
