@@ -1,13 +1,16 @@
 r"""Individual change: reliable change, clinical significance, sudden gains, rupture–repair.
 
 Four tools for patient-level change, each written by hand (no maintained Python
-library implements them; the R package *suddengains* is the closest peer and is
-not available here, so the tests use hand-computed worked examples):
+library implements them; the R packages *suddengains* and *clinicalsignificance*
+are the closest peers and are not installable here, so the tests use hand-computed
+cases and the worked examples printed in those packages' published documentation):
 
 * :func:`reliable_change` — the Jacobson & Truax (1991) reliable change index,
   :math:`RC = (x_{post} - x_{pre}) / S_{diff}`,
   :math:`S_{diff} = \sqrt{2 S_E^2} = SD_{pre}\sqrt{2}\sqrt{1 - r_{xx}}`; a change is
-  reliable when :math:`|RC| > 1.96`.
+  reliable when :math:`|RC| > 1.96`; :func:`reliable_change_threshold` gives the
+  same criterion in raw points (the form used for sudden-gain criterion 1 by
+  Stiles et al. 2003 and the suddengains package).
 * :func:`clinical_cutoffs` and :func:`clinical_significance` — the cut-offs
   *a*, *b*, *c* and the classification into recovered, improved, unchanged and
   deteriorated.
@@ -71,7 +74,9 @@ __all__ = [
     "SuddenGains",
     "RuptureEpisodes",
     "RuptureOutcome",
+    "ReliableChangeThreshold",
     "reliable_change",
+    "reliable_change_threshold",
     "clinical_cutoffs",
     "clinical_significance",
     "sudden_gains",
@@ -342,6 +347,99 @@ def reliable_change(
                           critical=c, higher_is_better=bool(higher_is_better), n_missing=int(miss.sum()))
 
 
+@dataclass(frozen=True)
+class ReliableChangeThreshold:
+    """Result of :func:`reliable_change_threshold`.
+
+    Attributes
+    ----------
+    sd : float
+        The SD it was computed from.
+    reliability : float
+    critical : float
+    se_measurement : float
+        :math:`S_E = SD\\sqrt{1 - r_{xx}}`.
+    s_diff : float
+        :math:`S_{diff} = \\sqrt{2 S_E^2}`.
+    threshold : float
+        ``critical * s_diff``: the smallest change in raw points that counts as reliable.
+    """
+
+    sd: float
+    reliability: float
+    critical: float
+    se_measurement: float
+    s_diff: float
+    threshold: float
+
+    def summary(self) -> str:
+        """Readable account."""
+        return (f"Reliable change threshold (Jacobson & Truax 1991): SD = {self.sd:g}, r_xx = {self.reliability:g}; "
+                f"S_E = {self.se_measurement:.4f}, S_diff = {self.s_diff:.4f}; a change of more than "
+                f"{self.threshold:.2f} points is reliable (|RC| > {self.critical:g}).")
+
+
+def reliable_change_threshold(sd: float, reliability: float, *, critical: float = 1.96) -> ReliableChangeThreshold:
+    r"""Smallest reliable change in raw points (Jacobson & Truax 1991).
+
+    .. math::
+
+        S_E = SD\,\sqrt{1 - r_{xx}},\qquad S_{diff} = \sqrt{2 S_E^2},\qquad
+        \text{threshold} = 1.96\,S_{diff}
+
+    It is :func:`reliable_change`'s criterion :math:`|RC| > 1.96` expressed in the
+    instrument's points, as publishers report it (e.g. 14 points on the OQ-45.2) and
+    as Stiles et al. (2003) use it for the first sudden-gain criterion in place of
+    Tang & DeRubeis's fixed 7 BDI points: pass ``threshold`` to
+    :func:`sudden_gains` as ``min_gain``. Written by hand (a one-line formula; the
+    R peers are ``suddengains::define_crit1_cutoff`` and the RCI in
+    ``clinicalsignificance``).
+
+    Parameters
+    ----------
+    sd : float
+        SD of the scores: the normal population's (Stiles et al.) or the sample's
+        pre-treatment SD (Jacobson & Truax).
+    reliability : float
+        :math:`r_{xx}` in (0, 1); Jacobson & Truax use test–retest reliability,
+        Martinovich et al. (1996) argue coefficient alpha can be used instead.
+    critical : float, default 1.96
+
+    Returns
+    -------
+    ReliableChangeThreshold
+
+    References
+    ----------
+    Jacobson, N. S., & Truax, P. (1991). *J Consult Clin Psychol, 59*(1), 12--19.
+    Stiles, W. B., Leach, C., Barkham, M., et al. (2003). Early sudden gains in
+    psychotherapy under routine clinic conditions: Practice-based evidence.
+    *J Consult Clin Psychol, 71*(1), 14--21.
+    Wiedemann, M., Thew, G. R., Stott, R., & Ehlers, A. (2020). suddengains: An R package to
+    identify sudden gains in longitudinal data. *PLOS ONE, 15*(3), e0230276.
+
+    Examples
+    --------
+    >>> t = reliable_change_threshold(10.5, 0.931)   # suddengains' documented example
+    >>> round(t.threshold, 6)
+    7.645131
+    """
+    vals = {}
+    for nm, v in (("sd", sd), ("reliability", reliability), ("critical", critical)):
+        a = as_float_array(nm, v)
+        if a.size != 1:
+            raise ValueError(f"`{nm}` must be a single number; got {a.size} values.")
+        vals[nm] = a
+    check_positive("sd", vals["sd"])
+    check_open_interval("reliability", vals["reliability"], 0.0, 1.0)
+    check_positive("critical", vals["critical"])
+    sd_, rel, crit = (float(vals[k][0]) for k in ("sd", "reliability", "critical"))
+    se = sd_ * math.sqrt(1.0 - rel)
+    s_diff = math.sqrt(2.0 * se * se)
+    return ReliableChangeThreshold(sd=sd_, reliability=rel, critical=crit, se_measurement=se, s_diff=s_diff,
+                                   threshold=crit * s_diff)
+
+
 # --------------------------------------------------------------------------- clinical significance
 def clinical_cutoffs(
     m_clin: float,
@@ -494,7 +592,7 @@ def clinical_significance(
     pre: Any,
     post: Any,
     *,
-    reliability: float,
+    reliability: float | None = None,
     m_clin: float | None = None,
     sd_clin: float | None = None,
     m_func: float | None = None,
@@ -503,6 +601,7 @@ def clinical_significance(
     higher_is_better: bool = False,
     b_sd: str = "functional",
     critical: float = 1.96,
+    instrument: str | None = None,
 ) -> ClinicalSignificance:
     r"""Classify patients as recovered, improved, unchanged or deteriorated (Jacobson & Truax 1991).
 
@@ -523,14 +622,20 @@ def clinical_significance(
     Parameters
     ----------
     pre, post : array-like
-    reliability : float
-        :math:`r_{xx}` in (0, 1).
+    reliability : float, optional
+        :math:`r_{xx}` in (0, 1). Required unless ``instrument`` has a published one.
     m_clin, sd_clin : float, optional
-        Clinical norms; default the sample mean and SD (ddof = 1) of the observed ``pre``
-        values (then *a* describes this sample, not a published population).
+        Clinical norms; default the published ones of ``instrument`` if it has them,
+        else the sample mean and SD (ddof = 1) of the observed ``pre`` values (then *a*
+        describes this sample, not a published population).
     m_func, sd_func : float, optional
-        Functional norms (needed for cut-offs *b* and *c*). The workbook ships no
-        published norms: give those you have read in a source.
+        Functional norms (needed for cut-offs *b* and *c*); default the published ones of
+        ``instrument`` if it has them.
+    instrument : str, optional
+        A row of :data:`PUBLISHED_NORMS` (see :func:`norms`), e.g. ``"PHQ-9-DE-women"``.
+        Fills every argument above that you left as None and the row has; what was
+        filled, and from which citation, is listed in ``notes``. Arguments you give
+        win. Scores outside the instrument's range are refused.
     cutoff : {"a", "b", "c"}, default "c"
         Jacobson & Truax recommend *c* when functional norms exist and overlap with
         the clinical ones, *a* when no functional norms are available.
@@ -556,6 +661,34 @@ def clinical_significance(
     pre_a = as_float_array("pre", pre)
     post_a = as_float_array("post", post)
     notes: list[str] = []
+    if instrument is not None:
+        row = _norms_row(instrument, name="instrument")
+        if bool(row["higher_is_better"]) != bool(higher_is_better):
+            raise ValueError(f"`higher_is_better={higher_is_better}` contradicts `instrument={instrument!r}`, "
+                             f"where {'higher' if row['higher_is_better'] else 'lower'} scores are better.")
+        lo, hi = row["score_range"]
+        for nm, a in (("pre", pre_a), ("post", post_a)):
+            bad = np.isfinite(a) & ((a < lo) | (a > hi))
+            if bad.any():
+                raise ValueError(f"`{nm}` has scores outside the {row['instrument']} range {lo}-{hi} at "
+                                 f"{first_bad(bad)} (first: {a[bad][0]:g}).")
+        filled = []
+        if reliability is None and row["reliability"] is not None:
+            reliability = row["reliability"]
+            filled.append(f"reliability {reliability:g}")
+        if m_clin is None and sd_clin is None and row["m_clin"] is not None:
+            m_clin, sd_clin = row["m_clin"], row["sd_clin"]
+            filled.append(f"clinical norms M = {m_clin:g}, SD = {sd_clin:g}")
+        if m_func is None and sd_func is None and row["m_func"] is not None:
+            m_func, sd_func = row["m_func"], row["sd_func"]
+            filled.append(f"functional norms M = {m_func:g}, SD = {sd_func:g}")
+        if filled:
+            notes.append(f"{row['instrument']}: {', '.join(filled)} from {row['citation']}")
+        else:
+            notes.append(f"{row['instrument']}: no published norm filled an argument left empty")
+    if reliability is None:
+        raise ValueError("`reliability` is required" + (
+            f": the published norms of {instrument!r} give none" if instrument is not None else "") + ".")
     obs = pre_a[np.isfinite(pre_a)]
     if m_clin is None:
         if obs.size < 2:
@@ -601,12 +734,17 @@ def clinical_significance(
 
 # --------------------------------------------------------------------------- published norms
 #: Published norms for common instruments, ONLY as read in a source during the
-#: workbook's preparation (``read_at`` says where). ``None`` means "not read" — never a
-#: guess. No source read so far gave both the normative means/SDs/reliability and the
-#: cut-off or RCI derived from them, so none of the published cut-offs below can be
-#: re-derived with :func:`clinical_cutoffs`; give your own norms to
-#: :func:`clinical_significance`. ``status`` is "checked" when every number in the row
-#: was read in the cited text.
+#: workbook's preparation (``read_at`` says where, and whether it was the paper itself
+#: or a secondary source quoting it). ``None`` means "not read" — never a guess.
+#: ``rci`` is the smallest reliable change in raw points and ``rci_kind`` says how the
+#: source defines it (a Jacobson-Truax RCI, or a fixed rule such as "6 points or more").
+#: No source read so far gave both the normative means/SDs/reliability and the cut-off
+#: or RCI derived from them, so none of the published cut-offs can be re-derived with
+#: :func:`clinical_cutoffs`. The German PHQ-9 rows give functional norms, so cut-offs
+#: *b* and *c* can be computed from them (with clinical norms from your sample or a
+#: source); the GenPod BDI-II row gives clinical norms, so cut-off *a* can: pass
+#: ``instrument=`` to :func:`clinical_significance`. ``status`` is
+#: "checked" when every number in the row was read in the text named by ``read_at``.
 PUBLISHED_NORMS: dict[str, dict[str, Any]] = {
     "PHQ-9": {
         "instrument": "PHQ-9",
@@ -619,15 +757,58 @@ PUBLISHED_NORMS: dict[str, dict[str, Any]] = {
                             "the abstract itself gives no coefficient and no test-retest value)",
         "cutoff": 10.0,
         "cutoff_kind": "score >= 10: sensitivity 88% and specificity 88% for major depression against a "
-                       "mental health professional's interview (not a Jacobson-Truax cut-off)",
-        "rci": None,
+                       "mental health professional's interview (not a Jacobson-Truax cut-off); the English "
+                       "IAPT programme counts the same score as 'caseness' (> 9)",
+        "rci": 6.0,
+        "rci_kind": "fixed rule of the English IAPT programme: a fall of 6 or more points is a reliable "
+                    "improvement (a rise of 6 or more a reliable deterioration); not derived here from an SD "
+                    "and a reliability",
         "severity": ((5, "mild"), (10, "moderate"), (15, "moderately severe"), (20, "severe")),
         "citation": "Kroenke, K., Spitzer, R. L., & Williams, J. B. W. (2001). The PHQ-9: Validity of a brief "
-                    "depression severity measure. J Gen Intern Med, 16(9), 606-613.",
+                    "depression severity measure. J Gen Intern Med, 16(9), 606-613. Reliable improvement: "
+                    "IAPT (Improving Access to Psychological Therapies) outcome definitions, as quoted in "
+                    "trial registration NCT05134103.",
         "read_at": ("abstract: https://studylib.net/doc/25788761/kroenke2001-article-thephq-9 (items 0-3, "
                     "9 items; >= 10: sens./spec. 88%; 5, 10, 15, 20 = mild, moderate, moderately severe, "
                     "severe); alpha .89: https://www.oskarflygare.com/sources/scientific-publications/"
-                    "Kroenke2001---The-PHQ-9,-validity-of-a-brief-depression-severity-measure"),
+                    "Kroenke2001---The-PHQ-9,-validity-of-a-brief-depression-severity-measure; IAPT "
+                    "definitions ('reduction in PHQ-9 score of 6 or more'; caseness 'scoring >9 on the "
+                    "PHQ-9'), secondary: https://inclinicaltrials.com/major-depressive-disorder/NCT05134103/"
+                    "details"),
+        "status": "checked",
+    },
+    "PHQ-9-DE-women": {
+        "instrument": "PHQ-9-DE-women",
+        "name": "PHQ-9, German general population, women (functional norms)",
+        "score_range": (0, 27),
+        "higher_is_better": False,
+        "m_clin": None, "sd_clin": None, "m_func": 3.1, "sd_func": 3.5,
+        "reliability": None, "reliability_kind": None,
+        "cutoff": None, "cutoff_kind": None, "rci": None, "rci_kind": None, "severity": None,
+        "citation": "Kocalevent, R.-D., Hinz, A., & Brähler, E. (2013). Standardization of the depression "
+                    "screener Patient Health Questionnaire (PHQ-9) in the general population. Gen Hosp "
+                    "Psychiatry, 35(5), 551-555. (Nationally representative German household surveys "
+                    "2003-2008, n = 5018, 53.6% women.)",
+        "read_at": "abstract: https://scinapse.io/papers/2098873622 and https://peeref.com/zh/works/9880464 "
+                   "('Women had significantly higher mean (S.D.) scores compared with men [3.1 (3.5) vs. "
+                   "2.7 (3.5)]')",
+        "status": "checked",
+    },
+    "PHQ-9-DE-men": {
+        "instrument": "PHQ-9-DE-men",
+        "name": "PHQ-9, German general population, men (functional norms)",
+        "score_range": (0, 27),
+        "higher_is_better": False,
+        "m_clin": None, "sd_clin": None, "m_func": 2.7, "sd_func": 3.5,
+        "reliability": None, "reliability_kind": None,
+        "cutoff": None, "cutoff_kind": None, "rci": None, "rci_kind": None, "severity": None,
+        "citation": "Kocalevent, R.-D., Hinz, A., & Brähler, E. (2013). Standardization of the depression "
+                    "screener Patient Health Questionnaire (PHQ-9) in the general population. Gen Hosp "
+                    "Psychiatry, 35(5), 551-555. (Nationally representative German household surveys "
+                    "2003-2008, n = 5018, 46.4% men.)",
+        "read_at": "abstract: https://scinapse.io/papers/2098873622 and https://peeref.com/zh/works/9880464 "
+                   "('Women had significantly higher mean (S.D.) scores compared with men [3.1 (3.5) vs. "
+                   "2.7 (3.5)]')",
         "status": "checked",
     },
     "BDI-II": {
@@ -638,10 +819,34 @@ PUBLISHED_NORMS: dict[str, dict[str, Any]] = {
         "m_clin": None, "sd_clin": None, "m_func": None, "sd_func": None,
         "reliability": 0.91,
         "reliability_kind": "coefficient alpha in 140 psychiatric outpatients (Beck, Steer, Ball & Ranieri 1996)",
-        "cutoff": None, "cutoff_kind": None, "rci": None, "severity": None,
+        "cutoff": None, "cutoff_kind": None, "rci": None, "rci_kind": None,
+        "severity": ((14, "mild"), (20, "moderate"), (29, "severe")),
         "citation": "Beck, A. T., Steer, R. A., Ball, R., & Ranieri, W. (1996). Comparison of Beck Depression "
-                    "Inventories -IA and -II in psychiatric outpatients. J Pers Assess, 67(3), 588-597.",
-        "read_at": "abstract (PubMed 8991972) mirrored at https://suppr.wilddata.cn/browses/detail/pubmed/8991972",
+                    "Inventories -IA and -II in psychiatric outpatients. J Pers Assess, 67(3), 588-597. "
+                    "Severity bands: Beck, A. T., Steer, R. A., & Brown, G. K. (1996). Manual for the Beck "
+                    "Depression Inventory-II. San Antonio, TX: Psychological Corporation.",
+        "read_at": "alpha: abstract (PubMed 8991972) mirrored at https://suppr.wilddata.cn/browses/detail/pubmed/"
+                   "8991972; severity bands (minimal 0-13, mild 14-19, moderate 20-28, severe 29-63), "
+                   "secondary, quoting the manual: https://www.doctorabel.us/depression-therapy/"
+                   "assessment-of-severe-depression.html",
+        "status": "checked",
+    },
+    "BDI-II-GenPod": {
+        "instrument": "BDI-II-GenPod",
+        "name": "BDI-II, UK primary-care patients with depression at the start of an antidepressant trial "
+                "(GenPod; clinical norms)",
+        "score_range": (0, 63),
+        "higher_is_better": False,
+        "m_clin": 33.4, "sd_clin": 9.1, "m_func": None, "sd_func": None,
+        "reliability": None, "reliability_kind": None,
+        "cutoff": None, "cutoff_kind": None, "rci": None, "rci_kind": None, "severity": None,
+        "citation": "Button, K. S., Kounali, D., Thomas, L., Wiles, N. J., Peters, T. J., Welton, N. J., Ades, "
+                    "A. E., & Lewis, G. (2015). Minimal clinically important difference on the Beck Depression "
+                    "Inventory-II according to the patient's perspective. Psychol Med, 45(15), 3269-3279. "
+                    "Table 1, GenPod trial, first time point (0-6 weeks), n = 332.",
+        "read_at": "Table 1 ('Sample characteristics') as rendered at https://www.ai-bt.com/si.php?db=pubmed&id="
+                   "26165748: GenPod, n 332, 'BDI-II at first time point, mean (SD)' 33.4 (9.1). The same "
+                   "table gives TREAD 31.8 (9.3), n 288, and CoBalT 31.6 (10.5), n 418.",
         "status": "checked",
     },
     "OQ-45": {
@@ -653,6 +858,7 @@ PUBLISHED_NORMS: dict[str, dict[str, Any]] = {
         "reliability": None, "reliability_kind": None,
         "cutoff": None, "cutoff_kind": None,
         "rci": 14.0,
+        "rci_kind": "publisher's reliable change index: a change of 14 points or more",
         "severity": None,
         "citation": "Lambert, M. J., et al. (2004). Administration and Scoring Manual for the OQ-45.2. American "
                     "Professional Credentialing Services; RCI as listed by the publisher (OQ Measures).",
@@ -671,6 +877,7 @@ PUBLISHED_NORMS: dict[str, dict[str, Any]] = {
         "cutoff_kind": "Jacobson-Truax cut-off between the normal population (n = 1810) and the patient "
                        "population",
         "rci": 18.0,
+        "rci_kind": "Jacobson-Truax reliable change index for the patient population",
         "severity": None,
         "citation": "Timman, R., de Jong, K., & de Neve-Enthoven, N. (2017). Cut-off scores and clinical change "
                     "indices for the Dutch Outcome Questionnaire (OQ-45) in a large sample of normal and several "
@@ -691,18 +898,21 @@ def norms(instrument: str) -> dict[str, Any]:
     reliable change index (RCI, in raw points), severity bands, the citation,
     where it was read (``read_at``) and ``status``. Entries that were not read
     in a source are ``None``: the workbook does not fill them from memory.
-    To use them, pass them to :func:`clinical_significance` (``reliability``,
-    ``m_clin`` ...) — with ``None`` entries replaced by norms you have read.
+    To use them, pass ``instrument=`` to :func:`clinical_significance`, which fills
+    the arguments you leave empty from the row (and says so in its notes); give the
+    ``None`` entries from norms you have read.
 
     The RCI in raw points relates to the reliability and SD by
     :math:`RCI = 1.96\\,SD\\,\\sqrt{2}\\,\\sqrt{1 - r_{xx}}` (Jacobson & Truax 1991;
-    :attr:`ReliableChange.reliable_change_in_raw_units`).
+    :func:`reliable_change_threshold`); ``rci_kind`` says whether a row's RCI was
+    derived that way or is a fixed rule (e.g. IAPT's 6 PHQ-9 points).
 
     Parameters
     ----------
     instrument : str
-        One of ``"PHQ-9"``, ``"BDI-II"``, ``"OQ-45"``, ``"OQ-45-NL"`` (case and
-        spaces/hyphens/underscores ignored, so ``"phq9"`` works).
+        One of ``"PHQ-9"``, ``"PHQ-9-DE-women"``, ``"PHQ-9-DE-men"``, ``"BDI-II"``,
+        ``"BDI-II-GenPod"``, ``"OQ-45"``, ``"OQ-45-NL"`` (case and spaces/hyphens/underscores
+        ignored, so ``"phq9"`` works).
 
     Returns
     -------
@@ -724,9 +934,16 @@ def norms(instrument: str) -> dict[str, Any]:
     (10, 'moderate')
     >>> norms("oq45")["rci"]
     14.0
+    >>> norms("PHQ-9-DE-women")["m_func"], norms("PHQ-9-DE-women")["sd_func"]
+    (3.1, 3.5)
     """
+    return _norms_row(instrument, name="instrument")
+
+
+def _norms_row(instrument: Any, *, name: str) -> dict[str, Any]:
+    """Copy of a PUBLISHED_NORMS row, matched ignoring case, spaces, hyphens and underscores."""
     if not isinstance(instrument, str):
-        raise ValueError(f"`instrument` must be a string; got {type(instrument).__name__}.")
+        raise ValueError(f"`{name}` must be a string; got {type(instrument).__name__}.")
 
     def key(s: str) -> str:
         return "".join(ch for ch in s.upper() if ch not in " -_")
@@ -734,11 +951,10 @@ def norms(instrument: str) -> dict[str, Any]:
     found = [k for k in PUBLISHED_NORMS if key(k) == key(instrument)]
     if not found:
         raise ValueError(
-            f"`instrument`: no published norms for {instrument!r} in analysis.change.PUBLISHED_NORMS; "
+            f"`{name}`: no published norms for {instrument!r} in analysis.change.PUBLISHED_NORMS; "
             f"available: {', '.join(PUBLISHED_NORMS)}. Give the norms you have read in a source to "
             "clinical_significance() directly.")
-    row = dict(PUBLISHED_NORMS[found[0]])
-    return row
+    return dict(PUBLISHED_NORMS[found[0]])
 
 
 # --------------------------------------------------------------------------- sudden gains

@@ -28,7 +28,8 @@
 #    ratings, and their association with outcome.
 #
 # Section 5 shows how to run each step on your own long-format CSV file. All functions live in
-# `analysis.change`; the tests check them against hand-computed worked examples and base R.
+# `analysis.change`; the tests check them against hand-computed cases, the worked examples printed in
+# the R peers' documentation, and base R.
 
 # %%
 import json
@@ -109,7 +110,8 @@ print(rc.summary())
 # the BDI-II: no normative mean and SD was read in a source, and we do not quote recalled numbers.
 # Give your own (`m_func`, `sd_func`) from a source you have read. Without them, cut-off *a* from the
 # clinical sample's baseline is what remains — a strict criterion when the clinical sample is as
-# heterogeneous as this one (baseline SD about 11 points puts *a* near 2).
+# heterogeneous as this one (baseline SD about 11 points puts *a* near 2). Published *clinical*
+# norms give a second reading of *a*, after the trial's own one below.
 
 # %%
 cs = change.clinical_significance(pre, post, reliability=R_XX, cutoff="a")
@@ -119,6 +121,19 @@ print(cs.apa())
 by_arm = pd.crosstab(btheb["treatment"], cs.table["category"].astype(str)).reindex(
     columns=["recovered", "improved", "unchanged", "deteriorated", "missing"], fill_value=0)
 by_arm
+
+# %% [markdown]
+# **Cut-off *a* from published clinical norms.** Button et al. (2015, Table 1) report the BDI-II at
+# the start of the GenPod trial, UK primary-care patients with depression: M = 33.4, SD = 9.1
+# (n = 332). `instrument="BDI-II-GenPod"` fills those norms (the notes say so): *a* moves from about 2
+# to 15.2 and $S_{diff}$ uses the published SD. Which reading fits depends on whether the BtheB
+# patients are like GenPod's — a judgement, so the comparison is shown, not recorded.
+
+# %%
+cs_pub = change.clinical_significance(pre, post, reliability=R_XX, cutoff="a", instrument="BDI-II-GenPod")
+print(cs_pub.summary())
+pd.DataFrame({"cut-off a from the BtheB baseline": cs.counts(), "cut-off a from GenPod (published)":
+              cs_pub.counts()})
 
 # %% [markdown]
 # **Checked against R.** `tests/oracles/change_btheb.R` computes the same index, cut-off and
@@ -167,10 +182,54 @@ plt.show()
 
 # %% [markdown]
 # **Published norms.** `change.norms(instrument)` returns the few published figures the workbook
-# has read in a source (PHQ-9, BDI-II, OQ-45, the Dutch OQ-45), each with its citation and where it
-# was read; anything not read is `None`, and other instruments are refused. `change.norms("BDI-II")`
-# gives the alpha of .91 used above — but no functional norms, so *b* and *c* still need yours.
+# has read in a source (PHQ-9 and its German population norms, BDI-II, OQ-45, the Dutch OQ-45), each
+# with its citation and where it was read; anything not read is `None`, and other instruments are
+# refused. `change.norms("BDI-II")` gives the alpha of .91 used above and the manual's severity
+# bands — but no functional norms, so *b* and *c* on the BDI-II still need yours.
 #
+# For the PHQ-9, Kocalevent, Hinz & Brähler (2013) give functional norms from 5,018 German adults
+# (women M = 3.1, SD = 3.5; men M = 2.7, SD = 3.5). Pass `instrument=` to `clinical_significance` and
+# it fills the arguments you left empty, and says which in its notes. Cut-off *b* (two functional SDs
+# above the functional mean) then comes out at 10.1 for women and 9.7 for men: next to the PHQ-9's
+# screening line of 10 (Kroenke et al. 2001), which the English IAPT programme also uses as
+# "caseness". That agreement is shown, not recorded: the two figures answer different questions.
+
+# %%
+rows = []
+for who in ("PHQ-9-DE-women", "PHQ-9-DE-men"):
+    nrm = change.norms(who)
+    cuts = change.clinical_cutoffs(20.0, 5.0, nrm["m_func"], nrm["sd_func"])  # clinical norms: illustrative
+    rows.append({"population": nrm["name"], "M functional": nrm["m_func"], "SD functional": nrm["sd_func"],
+                 "cut-off b": cuts["b"]})
+display(pd.DataFrame(rows).round(2))
+print("PHQ-9 screening cut-off:", change.norms("PHQ-9")["cutoff"], "|", change.norms("PHQ-9")["cutoff_kind"])
+
+# %% [markdown]
+# **Published worked examples.** The R packages that implement these methods print worked examples in
+# their documentation, and two of them can be reproduced from the numbers printed beside them (their
+# data are not open): *suddengains* (Wiedemann et al. 2020) turns an SD of 10.5 and a reliability of
+# .931 into a reliable change value of 7.645131 points — the criterion Stiles et al. (2003) use in
+# place of Tang & DeRubeis's 7 BDI points — and *clinicalsignificance* (Claus) prints cut-off
+# *c* = 21.6 for BDI-II clinical norms M = 35.48, SD = 8.16 and functional norms M = 8, SD = 8. The
+# tolerances are half a unit in the last printed digit (for *c*, widened by what the two-decimal
+# rounding of the clinical M and SD can move it: 0.062).
+
+# %%
+thr = change.reliable_change_threshold(10.5, 0.931)
+print(thr.summary())
+display(ledger.record(
+    claim="suddengains' documented example: reliable change value for SD 10.5, reliability .931",
+    published=7.645131, ours=thr.threshold, tolerance=5e-7,
+    source="suddengains 0.4.4 documentation, define_crit1_cutoff(sd = 10.5, reliability = 0.931)",
+    kind="published", unit="points"))
+cut_c = change.clinical_cutoffs(35.48, 8.16, 8.0, 8.0)["c"]
+display(ledger.record(
+    claim="clinicalsignificance's documented example: cut-off c (BDI-II; M 35.48, SD 8.16 vs M 8, SD 8)",
+    published=21.6, ours=cut_c, tolerance=0.062,
+    source="clinicalsignificance README, summary() of the claus_2020 example", kind="published",
+    unit="BDI-II points"))
+
+# %% [markdown]
 # **A second trial: children after a disaster.** mice's `fdd` (de Roos et al. 2011; 52 children
 # randomised to EMDR or CBT after the Enschede fireworks disaster) has PTSD symptom scales before and
 # after treatment. Reliable change on the parent-reported PTSD-RI total (`yp1` → `yp2`), with the

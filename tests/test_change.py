@@ -1,8 +1,10 @@
-"""Tests of analysis.change against hand-computed worked examples.
+"""Tests of analysis.change against hand-computed cases and published worked examples.
 
-The R package suddengains is not available on this machine, so every number
-below is computed by hand in the comments (tolerance 1e-10 for exact
-arithmetic, 5e-4 where a critical value is a 3-decimal t quantile).
+The R packages suddengains and clinicalsignificance are not available on this
+machine. Numbers are either computed by hand in the comments (tolerance 1e-10 for
+exact arithmetic, 5e-4 where a critical value is a 3-decimal t quantile) or read in
+the peers' published documentation (``results_change_published.py``, tolerance half
+a unit in the last printed digit).
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from analysis import change
+
+# tests/ is on sys.path (pytest's rootdir-less "prepend" import of a test directory without __init__.py)
+from results_change_published import CLINICALSIGNIFICANCE_CUTOFF_C, SUDDENGAINS_CRIT1
 
 
 # --------------------------------------------------------------------------- reliable change
@@ -449,6 +454,10 @@ def test_published_norms_rows_are_sourced_and_in_range():
         # a number without its description would be unusable
         assert (row["cutoff"] is None) == (row["cutoff_kind"] is None), name
         assert (row["reliability"] is None) == (row["reliability_kind"] is None), name
+        assert (row["rci"] is None) == (row["rci_kind"] is None), name
+        if row["severity"] is not None:  # ascending lower bounds inside the score range
+            bounds = [b for b, _ in row["severity"]]
+            assert bounds == sorted(bounds) and lo < bounds[0] and bounds[-1] <= hi, name
 
 
 def test_norms_lookup_and_refusal():
@@ -456,11 +465,127 @@ def test_norms_lookup_and_refusal():
                                                 (20, "severe"))
     assert change.norms("OQ 45")["rci"] == 14.0
     assert change.norms("OQ-45-NL")["cutoff"] == 56.0
+    assert change.norms("phq 9")["rci"] == 6.0 and "IAPT" in change.norms("PHQ-9")["rci_kind"]
+    assert change.norms("PHQ-9-DE-men")["m_func"] == 2.7
+    assert change.norms("bdi ii")["severity"] == ((14, "mild"), (20, "moderate"), (29, "severe"))
     assert change.norms("BDI-II")["reliability"] == 0.91
     row = change.norms("BDI-II")
     row["reliability"] = 0.5  # a copy: the table is not changed
     assert change.PUBLISHED_NORMS["BDI-II"]["reliability"] == 0.91
-    with pytest.raises(ValueError, match="instrument.*'HAM-D'.*available: PHQ-9, BDI-II"):
+    with pytest.raises(ValueError, match="instrument.*'HAM-D'.*available: PHQ-9, PHQ-9-DE-women, PHQ-9-DE-men, BDI-II, BDI-II-GenPod"):
         change.norms("HAM-D")
     with pytest.raises(ValueError, match="instrument"):
         change.norms(9)
+
+
+# --------------------------------------------------------------------------- published worked examples
+def test_reliable_change_threshold_matches_suddengains_documented_example():
+    ex = SUDDENGAINS_CRIT1
+    t = change.reliable_change_threshold(ex["sd"], ex["reliability"])
+    tol = ex["tolerance"]  # half a unit in the 7th printed digit
+    assert t.se_measurement == pytest.approx(ex["standard_error_measurement"], abs=tol)
+    assert t.s_diff == pytest.approx(ex["standard_error_difference"], abs=tol)
+    assert t.threshold == pytest.approx(ex["reliable_change_value"], abs=tol)
+    assert "7.65 points" in t.summary()
+
+
+def test_cutoff_c_matches_clinicalsignificance_documented_example():
+    ex = CLINICALSIGNIFICANCE_CUTOFF_C
+    cuts = change.clinical_cutoffs(ex["m_clin"], ex["sd_clin"], ex["m_func"], ex["sd_func"])
+    # hand: (8.16 * 8 + 8 * 35.48) / 16.16 = 349.12 / 16.16 = 21.6040
+    assert cuts["c"] == pytest.approx(349.12 / 16.16, abs=1e-12)
+    assert cuts["c"] == pytest.approx(ex["cutoff_c"], abs=ex["tolerance"])
+
+
+def test_reliable_change_threshold_hand_computed_and_errors():
+    # S_E = 8 * sqrt(.09) = 2.4; S_diff = 2.4 * sqrt(2) = 3.394113; threshold = 1.96 * S_diff = 6.652461
+    t = change.reliable_change_threshold(8.0, 0.91)
+    assert t.se_measurement == pytest.approx(2.4, abs=1e-12)
+    assert t.threshold == pytest.approx(1.96 * 2.4 * math.sqrt(2), abs=1e-12)
+    assert change.reliable_change_threshold(8.0, 0.91, critical=2.576).threshold == pytest.approx(
+        2.576 * 2.4 * math.sqrt(2), abs=1e-12)
+    with pytest.raises(ValueError, match="`sd` must be positive"):
+        change.reliable_change_threshold(0.0, 0.9)
+    with pytest.raises(ValueError, match="`reliability` must lie strictly between 0"):
+        change.reliable_change_threshold(5.0, 1.0)
+    with pytest.raises(ValueError, match="`reliability`"):
+        change.reliable_change_threshold(5.0, float("nan"))
+    with pytest.raises(ValueError, match="`sd` must be numeric"):
+        change.reliable_change_threshold("ten", 0.9)
+    with pytest.raises(ValueError, match="`sd` must be a single number"):
+        change.reliable_change_threshold([5.0, 6.0], 0.9)
+
+
+@given(sd=st.floats(0.1, 100), rel=st.floats(0.01, 0.99), pre=st.floats(0, 100))
+def test_reliable_change_threshold_is_the_rc_criterion_in_points(sd, rel, pre):
+    t = change.reliable_change_threshold(sd, rel)
+    r = change.reliable_change([pre], [pre], reliability=rel, sd_pre=sd)
+    assert t.s_diff == pytest.approx(r.s_diff, rel=1e-12)
+    assert t.threshold == pytest.approx(r.reliable_change_in_raw_units, rel=1e-12)
+    # a drop just beyond the threshold is reliable, one just inside is not
+    beyond = change.reliable_change([pre], [pre - t.threshold * 1.001], reliability=rel, sd_pre=sd)
+    inside = change.reliable_change([pre], [pre - t.threshold * 0.999], reliability=rel, sd_pre=sd)
+    assert list(beyond.direction) == ["improved"] and list(inside.direction) == ["unchanged"]
+
+
+@given(sd=st.floats(0.1, 100), r1=st.floats(0.01, 0.98), dr=st.floats(0.001, 0.5))
+def test_reliable_change_threshold_falls_as_reliability_rises(sd, r1, dr):
+    r2 = min(r1 + dr, 0.99)
+    assume(r2 > r1)
+    assert change.reliable_change_threshold(sd, r2).threshold < change.reliable_change_threshold(sd, r1).threshold
+
+
+def test_sudden_gains_accepts_the_threshold_as_criterion_1():
+    # Stiles et al. 2003: criterion 1 = the reliable change value instead of 7 BDI points.
+    t = change.reliable_change_threshold(10.5, 0.931).threshold  # 7.645131
+    d = pd.DataFrame({"patient": 1, "session": range(1, 9),
+                      "symptom": [30.0, 29, 30, 22.5, 21, 22, 21, 20]})  # a 7.5-point drop: < 7.65
+    assert len(change.sudden_gains(d).gains) == 1  # 7-point criterion: a gain
+    assert len(change.sudden_gains(d, min_gain=t).gains) == 0  # RCI criterion: not reliable
+
+
+# --------------------------------------------------------------------------- clinical significance from published norms
+def test_clinical_significance_fills_published_functional_norms():
+    # PHQ-9, German women (Kocalevent et al. 2013): M = 3.1, SD = 3.5 -> b = 3.1 + 2 * 3.5 = 10.1;
+    # clinical norms from the sample: pre = [18, 20, 16, 22], M = 19, SD = sqrt(20/3) = 2.581989
+    # c = (2.581989 * 3.1 + 3.5 * 19) / (2.581989 + 3.5) = 74.504166 / 6.081989 = 12.249953
+    pre, post = [18, 20, 16, 22], [4, 19, 15, 8]
+    cs = change.clinical_significance(pre, post, instrument="PHQ-9-DE-women", reliability=0.89, cutoff="b")
+    assert cs.cutoff == pytest.approx(10.1, abs=1e-12)
+    sd = math.sqrt(20 / 3)
+    assert cs.cutoffs["c"] == pytest.approx((sd * 3.1 + 3.5 * 19) / (sd + 3.5), abs=1e-12)
+    assert any("Kocalevent" in n and "functional norms M = 3.1, SD = 3.5" in n for n in cs.notes)
+    # explicit arguments win over the row
+    cs2 = change.clinical_significance(pre, post, instrument="PHQ-9-DE-women", reliability=0.89, cutoff="b",
+                                       m_func=2.0, sd_func=3.0)
+    assert cs2.cutoff == pytest.approx(8.0, abs=1e-12)
+    # the published PHQ-9 row supplies the reliability (.89) when none is given
+    cs3 = change.clinical_significance(pre, post, instrument="phq9", cutoff="a")
+    assert cs3.reliable.s_diff == pytest.approx(sd * math.sqrt(2) * math.sqrt(1 - 0.89), abs=1e-12)
+    assert any("reliability 0.89" in n for n in cs3.notes)
+
+
+def test_clinical_significance_fills_published_clinical_norms():
+    # BDI-II, GenPod baseline (Button et al. 2015): M = 33.4, SD = 9.1 -> a = 33.4 - 2 * 9.1 = 15.2;
+    # S_diff = 9.1 * sqrt(2) * sqrt(1 - .91) = 3.860803; patient 1: 30 -> 12, RC = -18 / 3.860803 = -4.66
+    cs = change.clinical_significance([30, 25, 40], [12, 20, 41], instrument="BDI-II-GenPod", reliability=0.91,
+                                      cutoff="a")
+    assert cs.cutoff == pytest.approx(15.2, abs=1e-12)
+    assert cs.reliable.s_diff == pytest.approx(9.1 * math.sqrt(2) * 0.3, abs=1e-12)
+    assert list(cs.table["category"]) == ["recovered", "unchanged", "unchanged"]  # 5/3.86 = 1.30 < 1.96
+    assert any("clinical norms M = 33.4, SD = 9.1" in n and "Button" in n for n in cs.notes)
+    with pytest.raises(ValueError, match="`cutoff='c'` needs the functional norms"):
+        change.clinical_significance([30, 25], [12, 20], instrument="BDI-II-GenPod", reliability=0.91)
+
+
+def test_clinical_significance_instrument_errors():
+    with pytest.raises(ValueError, match="`reliability` is required: the published norms of 'PHQ-9-DE-men'"):
+        change.clinical_significance([20, 18], [5, 9], instrument="PHQ-9-DE-men")
+    with pytest.raises(ValueError, match="`reliability` is required"):
+        change.clinical_significance([20, 18], [5, 9])
+    with pytest.raises(ValueError, match="`post` has scores outside the PHQ-9 range 0-27 at position 1"):
+        change.clinical_significance([20, 18], [5, 29], instrument="PHQ-9")
+    with pytest.raises(ValueError, match="`instrument`: no published norms for 'GAD-7'"):
+        change.clinical_significance([20, 18], [5, 9], reliability=0.9, instrument="GAD-7")
+    with pytest.raises(ValueError, match="higher_is_better=True` contradicts `instrument='BDI-II'"):
+        change.clinical_significance([20, 18], [5, 9], instrument="BDI-II", higher_is_better=True)
