@@ -56,6 +56,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from analysis._checks import (
     as_float_array,
@@ -80,6 +81,7 @@ __all__ = [
     "clinical_cutoffs",
     "clinical_significance",
     "sudden_gains",
+    "sudden_losses",
     "rupture_episodes",
     "rupture_outcome",
     "check_long",
@@ -992,17 +994,22 @@ class SuddenGains:
         """Readable account."""
         p = self.patients
         g = self.gains
+        what = "loss" if self.settings.get("direction") == "loss" else "gain"
+        st = self.settings
+        c1 = "not applied" if st["min_gain"] is None else f"{what} >= {st['min_gain']:g} points"
+        c2 = "not applied" if st["min_relative"] is None else f">= {st['min_relative']:.0%} of the pre-{what} score"
         lines = [
-            "Sudden gains (Tang & DeRubeis 1999)",
-            f"  criteria: gain >= {self.settings['min_gain']:g} points; >= {self.settings['min_relative']:.0%} of "
-            f"the pre-gain score; criterion 3 as {self.settings['criterion3']!r}",
-            f"  {len(p)} patients, {int(p['sudden_gain'].sum())} with at least one gain "
-            f"({p['sudden_gain'].mean():.1%}); {len(g)} gains in all",
+            f"Sudden {what}es (Tang & DeRubeis 1999)" if what == "loss" else "Sudden gains (Tang & DeRubeis 1999)",
+            f"  criteria: 1 {c1}; 2 {c2}; 3 as {st['criterion3']!r}"
+            + (f" (alpha {st['alpha']:g})" if st.get("alpha") is not None else ""),
+            f"  {len(p)} patients, {int(p['sudden_gain'].sum())} with at least one {what} "
+            f"({p['sudden_gain'].mean():.1%}); {len(g)} {what}{'es' if what == 'loss' else 's'} in all",
         ]
         if len(g):
             sel = p[p["sudden_gain"]]
-            lines.append(f"  selected gains ({self.settings['select']}): mean magnitude {sel['magnitude'].mean():.2f}, "
-                         f"mean share of total improvement {sel['share_of_total'].mean():.1%}, "
+            lines.append(f"  selected {what}{'es' if what == 'loss' else 's'} ({st['select']}): mean magnitude "
+                         f"{sel['magnitude'].mean():.2f}, mean share of total "
+                         f"{'deterioration' if what == 'loss' else 'improvement'} {sel['share_of_total'].mean():.1%}, "
                          f"reversals {int(sel['reversal'].sum())}")
         lines += [f"  note: {x}" for x in self.notes]
         return "\n".join(lines)
@@ -1014,16 +1021,18 @@ def sudden_gains(
     patient: str = "patient",
     session: str = "session",
     score: str = "symptom",
-    min_gain: float = 7.0,
-    min_relative: float = 0.25,
+    min_gain: float | None = 7.0,
+    min_relative: float | None = 0.25,
     criterion3: str = "suddengains",
     critical_values: dict[int, float] | None = None,
+    alpha: float | None = None,
     allow_missing: bool = True,
     skip_missing_sessions: bool = False,
     higher_is_better: bool = False,
     reversal_share: float = 0.5,
     select: str = "first",
     first_session: int | None = None,
+    direction: str = "gain",
 ) -> SuddenGains:
     r"""Identify sudden gains with Tang & DeRubeis's (1999) three criteria.
 
@@ -1083,17 +1092,29 @@ def sudden_gains(
         Long table, one row per patient and session, sorted by patient and session.
     patient, session, score : str
         Column names.
-    min_gain, min_relative : float
+    min_gain, min_relative : float or None
         Criteria 1 and 2 (7 BDI points and 25% in Tang & DeRubeis; rescale ``min_gain``
-        for other instruments).
+        for other instruments, or pass :func:`reliable_change_threshold`'s
+        ``threshold`` as Stiles et al. 2003 do). ``None`` switches a criterion off
+        (as ``NULL`` does in suddengains).
     criterion3 : {"suddengains", "t_test", "none"}
     critical_values : dict, optional
-        Critical values by df; default :data:`CRITICAL_VALUES`.
+        Critical values by df; default :data:`CRITICAL_VALUES` (the published
+        3-decimal values for alpha = .05).
+    alpha : float, optional
+        Two-sided level of criterion 3: the critical values become the exact Student
+        t quantiles :math:`t_{1-\alpha/2,\,df}` for df 2, 3, 4 (e.g. 4.604, 5.841,
+        9.925 at alpha = .01). Give ``alpha`` or ``critical_values``, not both.
     allow_missing, skip_missing_sessions, higher_is_better : bool
     reversal_share : float in (0, 1]
     select : {"first", "largest"}
     first_session : int, optional
         Sessions before this number are ignored (e.g. 1 to leave out an intake at 0).
+    direction : {"gain", "loss"}
+        ``"loss"`` finds sudden losses (sudden worsening, Lutz et al. 2013) with the
+        same three criteria applied in the worse direction; :func:`sudden_losses` is
+        the shortcut. Column names keep the "gain" wording; ``magnitude`` is then the
+        size of the worsening and ``total_improvement`` the total worsening.
 
     Returns
     -------
@@ -1115,15 +1136,30 @@ def sudden_gains(
     """
     check_choice("criterion3", criterion3, ("suddengains", "t_test", "none"))
     check_choice("select", select, ("first", "largest"))
-    for nm, v in (("min_gain", min_gain),):
-        a = as_float_array(nm, v)
-        check_positive(nm, a)
-    mr = as_float_array("min_relative", min_relative)
-    if not (0 <= mr[0] < 1):
-        raise ValueError(f"`min_relative` must lie in [0, 1); got {min_relative!r}.")
+    check_choice("direction", direction, ("gain", "loss"))
+    if min_gain is not None:
+        a = as_float_array("min_gain", min_gain)
+        if a.size != 1:
+            raise ValueError("`min_gain` must be a single number (or None to switch criterion 1 off).")
+        check_positive("min_gain", a)
+        min_gain = float(a[0])
+    if min_relative is not None:
+        mr = as_float_array("min_relative", min_relative)
+        if mr.size != 1 or not (0 <= mr[0] < 1):
+            raise ValueError(f"`min_relative` must be one number in [0, 1) (or None); got {min_relative!r}.")
+        min_relative = float(mr[0])
     rs = as_float_array("reversal_share", reversal_share)
     if not (0 < rs[0] <= 1):
         raise ValueError(f"`reversal_share` must lie in (0, 1]; got {reversal_share!r}.")
+    if alpha is not None:
+        if critical_values is not None:
+            raise ValueError("Give `alpha` or `critical_values`, not both.")
+        al = as_float_array("alpha", alpha)
+        if al.size != 1:
+            raise ValueError("`alpha` must be a single number.")
+        check_open_interval("alpha", al, 0.0, 1.0)
+        alpha = float(al[0])
+        critical_values = {k: float(stats.t.ppf(1.0 - alpha / 2.0, k)) for k in (2, 3, 4)}
     cv = dict(CRITICAL_VALUES if critical_values is None else critical_values)
     for k in (2, 3, 4):
         if k not in cv:
@@ -1137,7 +1173,8 @@ def sudden_gains(
         if n_gone:
             notes.append(f"{n_gone} patients have no session at or after first_session={first_session} "
                          "and are left out")
-    sign = -1.0 if higher_is_better else 1.0
+    # work on scores where a drop is the change sought: improvement for gains, worsening for losses
+    sign = (-1.0 if higher_is_better else 1.0) * (-1.0 if direction == "loss" else 1.0)
     pats = []
     for pid, g in d.groupby("patient", sort=False):
         s = g["session"].to_numpy()
@@ -1156,9 +1193,9 @@ def sudden_gains(
         for n, n1 in pairs:
             yn, yn1 = ymap[n], ymap[n1]
             gain = yn - yn1
-            c1 = gain >= min_gain
+            c1 = True if min_gain is None else gain >= min_gain
             # relative criterion on the original scale: gain / |pre-gain score|
-            c2 = bool(yn != 0 and gain / abs(yn) >= mr[0])
+            c2 = True if min_relative is None else bool(yn != 0 and gain / abs(yn) >= min_relative)
             # windows by session number (previous two before n and the two after n1)
             if skip_missing_sessions:
                 before = [x for x in obs_s if x < n][-2:]
@@ -1243,12 +1280,53 @@ def sudden_gains(
     per["sudden_gain"] = per["n_gains"] > 0
     per = per.merge(sel, on="patient", how="left")
     per["reversal"] = per["reversal"].astype("boolean")
-    settings = dict(min_gain=float(min_gain), min_relative=float(mr[0]), criterion3=criterion3,
-                    critical_values=cv, allow_missing=allow_missing,
+    settings = dict(min_gain=min_gain, min_relative=min_relative, criterion3=criterion3,
+                    critical_values=cv, alpha=alpha, direction=direction, allow_missing=allow_missing,
                     skip_missing_sessions=skip_missing_sessions, higher_is_better=higher_is_better,
                     reversal_share=float(rs[0]), select=select)
     return SuddenGains(gains=gains.reset_index(drop=True), candidates=cand, patients=per,
                        settings=settings, notes=notes)
+
+
+def sudden_losses(data: pd.DataFrame, **kwargs: Any) -> SuddenGains:
+    r"""Identify sudden losses: Tang & DeRubeis's criteria applied to sudden worsening.
+
+    For a symptom scale (lower is better) a sudden loss between sessions *n* and
+    *n+1* is a rise :math:`y_{n+1} - y_n \ge` ``min_gain`` that is at least
+    ``min_relative`` of :math:`y_n` and whose three post-loss sessions have a
+    higher mean than the three pre-loss sessions (criterion 3 as in
+    :func:`sudden_gains`). Lutz et al. (2013) identify sudden losses this way, and
+    the suddengains package (``identify_sl``) offers the same. Equivalent to
+    ``sudden_gains(data, direction="loss", ...)``; all other arguments are those
+    of :func:`sudden_gains`.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long table, one row per patient and session.
+    **kwargs
+        Any argument of :func:`sudden_gains` except ``direction``.
+
+    Returns
+    -------
+    SuddenGains
+        ``gains`` lists the losses; ``magnitude`` is the size of the worsening.
+
+    References
+    ----------
+    Lutz, W., et al. (2013). *Psychotherapy Research, 23*(1), 14--24.
+    Tang, T. Z., & DeRubeis, R. J. (1999). *J Consult Clin Psychol, 67*(6), 894--904.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"patient": 1, "session": range(1, 7), "symptom": [5, 6, 7, 16, 12, 14]})
+    >>> sl = sudden_losses(d)
+    >>> int(sl.gains["pregain_session"].iloc[0]), float(sl.gains["magnitude"].iloc[0])
+    (3, 9.0)
+    """
+    if "direction" in kwargs:
+        raise ValueError("`direction` is fixed to 'loss' by sudden_losses(); use sudden_gains() to choose it.")
+    return sudden_gains(data, direction="loss", **kwargs)
 
 
 _INT_COLS = ("pregain_session", "postgain_session", "n_pre", "n_post", "df", "reversal_session")

@@ -278,6 +278,41 @@ display(ledger.record(
 # figure: a sudden gainer makes `sudden_gain_share = 0.5` of its latent improvement between two
 # adjacent sessions.
 #
+# **The suddengains package's worked examples.** The package's tutorial (Wiedemann et al. 2020) checks
+# four single intervals with `check_interval()` and prints the verdict, the critical value of criterion 3
+# and the window means and SDs. The same six scores, as sessions 1–6 of one patient, go through
+# `sudden_gains` (or `sudden_losses` for the fourth, a sudden *loss*); `alpha=` gives the exact t
+# quantile for the window's degrees of freedom, `min_gain=None` and `min_relative=None` switch
+# criteria 1 and 2 off as the tutorial's third example does. The ledger records each critical value
+# (printed to three decimals: tolerance 5e-4); the verdicts must agree.
+
+# %%
+worked = [  # (pre-gain window, post-gain window, criterion 1, criterion 2, alpha, gain or loss, printed critical)
+    ([32, 31, 33], [5, 6, 7], 7, 0.25, 0.05, "gain", 2.776),
+    ([32, 31, 33], [5, 6, 7], 7, 0.25, 0.01, "gain", 4.604),
+    ([np.nan, 31, 33], [5, np.nan, 7], None, None, 0.01, "gain", 9.925),
+    ([5, np.nan, 7], [16, 12, 14], 7, 0.25, 0.05, "loss", 3.182),
+]
+rows = []
+for pre_w, post_w, c1, c2, a, kind, crit_pub in worked:
+    one = pd.DataFrame({"patient": "example", "session": range(1, 7), "symptom": pre_w + post_w})
+    fn = change.sudden_gains if kind == "gain" else change.sudden_losses
+    res = fn(one, min_gain=c1, min_relative=c2, alpha=a)
+    cand = res.candidates.set_index("pregain_session").loc[3]
+    found = 3 in set(res.gains["pregain_session"])
+    rows.append({"pre": pre_w, "post": post_w, "alpha": a, "sudden": kind, "published verdict": "YES",
+                 "ours": "YES" if found else "NO", "published critical": crit_pub,
+                 "our critical": round(cand["critical"], 4), "df": int(cand["df"])})
+    ledger.record(claim=f"suddengains tutorial, check_interval(): critical value of criterion 3 "
+                        f"(sudden {kind}, alpha {a}, df {int(cand['df'])})",
+                  published=crit_pub, ours=cand["critical"], tolerance=5e-4,
+                  source="suddengains tutorial (Wiedemann et al. 2020), check_interval() examples",
+                  kind="published")
+worked_table = pd.DataFrame(rows)
+assert (worked_table["ours"] == worked_table["published verdict"]).all()
+worked_table
+
+# %% [markdown]
 # **A SIMULATED trial for sudden gains.** The simulator scores PHQ-9 (0–27), not the BDI. We keep
 # the calibrated share (0.5) and the simulator's sudden-gain machinery, but choose a setting in which
 # gains are visible above measurement error: 16 sessions, intake 20 (SD 3), mean improvement 12 (SD 3),

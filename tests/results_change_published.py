@@ -43,3 +43,30 @@ CLINICALSIGNIFICANCE_CUTOFF_C = {
     "cutoff_c": 21.6,
     "tolerance": 0.062,
 }
+
+# suddengains tutorial ("A tutorial on using the suddengains R package", section "Check a specific
+# intervals for a sudden gain/loss"),
+# https://github.com/milanwiedemann/suddengains/blob/master/articles/suddengains-tutorial.md
+# Each entry: the check_interval() call and what it printed. Critical values and SDs are printed to
+# three decimals (tolerance 5e-4); means are printed as whole numbers (exact here).
+#   check_interval(pre_values = c(32, 31, 33), post_values = c(5, 6, 7), sg_crit1_cutoff = 7,
+#                  sg_crit2_pct = .25, sg_crit3 = TRUE, sg_crit3_alpha = .05, identify = "sg")
+#   check_interval(..., same values, sg_crit3_alpha = .01)
+#   check_interval(pre_values = c(NA, 31, 33), post_values = c(5, NA, 7), sg_crit1_cutoff = NULL,
+#                  sg_crit2_pct = NULL, sg_crit3 = TRUE, sg_crit3_alpha = .01, identify = "sg")
+#   check_interval(pre_values = c(5, NA, 7), post_values = c(16, 12, 14), sg_crit1_cutoff = -7,
+#                  sg_crit2_pct = .25, sg_crit3 = TRUE, sg_crit3_alpha = .05, identify = "sl")
+SUDDENGAINS_CHECK_INTERVAL = [
+    {"pre": [32, 31, 33], "post": [5, 6, 7], "min_gain": 7, "min_relative": 0.25, "alpha": 0.05,
+     "identify": "sg", "critical": 2.776, "n_pre": 3, "n_post": 3, "mean_pre": 32, "mean_post": 6,
+     "sd_pre": 1.0, "sd_post": 1.0, "crit1": True, "crit2": True, "crit3": True, "found": True},
+    {"pre": [32, 31, 33], "post": [5, 6, 7], "min_gain": 7, "min_relative": 0.25, "alpha": 0.01,
+     "identify": "sg", "critical": 4.604, "n_pre": 3, "n_post": 3, "mean_pre": 32, "mean_post": 6,
+     "sd_pre": 1.0, "sd_post": 1.0, "crit1": True, "crit2": True, "crit3": True, "found": True},
+    {"pre": [None, 31, 33], "post": [5, None, 7], "min_gain": None, "min_relative": None, "alpha": 0.01,
+     "identify": "sg", "critical": 9.925, "n_pre": 2, "n_post": 2, "mean_pre": 32, "mean_post": 6,
+     "sd_pre": 1.414, "sd_post": 1.414, "crit1": None, "crit2": None, "crit3": True, "found": True},
+    {"pre": [5, None, 7], "post": [16, 12, 14], "min_gain": 7, "min_relative": 0.25, "alpha": 0.05,
+     "identify": "sl", "critical": 3.182, "n_pre": 2, "n_post": 3, "mean_pre": 6, "mean_post": 14,
+     "sd_pre": 1.414, "sd_post": 2.0, "crit1": True, "crit2": True, "crit3": True, "found": True},
+]

@@ -21,7 +21,7 @@ from scipy import stats
 from analysis import change
 
 # tests/ is on sys.path (pytest's rootdir-less "prepend" import of a test directory without __init__.py)
-from results_change_published import CLINICALSIGNIFICANCE_CUTOFF_C, SUDDENGAINS_CRIT1
+from results_change_published import CLINICALSIGNIFICANCE_CUTOFF_C, SUDDENGAINS_CHECK_INTERVAL, SUDDENGAINS_CRIT1
 
 
 # --------------------------------------------------------------------------- reliable change
@@ -589,3 +589,62 @@ def test_clinical_significance_instrument_errors():
         change.clinical_significance([20, 18], [5, 9], reliability=0.9, instrument="GAD-7")
     with pytest.raises(ValueError, match="higher_is_better=True` contradicts `instrument='BDI-II'"):
         change.clinical_significance([20, 18], [5, 9], instrument="BDI-II", higher_is_better=True)
+
+
+@pytest.mark.parametrize("ex", SUDDENGAINS_CHECK_INTERVAL, ids=lambda e: f"{e['identify']}-alpha{e['alpha']}-"
+                         f"missing{e['pre'].count(None) + e['post'].count(None)}")
+def test_sudden_gains_match_suddengains_check_interval_examples(ex):
+    # The six values become sessions 1-6 of one patient; the interval tested is session 3 -> 4.
+    scores = [np.nan if v is None else float(v) for v in ex["pre"] + ex["post"]]
+    d = pd.DataFrame({"patient": "p", "session": range(1, 7), "symptom": scores})
+    fn = change.sudden_gains if ex["identify"] == "sg" else change.sudden_losses
+    res = fn(d, min_gain=ex["min_gain"], min_relative=ex["min_relative"], alpha=ex["alpha"])
+    row = res.candidates.set_index("pregain_session").loc[3]
+    assert row["critical"] == pytest.approx(ex["critical"], abs=5e-4)  # printed to 3 decimals
+    assert (row["n_pre"], row["n_post"]) == (ex["n_pre"], ex["n_post"])
+    assert row["mean_pre"] == pytest.approx(ex["mean_pre"], abs=1e-12)
+    assert row["mean_post"] == pytest.approx(ex["mean_post"], abs=1e-12)
+    pre = np.array([v for v in ex["pre"] if v is not None], float)
+    post = np.array([v for v in ex["post"] if v is not None], float)
+    assert pre.std(ddof=1) == pytest.approx(ex["sd_pre"], abs=5e-4)
+    assert post.std(ddof=1) == pytest.approx(ex["sd_post"], abs=5e-4)
+    pooled = math.sqrt(((pre.size - 1) * ex["sd_pre"] ** 2 + (post.size - 1) * ex["sd_post"] ** 2)
+                       / (pre.size + post.size - 2))
+    assert row["sd_pooled"] == pytest.approx(pooled, abs=1e-3)
+    for k in ("crit1", "crit2", "crit3"):
+        if ex[k] is not None:  # None: the criterion was not applied (switched off)
+            assert bool(row[k]) is ex[k], k
+    found = 3 in set(res.gains["pregain_session"])
+    assert found is ex["found"]
+
+
+def test_sudden_gains_switched_off_criteria_and_alpha_errors():
+    # a 5-point, 17% drop: fails criteria 1 (7) and 2 (25%), passes 3 -> only found with both switched off
+    d = pd.DataFrame({"patient": 1, "session": range(1, 7), "symptom": [30.0, 30, 30, 25, 25, 25]})
+    assert change.sudden_gains(d).gains.empty
+    assert change.sudden_gains(d, min_gain=None).gains.empty
+    both_off = change.sudden_gains(d, min_gain=None, min_relative=None)
+    assert list(both_off.gains["pregain_session"]) == [3]
+    assert "1 not applied; 2 not applied" in both_off.summary()
+    with pytest.raises(ValueError, match="Give `alpha` or `critical_values`, not both"):
+        change.sudden_gains(d, alpha=0.01, critical_values={2: 1, 3: 1, 4: 1})
+    with pytest.raises(ValueError, match="`alpha` must lie strictly between 0"):
+        change.sudden_gains(d, alpha=1.5)
+    with pytest.raises(ValueError, match="`direction` must be one of"):
+        change.sudden_gains(d, direction="up")
+    with pytest.raises(ValueError, match="`direction` is fixed to 'loss'"):
+        change.sudden_losses(d, direction="gain")
+    # alpha = .05 gives the exact t quantiles, within rounding of the published 3-decimal table
+    exact = change.sudden_gains(d, alpha=0.05).settings["critical_values"]
+    for df_, v in change.CRITICAL_VALUES.items():
+        assert exact[df_] == pytest.approx(v, abs=5e-4)
+
+
+@given(st.lists(st.integers(0, 40), min_size=6, max_size=12))
+def test_sudden_losses_are_gains_of_the_mirrored_series(values):
+    # a loss on a lower-is-better scale is a gain on the same scale read as higher-is-better
+    y = [float(v) for v in values]
+    d = pd.DataFrame({"patient": 1, "session": range(1, len(y) + 1), "symptom": y})
+    losses = change.sudden_losses(d).gains
+    mirrored = change.sudden_gains(d, higher_is_better=True).gains
+    pd.testing.assert_frame_equal(losses, mirrored)
