@@ -34,7 +34,6 @@
 import json
 import shutil
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -48,7 +47,6 @@ from analysis.multilevel import BoundaryWarning, disaggregate_alliance, therapis
 from analysis.simulate import simulate_trial
 
 plots.set_style()
-t_start = time.perf_counter()
 
 # %% [markdown]
 # The Monte Carlo check in section 6 refits many simulated trials. Its size is a parameter: the
@@ -363,7 +361,6 @@ def model_exact(trial):
 
 seeds = np.random.SeedSequence(mc_seed).spawn(n_replicates)
 rows, n_singular = [], 0
-t0 = time.perf_counter()
 for k, ss in enumerate(seeds):
     seed = int(ss.generate_state(1)[0])
     shipped = simulate_trial(**{**params, "seed": seed})
@@ -377,7 +374,7 @@ for k, ss in enumerate(seeds):
         rows.append({"replicate": k, "data": how, "within": r.within, "between": r.between,
                      "between_se": r.between_se})
 mc = pd.DataFrame(rows)
-print(f"{n_replicates} replicates x 3 fits in {time.perf_counter() - t0:.1f} s; "
+print(f"{n_replicates} replicates x 3 fits; "
       f"{n_singular} of {len(mc)} fits on the boundary (therapist variance 0)")
 
 true_b = {"model-exact": truth["alliance_between"], "observed": truth["alliance_between"],
@@ -530,5 +527,3 @@ shutil.rmtree(workdir)  # remove the temporary files
 # - The between-therapist estimate is unbiased when the two true coefficients are equal, but the
 #   observed therapist mean pulls it toward the within coefficient when they differ (section 6).
 
-# %%
-print(f"notebook ran in {time.perf_counter() - t_start:.1f} s")

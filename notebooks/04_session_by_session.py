@@ -37,7 +37,6 @@
 import json
 import shutil
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -50,7 +49,6 @@ from analysis import datasets, ledger, plots, sessions
 from analysis.simulate import simulate_trial
 
 plots.set_style()
-t_start = time.perf_counter()
 ROOT = Path(datasets.PACKAGE_PATH).parent.parent
 
 # %% [markdown]
@@ -357,5 +355,3 @@ shutil.rmtree(workdir)
 # - The RI-CLPM separates stable differences from within-person dynamics; ours agrees with lavaan
 #   (section 4).
 
-# %%
-print(f"notebook ran in {time.perf_counter() - t_start:.1f} s")

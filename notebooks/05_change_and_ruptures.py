@@ -35,7 +35,6 @@
 import json
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -47,7 +46,6 @@ from analysis import change, datasets, ledger, plots
 from analysis.simulate import simulate_trial
 
 plots.set_style()
-t_start = time.perf_counter()
 ROOT = Path(datasets.PACKAGE_PATH).parent.parent
 TRIALS = ROOT / "data" / "trials"
 
@@ -568,5 +566,3 @@ shutil.rmtree(workdir)  # remove the temporary files
 # - Rupture detection from self-reported alliance alone is noisy: the threshold trades found ruptures
 #   against false ones; make it a stated parameter and report episodes with their rule (section 4).
 
-# %%
-print(f"notebook ran in {time.perf_counter() - t_start:.1f} s")

@@ -36,7 +36,6 @@
 
 # %%
 import math
-import time
 import warnings
 
 import matplotlib.pyplot as plt
@@ -54,7 +53,6 @@ from analysis.power import (
 from analysis.simulate import simulate_trial
 
 plots.set_style()
-t_start = time.perf_counter()
 
 # %% [markdown]
 # The number of Monte Carlo replicates per design cell is a parameter (the cell is tagged
@@ -442,6 +440,3 @@ cluster.close()
 # print(res.summary())
 # ```
 
-# %%
-print(f"notebook run time: {time.perf_counter() - t_start:.1f} s "
-      f"({power_replicates} replicates per cell, {power_jobs} processes)")

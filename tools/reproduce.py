@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import atexit
 import html
 import os
 import re
@@ -236,9 +237,40 @@ def inject_parameters(nb: nbformat.NotebookNode, params: dict[str, object]) -> b
     return False
 
 
+# A warning shown in a notebook names the kernel's temporary cell file
+# (/tmp/ipykernel_<pid>/<hash>.py), which changes every run; the reports would then
+# differ run to run. Kernels started here get an IPython start-up file that prints
+# warnings as "Category: message" only.
+_WARNING_STARTUP = """\
+# Written by tools/reproduce.py (see kernel_environment there).
+import warnings as _warnings
+
+
+def _alliance_formatwarning(message, category, filename, lineno, line=None):
+    return f"{category.__name__}: {message}\\n"
+
+
+_warnings.formatwarning = _alliance_formatwarning
+"""
+_IPYTHON_DIR: list[Path] = []
+
+
+def _ipython_dir() -> Path:
+    """A private IPYTHONDIR holding the warning start-up file (made once per run)."""
+    if not _IPYTHON_DIR:
+        root = Path(tempfile.mkdtemp(prefix="alliance-ipython-"))
+        startup = root / "profile_default" / "startup"
+        startup.mkdir(parents=True)
+        (startup / "00-alliance-warnings.py").write_text(_WARNING_STARTUP, encoding="utf-8")
+        atexit.register(shutil.rmtree, root, True)
+        _IPYTHON_DIR.append(root)
+    return _IPYTHON_DIR[0]
+
+
 def kernel_environment(layout: Layout, notebook: Path) -> dict[str, str]:
     """The environment of a notebook's kernel."""
     env = dict(os.environ)
+    env["IPYTHONDIR"] = str(_ipython_dir())
     env["ALLIANCE_NOTEBOOK"] = notebook.name
     env["ALLIANCE_REPORTS_DIR"] = str(layout.reports)
     env["ALLIANCE_LEDGER"] = str(layout.ledger)
