@@ -370,6 +370,12 @@ dom.table.round(3)
 # only the arguments as we read them).
 #
 # ## 6 · Comparison figure: technique, therapist contact and relationship on one r scale
+#
+# Technique and contact contrasts come from two sources: the Metapsy meta-regression (section 2) and the
+# López-López network (section 4) — face-to-face against multimedia CBT (the same techniques with and
+# without a therapist) and the component model's added effect of cognitive techniques and of
+# behavioural activation (a technique added, everything else held fixed). Standardized differences
+# are put on the r scale with r = g / √(g² + 4).
 
 # %%
 rows = []
@@ -382,6 +388,15 @@ for f, label in FORMAT_NAMES.items():
     e, s = adjp.loc[nm, "estimate"], adjp.loc[nm, "se"]
     rows.append({"label": f"{label} vs individual (adjusted)", "group": "therapist contact (Metapsy, ours)", "g": e,
                  "lo": e - 1.96 * s, "hi": e + 1.96 * s})
+# López-López network (section 4; standardized mean change, negative = improvement): the sign is flipped
+# so that positive favours the first-named condition, as for the other rows.
+ff = nma.contrast("F2F CBT", "Multimedia CBT")
+rows.append({"label": "face-to-face vs multimedia CBT (network)", "group": "therapist contact (López-López, ours)",
+             "g": -ff["estimate"], "lo": -ff["ci_high"], "hi": -ff["ci_low"]})
+for comp, label in [("cog", "cognitive techniques"), ("ba", "behavioural activation")]:
+    cc = cm.coefficients.loc[comp]
+    rows.append({"label": f"adding {label} (component model)", "group": "technique contrast (López-López, ours)",
+                 "g": -cc["estimate"], "lo": -cc["ci_high"], "hi": -cc["ci_low"]})
 fig_rows = pd.DataFrame(rows)
 for c in ["g", "lo", "hi"]:
     fig_rows[c.replace("g", "r") if c == "g" else "r_" + c] = effect_sizes.d_to_r(fig_rows[c].to_numpy())
