@@ -51,5 +51,5 @@ out$fdd <- list(
   n_rows = nrow(f), n_cols = ncol(f), trt_counts = as.list(table(f$trt)),
   summary = lapply(f[num], function(x) list(n_missing = sum(is.na(x)), sum = sum(x, na.rm = TRUE)))
 )
-writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, na = "null"), file.path("tests", "fixtures", "change_btheb.json"))
+writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, na = "null", pretty = TRUE), file.path("tests", "fixtures", "change_btheb.json"))
 message("wrote tests/fixtures/change_btheb.json")

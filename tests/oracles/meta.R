@@ -32,7 +32,7 @@ TESTS <- c("z", "knha")
 
 out_path <- function(name) file.path("tests", "fixtures", name)
 write_fixture <- function(obj, name) {
-  txt <- toJSON(obj, digits = NA, auto_unbox = TRUE, null = "null", na = "null", pretty = FALSE)
+  txt <- toJSON(obj, digits = NA, auto_unbox = TRUE, null = "null", na = "null", pretty = TRUE)
   writeLines(txt, out_path(name))
   cat("wrote", out_path(name), "\n")
 }

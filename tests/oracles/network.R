@@ -161,7 +161,7 @@ horder <- c("no_contact", "self_help", "ind_counseling", "grp_counseling")
 hassel <- nma(has, horder, "no_contact")
 
 write_fixture <- function(obj, name) {
-  txt <- toJSON(obj, digits = NA, auto_unbox = TRUE, null = "null", na = "null", pretty = FALSE, matrix = "rowmajor")
+  txt <- toJSON(obj, digits = NA, auto_unbox = TRUE, null = "null", na = "null", pretty = TRUE, matrix = "rowmajor")
   writeLines(txt, file.path("tests", "fixtures", name))
   cat("wrote", file.path("tests", "fixtures", name), "\n")
 }

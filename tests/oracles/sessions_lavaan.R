@@ -124,6 +124,6 @@ out <- list(
               lme4 = as.character(packageVersion("lme4")), lavaan = as.character(packageVersion("lavaan"))),
   sessions = sess, lagged = lagged, riclpm = riclpm
 )
-writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, na = "null", dataframe = "columns", pretty = FALSE),
+writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, na = "null", dataframe = "columns", pretty = TRUE),
            out_path)
 message("wrote ", out_path)
