@@ -310,7 +310,242 @@ def test_configural_invariance_matches_lavaan(complete):
     assert res.rmsea == pytest.approx(ref["fit"]["configural"]["rmsea"], abs=1e-3)
     for g, m in res.groups.items():
         assert m.fit["chisq"] == pytest.approx(ref["per_group"][g]["chisq"], abs=1e-3)
-    assert "not implemented" in res.summary()
+    assert "measurement_invariance" in res.summary()
+
+
+# ----------------------------------------------------------------------------- invariance (multi-group CFA)
+WAI3 = {"task": ["i1", "i2", "i10", "i12"], "bond": ["i3", "i5", "i7", "i9"], "goal": ["i4", "i6", "i8", "i11"]}
+FIT_KEYS = {"chisq": "chisq", "df": "df", "cfi": "cfi", "rmsea": "rmsea", "srmr": "srmr", "tli": "tli",
+            "pvalue": "pvalue", "baseline_chisq": "baseline.chisq", "baseline_df": "baseline.df",
+            "npar": "npar", "loglik": "logl", "rmsea_lower": "rmsea.ci.lower", "rmsea_upper": "rmsea.ci.upper"}
+TOL_LAVAAN = 1e-3  # absolute, for every fit index, estimate and SE (differences seen: < 1e-5)
+
+
+@pytest.fixture(scope="module")
+def invariance(raw):
+    with pytest.warns(UserWarning, match="3 respondents with a missing answer were dropped"):
+        return P.measurement_invariance(raw, WAI3, "group")
+
+
+def _merge_params(ours, ref_rows):
+    ref = pd.DataFrame(ref_rows)
+    mg = ours.merge(ref, on=["lhs", "op", "rhs", "group"], suffixes=("", "_lavaan"), validate="one_to_one")
+    assert len(mg) == len(ref) == len(ours)
+    return mg
+
+
+@pytest.mark.parametrize("step", P.INVARIANCE_STEPS)
+def test_invariance_fit_matches_lavaan(invariance, step):
+    """lavaan::cfa(group = "group", group.equal = ...) fitMeasures: every index within 1e-3."""
+    ref = REF["invariance"]["fit"][step]
+    fit = invariance.steps[step].fit
+    for ours, theirs in FIT_KEYS.items():
+        assert fit[ours] == pytest.approx(ref[theirs], abs=TOL_LAVAAN), ours
+    assert int(fit["df"]) == ref["df"] and int(fit["npar"]) == ref["npar"]
+    assert invariance.steps[step].converged and REF["invariance"]["converged"][step]
+    assert invariance.steps[step].boundary == []
+
+
+@pytest.mark.parametrize("step", P.INVARIANCE_STEPS)
+def test_invariance_parameters_match_lavaan(invariance, step):
+    """Every parameterEstimates row (est; se of free parameters, expected information) within 1e-3."""
+    mg = _merge_params(invariance.steps[step].params, REF["invariance"]["params"][step])
+    assert np.abs(mg["est"] - mg["est_lavaan"]).max() < TOL_LAVAAN
+    free = mg["free"]
+    assert np.abs(mg.loc[free, "se"] - mg.loc[free, "se_lavaan"]).max() < TOL_LAVAAN
+    # fixed parameters: lavaan reports se = 0, we report NaN
+    assert (mg.loc[~free, "se_lavaan"] == 0).all() and mg.loc[~free, "se"].isna().all()
+
+
+def test_invariance_lrt_matches_lavtestlrt(invariance):
+    """lavTestLRT(configural, metric, scalar): chi-square differences, df and p within 1e-3."""
+    t = invariance.table
+    for row in REF["invariance"]["lrt"]:
+        name = row["model"]
+        assert t.loc[name, "chisq"] == pytest.approx(row["chisq"], abs=TOL_LAVAAN)
+        if "chisq_diff" in row:
+            assert t.loc[name, "delta_chisq"] == pytest.approx(row["chisq_diff"], abs=TOL_LAVAAN)
+            assert t.loc[name, "delta_df"] == row["df_diff"]
+            assert t.loc[name, "delta_pvalue"] == pytest.approx(row["pvalue"], abs=TOL_LAVAAN)
+        else:
+            assert np.isnan(t.loc[name, "delta_chisq"])
+    # the planted item-6 intercept shift: scalar invariance rejected, metric not
+    assert t.loc["metric", "delta_pvalue"] > 0.05 and t.loc["scalar", "delta_pvalue"] < 0.05
+
+
+def test_partial_scalar_matches_lavaan(complete):
+    """group.partial = "i6 ~ 1": fit indices and every parameter within 1e-3."""
+    res = P.measurement_invariance(complete, WAI3, "group", steps=("metric", "scalar"), free_intercepts=["i6"])
+    ref = REF["invariance"]["scalar_partial_i6"]
+    for k in ("chisq", "df", "cfi", "rmsea", "srmr"):
+        assert res.steps["scalar"].fit[k] == pytest.approx(ref["fit"][k], abs=TOL_LAVAAN), k
+    mg = _merge_params(res.steps["scalar"].params, ref["params"])
+    assert np.abs(mg["est"] - mg["est_lavaan"]).max() < TOL_LAVAAN
+    assert np.abs(mg.loc[mg["free"], "se"] - mg.loc[mg["free"], "se_lavaan"]).max() < TOL_LAVAAN
+    assert res.table.loc["scalar", "delta_pvalue"] > 0.05
+    assert "partial scalar (intercepts of i6 free)" in res.apa()
+
+
+def test_invariance_configural_equals_per_group_fits(invariance, complete):
+    """The configural chi-square is the sum of the per-group ones (semopy fits, other code path)."""
+    conf = P.configural_invariance(complete, WAI3, "group")
+    assert invariance.steps["configural"].fit["chisq"] == pytest.approx(conf.chisq, abs=1e-4)
+    assert invariance.steps["configural"].fit["rmsea"] == pytest.approx(conf.rmsea, abs=1e-6)
+    assert invariance.n == {"A": 197, "B": 200} and invariance.n_dropped == {"A": 3, "B": 0}
+
+
+def test_invariance_summary_and_apa(invariance):
+    text = invariance.summary()
+    for word in ("configural", "metric", "scalar", "d_chi2", "CFI", "SRMR", "3 dropped"):
+        assert word in text
+    apa = invariance.apa()
+    assert "χ²(102) = 117.44" in apa and "Δχ²(9) = 20.63" in apa
+    assert "scalar invariance was rejected" in apa and "metric invariance was not rejected" in apa
+    with pytest.raises(ValueError, match="alpha"):
+        invariance.apa(alpha=1.5)
+
+
+def _mg_data(seed, n=(150, 150), shift=0.0, p_per=3, m=2):
+    """Simulated G-group data: m factors with p_per items each; item 'y1' intercept shifted in the last group."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for g, n_g in enumerate(n):
+        phi = np.array([[1.0, 0.4], [0.4, 1.0]])[:m, :m] * (1 + 0.2 * g)
+        eta = rng.multivariate_normal(np.full(m, 0.3 * g), phi, size=n_g)
+        cols = {}
+        for f in range(m):
+            for k in range(p_per):
+                j = f * p_per + k
+                cols[f"y{j}"] = 2 + (0.6 + 0.1 * k) * eta[:, f] + rng.normal(scale=0.7, size=n_g)
+        df = pd.DataFrame(cols)
+        if g == len(n) - 1:
+            df["y1"] += shift
+        df["grp"] = f"g{g}"
+        frames.append(df)
+    facs = {f"F{f}": [f"y{f * p_per + k}" for k in range(p_per)] for f in range(m)}
+    return pd.concat(frames, ignore_index=True), facs
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), perm_seed=st.integers(0, 10_000),
+       scale=st.floats(0.2, 5.0), loc=st.floats(-10, 10))
+def test_invariance_properties(seed, perm_seed, scale, loc):
+    """Nested chi-squares grow; df arithmetic; fit unchanged by row order, group labels and
+    group order (the scalar reference group changes, not the fit), and by a linear rescaling of
+    an item (ML is scale invariant)."""
+    df, facs = _mg_data(seed)
+    res = P.measurement_invariance(df, facs, "grp")
+    t = res.table
+    c, mt, sc = (t.loc[s, "chisq"] for s in P.INVARIANCE_STEPS)
+    assert c <= mt + 1e-7 and mt <= sc + 1e-7
+    p, m, G = 6, 2, 2
+    free_loadings = p - m
+    assert t.loc["configural", "df"] == G * (p * (p + 1) // 2 + p) - G * (free_loadings + m * (m + 1) // 2 + 2 * p)
+    assert t.loc["metric", "delta_df"] == (G - 1) * free_loadings
+    assert t.loc["scalar", "delta_df"] == (G - 1) * (p - m)
+    # row order, labels and group order
+    rng = np.random.default_rng(perm_seed)
+    shuffled = df.iloc[rng.permutation(len(df))].reset_index(drop=True)
+    shuffled["grp"] = shuffled["grp"].map({"g0": "zeta", "g1": "alpha"})
+    res2 = P.measurement_invariance(shuffled, facs, "grp")
+    assert res2.groups[0] == shuffled["grp"].iloc[0]
+    for s in P.INVARIANCE_STEPS:
+        for k in ("chisq", "cfi", "rmsea", "srmr"):
+            assert res2.steps[s].fit[k] == pytest.approx(res.steps[s].fit[k], rel=1e-6, abs=1e-8), (s, k)
+    # rescale a non-marker item
+    df3 = df.assign(y2=loc + scale * df["y2"])
+    res3 = P.measurement_invariance(df3, facs, "grp")
+    for s in P.INVARIANCE_STEPS:
+        for k in ("chisq", "cfi", "rmsea", "srmr"):
+            assert res3.steps[s].fit[k] == pytest.approx(res.steps[s].fit[k], rel=1e-6, abs=1e-8), (s, k)
+
+
+def test_invariance_three_groups_and_planted_shift():
+    """Three groups: df arithmetic; a large intercept shift in one item is found by the scalar step
+    and the latent means of the other groups are estimated against the first group."""
+    df, facs = _mg_data(7, n=(300, 300, 300), shift=0.5)
+    res = P.measurement_invariance(df, facs, "grp")
+    t = res.table
+    assert t.loc["metric", "delta_df"] == 2 * 4 and t.loc["scalar", "delta_df"] == 2 * 4
+    assert t.loc["scalar", "delta_pvalue"] < 1e-6 and t.loc["metric", "delta_pvalue"] > 1e-3
+    pr = res.steps["scalar"].params
+    means = pr[(pr["op"] == "~1") & pr["lhs"].isin(facs)]
+    assert (means.loc[means["group"] == "g0", "est"] == 0).all() and not means.loc[means["group"] == "g0", "free"].any()
+    assert means.loc[means["group"] != "g0", "free"].all()
+    partial = P.measurement_invariance(df, facs, "grp", steps=("metric", "scalar"), free_intercepts=["y1"])
+    assert partial.table.loc["scalar", "delta_pvalue"] > 1e-3
+    assert partial.table.loc["scalar", "delta_df"] == 2 * 3
+
+
+def _exact_cov_data(cov, n, rng):
+    z = rng.normal(size=(n, cov.shape[0]))
+    z = (z - z.mean(0)) @ np.linalg.inv(np.linalg.cholesky(np.cov(z.T, bias=True))).T
+    return z @ np.linalg.cholesky(cov).T
+
+
+def test_invariance_reports_heywood_case():
+    """A one-factor model on r12 = r13 = .85, r23 = .5 needs lambda1^2 = 1.445 > 1: the residual
+    variance of item a is negative; it is reported (warning and ``boundary``), not hidden."""
+    R = np.array([[1, 0.85, 0.85], [0.85, 1, 0.5], [0.85, 0.5, 1]])
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame(np.vstack([_exact_cov_data(R, 100, rng), _exact_cov_data(R, 100, rng)]), columns=list("abc"))
+    df["g"] = np.repeat(["x", "y"], 100)
+    with pytest.warns(UserWarning, match="boundary estimates"):
+        res = P.measurement_invariance(df, {"f": ["a", "b", "c"]}, "g", steps=("configural",))
+    step = res.steps["configural"]
+    assert any("residual variance of a" in b and "(negative)" in b for b in step.boundary)
+    assert "boundary" in res.summary()
+    th = step.params[(step.params["op"] == "~~") & (step.params["lhs"] == "a")]
+    assert (th["est"] < 0).all()
+
+
+def test_invariance_errors(complete):
+    base = complete[ITEMS + ["group"]].reset_index(drop=True)
+    with pytest.raises(ValueError, match="`group`: column 'nope' is not in `data`"):
+        P.measurement_invariance(base, WAI3, "nope")
+    with pytest.raises(ValueError, match="at least 2 are needed"):
+        P.measurement_invariance(base.assign(group="A"), WAI3, "group")
+    bad = base.copy()
+    bad.loc[7, "group"] = None
+    with pytest.raises(ValueError, match="missing value at row 7"):
+        P.measurement_invariance(bad, WAI3, "group")
+    small = pd.concat([base[base["group"] == "A"], base[base["group"] == "B"].head(10)])
+    with pytest.raises(ValueError, match="group 'B' has 10 complete respondents"):
+        P.measurement_invariance(small, WAI3, "group")
+    with pytest.raises(ValueError, match="column 'i3' must be numeric"):
+        P.measurement_invariance(base.assign(i3=base["i3"].astype(str)), WAI3, "group")
+    const = base.copy()
+    const.loc[const["group"] == "B", "i5"] = 3
+    with pytest.raises(ValueError, match="column 'i5' is constant in group 'B'"):
+        P.measurement_invariance(const, WAI3, "group")
+    dep = base.copy()
+    dep["i12"] = dep["i1"] + dep["i2"]
+    with pytest.raises(ValueError, match="linearly dependent in group 'A'"):
+        P.measurement_invariance(dep, WAI3, "group")
+    inf = base.astype({"i2": float})
+    inf.loc[4, "i2"] = np.inf
+    with pytest.raises(ValueError, match="column 'i2' has an infinite value at row 4"):
+        P.measurement_invariance(inf, WAI3, "group")
+    with pytest.raises(ValueError, match="item columns not in `data`"):
+        P.measurement_invariance(base, {"f": ["i1", "i2", "zz"]}, "group")
+    with pytest.raises(ValueError, match="factor 'f' needs at least 2 items"):
+        P.measurement_invariance(base, {"f": ["i1"], "g": ["i2", "i3"]}, "group")
+    with pytest.raises(ValueError, match="item 'i1' is listed in 'f' and 'g'"):
+        P.measurement_invariance(base, {"f": ["i1", "i2"], "g": ["i1", "i3"]}, "group")
+    with pytest.raises(ValueError, match="not identified"):
+        P.measurement_invariance(base, {"f": ["i1", "i2"]}, "group")
+    with pytest.raises(ValueError, match="`steps`"):
+        P.measurement_invariance(base, WAI3, "group", steps=("configural", "strict"))
+    with pytest.raises(ValueError, match="in the order"):
+        P.measurement_invariance(base, WAI3, "group", steps=("scalar", "metric"))
+    with pytest.raises(ValueError, match="at least one"):
+        P.measurement_invariance(base, WAI3, "group", steps=())
+    with pytest.raises(ValueError, match="`free_intercepts` names items that are in no factor"):
+        P.measurement_invariance(base, WAI3, "group", free_intercepts=["zz"])
+    with pytest.raises(ValueError, match="`free_intercepts` applies to the scalar step"):
+        P.measurement_invariance(base, WAI3, "group", steps=("configural",), free_intercepts=["i6"])
+    with pytest.raises(ValueError, match="`data` must be a pandas DataFrame"):
+        P.measurement_invariance(base.to_numpy(), WAI3, "group")
 
 
 def test_cfa_summary_and_table(models):
@@ -371,3 +606,21 @@ def test_simulator_errors():
         simulate_wai_sr_items(10, thresholds=[0.5, 0.1, 1, 2])
     with pytest.raises(ValueError, match="`n`"):
         simulate_wai_sr_items(0)
+
+
+@pytest.mark.filterwarnings("ignore:.*boundary estimates")
+def test_invariance_reports_nonconvergence(monkeypatch, complete):
+    """A fit that stops short (here: the optimiser cut to 2 L-BFGS-B iterations and no polishing)
+    is flagged: ``converged`` False, a warning, and a line in ``summary()``."""
+    real_minimize = P.optimize.minimize
+
+    def short(fun, x0, **kw):
+        kw["options"] = {**kw.get("options", {}), "maxiter": 2}
+        return real_minimize(fun, x0, **kw)
+
+    monkeypatch.setattr(P.optimize, "minimize", short)
+    monkeypatch.setattr(P._MGModel, "information", lambda self, x: np.full((len(x), len(x)), np.nan))
+    with pytest.warns(UserWarning, match="did not converge"):
+        res = P.measurement_invariance(complete, WAI3, "group", steps=("configural",))
+    assert not res.steps["configural"].converged
+    assert "did not converge" in res.summary()

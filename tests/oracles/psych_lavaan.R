@@ -86,7 +86,26 @@ inv <- list(
   metric = cfa(m3, data = cg, group = "group", estimator = "ML", group.equal = "loadings"),
   scalar = cfa(m3, data = cg, group = "group", estimator = "ML", group.equal = c("loadings", "intercepts"))
 )
-inv_fit <- lapply(inv, function(f) as.list(fitMeasures(f, c("chisq", "df", "cfi", "rmsea", "srmr", "ntotal"))))
+# partial scalar invariance: the intercept of item 6 (shifted in group B above) left free
+inv_partial <- cfa(m3, data = cg, group = "group", estimator = "ML", group.equal = c("loadings", "intercepts"),
+                   group.partial = "i6 ~ 1")
+inv_fit <- lapply(inv, function(f) as.list(fitMeasures(f, c("chisq", "df", "cfi", "rmsea", "srmr", "ntotal",
+                                                             "pvalue", "baseline.chisq", "baseline.df", "tli",
+                                                             "npar", "logl", "rmsea.ci.lower",
+                                                             "rmsea.ci.upper"))))
+inv_converged <- lapply(inv, function(f) lavInspect(f, "converged"))
+# every parameter of each step (fixed ones included, se = 0 there), groups by label
+inv_params <- lapply(inv, function(f) {
+  pe <- parameterEstimates(f)
+  lab <- lavInspect(f, "group.label")
+  data.frame(lhs = pe$lhs, op = pe$op, rhs = pe$rhs, group = lab[pe$group], est = pe$est, se = pe$se,
+             stringsAsFactors = FALSE)
+})
+# nested-model chi-square difference tests (standard ML: simple differences)
+lrt <- lavTestLRT(inv$configural, inv$metric, inv$scalar)
+inv_lrt <- data.frame(model = c("configural", "metric", "scalar"), chisq = lrt[["Chisq"]], df = lrt[["Df"]],
+                      chisq_diff = lrt[["Chisq diff"]], df_diff = lrt[["Df diff"]], pvalue = lrt[["Pr(>Chisq)"]])
+inv_lrt <- lapply(seq_len(nrow(inv_lrt)), function(i) Filter(function(v) !is.na(v), as.list(inv_lrt[i, ])))
 inv_groups <- lapply(split(cg, cg$group), function(d) {
   f <- cfa(m3, data = d[, items], estimator = "ML")
   as.list(fitMeasures(f, c("chisq", "df", "ntotal")))
@@ -108,7 +127,16 @@ out <- list(
   cfa = res_fit,
   omega = omegas,
   invariance = list(fit = inv_fit, per_group = inv_groups,
-                    call = "lavaan::cfa(three-factor, group = 'group', group.equal = ...)"),
+                    call = "lavaan::cfa(three-factor, group = 'group', group.equal = ...)",
+                    converged = inv_converged, params = inv_params, lrt = inv_lrt,
+                    lrt_call = "lavTestLRT(configural, metric, scalar)",
+                    scalar_partial_i6 = list(
+                      fit = as.list(fitMeasures(inv_partial, c("chisq", "df", "cfi", "rmsea", "srmr"))),
+                      params = {pe <- parameterEstimates(inv_partial)
+                                data.frame(lhs = pe$lhs, op = pe$op, rhs = pe$rhs,
+                                           group = lavInspect(inv_partial, "group.label")[pe$group],
+                                           est = pe$est, se = pe$se, stringsAsFactors = FALSE)},
+                      call = "group.equal = c('loadings', 'intercepts'), group.partial = 'i6 ~ 1'")),
   versions = list(R = paste(R.version$major, R.version$minor, sep = "."),
                   lavaan = as.character(packageVersion("lavaan")),
                   psych = as.character(packageVersion("psych")))
