@@ -219,6 +219,10 @@ class ReliableChange:
     higher_is_better : bool
     n_missing : int
         Patients with pre or post missing (not classified).
+    min_change : float or None
+        When set, the rule was a fixed change in raw points (``|change| >= min_change``,
+        e.g. a published RCI such as 14 OQ-45 points) instead of ``|RC| > critical``;
+        ``rc`` and ``s_diff`` are then NaN unless a reliability was also given.
     """
 
     rc: np.ndarray
@@ -228,11 +232,18 @@ class ReliableChange:
     critical: float
     higher_is_better: bool
     n_missing: int
+    min_change: float | None = None
 
     @property
     def reliable_change_in_raw_units(self) -> float:
-        """Smallest raw change counted as reliable: ``critical * s_diff``."""
-        return self.critical * self.s_diff
+        """Smallest raw change counted as reliable: ``min_change`` if set, else ``critical * s_diff``."""
+        return self.min_change if self.min_change is not None else self.critical * self.s_diff
+
+    def _rule(self) -> str:
+        if self.min_change is not None:
+            return f"reliable if |change| >= {self.min_change:g} points (a fixed, published threshold)"
+        return (f"S_diff = {self.s_diff:.3f}; reliable if |RC| > {self.critical:g} "
+                f"(a change of more than {self.reliable_change_in_raw_units:.2f} points)")
 
     def counts(self) -> pd.Series:
         """Number of patients per direction."""
@@ -245,8 +256,7 @@ class ReliableChange:
         n = len(self.rc) - self.n_missing
         return "\n".join([
             "Reliable change (Jacobson & Truax 1991)",
-            f"  S_diff = {self.s_diff:.3f}; reliable if |RC| > {self.critical:g} "
-            f"(a change of more than {self.reliable_change_in_raw_units:.2f} points)",
+            f"  {self._rule()}",
             f"  {'higher' if self.higher_is_better else 'lower'} scores are better",
             f"  of {n} patients with pre and post: {c['improved']} reliably improved, "
             f"{c['unchanged']} unchanged, {c['deteriorated']} reliably deteriorated",
@@ -258,10 +268,11 @@ def reliable_change(
     pre: Any,
     post: Any,
     *,
-    reliability: float,
+    reliability: float | None = None,
     sd_pre: float | None = None,
     higher_is_better: bool = False,
     critical: float = 1.96,
+    min_change: float | None = None,
 ) -> ReliableChange:
     r"""Jacobson & Truax (1991) reliable change index.
 
@@ -282,9 +293,10 @@ def reliable_change(
     pre, post : array-like
         Scores before and after treatment, one per patient. Missing values (NaN)
         give ``direction == "missing"`` and NaN RC; they are counted in ``n_missing``.
-    reliability : float
+    reliability : float, optional
         Reliability :math:`r_{xx}` of the instrument, in (0, 1) (Jacobson & Truax use
-        test–retest reliability; coefficient alpha is often used instead).
+        test–retest reliability; coefficient alpha is often used instead). Required
+        unless ``min_change`` is given.
     sd_pre : float, optional
         SD of the pre scores (of the clinical population, or a normative SD).
         Default: the sample SD (ddof = 1) of the observed ``pre`` values.
@@ -292,6 +304,13 @@ def reliable_change(
         True for instruments where higher scores mean better functioning.
     critical : float, default 1.96
         Critical |RC|.
+    min_change : float, optional
+        A fixed threshold in raw points instead of the index: a change is reliable when
+        :math:`|x_{post} - x_{pre}| \ge` ``min_change`` — the form in which publishers
+        and programmes state their rules ("a change of 14 points or more" on the
+        OQ-45.2; "a fall of 6 or more" on the PHQ-9 in the English IAPT programme),
+        hence the inclusive ``>=``. With ``reliability`` also given, ``rc`` is still
+        computed for the table.
 
     Returns
     -------
@@ -316,14 +335,33 @@ def reliable_change(
     for nm, a in (("pre", pre_a), ("post", post_a)):
         if np.isinf(a).any():
             raise ValueError(f"`{nm}` has infinite values at {first_bad(np.isinf(a))}.")
-    rel = as_float_array("reliability", reliability)
-    if rel.size != 1:
-        raise ValueError("`reliability` must be a single number.")
-    check_open_interval("reliability", rel, 0.0, 1.0)
+    if min_change is not None:
+        mc = as_float_array("min_change", min_change)
+        if mc.size != 1:
+            raise ValueError("`min_change` must be a single number of raw points.")
+        check_positive("min_change", mc)
+        min_change = float(mc[0])
     crit = as_float_array("critical", critical)
     check_positive("critical", crit)
     if not isinstance(higher_is_better, (bool, np.bool_)):
         raise ValueError(f"`higher_is_better` must be True or False; got {higher_is_better!r}.")
+    change = post_a - pre_a
+    miss = ~np.isfinite(change)
+    if reliability is None:
+        if min_change is None:
+            raise ValueError("`reliability` is required (or give `min_change`, a fixed threshold in raw points).")
+        rc = np.full(change.shape, np.nan)
+        better_pts = change if higher_is_better else -change
+        direction = np.where(miss, "missing", np.where(better_pts >= min_change, "improved",
+                                                       np.where(better_pts <= -min_change, "deteriorated",
+                                                                "unchanged")))
+        return ReliableChange(rc=rc, s_diff=float("nan"), change=change, direction=direction.astype(object),
+                              critical=float(crit[0]), higher_is_better=bool(higher_is_better),
+                              n_missing=int(miss.sum()), min_change=min_change)
+    rel = as_float_array("reliability", reliability)
+    if rel.size != 1:
+        raise ValueError("`reliability` must be a single number.")
+    check_open_interval("reliability", rel, 0.0, 1.0)
     if sd_pre is None:
         obs = pre_a[np.isfinite(pre_a)]
         if obs.size < 2:
@@ -338,15 +376,20 @@ def reliable_change(
         check_positive("sd_pre", sd_arr)
         sd = float(sd_arr[0])
     s_diff = sd * math.sqrt(2.0) * math.sqrt(1.0 - float(rel[0]))
-    change = post_a - pre_a
     rc = change / s_diff
-    miss = ~np.isfinite(rc)
-    better = rc if higher_is_better else -rc
     c = float(crit[0])
-    direction = np.where(miss, "missing", np.where(better > c, "improved",
-                                                   np.where(better < -c, "deteriorated", "unchanged")))
+    if min_change is not None:
+        better_pts = change if higher_is_better else -change
+        direction = np.where(miss, "missing", np.where(better_pts >= min_change, "improved",
+                                                       np.where(better_pts <= -min_change, "deteriorated",
+                                                                "unchanged")))
+    else:
+        better = rc if higher_is_better else -rc
+        direction = np.where(miss, "missing", np.where(better > c, "improved",
+                                                       np.where(better < -c, "deteriorated", "unchanged")))
     return ReliableChange(rc=rc, s_diff=s_diff, change=change, direction=direction.astype(object),
-                          critical=c, higher_is_better=bool(higher_is_better), n_missing=int(miss.sum()))
+                          critical=c, higher_is_better=bool(higher_is_better), n_missing=int(miss.sum()),
+                          min_change=min_change)
 
 
 @dataclass(frozen=True)
@@ -540,10 +583,12 @@ class ClinicalSignificance:
         One row per patient: ``pre``, ``post``, ``rc``, ``reliable``,
         ``pre_dysfunctional``, ``post_functional``, ``category``.
     cutoff_used : str
-        ``"a"``, ``"b"`` or ``"c"``.
+        ``"a"``, ``"b"``, ``"c"``, ``"published"`` (the instrument's published cut-off)
+        or ``"given"`` (a number passed as ``cutoff``).
     cutoff : float
     cutoffs : dict
-        All three cut-offs (None where norms were not given).
+        The three Jacobson-Truax cut-offs (None where norms were not given), plus the
+        published or given one when used.
     reliable : ReliableChange
     notes : list of str
         What was done with missing values and patients starting in the functional range.
@@ -570,8 +615,7 @@ class ClinicalSignificance:
         n = int(c.drop("missing").sum())
         lines = [
             "Clinical significance (Jacobson & Truax 1991)",
-            f"  cut-off {self.cutoff_used} = {self.cutoff:.2f}; S_diff = {self.reliable.s_diff:.3f}; "
-            f"reliable if |RC| > {self.reliable.critical:g}",
+            f"  cut-off {self.cutoff_used} = {self.cutoff:.2f}; {self.reliable._rule()}",
         ]
         for k in _CATEGORIES[:4]:
             lines.append(f"  {k:<13}{c[k]:>5}  ({c[k] / n:.1%})" if n else f"  {k:<13}{c[k]:>5}")
@@ -583,8 +627,10 @@ class ClinicalSignificance:
         c = self.counts()
         n = int(c.drop("missing").sum())
         pct = {k: f"{100 * c[k] / n:.0f}%" for k in _CATEGORIES[:4]}
+        rule = (f"a change of at least {self.reliable.min_change:g} points" if self.reliable.min_change is not None
+                else f"RC > {self.reliable.critical:g}")
         return (f"Of {n} patients, {c['recovered']} ({pct['recovered']}) recovered (reliable change, "
-                f"RC > {self.reliable.critical:g}, and crossing cut-off {self.cutoff_used} = {self.cutoff:.1f}), "
+                f"{rule}, and crossing cut-off {self.cutoff_used} = {self.cutoff:.1f}), "
                 f"{c['improved']} ({pct['improved']}) improved reliably without recovering, "
                 f"{c['unchanged']} ({pct['unchanged']}) did not change reliably and {c['deteriorated']} "
                 f"({pct['deteriorated']}) deteriorated reliably (Jacobson & Truax, 1991).")
@@ -599,11 +645,12 @@ def clinical_significance(
     sd_clin: float | None = None,
     m_func: float | None = None,
     sd_func: float | None = None,
-    cutoff: str = "c",
+    cutoff: str | float = "c",
     higher_is_better: bool = False,
     b_sd: str = "functional",
     critical: float = 1.96,
     instrument: str | None = None,
+    min_change: float | str | None = None,
 ) -> ClinicalSignificance:
     r"""Classify patients as recovered, improved, unchanged or deteriorated (Jacobson & Truax 1991).
 
@@ -612,7 +659,8 @@ def clinical_significance(
       (post);
     * **improved**: reliable improvement without that crossing (including patients
       who started on the functional side: they cannot "recover");
-    * **unchanged**: :math:`|RC| \le` ``critical``;
+    * **unchanged**: :math:`|RC| \le` ``critical`` (or, with ``min_change``, a change
+      of fewer points);
     * **deteriorated**: reliable change in the worse direction;
     * **missing**: pre or post missing (counted, not classified).
 
@@ -638,9 +686,18 @@ def clinical_significance(
         Fills every argument above that you left as None and the row has; what was
         filled, and from which citation, is listed in ``notes``. Arguments you give
         win. Scores outside the instrument's range are refused.
-    cutoff : {"a", "b", "c"}, default "c"
+    cutoff : {"a", "b", "c", "published"} or float, default "c"
         Jacobson & Truax recommend *c* when functional norms exist and overlap with
-        the clinical ones, *a* when no functional norms are available.
+        the clinical ones, *a* when no functional norms are available. A number is
+        used as the cut-off itself (e.g. a published one you have read);
+        ``"published"`` takes ``instrument``'s published cut-off (e.g. 56 on the Dutch
+        OQ-45, 10 on the PHQ-9).
+    min_change : float or "published", optional
+        Classify reliable change by a fixed number of raw points (``|change| >=
+        min_change``, see :func:`reliable_change`) instead of the index computed from
+        the reliability; ``"published"`` takes ``instrument``'s published RCI (e.g. 14
+        on the OQ-45.2, 6 on the PHQ-9 in the IAPT programme). ``reliability`` is then
+        optional (used only for the ``rc`` column).
     higher_is_better, b_sd, critical
         See :func:`clinical_cutoffs` and :func:`reliable_change`.
 
@@ -659,7 +716,20 @@ def clinical_significance(
     >>> list(cs.table["category"])
     ['recovered', 'unchanged', 'deteriorated', 'improved']
     """
-    check_choice("cutoff", cutoff, ("a", "b", "c"))
+    cut_value: float | None = None
+    if isinstance(cutoff, str):
+        check_choice("cutoff", cutoff, ("a", "b", "c", "published"))
+    else:
+        cv_ = as_float_array("cutoff", cutoff)
+        if cv_.size != 1:
+            raise ValueError("`cutoff` must be 'a', 'b', 'c', 'published' or one number.")
+        check_finite("cutoff", cv_)
+        cut_value = float(cv_[0])
+    if isinstance(min_change, str) and min_change != "published":
+        raise ValueError(f"`min_change` must be a number of raw points or 'published'; got {min_change!r}.")
+    if (cutoff == "published" or min_change == "published") and instrument is None:
+        raise ValueError("'published' (for `cutoff` or `min_change`) needs `instrument=`, the row of "
+                         "PUBLISHED_NORMS to take it from.")
     pre_a = as_float_array("pre", pre)
     post_a = as_float_array("post", post)
     notes: list[str] = []
@@ -684,13 +754,26 @@ def clinical_significance(
         if m_func is None and sd_func is None and row["m_func"] is not None:
             m_func, sd_func = row["m_func"], row["sd_func"]
             filled.append(f"functional norms M = {m_func:g}, SD = {sd_func:g}")
+        if cutoff == "published":
+            if row["cutoff"] is None:
+                raise ValueError(f"`cutoff='published'`: {row['instrument']} has no published cut-off in "
+                                 "PUBLISHED_NORMS; give a number or use 'a', 'b' or 'c'.")
+            cut_value = float(row["cutoff"])
+            filled.append(f"cut-off {cut_value:g} ({row['cutoff_kind']})")
+        if min_change == "published":
+            if row["rci"] is None:
+                raise ValueError(f"`min_change='published'`: {row['instrument']} has no published reliable change "
+                                 "threshold in PUBLISHED_NORMS; give a number.")
+            min_change = float(row["rci"])
+            filled.append(f"reliable change of {min_change:g} points or more ({row['rci_kind']})")
         if filled:
             notes.append(f"{row['instrument']}: {', '.join(filled)} from {row['citation']}")
         else:
             notes.append(f"{row['instrument']}: no published norm filled an argument left empty")
-    if reliability is None:
+    if reliability is None and min_change is None:
         raise ValueError("`reliability` is required" + (
-            f": the published norms of {instrument!r} give none" if instrument is not None else "") + ".")
+            f": the published norms of {instrument!r} give none" if instrument is not None else "")
+            + " (or give `min_change`, a fixed threshold in raw points).")
     obs = pre_a[np.isfinite(pre_a)]
     if m_clin is None:
         if obs.size < 2:
@@ -703,11 +786,17 @@ def clinical_significance(
         sd_clin = float(obs.std(ddof=1))
         notes.append(f"clinical SD taken from this sample's pre scores ({sd_clin:.2f})")
     cuts = clinical_cutoffs(m_clin, sd_clin, m_func, sd_func, higher_is_better=higher_is_better, b_sd=b_sd)
-    if cuts[cutoff] is None:
-        raise ValueError(f"`cutoff={cutoff!r}` needs the functional norms `m_func` and `sd_func`.")
-    cut = float(cuts[cutoff])
+    if cut_value is not None:
+        cut = cut_value
+        cut_name = "published" if cutoff == "published" else "given"
+        cuts = {**cuts, cut_name: cut}
+    else:
+        if cuts[cutoff] is None:
+            raise ValueError(f"`cutoff={cutoff!r}` needs the functional norms `m_func` and `sd_func`.")
+        cut = float(cuts[cutoff])
+        cut_name = str(cutoff)
     rc = reliable_change(pre_a, post_a, reliability=reliability, sd_pre=sd_clin,
-                         higher_is_better=higher_is_better, critical=critical)
+                         higher_is_better=higher_is_better, critical=critical, min_change=min_change)
     if higher_is_better:
         pre_dys = pre_a <= cut
         post_fun = post_a > cut
@@ -725,12 +814,12 @@ def clinical_significance(
         notes.append(f"{rc.n_missing} patients with a missing pre or post score are 'missing', not classified")
     table = pd.DataFrame({
         "pre": pre_a, "post": post_a, "change": rc.change, "rc": rc.rc,
-        "reliable": np.abs(rc.rc) > rc.critical,
+        "reliable": np.isin(rc.direction, ("improved", "deteriorated")),
         "pre_dysfunctional": np.where(np.isfinite(pre_a), pre_dys, False),
         "post_functional": np.where(np.isfinite(post_a), post_fun, False),
         "category": pd.Categorical(cat, categories=list(_CATEGORIES)),
     })
-    return ClinicalSignificance(table=table, cutoff_used=cutoff, cutoff=cut, cutoffs=cuts, reliable=rc,
+    return ClinicalSignificance(table=table, cutoff_used=cut_name, cutoff=cut, cutoffs=cuts, reliable=rc,
                                 notes=notes)
 
 

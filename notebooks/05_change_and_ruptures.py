@@ -391,6 +391,21 @@ variants.loc["patients with a gain", "from session 1 (no intake)"] = int(change.
 variants
 
 # %% [markdown]
+# **Sudden losses** (Lutz et al. 2013) are the same criteria applied to sudden worsening:
+# `change.sudden_losses` takes the same arguments. And the trial's end points can be classified by
+# a programme's published rules instead of the Jacobson–Truax index: the English IAPT programme counts
+# a PHQ-9 fall of 6 or more as reliable improvement and 10 as the caseness line
+# (`instrument="PHQ-9", cutoff="published", min_change="published"`); "recovered" is then IAPT's
+# *reliable recovery*. SIMULATED data: the shares describe the simulator's setting, not a service.
+
+# %%
+sl = change.sudden_losses(sess, min_gain=MIN_GAIN_PHQ, first_session=0)
+print(f"sudden losses: {len(sl.gains)} in {int(sl.patients['sudden_gain'].sum())} patients")
+iapt = change.clinical_significance(sim.patients["pre"], sim.patients["post"], instrument="PHQ-9",
+                                    cutoff="published", min_change="published")
+print(iapt.summary())
+
+# %% [markdown]
 # ## 4 · Ruptures and repairs in the session alliance
 #
 # A **rupture** is a deterioration of the alliance; a **repair** its resolution. In

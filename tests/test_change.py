@@ -648,3 +648,66 @@ def test_sudden_losses_are_gains_of_the_mirrored_series(values):
     losses = change.sudden_losses(d).gains
     mirrored = change.sudden_gains(d, higher_is_better=True).gains
     pd.testing.assert_frame_equal(losses, mirrored)
+
+
+# --------------------------------------------------------------------------- published cut-offs and fixed thresholds
+def test_clinical_significance_with_published_cutoff_and_rci_dutch_oq45():
+    # OQ-45-NL (Timman et al. 2017): cut-off 56, RCI 18 points. Changes: -30, -10, -20, +20, -18 (exactly 18)
+    pre, post = [80, 70, 60, 90, 70], [50, 60, 40, 110, 52]
+    cs = change.clinical_significance(pre, post, instrument="OQ-45-NL", cutoff="published", min_change="published")
+    assert cs.cutoff == 56.0 and cs.cutoff_used == "published" and cs.cutoffs["published"] == 56.0
+    # 80->50 crosses 56 (recovered); -10 < 18 (unchanged); 60->40 crosses (recovered); +20 deteriorated;
+    # -18 meets "18 points or more" (inclusive) and 70->52 crosses 56: recovered
+    assert list(cs.table["category"]) == ["recovered", "unchanged", "recovered", "deteriorated", "recovered"]
+    assert cs.table["rc"].isna().all()  # no reliability given: the index itself is not computed
+    assert cs.reliable.min_change == 18.0 and cs.reliable.reliable_change_in_raw_units == 18.0
+    assert "18 points or more" in cs.notes[0] and "Timman" in cs.notes[0]
+    assert "|change| >= 18 points" in cs.summary() and "a change of at least 18 points" in cs.apa()
+
+
+def test_iapt_reliable_recovery_on_the_phq9():
+    # IAPT: caseness >= 10 at the start, < 10 at the end, and a fall of 6 or more
+    pre, post = [15, 15, 12, 9, 20], [9, 10, 7, 2, 14]
+    cs = change.clinical_significance(pre, post, instrument="PHQ-9", cutoff="published", min_change="published")
+    assert cs.cutoff == 10.0
+    # 15->9: -6, crosses: recovered; 15->10: -5 not reliable, not below 10: unchanged; 12->7: -5: unchanged;
+    # 9->2: -7 reliable but started below caseness: improved; 20->14: -6 reliable, still a case: improved
+    assert list(cs.table["category"]) == ["recovered", "unchanged", "unchanged", "improved", "improved"]
+    # reliability .89 (the row's) still gives the rc column
+    assert np.isfinite(cs.table["rc"]).all()
+
+
+def test_reliable_change_min_change_rule_and_errors():
+    r = change.reliable_change([30, 30, 30, 30], [16, 17, 44, np.nan], min_change=14)
+    assert list(r.direction) == ["improved", "unchanged", "deteriorated", "missing"]  # 14 counts, 13 does not
+    assert np.isnan(r.s_diff) and "|change| >= 14 points" in r.summary()
+    hb = change.reliable_change([30, 30], [44, 16], min_change=14, higher_is_better=True)
+    assert list(hb.direction) == ["improved", "deteriorated"]
+    with pytest.raises(ValueError, match="`reliability` is required \\(or give `min_change`"):
+        change.reliable_change([30], [10])
+    with pytest.raises(ValueError, match="`min_change` must be positive"):
+        change.reliable_change([30], [10], min_change=0)
+    with pytest.raises(ValueError, match="`min_change` must be a number of raw points or 'published'"):
+        change.clinical_significance([30, 20], [10, 5], reliability=0.9, min_change="iapt")
+    with pytest.raises(ValueError, match="'published' .* needs `instrument=`"):
+        change.clinical_significance([30, 20], [10, 5], reliability=0.9, cutoff="published")
+    with pytest.raises(ValueError, match="`cutoff='published'`: BDI-II has no published cut-off"):
+        change.clinical_significance([30, 20], [10, 5], instrument="BDI-II", cutoff="published")
+    with pytest.raises(ValueError, match="`min_change='published'`: BDI-II has no published reliable change"):
+        change.clinical_significance([30, 20], [10, 5], instrument="BDI-II", min_change="published")
+    with pytest.raises(ValueError, match="`cutoff` must be one of"):
+        change.clinical_significance([30, 20], [10, 5], reliability=0.9, cutoff="d")
+    # a number is used as the cut-off itself
+    cs = change.clinical_significance([30, 20], [10, 5], reliability=0.9, cutoff=12.5)
+    assert cs.cutoff == 12.5 and cs.cutoff_used == "given"
+
+
+@given(st.lists(st.tuples(st.integers(0, 27), st.integers(0, 27)), min_size=2, max_size=30),
+       st.floats(0.5, 20))
+def test_min_change_rule_matches_its_definition(pairs, k):
+    pre = [float(a) for a, _ in pairs]
+    post = [float(b) for _, b in pairs]
+    r = change.reliable_change(pre, post, min_change=k)
+    for a, b, d in zip(pre, post, r.direction):
+        expect = "improved" if a - b >= k else "deteriorated" if b - a >= k else "unchanged"
+        assert d == expect
