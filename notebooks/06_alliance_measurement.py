@@ -35,7 +35,6 @@
 
 # %%
 import json
-import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -48,7 +47,6 @@ from analysis.effect_sizes import correct_for_attenuation
 from analysis.simulate import simulate_wai_sr_items
 
 plots.set_style()
-t_start = time.perf_counter()
 
 # %% tags=["parameters"]
 n_respondents = 400  # simulated sample scored and analysed in sections 1-4
@@ -479,5 +477,3 @@ for r in truth_fit.loadings.itertuples():
 recovered = truth_fit.loadings.assign(truth=truth_fit.loadings["item"].map(truth_sim.loadings))
 display(recovered[["factor", "item", "std", "truth"]].round(3))
 
-# %%
-print(f"notebook ran in {time.perf_counter() - t_start:.1f} s")

@@ -159,6 +159,15 @@ def test_index_reports_ledger_counts(reproduction):
 
 @pytest.mark.notebooks
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_html_holds_nothing_that_changes_run_to_run(reproduction, notebook):
+    """Pages must be identical run to run: no kernel temp file in a warning, no wall-clock time."""
+    page = reproduction.html_for(notebook).read_text(encoding="utf-8")
+    assert "ipykernel_" not in page, "a warning names the kernel's temporary cell file"
+    assert not re.search(r"\bran in \d+(\.\d+)? s\b|run time: \d", page), "a notebook prints its run time"
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_html_reads_offline(reproduction, notebook):
     page = reproduction.html_for(notebook).read_text(encoding="utf-8")
     assert runner.external_resources(page) == []
