@@ -614,7 +614,9 @@ class ClinicalSignificance:
         c = self.counts()
         n = int(c.drop("missing").sum())
         lines = [
-            "Clinical significance (Jacobson & Truax 1991)",
+            "Clinical significance (Jacobson & Truax 1991 categories"
+            + ("; fixed thresholds)" if self.reliable.min_change is not None
+               or self.cutoff_used in ("published", "given") else ")"),
             f"  cut-off {self.cutoff_used} = {self.cutoff:.2f}; {self.reliable._rule()}",
         ]
         for k in _CATEGORIES[:4]:
