@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import re
 import statistics
@@ -39,6 +40,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+# One BLAS thread, as R's reference BLAS on this machine: with OpenBLAS's default threading,
+# semopy's many small matrix products ran up to ~90x slower whenever another process was using the
+# cores (seen here on 2 cores), which would make the timings meaningless. Override from the shell.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 import numpy as np
 import pandas as pd
@@ -137,7 +144,8 @@ def report(results: list[dict]) -> str:
     lines = [
         "# Network meta-analysis: `network_meta_analysis` vs metafor `rma.mv`",
         "",
-        f"Made by `benchmarks/bench_network.py` (not a test). Machine: {cpu()}, 2 cores; Python "
+        f"Made by `benchmarks/bench_network.py` (not a test). Machine: {cpu()}, 2 cores (BLAS threads: "
+        f"{os.environ['OPENBLAS_NUM_THREADS']}; R links Debian's single-threaded reference BLAS); Python "
         f"{platform.python_version()}, numpy {np.__version__}, scipy {__import__('scipy').__version__}; R with metafor "
         f"{results[0]['version']}. Model: contrast-based consistency model, one common tau^2 (REML), "
         "`rma.mv(yi, V, mods = ~ 0 + X, random = ~ comp | study, rho = 1/2)` on the same yi, V and X. Seconds are "
@@ -168,8 +176,8 @@ def report(results: list[dict]) -> str:
         "Reading: ours maximises the exact (RE)ML log-likelihood over the single parameter tau^2 (a grid, then "
         "Brent; dense Cholesky of the k x k marginal covariance per evaluation); `rma.mv` is a general "
         "multivariate mixed-model fitter (nlminb over the variance components, with many more checks and "
-        "outputs). Both are dense in k, so the ratio reflects per-evaluation overhead and the number of "
-        "likelihood evaluations rather than a different scaling.",
+        "outputs). Both use dense k x k matrices here; the ratio grows with k, so per-evaluation cost, not only "
+        "fixed overhead, differs.",
         "",
     ]
     return "\n".join(lines)
