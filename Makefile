@@ -11,6 +11,13 @@ STAMP  := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 export SOURCE_DATE_EPOCH := 0
 export MPLBACKEND := Agg
+# One BLAS thread unless you set it: the same floating-point order on every machine, and no
+# oversubscription when the power analysis runs worker processes (threaded OpenBLAS made the
+# small-matrix SEM code up to 90x slower on a busy 2-core machine; see benchmarks/README.md).
+OPENBLAS_NUM_THREADS ?= 1
+OMP_NUM_THREADS ?= 1
+MKL_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS OMP_NUM_THREADS MKL_NUM_THREADS
 # Point the Metapsy download at the shared copy where it exists (never committed).
 METAPSY_LOCAL ?= $(wildcard ../shared/data/metapsy)
 ifneq ($(METAPSY_LOCAL),)
