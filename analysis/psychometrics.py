@@ -686,9 +686,10 @@ class CFAResult:
     general : str or None
         The general factor of a bifactor model.
     n : int
-        Complete respondents used.
+        Respondents used (complete ones with ``missing="listwise"``; under FIML everyone with
+        at least one answer).
     n_dropped : int
-        Respondents dropped for a missing answer.
+        Respondents dropped: for a missing answer (listwise) or for having no answer (FIML).
     fit : pandas.Series
         ``chisq``, ``df``, ``pvalue``, ``baseline_chisq``, ``baseline_df``, ``cfi``,
         ``tli``, ``rmsea``, ``rmsea_lower``, ``rmsea_upper`` (90%), ``srmr``, ``loglik``,
@@ -701,10 +702,24 @@ class CFAResult:
     residual_var : pandas.Series
         Residual (unique) variances :math:`\theta_i`.
     implied_cov, sample_cov : DataFrame
-        :math:`\hat\Sigma` and :math:`S` (divisor N).
+        :math:`\hat\Sigma` and :math:`S` (divisor N; under FIML the EM estimate of the
+        unrestricted covariance matrix).
     converged : bool
     boundary : list of str
         Variances estimated at (or within 1e-6 of) zero: Heywood cases, reported.
+    missing : str
+        ``"listwise"`` or ``"ml"`` (full-information ML).
+    n_incomplete : int
+        Respondents used with at least one missing answer (FIML only; 0 otherwise).
+    intercepts : pandas.Series or None
+        Item intercepts :math:`\nu` (FIML, which has a mean structure); None otherwise.
+    sample_mean : pandas.Series or None
+        Under FIML, the EM estimate of the unrestricted means; None otherwise.
+    params : DataFrame or None
+        Under FIML, every parameter in lavaan's ``parameterEstimates`` layout (``lhs``, ``op``,
+        ``rhs``, ``est``, ``se`` (observed information), ``z``, ``pvalue``, ``free``); None otherwise.
+    optimizer : dict or None
+        Under FIML, the optimiser report (see :class:`InvarianceStep`); None otherwise.
     """
 
     factors: dict
@@ -719,6 +734,12 @@ class CFAResult:
     sample_cov: pd.DataFrame
     converged: bool
     boundary: list = field(default_factory=list)
+    missing: str = "listwise"
+    n_incomplete: int = 0
+    intercepts: pd.Series | None = None
+    sample_mean: pd.Series | None = None
+    params: pd.DataFrame | None = None
+    optimizer: dict | None = None
 
     def _lambda(self) -> np.ndarray:
         items = list(self.implied_cov.index)
@@ -786,7 +807,10 @@ class CFAResult:
         f = self.fit
         kind = "bifactor" if self.general else f"{len(self.factors)}-factor"
         lines = [
-            f"CFA ({kind}, ML), {self.n} respondents" + (f" ({self.n_dropped} dropped, listwise)" if self.n_dropped else ""),
+            (f"CFA ({kind}, ML), {self.n} respondents" + (f" ({self.n_dropped} dropped, listwise)" if self.n_dropped else "")
+             if self.missing == "listwise" else
+             f"CFA ({kind}, FIML), {self.n} respondents ({self.n_incomplete} with missing answers, kept"
+             + (f"; {self.n_dropped} with no answer dropped" if self.n_dropped else "") + ")"),
             f"  chi2({int(f['df'])}) = {f['chisq']:.3f}, p = {f['pvalue']:.4g}; CFI = {f['cfi']:.3f}, "
             f"TLI = {f['tli']:.3f}, RMSEA = {f['rmsea']:.3f} [90% CI {f['rmsea_lower']:.3f}, "
             f"{f['rmsea_upper']:.3f}], SRMR = {f['srmr']:.3f}",
@@ -852,7 +876,7 @@ def _fit_indices(S: np.ndarray, Sig: np.ndarray, n: int, npar: int) -> dict:
 
 
 def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general: str | None = None,
-            orthogonal: bool | None = None) -> CFAResult:
+            orthogonal: bool | None = None, missing: str = "listwise") -> CFAResult:
     r"""Confirmatory factor analysis by maximum likelihood (semopy), with lavaan-style fit indices.
 
     The model is :math:`\Sigma = \Lambda\Phi\Lambda^\top + \Theta` with :math:`\Theta`
@@ -864,11 +888,41 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
     indices are computed from :math:`S` and :math:`\hat\Sigma` by hand (formulas in the
     module docstring; semopy's ``calc_stats`` does not run with scipy 1.17).
 
+    **Missing answers.** ``missing="listwise"`` (default) drops every respondent with a
+    missing answer and fits with semopy as above (no mean structure). ``missing="ml"`` is
+    full-information ML, as ``lavaan::cfa(..., missing = "ml")``: unbiased under MAR, every
+    respondent with at least one answer is kept, and the model gets a mean structure
+    (intercepts :math:`\nu` free, :math:`\mu = \nu`). It maximises the casewise normal
+    log-likelihood, grouped by missing-data pattern :math:`k` (observed items :math:`o_k`,
+    :math:`n_k` respondents with means :math:`\bar y_k` and covariances :math:`S_k`),
+
+    .. math::
+
+        -2\log L(\theta) = \sum_k n_k\bigl[p_k\log 2\pi + \log|\Sigma_{o_k}| +
+        \operatorname{tr}(S_k\Sigma_{o_k}^{-1}) + (\bar y_k - \mu_{o_k})^\top\Sigma_{o_k}^{-1}
+        (\bar y_k - \mu_{o_k})\bigr],
+
+    with the hand-written engine of :func:`measurement_invariance` (numpy/scipy; semopy 2.3 has
+    no FIML for CFA), so that ``fit_cfa(..., missing="ml")`` is its one-group model. The fit
+    statistics are lavaan's under FIML: :math:`\chi^2 = 2(\log L_{H1} - \log L)` with the
+    unrestricted :math:`\mu, \Sigma` (H1) estimated by EM; the baseline (independence) model
+    fitted by FIML (it factorises: each item's mean and variance from its available answers);
+    CFI, TLI and RMSEA from these as in the module docstring; SRMR (with the mean residuals, as
+    lavaan's with a mean structure) against the EM-estimated H1 moments, which lavaan uses as
+    the "sample" moments; SEs from the observed information (the Hessian), lavaan's default with
+    ``missing = "ml"`` (``lavOptions()``: ``information = "observed"``, ``observed.information
+    = "hessian"``). ``sample_cov`` then holds the EM covariance matrix, ``npar`` counts the
+    intercepts (as lavaan's), and ``params`` holds every parameter with its SE. Checked against
+    lavaan 0.6 in ``tests/test_psychometrics.py``. On complete data it gives the listwise
+    estimates, chi-square and CFI/TLI/RMSEA; SRMR then differs by the mean residuals' share of
+    the denominator, :math:`\sqrt{(p(p+1)/2)/(p(p+1)/2 + p)}`.
+
     Parameters
     ----------
     data : DataFrame
-        Numeric item answers; rows with a missing answer are dropped (listwise,
-        counted in ``n_dropped``, with a warning).
+        Numeric item answers; with ``missing="listwise"`` rows with a missing answer are
+        dropped (counted in ``n_dropped``, with a warning); with ``missing="ml"`` only rows
+        with no answer at all (likewise counted and warned about).
     factors : mapping of str to sequence of str
         Factor name -> its items (at least 2 items per factor; factor names must differ
         from item names).
@@ -876,10 +930,22 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
         Name of a general factor loading on every item (bifactor model).
     orthogonal : bool, optional
         Fix the factor covariances at zero. Default: True for a bifactor model, else False.
+    missing : {"listwise", "ml"}, default "listwise"
+        Listwise deletion (semopy) or full-information ML (hand-written, lavaan's
+        ``missing = "ml"``).
 
     Returns
     -------
     CFAResult
+
+    References
+    ----------
+    Arbuckle, J. L. (1996). Full information estimation in the presence of incomplete data. In
+    G. A. Marcoulides & R. E. Schumacker (Eds.), *Advanced structural equation modeling*
+    (pp. 243--277). Erlbaum.
+    Enders, C. K. (2010). *Applied missing data analysis*. Guilford.
+    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. *Journal of
+    Statistical Software, 48*(2), 1--36.
 
     Examples
     --------
@@ -889,9 +955,14 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
     >>> res = fit_cfa(df, {"g": ["a", "b", "c", "d"]})
     >>> int(res.fit["df"])
     2
+    >>> df.iloc[:50, 0] = np.nan
+    >>> fiml = fit_cfa(df, {"g": ["a", "b", "c", "d"]}, missing="ml")
+    >>> fiml.n, fiml.n_incomplete, int(fiml.fit["df"])
+    (500, 50, 2)
     """
     import semopy
 
+    check_choice("missing", missing, MISSING_METHODS)
     if not isinstance(factors, Mapping) or not factors:
         raise ValueError("`factors` must be a non-empty mapping of factor name -> items.")
     facs = {str(k): list(v) for k, v in factors.items()}
@@ -910,6 +981,8 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
         raise ValueError(f"factor names must differ from item names: {sorted(clash)}.")
     if orthogonal is None:
         orthogonal = general is not None
+    if missing == "ml":
+        return _fit_cfa_ml(data, facs, items, general, bool(orthogonal))
     block, dropped = _item_frame(data, items, "fit_cfa", min_items=3)
     if dropped:
         warnings.warn(f"fit_cfa: {dropped} respondents with a missing answer were dropped (listwise).",
@@ -1144,7 +1217,7 @@ class _ParTable:
 
 
 def _mg_partable(items: list[str], facs: dict[str, list[str]], groups: list[str], step: str,
-                 free_intercepts: Sequence[str]) -> _ParTable:
+                 free_intercepts: Sequence[str], orthogonal: bool = False) -> _ParTable:
     """Rows for loadings, residual variances, factor (co)variances, intercepts and latent means.
 
     ``kind``: 'lam' (i = item, j = factor), 'theta' (i = item), 'phi' (i, j = factors, i <= j),
@@ -1182,8 +1255,10 @@ def _mg_partable(items: list[str], facs: dict[str, list[str]], groups: list[str]
                              free=new_free(None), value=np.nan, equal=False))
         for a in range(len(fl)):
             for b in range(a, len(fl)):
+                fixed0 = orthogonal and a != b
                 rows.append(dict(lhs=fl[a], op="~~", rhs=fl[b], group=g, kind="phi", g=g_i, i=a, j=b,
-                                 free=new_free(None), value=np.nan, equal=False))
+                                 free=-1 if fixed0 else new_free(None), value=0.0 if fixed0 else np.nan,
+                                 equal=False))
         for i, it in enumerate(items):
             eq = eq_int and it not in free_intercepts
             rows.append(dict(lhs=it, op="~1", rhs="", group=g, kind="nu", g=g_i, i=i, j=0,
@@ -1196,21 +1271,148 @@ def _mg_partable(items: list[str], facs: dict[str, list[str]], groups: list[str]
     return _ParTable(rows=pd.DataFrame(rows), n_free=counter[0])
 
 
-class _MGModel:
-    r"""Normal-theory ML for a multi-group CFA with mean structure (lavaan's ``cfa(group=)``).
+MISSING_METHODS = ("listwise", "ml")
 
-    Objective (lavaan's, times 2): :math:`f(\theta) = \sum_g \frac{N_g}{N} F_g`, with
-    :math:`F_g = \log|\Sigma_g| + \operatorname{tr}(S_g\Sigma_g^{-1}) - \log|S_g| - p
-    + (\bar y_g - \mu_g)^\top\Sigma_g^{-1}(\bar y_g - \mu_g)`, so that :math:`\chi^2 = N f`.
+
+@dataclass
+class _GroupData:
+    r"""The data of one group as the ML engine needs them.
+
+    ``patterns``: one entry per missing-data pattern, ``(obs, n_k, ybar_k, S_k)`` with ``obs`` the
+    indices of the observed items (``None`` when all are observed), ``n_k`` respondents,
+    ``ybar_k`` and ``S_k`` (divisor :math:`n_k`) their means and covariances on those items.
+    ``mean``/``cov`` are the H1 (unrestricted) moments: the sample moments with complete data,
+    the EM estimates under FIML. ``m2ll_h1`` and ``m2ll_baseline`` are :math:`-2\log L` (without
+    the :math:`\log 2\pi` terms) of the unrestricted and independence models; ``n_values`` is the
+    number of observed answers (for the :math:`\log 2\pi` terms).
     """
 
-    def __init__(self, pt: _ParTable, S: list[np.ndarray], ybar: list[np.ndarray], n: list[int],
-                 n_factors: int):
+    n: int
+    patterns: list
+    mean: np.ndarray
+    cov: np.ndarray
+    m2ll_h1: float
+    m2ll_baseline: float
+    n_values: int
+    n_incomplete: int = 0
+    em_iterations: int = 0
+    em_converged: bool = True
+
+
+def _pattern_m2ll(patterns: list, mu: np.ndarray, Sig: np.ndarray) -> float:
+    r""":math:`\sum_k n_k[\log|\Sigma_{o}| + \operatorname{tr}(S_k\Sigma_o^{-1}) + (\bar y_k - \mu_o)^\top
+    \Sigma_o^{-1}(\bar y_k - \mu_o)]` over missing-data patterns (observed parts :math:`o`)."""
+    tot = 0.0
+    for obs, nk, yk, Sk in patterns:
+        So = Sig if obs is None else Sig[np.ix_(obs, obs)]
+        d = yk - (mu if obs is None else mu[obs])
+        Si = np.linalg.inv(So)
+        tot += nk * (np.linalg.slogdet(So)[1] + np.sum(Sk * Si) + d @ Si @ d)
+    return float(tot)
+
+
+def _patterns(X: np.ndarray) -> list:
+    """Missing-data patterns of X (rows with at least one observed value), sorted for reproducibility."""
+    miss = np.isnan(X)
+    keys, inv = np.unique(miss, axis=0, return_inverse=True)
+    out = []
+    for k, m in enumerate(keys):
+        rows = X[inv.ravel() == k]
+        obs = np.flatnonzero(~m)
+        Y = rows[:, obs]
+        yk = Y.mean(axis=0)
+        Yc = Y - yk
+        out.append((None if len(obs) == X.shape[1] else obs, len(rows), yk, Yc.T @ Yc / len(rows), rows))
+    return out
+
+
+def _em_moments(X: np.ndarray, pats: list, *, tol: float = 1e-11, max_iter: int = 10000
+                ) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    r"""Unrestricted normal ML means and covariances from incomplete data by EM
+    (Dempster, Laird & Rubin 1977; Little & Rubin 2002, sec. 11.2), written by hand.
+
+    E-step per pattern: the missing part :math:`m` of a row is replaced by
+    :math:`\mu_m + \Sigma_{mo}\Sigma_{oo}^{-1}(y_o - \mu_o)` and the cross-products get the
+    conditional covariance :math:`\Sigma_{mm} - \Sigma_{mo}\Sigma_{oo}^{-1}\Sigma_{om}`; M-step:
+    :math:`\mu = T_1/N`, :math:`\Sigma = T_2/N - \mu\mu^\top`. Starts, as lavaan's, from the
+    available-case means and a diagonal matrix of available-case variances; stops when no mean or
+    covariance changes by more than ``tol`` times the largest variance (lavaan stops at an
+    absolute 1e-5).
+    """
+    n, p = X.shape
+    mu = np.nanmean(X, axis=0)
+    Sig = np.diag(np.nanvar(X, axis=0))
+    scale = max(1.0, float(np.nanvar(X, axis=0).max()))
+    for it in range(1, max_iter + 1):
+        T1 = np.zeros(p)
+        T2 = np.zeros((p, p))
+        for obs, nk, yk, Sk, rows in pats:
+            if obs is None:
+                T1 += rows.sum(axis=0)
+                T2 += rows.T @ rows
+                continue
+            mis = np.setdiff1d(np.arange(p), obs)
+            Soo = Sig[np.ix_(obs, obs)]
+            Smo = Sig[np.ix_(mis, obs)]
+            B = np.linalg.solve(Soo, Smo.T).T
+            Y = np.empty((nk, p))
+            Y[:, obs] = rows[:, obs]
+            Y[:, mis] = mu[mis] + (rows[:, obs] - mu[obs]) @ B.T
+            T1 += Y.sum(axis=0)
+            T2 += Y.T @ Y
+            T2[np.ix_(mis, mis)] += nk * (Sig[np.ix_(mis, mis)] - B @ Smo.T)
+        mu_new = T1 / n
+        Sig_new = T2 / n - np.outer(mu_new, mu_new)
+        delta = max(np.abs(mu_new - mu).max(), np.abs(Sig_new - Sig).max())
+        mu, Sig = mu_new, (Sig_new + Sig_new.T) / 2
+        if delta < tol * scale:
+            return mu, Sig, it, True
+    return mu, Sig, max_iter, False
+
+
+def _group_data(X: np.ndarray, missing: str) -> _GroupData:
+    """H1 moments, patterns and the H1/baseline likelihoods of one group (rows all-NaN removed before)."""
+    n, p = X.shape
+    if missing == "listwise":
+        ybar = X.mean(axis=0)
+        Xc = X - ybar
+        S = Xc.T @ Xc / n
+        return _GroupData(n=n, patterns=[(None, n, ybar, S)], mean=ybar, cov=S,
+                          m2ll_h1=n * (np.linalg.slogdet(S)[1] + p),
+                          m2ll_baseline=n * (np.log(np.diag(S)).sum() + p), n_values=n * p)
+    pats = _patterns(X)
+    mu, Sig, iters, ok = _em_moments(X, pats)
+    obs_count = (~np.isnan(X)).sum(axis=0)
+    var_av = np.nanvar(X, axis=0)
+    return _GroupData(n=n, patterns=[pt[:4] for pt in pats], mean=mu, cov=Sig,
+                      m2ll_h1=_pattern_m2ll([pt[:4] for pt in pats], mu, Sig),
+                      m2ll_baseline=float(np.sum(obs_count * (np.log(var_av) + 1))),
+                      n_values=int(obs_count.sum()), n_incomplete=int(np.isnan(X).any(axis=1).sum()),
+                      em_iterations=iters, em_converged=ok)
+
+
+class _MGModel:
+    r"""Normal-theory ML for a multi-group CFA with mean structure (lavaan's ``cfa(group=)``),
+    with complete data or by full-information ML over missing-data patterns.
+
+    Objective (lavaan's, times 2): :math:`f(\theta) = \frac1N\sum_g\bigl[-2\log L_g(\theta) + 2\log L_{g,H1}\bigr]`,
+    i.e. with complete data :math:`\sum_g \frac{N_g}{N} F_g`,
+    :math:`F_g = \log|\Sigma_g| + \operatorname{tr}(S_g\Sigma_g^{-1}) - \log|S_g| - p
+    + (\bar y_g - \mu_g)^\top\Sigma_g^{-1}(\bar y_g - \mu_g)`, and with missing data the sum over
+    the patterns :math:`k` of :math:`n_k[\log|\Sigma_{o}| + \operatorname{tr}(S_k\Sigma_{o}^{-1})
+    + (\bar y_k - \mu_{o})^\top\Sigma_{o}^{-1}(\bar y_k - \mu_{o})]` on the observed items :math:`o`
+    (the casewise likelihood grouped by pattern); :math:`\chi^2 = N f`.
+    """
+
+    def __init__(self, pt: _ParTable, groups: list[_GroupData], n_factors: int):
         self.pt = pt
-        self.S, self.ybar = S, ybar
-        self.n = np.asarray(n, dtype=float)
-        self.w = self.n / self.n.sum()
-        self.G, self.p, self.m = len(S), S[0].shape[0], n_factors
+        self.data = groups
+        self.S = [gd.cov for gd in groups]        # H1 moments (starting values, SRMR)
+        self.ybar = [gd.mean for gd in groups]
+        self.n = np.asarray([gd.n for gd in groups], dtype=float)
+        self.N = float(self.n.sum())
+        self.w = self.n / self.N
+        self.G, self.p, self.m = len(groups), self.S[0].shape[0], n_factors
         r = pt.rows
         self.kind = r["kind"].to_numpy()
         self.g = r["g"].to_numpy()
@@ -1218,7 +1420,6 @@ class _MGModel:
         self.j = r["j"].to_numpy()
         self.free = r["free"].to_numpy()
         self.fixed = r["value"].to_numpy(dtype=float)
-        self.logdetS = [np.linalg.slogdet(s)[1] for s in S]
 
     # -- model matrices
     def values(self, theta: np.ndarray) -> np.ndarray:
@@ -1232,7 +1433,7 @@ class _MGModel:
         th = np.zeros((G, p))
         nu = np.zeros((G, p))
         al = np.zeros((G, m))
-        for k, arr in (("lam", None), ("phi", None), ("theta", None), ("nu", None), ("alpha", None)):
+        for k in ("lam", "phi", "theta", "nu", "alpha"):
             sel = self.kind == k
             gg, ii, jj, vv = self.g[sel], self.i[sel], self.j[sel], v[sel]
             if k == "lam":
@@ -1254,27 +1455,46 @@ class _MGModel:
         mu = nu + np.einsum("gpm,gm->gp", L, al)
         return Sig, mu
 
+    def m2ll(self, theta: np.ndarray) -> np.ndarray:
+        """-2 log L per group, without the log(2 pi) terms."""
+        Sig, mu = self.implied(theta)
+        return np.array([_pattern_m2ll(gd.patterns, mu[g], Sig[g]) for g, gd in enumerate(self.data)])
+
     # -- objective and analytic gradient
     def objective(self, theta: np.ndarray, grad: bool = True):
         L, Phi, th, nu, al = self.matrices(theta)
         total = 0.0
         dv = np.zeros(len(self.kind))   # derivative w.r.t. each row's value
-        for g in range(self.G):
+        p = self.p
+        for g, gd in enumerate(self.data):
             Sig = L[g] @ Phi[g] @ L[g].T + np.diag(th[g])
-            try:
-                C = np.linalg.cholesky(Sig)
-            except np.linalg.LinAlgError:
-                return (1e10, np.zeros_like(theta)) if grad else 1e10
-            logdet = 2 * np.log(np.diag(C)).sum()
-            Si = np.linalg.inv(Sig)
-            d = self.ybar[g] - (nu[g] + L[g] @ al[g])
-            Sid = Si @ d
-            F = logdet + np.trace(self.S[g] @ Si) - self.logdetS[g] - self.p + d @ Sid
-            total += self.w[g] * F
+            mu = nu[g] + L[g] @ al[g]
+            val = 0.0
+            Gm = np.zeros((p, p))       # d f / d Sigma (times N), symmetric-matrix derivative
+            h = np.zeros(p)             # d f / d mu (times N)
+            for obs, nk, yk, Sk in gd.patterns:
+                So = Sig if obs is None else Sig[np.ix_(obs, obs)]
+                try:
+                    C = np.linalg.cholesky(So)
+                except np.linalg.LinAlgError:
+                    return (1e10, np.zeros_like(theta)) if grad else 1e10
+                Si = np.linalg.inv(So)
+                d = yk - (mu if obs is None else mu[obs])
+                Sid = Si @ d
+                val += nk * (2 * np.log(np.diag(C)).sum() + np.sum(Sk * Si) + d @ Sid)
+                if grad:
+                    Gk = nk * (Si - Si @ (Sk + np.outer(d, d)) @ Si)
+                    if obs is None:
+                        Gm += Gk
+                        h += -2 * nk * Sid
+                    else:
+                        Gm[np.ix_(obs, obs)] += Gk
+                        h[obs] += -2 * nk * Sid
+            total += (val - gd.m2ll_h1) / self.N
             if not grad:
                 continue
-            Gm = Si - Si @ (self.S[g] + np.outer(d, d)) @ Si
-            h = -2 * Sid
+            Gm /= self.N
+            h /= self.N
             dL = 2 * Gm @ L[g] @ Phi[g] + np.outer(h, al[g])
             M = L[g].T @ Gm @ L[g]
             sel = self.g == g
@@ -1286,7 +1506,7 @@ class _MGModel:
             out[k == "theta"] = np.diag(Gm)[ii[k == "theta"]]
             out[k == "nu"] = h[ii[k == "nu"]]
             out[k == "alpha"] = (L[g].T @ h)[ii[k == "alpha"]]
-            dv[sel] = self.w[g] * out
+            dv[sel] = out
         if not grad:
             return total
         gvec = np.zeros_like(theta)
@@ -1328,12 +1548,26 @@ class _MGModel:
             info += self.w[g] * (dmu @ Si @ dmu.T + 0.5 * np.einsum("aij,bji->ab", B, dS))
         return info
 
+    # -- observed information: half the Hessian of f (lavaan's "hessian" observed information)
+    def observed_information(self, theta: np.ndarray, h: float = 1e-5) -> np.ndarray:
+        r"""Half the Hessian of :math:`f`, by the five-point central difference of the analytic
+        gradient (as lavaan's ``lav_model_hessian``, which uses :math:`h = 10^{-6}`), symmetrised."""
+        q = len(theta)
+        H = np.zeros((q, q))
+        for a in range(q):
+            e = np.zeros(q)
+            e[a] = h
+            g = [self.objective(theta + c * e)[1] for c in (-2, -1, 1, 2)]
+            H[:, a] = (g[0] - 8 * g[1] + 8 * g[2] - g[3]) / (12 * h)
+        return (H + H.T) / 4
+
     # -- starting values (lavaan-like)
     def start(self, facs: dict[str, list[str]], items: list[str]) -> np.ndarray:
         """Marker loadings 1, other loadings an instrumental-variable ratio (FABIN-type),
         residual variances half the observed variances, factor variances 0.05 and covariances 0
         (lavaan's defaults), intercepts the sample means, latent means 0; a parameter shared by
-        groups starts at the N-weighted mean of its group starts."""
+        groups starts at the N-weighted mean of its group starts. Under FIML the "sample"
+        moments are the EM estimates."""
         v = np.zeros(len(self.kind))
         fl = list(facs)
         for r in range(len(self.kind)):
@@ -1396,14 +1630,19 @@ def _fit_mg(model: _MGModel, x0: np.ndarray) -> tuple[np.ndarray, dict]:
 
 
 def _mg_fit_indices(model: _MGModel, theta: np.ndarray, npar: int) -> dict:
-    """Fit indices of a multi-group model with lavaan's conventions (see :func:`measurement_invariance`)."""
+    """Fit indices of a multi-group model with lavaan's conventions (see :func:`measurement_invariance`).
+
+    With complete data the H1 moments are the sample moments; under FIML they are the EM
+    estimates, the chi-square is :math:`2(\\log L_{H1} - \\log L)` and the baseline chi-square
+    :math:`2(\\log L_{H1} - \\log L_B)` with the independence model fitted by FIML (its means and
+    variances are those of the available answers of each item: the likelihood factorises)."""
     G, p = model.G, model.p
-    N = float(model.n.sum())
+    N = model.N
     Sig, mu = model.implied(theta)
     f = model.objective(theta, grad=False)
     chisq = max(N * f, 0.0)
     df = G * (p * (p + 1) // 2 + p) - npar
-    base = float(sum(n_g * (np.log(np.diag(S)).sum() - ld) for n_g, S, ld in zip(model.n, model.S, model.logdetS)))
+    base = float(sum(gd.m2ll_baseline - gd.m2ll_h1 for gd in model.data))
     df_b = G * p * (p - 1) // 2
     num = max(chisq - df, 0.0)
     den = max(chisq - df, base - df_b, 0.0)
@@ -1412,7 +1651,7 @@ def _mg_fit_indices(model: _MGModel, theta: np.ndarray, npar: int) -> dict:
     rmsea = math.sqrt(G) * math.sqrt(max((chisq - df) / (N * df), 0.0)) if df > 0 else np.nan
     lo, hi = _rmsea_ci(chisq, df, int(N))
     lo, hi = math.sqrt(G) * lo, math.sqrt(G) * hi
-    srmr_g, loglik = [], 0.0
+    srmr_g = []
     e = p * (p + 1) / 2 + p
     iu = np.tril_indices(p)
     for g in range(G):
@@ -1421,15 +1660,16 @@ def _mg_fit_indices(model: _MGModel, theta: np.ndarray, npar: int) -> dict:
         R = (S - Sig[g]) * np.outer(dinv, dinv)
         rm = (ybar - mu[g]) * dinv
         srmr_g.append(math.sqrt((np.sum(R[iu] ** 2) + np.sum(rm ** 2)) / e))
-        Si = np.linalg.inv(Sig[g])
-        d = ybar - mu[g]
-        loglik += -model.n[g] / 2 * (p * math.log(2 * math.pi) + np.linalg.slogdet(Sig[g])[1]
-                                     + np.trace(S @ Si) + d @ Si @ d)
     srmr = float(np.dot(model.w, srmr_g))
+    log2pi = math.log(2 * math.pi)
+    m2ll = model.m2ll(theta)
+    loglik = -0.5 * float(sum(m2ll[g] + gd.n_values * log2pi for g, gd in enumerate(model.data)))
+    loglik_h1 = -0.5 * float(sum(gd.m2ll_h1 + gd.n_values * log2pi for gd in model.data))
     return {"chisq": chisq, "df": df, "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
             "baseline_chisq": base, "baseline_df": df_b, "cfi": cfi, "tli": tli, "rmsea": rmsea,
             "rmsea_lower": lo, "rmsea_upper": hi, "srmr": srmr, "loglik": loglik, "npar": npar,
-            "aic": -2 * loglik + 2 * npar, "bic": -2 * loglik + math.log(N) * npar}
+            "aic": -2 * loglik + 2 * npar, "bic": -2 * loglik + math.log(N) * npar,
+            "loglik_h1": loglik_h1}
 
 
 @dataclass
@@ -1443,11 +1683,12 @@ class InvarianceStep:
     fit : pandas.Series
         ``chisq``, ``df``, ``pvalue``, ``baseline_chisq``, ``baseline_df``, ``cfi``, ``tli``,
         ``rmsea``, ``rmsea_lower``, ``rmsea_upper`` (90%), ``srmr``, ``loglik``, ``npar``,
-        ``aic``, ``bic``.
+        ``aic``, ``bic``, ``loglik_h1`` (the unrestricted model's, lavaan's ``unrestricted.logl``).
     params : DataFrame
         lavaan's ``parameterEstimates`` layout: ``lhs``, ``op`` (``=~`` loading, ``~~``
         (co)variance, ``~1`` intercept or latent mean), ``rhs``, ``group``, ``est``, ``se``
-        (expected information; NaN for fixed parameters), ``z``, ``pvalue``, ``free`` and
+        (expected information with listwise deletion, observed information under FIML; NaN
+        for fixed parameters), ``z``, ``pvalue``, ``free`` and
         ``equal`` (constrained equal across groups).
     converged : bool
         The gradient of the fit function is below 1e-6 at the solution.
@@ -1458,6 +1699,9 @@ class InvarianceStep:
         ``fun``, ``grad_max``, L-BFGS-B's status and iterations, Fisher-scoring polishing steps.
     implied : dict
         Group -> ``(mu, Sigma)``, the model-implied means and covariances (DataFrames).
+    information : str
+        The information matrix behind the SEs: ``"expected"`` (complete data, listwise) or
+        ``"observed"`` (the Hessian; FIML), lavaan's defaults for each.
     """
 
     name: str
@@ -1467,6 +1711,7 @@ class InvarianceStep:
     boundary: list
     optimizer: dict
     implied: dict
+    information: str = "expected"
 
 
 @dataclass
@@ -1484,12 +1729,18 @@ class InvarianceResult:
         Group labels in order of first appearance (the first is the reference group whose
         latent means are fixed at 0 in the scalar model).
     n : dict
-        Complete respondents per group.
+        Respondents used per group (complete respondents with ``missing="listwise"``; under
+        FIML every respondent with at least one answer).
     n_dropped : dict
-        Respondents dropped per group for a missing answer (listwise).
+        Respondents dropped per group: for a missing answer (listwise) or, under FIML, for
+        having no answer at all.
     factors : dict
     free_intercepts : tuple of str
         Items whose intercepts were left free in the scalar model (partial invariance).
+    missing : str
+        ``"listwise"`` or ``"ml"`` (full-information ML).
+    n_incomplete : dict
+        Respondents used per group with at least one missing answer (0 with listwise deletion).
     """
 
     steps: dict
@@ -1499,6 +1750,8 @@ class InvarianceResult:
     n_dropped: dict
     factors: dict
     free_intercepts: tuple = ()
+    missing: str = "listwise"
+    n_incomplete: dict = field(default_factory=dict)
 
     def summary(self) -> str:
         """The invariance table (fit of each step and the differences), with notes."""
@@ -1517,9 +1770,14 @@ class InvarianceResult:
         }, index=t.index)
         show.index.name = "step"
         ns = ", ".join(f"{g}: {self.n[g]}" + (f" ({self.n_dropped[g]} dropped)" if self.n_dropped[g] else "")
+                       + (f" ({self.n_incomplete[g]} incomplete)" if self.n_incomplete.get(g) else "")
                        for g in self.groups)
-        lines = [f"Measurement invariance, multi-group CFA (ML, marker identification); N per group: {ns}",
+        est = "FIML" if self.missing == "ml" else "ML"
+        lines = [f"Measurement invariance, multi-group CFA ({est}, marker identification); N per group: {ns}",
                  show.to_string()]
+        if self.missing == "ml":
+            lines.append("  full-information ML (missing = 'ml'): incomplete respondents kept; chi-square against "
+                         "the EM-estimated unrestricted model; SEs from the observed information")
         if self.free_intercepts:
             lines.append(f"  partial scalar model: intercepts free across groups for {', '.join(self.free_intercepts)}")
         for s in self.steps.values():
@@ -1564,7 +1822,9 @@ class InvarianceResult:
                 continue
             verdict.append(f"{label(name)} invariance was {'rejected' if r['delta_pvalue'] < alpha else 'not rejected'}")
         return (f"Measurement invariance across {len(self.groups)} groups ({ns}) was tested with multi-group "
-                f"confirmatory factor analyses (maximum likelihood): " + "; ".join(parts) + "."
+                f"confirmatory factor analyses ("
+                + ("full-information maximum likelihood, keeping respondents with missing answers"
+                   if self.missing == "ml" else "maximum likelihood") + "): " + "; ".join(parts) + "."
                 + (f" By the chi-square difference test (α = {f'{alpha:g}'.replace('0.', '.', 1)}), " + " and ".join(verdict) + "."
                    if verdict else ""))
 
@@ -1588,9 +1848,163 @@ def _check_factors(factors: Any) -> dict[str, list[str]]:
     return facs
 
 
+def _prepare_group(X: np.ndarray, items: list[str], missing: str, where: str) -> tuple[_GroupData, int]:
+    """Checks and H1 moments of one group's item block; returns the data and the rows dropped.
+
+    ``listwise``: rows with a missing answer are dropped. ``ml``: rows with no answer at all are
+    dropped (they carry no information, as in lavaan); every item and every pair of items must be
+    answered by someone in the group (else the unrestricted covariance is not estimable)."""
+    p = len(items)
+    lead = "`group`: " if where.startswith("group") else "`data`: "
+    miss = np.isnan(X)
+    keep = ~miss.any(axis=1) if missing == "listwise" else ~miss.all(axis=1)
+    Xk = X[keep]
+    dropped = int(len(X) - len(Xk))
+    nk = len(Xk)
+    if nk <= p:
+        what = "complete respondents" if missing == "listwise" else "respondents with an answer"
+        raise ValueError(f"{lead}{where} has {nk} {what}; the model needs more than the number of "
+                         f"items ({p}).")
+    if missing == "ml":
+        obs = ~np.isnan(Xk)
+        cover = obs.T.astype(int) @ obs.astype(int)
+        for j in range(p):
+            if cover[j, j] == 0:
+                raise ValueError(f"`data` column {items[j]!r} is missing for every respondent in {where}; "
+                                 "FIML cannot estimate its mean and variance there.")
+        zero = np.argwhere(np.triu(cover == 0))
+        if len(zero):
+            a, b = zero[0]
+            raise ValueError(f"`data` columns {items[a]!r} and {items[b]!r} are never answered together in "
+                             f"{where}; their covariance is not estimable (FIML needs some coverage of "
+                             "every pair).")
+    sd = np.nanstd(Xk, axis=0)
+    const = sd <= 1e-12 * np.maximum(1.0, np.nanmax(np.abs(Xk), axis=0))
+    if const.any():
+        raise ValueError(f"`data` column {items[int(np.flatnonzero(const)[0])]!r} is constant in {where}; "
+                         "it carries no information there.")
+    gd = _group_data(Xk, missing)
+    d = np.sqrt(np.diag(gd.cov))
+    if np.linalg.eigvalsh(gd.cov / np.outer(d, d)).min() < 1e-10:
+        raise ValueError(f"`data`: the items are linearly dependent in {where} (singular "
+                         + ("covariance matrix)." if missing == "listwise" else "EM-estimated covariance matrix)."))
+    return gd, dropped
+
+
+def _warn_em(gdata: list[_GroupData], labels: list[str], what: str) -> None:
+    for gd, lab in zip(gdata, labels):
+        if not gd.em_converged:
+            warnings.warn(f"{what}: the EM estimate of the unrestricted (H1) moments{f' in group {lab!r}' if lab else ''}"
+                          f" did not converge in {gd.em_iterations} iterations; the chi-square, CFI, TLI, RMSEA "
+                          "and SRMR may be off.", UserWarning, stacklevel=3)
+
+
+def _fit_step(pt: _ParTable, gdata: list[_GroupData], facs: dict[str, list[str]], items: list[str],
+              labels: list[str], step: str, missing: str, what: str) -> InvarianceStep:
+    """Fit one parameter table; estimates, SEs, fit indices, boundary and convergence reports."""
+    m = len(facs)
+    model = _MGModel(pt, gdata, m)
+    x, info = _fit_mg(model, model.start(facs, items))
+    fit = _mg_fit_indices(model, x, pt.n_free)
+    name = f"the {step} model" if step else "the model"
+    try:
+        I = model.information(x) if missing == "listwise" else model.observed_information(x)
+        vcov = np.linalg.inv(I) / model.N
+        se_free = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
+    except np.linalg.LinAlgError:
+        se_free = np.full(pt.n_free, np.nan)
+        warnings.warn(f"{what}: the information matrix of {name} is singular; "
+                      "no standard errors (is the model identified?).", UserWarning, stacklevel=3)
+    rows = pt.rows
+    free = rows["free"].to_numpy()
+    est = model.values(x)
+    se = np.where(free >= 0, se_free[np.maximum(free, 0)], np.nan)
+    params = rows[["lhs", "op", "rhs", "group"]].copy()
+    params["est"] = est
+    params["se"] = se
+    params["z"] = est / se
+    params["pvalue"] = 2 * stats.norm.sf(np.abs(params["z"]))
+    params["free"] = free >= 0
+    params["equal"] = rows["equal"].to_numpy()
+    boundary = []
+    L, Phi, th, nu, al = model.matrices(x)
+    for g_i, lab in enumerate(labels):
+        pre = f"group {lab}: " if lab else ""
+        for i, it in enumerate(items):
+            if th[g_i, i] < 1e-6:
+                boundary.append(f"{pre}residual variance of {it} = {th[g_i, i]:.3g}"
+                                + (" (negative)" if th[g_i, i] < 0 else ""))
+        for f_j, f_ in enumerate(facs):
+            if Phi[g_i, f_j, f_j] < 1e-6:
+                boundary.append(f"{pre}variance of factor {f_} = {Phi[g_i, f_j, f_j]:.3g}")
+        if m > 1 and np.linalg.eigvalsh(Phi[g_i]).min() < 0:
+            boundary.append(f"{pre}factor covariance matrix not positive definite")
+    if boundary:
+        warnings.warn(f"{what}: {name} has boundary estimates: {'; '.join(boundary)}.",
+                      UserWarning, stacklevel=3)
+    if not info["converged"]:
+        warnings.warn(f"{what}: {name} did not converge (max |gradient| = "
+                      f"{info['grad_max']:.2g}); check the results.", UserWarning, stacklevel=3)
+    Sig, mu = model.implied(x)
+    implied = {lab: (pd.Series(mu[g_i], index=items), pd.DataFrame(Sig[g_i], index=items, columns=items))
+               for g_i, lab in enumerate(labels)}
+    return InvarianceStep(name=step, fit=pd.Series(fit), params=params, converged=info["converged"],
+                          boundary=boundary, optimizer=info, implied=implied,
+                          information="expected" if missing == "listwise" else "observed")
+
+
+def _fit_cfa_ml(data: pd.DataFrame, facs: dict[str, list[str]], items: list[str], general: str | None,
+                orthogonal: bool) -> CFAResult:
+    """``fit_cfa(..., missing="ml")``: the one-group model of the hand-written ML engine, by FIML."""
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError(f"`data` must be a pandas DataFrame, got {type(data).__name__}.")
+    absent = [c for c in items if c not in data.columns]
+    if absent:
+        raise ValueError(f"`items`: columns not in `data`: {absent}.")
+    if len(items) < 3:
+        raise ValueError(f"fit_cfa needs at least 3 items, got {len(items)}.")
+    for c in items:
+        col = data[c]
+        if col.dtype == bool or col.dtype.kind not in "iuf":
+            raise ValueError(f"`data` column {c!r} must be numeric (dtype {col.dtype}).")
+        inf = np.isinf(col.to_numpy(dtype=float))
+        if inf.any():
+            raise ValueError(f"`data` column {c!r} has an infinite value at row {data.index[inf][0]!r}.")
+    gd, dropped = _prepare_group(data[items].to_numpy(dtype=float), items, "ml", "the data")
+    if dropped:
+        warnings.warn(f"fit_cfa: {dropped} respondents with no answer at all were dropped (FIML keeps everyone "
+                      "with at least one answer).", UserWarning, stacklevel=3)
+    _warn_em([gd], [""], "fit_cfa")
+    pt = _mg_partable(items, facs, [""], "configural", (), orthogonal=orthogonal)
+    step = _fit_step(pt, [gd], facs, items, [""], "", "ml", "fit_cfa")
+    pr = step.params.drop(columns=["group", "equal"])
+    fl = list(facs)
+    ld = pr[pr["op"] == "=~"]
+    loadings = pd.DataFrame({"factor": ld["lhs"].to_numpy(), "item": ld["rhs"].to_numpy(),
+                             "estimate": ld["est"].to_numpy(dtype=float), "se": ld["se"].to_numpy(dtype=float)})
+    Phi = pd.DataFrame(0.0, index=fl, columns=fl)
+    for r in pr[(pr["op"] == "~~") & pr["lhs"].isin(fl)].itertuples():
+        Phi.loc[r.lhs, r.rhs] = Phi.loc[r.rhs, r.lhs] = r.est
+    th = pr[(pr["op"] == "~~") & pr["lhs"].isin(items) & (pr["lhs"] == pr["rhs"])]
+    theta = pd.Series(th["est"].to_numpy(dtype=float), index=th["lhs"].to_numpy()).reindex(items)
+    nu = pr[(pr["op"] == "~1") & pr["lhs"].isin(items)]
+    mu_hat, Sig = step.implied[""]
+    sd_item = np.sqrt(np.diag(Sig.to_numpy()))
+    loadings["std"] = [r.estimate * math.sqrt(max(Phi.loc[r.factor, r.factor], 0.0)) / sd_item[items.index(r.item)]
+                       for r in loadings.itertuples()]
+    fit = step.fit.copy()
+    return CFAResult(factors=facs, general=general, n=gd.n, n_dropped=dropped, fit=fit, loadings=loadings,
+                     factor_cov=Phi, residual_var=theta, implied_cov=Sig,
+                     sample_cov=pd.DataFrame(gd.cov, index=items, columns=items), converged=step.converged,
+                     boundary=step.boundary, missing="ml", n_incomplete=gd.n_incomplete,
+                     intercepts=pd.Series(nu["est"].to_numpy(dtype=float), index=nu["lhs"].to_numpy()).reindex(items),
+                     sample_mean=pd.Series(gd.mean, index=items), params=pr.reset_index(drop=True),
+                     optimizer=step.optimizer)
+
+
 def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], group: str, *,
                            steps: Sequence[str] = INVARIANCE_STEPS,
-                           free_intercepts: Sequence[str] = ()) -> InvarianceResult:
+                           free_intercepts: Sequence[str] = (), missing: str = "listwise") -> InvarianceResult:
     r"""Configural, metric and scalar measurement invariance by multi-group CFA (ML).
 
     Each group :math:`g` has the factor model with mean structure
@@ -1695,6 +2109,7 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     """
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"`data` must be a pandas DataFrame, got {type(data).__name__}.")
+    check_choice("missing", missing, MISSING_METHODS)
     facs = _check_factors(factors)
     items = [it for its in facs.values() for it in its]
     if not isinstance(group, str) or group not in data.columns:
@@ -1744,81 +2159,24 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
         raise ValueError(f"`factors`: the model is not identified ({q_group} covariance-structure parameters "
                          f"per group for {p * (p + 1) // 2} variances and covariances); a single factor "
                          "needs at least 3 items.")
-    S_list, ybar_list, n_list, n = [], [], [], {}
-    n_dropped = {}
+    gdata, n, n_dropped = [], {}, {}
     for g, lab in zip(levels, labels):
         block = data.loc[(gcol == g).to_numpy(), items].astype(float)
-        complete = block.dropna()
-        n_dropped[lab] = len(block) - len(complete)
-        n[lab] = len(complete)
-        if len(complete) <= p:
-            raise ValueError(f"`group`: group {lab!r} has {len(complete)} complete respondents; the model "
-                             f"needs more than the number of items ({p}).")
-        X = complete.to_numpy()
-        sd = X.std(axis=0)
-        const = sd <= 1e-12 * np.maximum(1.0, np.abs(X).max(axis=0))
-        if const.any():
-            raise ValueError(f"`data` column {items[int(np.flatnonzero(const)[0])]!r} is constant in group "
-                             f"{lab!r}; it carries no information there.")
-        S = np.cov(X.T, bias=True)
-        if np.linalg.eigvalsh(S / np.outer(sd, sd)).min() < 1e-10:
-            raise ValueError(f"`data`: the items are linearly dependent in group {lab!r} (singular "
-                             "covariance matrix).")
-        S_list.append(S)
-        ybar_list.append(X.mean(axis=0))
-        n_list.append(len(complete))
+        gd, dropped = _prepare_group(block.to_numpy(), items, missing, f"group {lab!r}")
+        gdata.append(gd)
+        n[lab], n_dropped[lab] = gd.n, dropped
     total_dropped = sum(n_dropped.values())
     if total_dropped:
-        warnings.warn(f"measurement_invariance: {total_dropped} respondents with a missing answer were dropped "
-                      f"(listwise, per group: {n_dropped}).", UserWarning, stacklevel=2)
+        why = "a missing answer" if missing == "listwise" else "no answer at all"
+        warnings.warn(f"measurement_invariance: {total_dropped} respondents with {why} were dropped "
+                      f"({'listwise, ' if missing == 'listwise' else ''}per group: {n_dropped}).",
+                      UserWarning, stacklevel=2)
+    _warn_em(gdata, labels, "measurement_invariance")
 
     fitted: dict[str, InvarianceStep] = {}
     for step in steps:
         pt = _mg_partable(items, facs, labels, step, free_intercepts if step == "scalar" else ())
-        model = _MGModel(pt, S_list, ybar_list, n_list, m)
-        x, info = _fit_mg(model, model.start(facs, items))
-        fit = _mg_fit_indices(model, x, pt.n_free)
-        try:
-            vcov = np.linalg.inv(model.information(x)) / float(sum(n_list))
-            se_free = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
-        except np.linalg.LinAlgError:
-            se_free = np.full(pt.n_free, np.nan)
-            warnings.warn(f"measurement_invariance: the information matrix of the {step} model is singular; "
-                          "no standard errors (is the model identified?).", UserWarning, stacklevel=2)
-        rows = pt.rows
-        free = rows["free"].to_numpy()
-        est = model.values(x)
-        se = np.where(free >= 0, se_free[np.maximum(free, 0)], np.nan)
-        params = rows[["lhs", "op", "rhs", "group"]].copy()
-        params["est"] = est
-        params["se"] = se
-        params["z"] = est / se
-        params["pvalue"] = 2 * stats.norm.sf(np.abs(params["z"]))
-        params["free"] = free >= 0
-        params["equal"] = rows["equal"].to_numpy()
-        boundary = []
-        L, Phi, th, nu, al = model.matrices(x)
-        for g_i, lab in enumerate(labels):
-            for i, it in enumerate(items):
-                if th[g_i, i] < 1e-6:
-                    boundary.append(f"group {lab}: residual variance of {it} = {th[g_i, i]:.3g}"
-                                    + (" (negative)" if th[g_i, i] < 0 else ""))
-            for f_j, f_ in enumerate(facs):
-                if Phi[g_i, f_j, f_j] < 1e-6:
-                    boundary.append(f"group {lab}: variance of factor {f_} = {Phi[g_i, f_j, f_j]:.3g}")
-            if m > 1 and np.linalg.eigvalsh(Phi[g_i]).min() < 0:
-                boundary.append(f"group {lab}: factor covariance matrix not positive definite")
-        if boundary:
-            warnings.warn(f"measurement_invariance: {step} model has boundary estimates: {'; '.join(boundary)}.",
-                          UserWarning, stacklevel=2)
-        if not info["converged"]:
-            warnings.warn(f"measurement_invariance: the {step} model did not converge (max |gradient| = "
-                          f"{info['grad_max']:.2g}); check the results.", UserWarning, stacklevel=2)
-        Sig, mu = model.implied(x)
-        implied = {lab: (pd.Series(mu[g_i], index=items), pd.DataFrame(Sig[g_i], index=items, columns=items))
-                   for g_i, lab in enumerate(labels)}
-        fitted[step] = InvarianceStep(name=step, fit=pd.Series(fit), params=params, converged=info["converged"],
-                                      boundary=boundary, optimizer=info, implied=implied)
+        fitted[step] = _fit_step(pt, gdata, facs, items, labels, step, missing, "measurement_invariance")
 
     rows_t = {}
     prev = None
@@ -1838,4 +2196,5 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     table = pd.DataFrame(rows_t).T.infer_objects()
     table.index.name = "step"
     return InvarianceResult(steps=fitted, table=table, groups=labels, n=n, n_dropped=n_dropped, factors=facs,
-                            free_intercepts=free_intercepts)
+                            free_intercepts=free_intercepts, missing=missing,
+                            n_incomplete={lab: gd.n_incomplete for lab, gd in zip(labels, gdata)})

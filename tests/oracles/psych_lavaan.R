@@ -5,8 +5,9 @@
 #   Rscript tests/oracles/psych_lavaan.R
 # Data: 12 WAI-SR-like items (1-5) cut from a three-factor normal model
 # (Task 1, 2, 10, 12; Bond 3, 5, 7, 9; Goal 4, 6, 8, 11), N = 400, two groups of 200,
-# with five missing answers in the first rows (for the missing-data tests only; the
-# reference values use the complete cases, as does the Python side).
+# with five missing answers in the first rows. The reference values use the complete cases
+# (as does the Python side), except the `fiml` block: full-information ML (missing = "ml")
+# on every respondent of the file.
 suppressPackageStartupMessages({library(lavaan); library(psych); library(jsonlite)})
 set.seed(2006)
 n <- 400
@@ -111,6 +112,50 @@ inv_groups <- lapply(split(cg, cg$group), function(d) {
   as.list(fitMeasures(f, c("chisq", "df", "ntotal")))
 })
 
+# ---- full-information ML (missing = "ml") on ALL respondents of the items file ----
+# lavaan's defaults with missing = "ml": meanstructure = TRUE, information = "observed"
+# (observed.information = "hessian"), H1 moments by EM (em.h1.tol = 1e-5); SRMR from the
+# EM-estimated H1 moments (lavInspect(f, "sampstat")).
+fiml_names <- c("chisq", "df", "pvalue", "baseline.chisq", "baseline.df", "cfi", "tli", "rmsea",
+                "rmsea.ci.lower", "rmsea.ci.upper", "srmr", "logl", "unrestricted.logl", "npar", "ntotal")
+fiml_params <- function(f) {
+  pe <- parameterEstimates(f)
+  lab <- lavInspect(f, "group.label")
+  grp <- if (length(lab)) lab[pe$group] else rep("", nrow(pe))
+  data.frame(lhs = pe$lhs, op = pe$op, rhs = pe$rhs, group = grp, est = pe$est, se = pe$se,
+             stringsAsFactors = FALSE)
+}
+fiml_info <- function(f) list(
+  converged = lavInspect(f, "converged"),
+  fit = as.list(fitMeasures(f, fiml_names)),
+  params = fiml_params(f),
+  information = lavInspect(f, "options")$information[1],
+  observed_information = lavInspect(f, "options")$observed.information[1]
+)
+fiml_cfa <- cfa(m3, data = miss[, items], missing = "ml")
+fiml_h1 <- lavInspect(fiml_cfa, "sampstat")
+fiml_inv <- list(
+  configural = cfa(m3, data = miss[, c("group", items)], group = "group", missing = "ml"),
+  metric = cfa(m3, data = miss[, c("group", items)], group = "group", missing = "ml",
+               group.equal = "loadings"),
+  scalar = cfa(m3, data = miss[, c("group", items)], group = "group", missing = "ml",
+               group.equal = c("loadings", "intercepts"))
+)
+fiml_lrt <- lavTestLRT(fiml_inv$configural, fiml_inv$metric, fiml_inv$scalar)
+fiml <- list(
+  call = "lavaan::cfa(three-factor, data = all 400 respondents, missing = 'ml')",
+  three = c(fiml_info(fiml_cfa),
+            list(h1_mean = as.list(fiml_h1$mean[items]),
+                 h1_cov = lapply(items, function(it) as.list(fiml_h1$cov[it, items])))),
+  invariance = lapply(fiml_inv, fiml_info),
+  lrt = lapply(seq_len(nrow(fiml_lrt)), function(i)
+    Filter(function(v) !is.na(v), list(model = c("configural", "metric", "scalar")[i],
+                                       chisq = fiml_lrt[["Chisq"]][i], df = fiml_lrt[["Df"]][i],
+                                       chisq_diff = fiml_lrt[["Chisq diff"]][i],
+                                       df_diff = fiml_lrt[["Df diff"]][i],
+                                       pvalue = fiml_lrt[["Pr(>Chisq)"]][i])))
+)
+
 out <- list(
   generator = list(seed = 2006, n = n, lambda = lam, phi = phi, cuts = cuts,
                    note = "Data in psychometrics_items.csv; reference values on its complete cases"),
@@ -137,6 +182,7 @@ out <- list(
                                            group = lavInspect(inv_partial, "group.label")[pe$group],
                                            est = pe$est, se = pe$se, stringsAsFactors = FALSE)},
                       call = "group.equal = c('loadings', 'intercepts'), group.partial = 'i6 ~ 1'")),
+  fiml = fiml,
   versions = list(R = paste(R.version$major, R.version$minor, sep = "."),
                   lavaan = as.character(packageVersion("lavaan")),
                   psych = as.character(packageVersion("psych")))
