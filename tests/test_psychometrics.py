@@ -624,3 +624,222 @@ def test_invariance_reports_nonconvergence(monkeypatch, complete):
         res = P.measurement_invariance(complete, WAI3, "group", steps=("configural",))
     assert not res.steps["configural"].converged
     assert "did not converge" in res.summary()
+
+
+# ----------------------------------------------------------------------------- full-information ML (missing = "ml")
+FIML = REF["fiml"]
+TOL_FIML = 1e-3  # absolute, vs lavaan missing = "ml" (differences seen: < 2e-6)
+FIML_KEYS = {**FIT_KEYS, "loglik_h1": "unrestricted.logl"}
+
+
+@pytest.fixture(scope="module")
+def fiml_cfa(raw):
+    return P.fit_cfa(raw, WAI3, missing="ml")
+
+
+@pytest.fixture(scope="module")
+def fiml_inv(raw):
+    return P.measurement_invariance(raw, WAI3, "group", missing="ml")
+
+
+def test_fiml_cfa_matches_lavaan(fiml_cfa):
+    """lavaan::cfa(three-factor, missing = "ml") on all 400 respondents: fitMeasures (chi-square,
+    df, CFI, TLI, RMSEA and interval, SRMR, logL, unrestricted logL, baseline), every parameter's
+    estimate and observed-information SE, and the EM H1 moments, within 1e-3."""
+    ref = FIML["three"]
+    assert ref["information"] == "observed" and ref["observed_information"] == "hessian"
+    for ours, theirs in FIML_KEYS.items():
+        assert fiml_cfa.fit[ours] == pytest.approx(ref["fit"][theirs], abs=TOL_FIML), ours
+    assert fiml_cfa.n == ref["fit"]["ntotal"] == 400 and fiml_cfa.n_incomplete == 3 and fiml_cfa.n_dropped == 0
+    assert fiml_cfa.converged and ref["converged"] and fiml_cfa.boundary == []
+    lav = pd.DataFrame(ref["params"]).drop(columns="group")
+    mg = fiml_cfa.params.merge(lav, on=["lhs", "op", "rhs"], suffixes=("", "_lavaan"), validate="one_to_one")
+    assert len(mg) == len(lav) == len(fiml_cfa.params) == 45
+    assert np.abs(mg["est"] - mg["est_lavaan"]).max() < TOL_FIML
+    assert np.abs(mg.loc[mg["free"], "se"] - mg.loc[mg["free"], "se_lavaan"]).max() < TOL_FIML
+    assert (mg.loc[~mg["free"], "se_lavaan"] == 0).all() and mg.loc[~mg["free"], "se"].isna().all()
+    # loadings table and intercepts agree with the parameter table
+    lo = fiml_cfa.loadings.merge(lav[lav["op"] == "=~"], left_on=["factor", "item"], right_on=["lhs", "rhs"])
+    assert np.abs(lo["estimate"] - lo["est"]).max() < TOL_FIML and len(lo) == 12
+    ints = lav[lav["op"] == "~1"].set_index("lhs")["est"]
+    assert np.abs(fiml_cfa.intercepts - ints.reindex(fiml_cfa.intercepts.index)).max() < TOL_FIML
+    # H1 moments (EM): lavInspect(fit, "sampstat"); lavaan's EM stops at 1e-5, ours at 1e-11
+    h1 = pd.DataFrame(ref["h1_cov"], index=list(ref["h1_cov"][0]))
+    idx = fiml_cfa.sample_cov.index
+    assert np.abs(fiml_cfa.sample_cov - h1.loc[idx, idx]).max().max() < TOL_FIML
+    assert np.abs(fiml_cfa.sample_mean - pd.Series(ref["h1_mean"]).reindex(idx)).max() < TOL_FIML
+    text = fiml_cfa.summary()
+    assert "FIML" in text and "3 with missing answers" in text
+
+
+@pytest.mark.parametrize("step", P.INVARIANCE_STEPS)
+def test_fiml_invariance_matches_lavaan(fiml_inv, step):
+    """lavaan::cfa(group = "group", group.equal = ..., missing = "ml"): every fit index, estimate
+    and observed-information SE within 1e-3."""
+    ref = FIML["invariance"][step]
+    s = fiml_inv.steps[step]
+    for ours, theirs in FIML_KEYS.items():
+        assert s.fit[ours] == pytest.approx(ref["fit"][theirs], abs=TOL_FIML), ours
+    assert s.converged and ref["converged"] and s.boundary == [] and s.information == "observed"
+    mg = _merge_params(s.params, ref["params"])
+    assert np.abs(mg["est"] - mg["est_lavaan"]).max() < TOL_FIML
+    assert np.abs(mg.loc[mg["free"], "se"] - mg.loc[mg["free"], "se_lavaan"]).max() < TOL_FIML
+
+
+def test_fiml_invariance_lrt_and_counts(fiml_inv):
+    """lavTestLRT under FIML within 1e-3; everyone kept (3 incomplete respondents in group A)."""
+    t = fiml_inv.table
+    for row in FIML["lrt"]:
+        assert t.loc[row["model"], "chisq"] == pytest.approx(row["chisq"], abs=TOL_FIML)
+        if "chisq_diff" in row:
+            assert t.loc[row["model"], "delta_chisq"] == pytest.approx(row["chisq_diff"], abs=TOL_FIML)
+            assert t.loc[row["model"], "delta_pvalue"] == pytest.approx(row["pvalue"], abs=TOL_FIML)
+    assert fiml_inv.n == {"A": 200, "B": 200} and fiml_inv.n_dropped == {"A": 0, "B": 0}
+    assert fiml_inv.n_incomplete == {"A": 3, "B": 0} and fiml_inv.missing == "ml"
+    assert "FIML" in fiml_inv.summary() and "3 incomplete" in fiml_inv.summary()
+    assert "full-information maximum likelihood" in fiml_inv.apa()
+
+
+def test_fiml_loglik_is_the_casewise_normal_loglik(fiml_cfa, raw):
+    """logL equals the sum over respondents of the normal log-density of their observed answers at
+    the implied moments (scipy.stats, a separate code path), and the H1 logL at the EM moments."""
+    from scipy import stats as sst
+    items = list(fiml_cfa.implied_cov.index)
+    X = raw[items].to_numpy(dtype=float)
+    mu = (fiml_cfa.intercepts).to_numpy()
+    Sig = fiml_cfa.implied_cov.to_numpy()
+
+    def casewise(mu, Sig):
+        tot = 0.0
+        for row in X:
+            o = ~np.isnan(row)
+            tot += sst.multivariate_normal(mu[o], Sig[np.ix_(o, o)]).logpdf(row[o])
+        return tot
+
+    assert fiml_cfa.fit["loglik"] == pytest.approx(casewise(mu, Sig), abs=1e-6)
+    h1 = casewise(fiml_cfa.sample_mean.to_numpy(), fiml_cfa.sample_cov.to_numpy())
+    assert fiml_cfa.fit["loglik_h1"] == pytest.approx(h1, abs=1e-6)
+    assert fiml_cfa.fit["chisq"] == pytest.approx(2 * (h1 - fiml_cfa.fit["loglik"]), abs=1e-6)
+
+
+def test_em_matches_the_factored_likelihood_for_monotone_missingness():
+    """Bivariate monotone pattern (y1 complete, y2 partly missing): the ML estimates have a closed
+    form (Anderson 1957; Little & Rubin 2002, sec. 7.2): mu1, s11 from all y1, the regression of
+    y2 on y1 from the complete pairs. The EM moments must equal it."""
+    rng = np.random.default_rng(11)
+    y1 = rng.normal(size=300)
+    y2 = 1 + 0.6 * y1 + rng.normal(scale=0.8, size=300)
+    y2[rng.random(300) < 0.3 + 0.3 * (y1 > 0)] = np.nan       # MAR: depends on y1
+    X = np.column_stack([y1, y2])
+    gd = P._group_data(X, "ml")
+    cc = ~np.isnan(y2)
+    mu1, s11 = y1.mean(), y1.var()
+    c = np.cov(y1[cc], y2[cc], bias=True)
+    beta = c[0, 1] / c[0, 0]
+    alpha = y2[cc].mean() - beta * y1[cc].mean()
+    s22_1 = c[1, 1] - beta ** 2 * c[0, 0]
+    want_mu = [mu1, alpha + beta * mu1]
+    want_cov = [[s11, beta * s11], [beta * s11, s22_1 + beta ** 2 * s11]]
+    assert gd.em_converged
+    np.testing.assert_allclose(gd.mean, want_mu, atol=1e-8)
+    np.testing.assert_allclose(gd.cov, want_cov, atol=1e-8)
+
+
+def test_fiml_equals_listwise_on_complete_data_cfa(complete):
+    """No missing answer: FIML gives the listwise (semopy) estimates, chi-square, CFI, TLI, RMSEA and
+    logL; SRMR includes the (zero) mean residuals, so it is the listwise SRMR times
+    sqrt(78/90); SEs differ (observed vs expected information) but only slightly."""
+    lw = P.fit_cfa(complete, WAI3)
+    ml = P.fit_cfa(complete, WAI3, missing="ml")
+    for k in ("chisq", "df", "cfi", "tli", "rmsea", "rmsea_lower", "rmsea_upper", "loglik", "baseline_chisq"):
+        assert ml.fit[k] == pytest.approx(lw.fit[k], abs=1e-6), k
+    assert ml.fit["npar"] == lw.fit["npar"] + 12
+    assert ml.fit["srmr"] == pytest.approx(lw.fit["srmr"] * np.sqrt(78 / 90), abs=1e-8)
+    np.testing.assert_allclose(ml.loadings["estimate"], lw.loadings["estimate"], atol=1e-6)
+    np.testing.assert_allclose(ml.loadings["std"], lw.loadings["std"], atol=1e-6)
+    np.testing.assert_allclose(ml.factor_cov, lw.factor_cov, atol=1e-6)
+    np.testing.assert_allclose(ml.residual_var, lw.residual_var.reindex(ml.residual_var.index), atol=1e-6)
+    np.testing.assert_allclose(ml.loadings["se"], lw.loadings["se"], atol=5e-3)
+    np.testing.assert_allclose(ml.intercepts, complete[list(ml.intercepts.index)].mean(), atol=1e-8)
+    assert ml.n == lw.n == 397 and ml.n_incomplete == 0
+    assert ml.omega()["total"] == pytest.approx(lw.omega()["total"], abs=1e-6)
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), shift=st.floats(0.0, 0.6))
+def test_fiml_equals_listwise_on_complete_data_invariance(seed, shift):
+    """No missing answer: every step's fit indices and estimates are the listwise ones."""
+    df, facs = _mg_data(seed, shift=shift)
+    lw = P.measurement_invariance(df, facs, "grp")
+    ml = P.measurement_invariance(df, facs, "grp", missing="ml")
+    for s in P.INVARIANCE_STEPS:
+        for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "loglik", "loglik_h1", "baseline_chisq"):
+            assert ml.steps[s].fit[k] == pytest.approx(lw.steps[s].fit[k], rel=1e-7, abs=1e-6), (s, k)
+        np.testing.assert_allclose(ml.steps[s].params["est"], lw.steps[s].params["est"], atol=1e-5)
+        assert ml.steps[s].information == "observed" and lw.steps[s].information == "expected"
+
+
+def test_fiml_row_order_and_empty_rows(raw):
+    """FIML is unchanged by row order; a respondent with no answer is dropped and counted."""
+    items = ITEMS
+    shuffled = raw.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    empty = pd.DataFrame({"respondent": ["X1", "X2"], "group": ["B", "A"], **{c: [np.nan, np.nan] for c in items}})
+    more = pd.concat([shuffled, empty], ignore_index=True)
+    with pytest.warns(UserWarning, match="2 respondents with no answer at all were dropped"):
+        res = P.measurement_invariance(more, WAI3, "group", steps=("configural",), missing="ml")
+    assert res.n_dropped == {"B": 1, "A": 1} and res.n == {"B": 200, "A": 200}
+    ref = FIML["invariance"]["configural"]["fit"]
+    assert res.steps["configural"].fit["chisq"] == pytest.approx(ref["chisq"], abs=TOL_FIML)
+    with pytest.warns(UserWarning, match="1 respondents with no answer at all were dropped"):
+        one = P.fit_cfa(more.iloc[:-1], WAI3, missing="ml")
+    assert one.n_dropped == 1 and one.fit["chisq"] == pytest.approx(FIML["three"]["fit"]["chisq"], abs=TOL_FIML)
+
+
+def test_fiml_errors(raw):
+    base = raw[ITEMS + ["group"]].copy()
+    with pytest.raises(ValueError, match="`missing`"):
+        P.measurement_invariance(base, WAI3, "group", missing="pairwise")
+    with pytest.raises(ValueError, match="`missing`"):
+        P.fit_cfa(base, WAI3, missing="fiml")
+    gone = base.copy()
+    gone.loc[gone["group"] == "B", "i7"] = np.nan
+    with pytest.raises(ValueError, match="column 'i7' is missing for every respondent in group 'B'"):
+        P.measurement_invariance(gone, WAI3, "group", missing="ml")
+    with pytest.raises(ValueError, match="column 'i7' is missing for every respondent in the data"):
+        P.fit_cfa(gone[gone["group"] == "B"], WAI3, missing="ml")
+    apart = base.copy()
+    a_rows = np.flatnonzero((apart["group"] == "A").to_numpy())
+    apart.loc[apart.index[a_rows[::2]], "i1"] = np.nan
+    apart.loc[apart.index[a_rows[1::2]], "i2"] = np.nan
+    with pytest.raises(ValueError, match="columns 'i1' and 'i2' are never answered together in group 'A'"):
+        P.measurement_invariance(apart, WAI3, "group", missing="ml")
+    few = pd.concat([base[base["group"] == "A"], base[base["group"] == "B"].head(8)])
+    with pytest.raises(ValueError, match="group 'B' has 8 respondents with an answer"):
+        P.measurement_invariance(few, WAI3, "group", missing="ml")
+    const = base.copy()
+    const.loc[const["group"] == "A", "i5"] = 2.0
+    const.loc[const.index[0], "i5"] = np.nan
+    with pytest.raises(ValueError, match="column 'i5' is constant in group 'A'"):
+        P.measurement_invariance(const, WAI3, "group", missing="ml")
+    with pytest.raises(ValueError, match="column 'i3' must be numeric"):
+        P.fit_cfa(base.assign(i3=base["i3"].astype(str)), WAI3, missing="ml")
+    with pytest.raises(ValueError, match="`data` must be a pandas DataFrame"):
+        P.fit_cfa(base.to_numpy(), WAI3, missing="ml")
+
+
+def test_fiml_reports_heywood_case():
+    """The Heywood data of test_invariance_reports_heywood_case with a few answers removed: under
+    FIML the negative residual variance of item a is still reported (warning and ``boundary``)."""
+    R = np.array([[1, 0.85, 0.85], [0.85, 1, 0.5], [0.85, 0.5, 1]])
+    df = pd.DataFrame(_exact_cov_data(R, 300, np.random.default_rng(5)), columns=list("abc"))
+    df.loc[[3, 10, 40], "b"] = np.nan
+    df.loc[[7, 11], "c"] = np.nan
+    with pytest.warns(UserWarning, match="boundary estimates"):
+        res = P.fit_cfa(df, {"f": ["a", "b", "c"]}, missing="ml")
+    assert any("residual variance of a" in b and "(negative)" in b for b in res.boundary)
+    assert res.residual_var["a"] < 0 and "boundary" in res.summary() and res.n_incomplete == 5
+
+
+def test_docstring_examples_run():
+    import doctest
+    assert doctest.testmod(P).failed == 0
