@@ -386,17 +386,33 @@ class RICLPM:
     Attributes
     ----------
     params : pandas.DataFrame
-        Every free parameter: ``lhs``, ``op`` (``~`` regression, ``~~`` (co)variance),
-        ``rhs``, ``estimate``, ``se``, ``z``, ``p`` (lavaan's naming: for ``~`` the
-        outcome is ``lhs``).
+        Every free parameter: ``lhs``, ``op`` (``~`` regression, ``~~`` (co)variance,
+        and with ``missing="ml"`` also ``~1``, the wave means), ``rhs``, ``estimate``,
+        ``se``, ``z``, ``p`` (lavaan's naming: for ``~`` the outcome is ``lhs``).
     lagged : pandas.DataFrame
         The within-person lagged paths only, with a ``path`` label
         (``"x -> x"``, ``"y -> x"``, ``"x -> y"``, ``"y -> y"``) and wave.
     fit : dict
-        ``chisq``, ``df``, ``pvalue``, ``cfi``, ``tli``, ``rmsea``, ``srmr``, ``n``.
+        ``chisq``, ``df``, ``pvalue``, ``cfi``, ``tli``, ``rmsea``, ``srmr``, ``n``,
+        ``baseline_chisq``, ``baseline_df``.
     syntax : str
+    n : int
+        Patients analysed.
     n_dropped : int
-        Patients dropped for a missing wave (complete cases are analysed).
+        Patients not analysed: with ``missing="listwise"`` those missing any wave; with
+        ``missing="ml"`` those without a single observed value in the waves used.
+    missing : str
+        ``"listwise"`` (complete cases, semopy ML) or ``"ml"`` (full-information ML).
+    loglik : float
+        Log-likelihood of the model (lavaan's ``logl``; with ``"listwise"`` of the
+        complete cases).
+    loglik_saturated : float
+        Log-likelihood of the unrestricted (saturated) model (lavaan's ``unrestricted.logl``).
+    n_patterns : int
+        Missing-data patterns among the analysed patients (1 with ``"listwise"``).
+    converged : bool
+    boundary : list of str
+        Variance parameters estimated below zero (Heywood cases), e.g. ``"RIx ~~ RIx"``.
     notes : list of str
     """
 
@@ -409,20 +425,283 @@ class RICLPM:
     x: str
     y: str
     notes: list = field(default_factory=list)
+    missing: str = "listwise"
+    loglik: float = float("nan")
+    loglik_saturated: float = float("nan")
+    n_patterns: int = 1
+    converged: bool = True
+    boundary: list = field(default_factory=list)
 
     def summary(self) -> str:
         """Readable account."""
         f = self.fit
+        if self.missing == "ml":
+            est = "full-information ML (FIML, casewise likelihood by hand), observed-information SEs"
+            who = (f"  N = {self.n} patients in {self.n_patterns} missing-data patterns "
+                   f"({self.n_dropped} without any observed value dropped)")
+        else:
+            est = "ML on complete cases (semopy), expected-information SEs"
+            who = f"  N = {self.n} ({self.n_dropped} dropped for missing waves)"
+        srmr = "NaN" if not np.isfinite(f["srmr"]) else f"{f['srmr']:.3f}"
         lines = [
-            f"RI-CLPM (Hamaker, Kuiper & Grasman 2015): x = {self.x!r}, y = {self.y!r}; ML (semopy)",
-            f"  N = {self.n} ({self.n_dropped} dropped for missing waves)",
+            f"RI-CLPM (Hamaker, Kuiper & Grasman 2015): x = {self.x!r}, y = {self.y!r}; {est}",
+            who,
             f"  chi2({f['df']}) = {f['chisq']:.3f}, p = {f['pvalue']:.3f}; CFI = {f['cfi']:.3f}; TLI = {f['tli']:.3f}; "
-            f"RMSEA = {f['rmsea']:.3f}; SRMR = {f['srmr']:.3f}",
+            f"RMSEA = {f['rmsea']:.3f}; SRMR = {srmr}; log-likelihood = {self.loglik:.3f}",
             "  within-person lagged paths:",
             self.lagged.to_string(index=False, float_format=lambda v: f"{v:.4f}"),
         ]
+        if not self.converged:
+            lines.append("  WARNING: the optimizer did not converge; do not interpret the estimates")
+        if self.boundary:
+            lines.append(f"  WARNING: negative variance estimate(s) (boundary/Heywood): {', '.join(self.boundary)}")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- RI-CLPM by FIML (written by hand)
+class _RICLPMStructure:
+    """The RI-CLPM covariance structure Σ(θ) = Z Φ Z' + A Ψ A', A = (I − B)⁻¹, and dΣ/dθ.
+
+    Observed and within components are ordered x1..xW, y1..yW. ``labels`` are
+    (lhs, op, rhs) in lavaan's naming; ``pos`` lists, per free parameter, the
+    cells ``(matrix, i, j)`` it occupies (several cells when paths are equal across
+    waves).
+    """
+
+    def __init__(self, W: int, constrain: bool):
+        self.W, self.p = W, 2 * W
+        ix = lambda t: t - 1  # noqa: E731  (x_t)
+        iy = lambda t: W + t - 1  # noqa: E731  (y_t)
+        labels: list[tuple[str, str, str]] = []
+        pos: list[list[tuple[str, int, int]]] = []
+        shared: dict[str, int] = {}
+        for t in range(2, W + 1):
+            for lab, (tgt, src) in zip("abcd", [(ix(t), ix(t - 1)), (ix(t), iy(t - 1)),
+                                               (iy(t), ix(t - 1)), (iy(t), iy(t - 1))]):
+                lhs = f"w{'x' if tgt < W else 'y'}{t}"
+                rhs = f"w{'x' if src < W else 'y'}{t - 1}"
+                labels.append((lhs, "~", rhs))
+                if constrain and lab in shared:
+                    pos[shared[lab]].append(("B", tgt, src))
+                    pos.append(pos[shared[lab]])
+                else:
+                    if constrain:
+                        shared[lab] = len(pos)
+                    pos.append([("B", tgt, src)])
+        for t in range(1, W + 1):
+            for a, b in ((ix(t), ix(t)), (iy(t), iy(t)), (ix(t), iy(t))):
+                labels.append((f"w{'x' if a < W else 'y'}{t}", "~~", f"w{'x' if b < W else 'y'}{t}"))
+                pos.append([("Psi", a, b)])
+        for a, b, la, lb in ((0, 0, "RIx", "RIx"), (1, 1, "RIy", "RIy"), (0, 1, "RIx", "RIy")):
+            labels.append((la, "~~", lb))
+            pos.append([("Phi", a, b)])
+        # distinct free parameters (equal paths share one)
+        self.free: list[list[tuple[str, int, int]]] = []
+        self.index: list[int] = []  # label row -> free parameter
+        seen: dict[int, int] = {}
+        for cells in pos:
+            k = seen.setdefault(id(cells), len(self.free))
+            if k == len(self.free):
+                self.free.append(cells)
+            self.index.append(k)
+        self.labels = labels
+        self.q = len(self.free)
+        self.Z = np.zeros((self.p, 2))
+        self.Z[:W, 0] = 1.0
+        self.Z[W:, 1] = 1.0
+
+    def matrices(self, theta: np.ndarray):
+        p = self.p
+        B, Psi, Phi = np.zeros((p, p)), np.zeros((p, p)), np.zeros((2, 2))
+        mats = {"B": B, "Psi": Psi, "Phi": Phi}
+        for v, cells in zip(theta, self.free):
+            for m, i, j in cells:
+                mats[m][i, j] = v
+                if m != "B":
+                    mats[m][j, i] = v
+        return B, Psi, Phi
+
+    def sigma(self, theta: np.ndarray, deriv: bool = False):
+        B, Psi, Phi = self.matrices(theta)
+        A = np.linalg.inv(np.eye(self.p) - B)
+        C = A @ Psi @ A.T
+        Sigma = self.Z @ Phi @ self.Z.T + C
+        if not deriv:
+            return Sigma
+        D = np.zeros((self.q, self.p, self.p))
+        for k, cells in enumerate(self.free):
+            for m, i, j in cells:
+                if m == "B":
+                    M = np.outer(A[:, i], C[j, :])  # A E_ij A Ψ A'
+                    D[k] += M + M.T
+                elif m == "Psi":
+                    M = np.outer(A[:, i], A[:, j])
+                    D[k] += M + M.T if i != j else M
+                else:
+                    M = np.outer(self.Z[:, i], self.Z[:, j])
+                    D[k] += M + M.T if i != j else M
+        return Sigma, D
+
+
+class _Patterns:
+    """Rows of a wide array grouped by missing-data pattern (sufficient statistics per pattern)."""
+
+    def __init__(self, Y: np.ndarray):
+        obs = np.isfinite(Y)
+        keys, inv = np.unique(obs, axis=0, return_inverse=True)
+        self.groups = []
+        for k, key in enumerate(keys):
+            rows = Y[inv.ravel() == k][:, key]
+            m = rows.mean(axis=0)
+            dev = rows - m
+            self.groups.append((np.flatnonzero(key), len(rows), m, dev.T @ dev / len(rows)))
+        self.n = Y.shape[0]
+        self.Y, self.obs = Y, obs
+
+    @classmethod
+    def from_moments(cls, mu: np.ndarray, S: np.ndarray, n: int) -> "_Patterns":
+        """One complete-data 'pattern' with mean ``mu`` and covariance ``S`` (denominator n)."""
+        self = cls.__new__(cls)
+        self.groups = [(np.arange(len(mu)), n, mu, S)]
+        self.n = n
+        return self
+
+
+def _fiml_loglik(pat: _Patterns, mu: np.ndarray, Sigma: np.ndarray, grad: bool = False):
+    """Casewise normal log-likelihood, summed by pattern; optionally dlogL/dμ and dlogL/dΣ."""
+    ll = 0.0
+    gmu = np.zeros_like(mu)
+    gS = np.zeros_like(Sigma)
+    for o, n, m, S in pat.groups:
+        Soo = Sigma[np.ix_(o, o)]
+        try:
+            L = np.linalg.cholesky(Soo)
+        except np.linalg.LinAlgError:
+            return (-np.inf, None, None) if grad else -np.inf
+        inv = np.linalg.inv(Soo)
+        d = m - mu[o]
+        logdet = 2.0 * np.sum(np.log(np.diag(L)))
+        ll += -0.5 * n * (len(o) * math.log(2 * math.pi) + logdet + np.sum(inv * S) + d @ inv @ d)
+        if grad:
+            T = S + np.outer(d, d)
+            gS[np.ix_(o, o)] += -0.5 * n * (inv - inv @ T @ inv)
+            gmu[o] += n * (inv @ d)
+    return (ll, gmu, gS) if grad else ll
+
+
+def _em_saturated(pat: _Patterns, tol: float = 1e-11, max_iter: int = 20000):
+    """ML estimates of an unrestricted mean vector and covariance matrix under MAR (EM algorithm)."""
+    Y, obs = pat.Y, pat.obs
+    n, p = Y.shape
+    mu = np.nanmean(Y, axis=0)
+    Sigma = np.diag(np.nanvar(Y, axis=0))
+    for it in range(max_iter):
+        T1 = np.zeros(p)
+        T2 = np.zeros((p, p))
+        for o, cnt, m, S in pat.groups:
+            mis = np.setdiff1d(np.arange(p), o)
+            if len(mis) == 0:
+                T1 += cnt * m
+                T2 += cnt * (S + np.outer(m, m))
+                continue
+            Soo_inv = np.linalg.inv(Sigma[np.ix_(o, o)])
+            Bm = Sigma[np.ix_(mis, o)] @ Soo_inv  # regression of missing on observed
+            cvar = Sigma[np.ix_(mis, mis)] - Bm @ Sigma[np.ix_(o, mis)]
+            # E[y] for the pattern's rows: observed mean m; missing part mu_m + Bm (y_o - mu_o)
+            e_mean = np.empty(p)
+            e_mean[o] = m
+            e_mean[mis] = mu[mis] + Bm @ (m - mu[o])
+            # second moments: sum over the rows of E[y y'] = cnt (S_full + e_mean e_mean')
+            S_full = np.zeros((p, p))
+            S_full[np.ix_(o, o)] = S
+            S_full[np.ix_(mis, o)] = Bm @ S
+            S_full[np.ix_(o, mis)] = S @ Bm.T
+            S_full[np.ix_(mis, mis)] = Bm @ S @ Bm.T + cvar
+            T1 += cnt * e_mean
+            T2 += cnt * (S_full + np.outer(e_mean, e_mean))
+        mu_new = T1 / n
+        Sigma_new = T2 / n - np.outer(mu_new, mu_new)
+        delta = max(np.max(np.abs(mu_new - mu)), np.max(np.abs(Sigma_new - Sigma)))
+        mu, Sigma = mu_new, Sigma_new
+        if delta < tol:
+            return mu, Sigma, True, it + 1
+    return mu, Sigma, False, max_iter
+
+
+def _numeric_hessian(g, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Hessian from an analytic gradient by four-point central differences (lavaan differentiates its
+    analytic gradient numerically too)."""
+    q = len(x)
+    H = np.zeros((q, q))
+    for k in range(q):
+        e = np.zeros(q)
+        e[k] = h * max(1.0, abs(x[k]))
+        hk = e[k]
+        H[k] = (g(x - 2 * e) - 8 * g(x - e) + 8 * g(x + e) - g(x + 2 * e)) / (12 * hk)
+    return 0.5 * (H + H.T)
+
+
+def _fit_fiml(st: _RICLPMStructure, pat: _Patterns, mu0: np.ndarray, theta0: np.ndarray):
+    """Maximise the FIML log-likelihood over θ (covariance structure) and μ (saturated means).
+
+    Returns (x, loglik, hessian of −logL, converged, message); x = [θ, μ].
+    """
+    from scipy import optimize
+
+    q, p, N = st.q, st.p, pat.n
+
+    def fg(x):
+        theta, mu = x[:q], x[q:]
+        try:
+            Sigma, D = st.sigma(theta, deriv=True)
+        except np.linalg.LinAlgError:
+            return np.inf, np.zeros_like(x)
+        ll, gmu, gS = _fiml_loglik(pat, mu, Sigma, grad=True)
+        if not np.isfinite(ll):
+            return np.inf, np.zeros_like(x)
+        gth = np.einsum("kij,ij->k", D, gS)
+        return -ll / N, -np.concatenate([gth, gmu]) / N
+
+    x0 = np.concatenate([theta0, mu0])
+    res = optimize.minimize(fg, x0, jac=True, method="BFGS", options={"gtol": 1e-9, "maxiter": 2000})
+    x = res.x
+    grad = lambda z: fg(z)[1] * N  # noqa: E731  gradient of −logL
+    # Newton polish with the numerical Hessian (quadratic convergence near the optimum)
+    for _ in range(20):
+        g = grad(x)
+        if np.max(np.abs(g)) < 1e-8:
+            break
+        H = _numeric_hessian(grad, x)
+        try:
+            step = np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            break
+        f0 = fg(x)[0]
+        t = 1.0
+        while t > 1e-4 and not fg(x - t * step)[0] <= f0 + 1e-15:
+            t /= 2
+        if t <= 1e-4:
+            break
+        x = x - t * step
+    g = grad(x)
+    H = _numeric_hessian(grad, x)
+    ll = -fg(x)[0] * N
+    max_g = float(np.max(np.abs(g)))
+    converged = bool(np.isfinite(ll) and max_g < 1e-4)
+    msg = f"largest |gradient| of the log-likelihood {max_g:.1e}"
+    return x, ll, H, converged, msg
+
+
+def _fit_indices(chisq: float, df: int, chib: float, dfb: int, n: int, srmr: float) -> dict:
+    """CFI, TLI and RMSEA as lavaan computes them (ML, N in RMSEA)."""
+    cfi_den = max(chib - dfb, chisq - df, 0.0)
+    cfi = 1.0 - max(chisq - df, 0.0) / cfi_den if cfi_den > 0 else 1.0
+    tli = ((chib / dfb) - (chisq / df)) / ((chib / dfb) - 1.0) if df > 0 else np.nan
+    rmsea = math.sqrt(max(chisq - df, 0.0) / (df * n)) if df > 0 else 0.0
+    return dict(chisq=float(chisq), df=int(df), pvalue=float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
+                cfi=float(cfi), tli=float(tli), rmsea=float(rmsea), srmr=float(srmr), n=int(n),
+                baseline_chisq=float(chib), baseline_df=int(dfb))
 
 
 def _fit_stats(S: np.ndarray, Sigma: np.ndarray, n: int, n_free_cov: int) -> dict:
@@ -435,18 +714,15 @@ def _fit_stats(S: np.ndarray, Sigma: np.ndarray, n: int, n_free_cov: int) -> dic
     Fb = np.sum(np.log(np.diag(S))) - ld_s
     chib = n * Fb
     dfb = p * (p - 1) // 2
-    cfi_den = max(chib - dfb, chisq - dof, 0.0)
-    cfi = 1.0 - max(chisq - dof, 0.0) / cfi_den if cfi_den > 0 else 1.0
-    tli = ((chib / dfb) - (chisq / dof)) / ((chib / dfb) - 1.0) if dof > 0 else np.nan
-    rmsea = math.sqrt(max(chisq - dof, 0.0) / (dof * n)) if dof > 0 else 0.0
     sd = np.sqrt(np.diag(S))
     resid = (S - Sigma) / np.outer(sd, sd)
     iu = np.triu_indices(p)
     # lavaan's SRMR with a saturated mean structure: the p mean residuals (all 0) count too
     srmr = math.sqrt(np.sum(resid[iu] ** 2) / (len(iu[0]) + p))
-    return dict(chisq=float(chisq), df=int(dof), pvalue=float(stats.chi2.sf(chisq, dof)) if dof > 0 else np.nan,
-                cfi=float(cfi), tli=float(tli), rmsea=float(rmsea), srmr=float(srmr), n=int(n),
-                baseline_chisq=float(chib), baseline_df=int(dfb))
+    out = _fit_indices(chisq, dof, chib, dfb, n, srmr)
+    # complete-data log-likelihood (means at the sample means), lavaan's logl
+    out["loglik"] = float(-0.5 * n * (p * math.log(2 * math.pi) + ld_sig + np.trace(S @ np.linalg.inv(Sigma))))
+    return out
 
 
 def riclpm(
@@ -458,24 +734,64 @@ def riclpm(
     wave: str = "wave",
     waves: Sequence[int] | None = None,
     constrain: bool = False,
+    missing: str = "listwise",
 ) -> RICLPM:
     r"""Fit a random-intercept cross-lagged panel model (Hamaker, Kuiper & Grasman 2015).
 
     The model (:func:`riclpm_syntax`) separates stable between-person differences
-    (random intercepts) from within-person carry-over and cross-lagged effects.
-    Estimated by maximum likelihood with semopy (objective ``"MLW"``, SLSQP with
-    ``ftol = 1e-14``) on the covariance matrix of the complete cases; the wave means
-    are saturated, so the estimates equal lavaan's ML estimates with a mean
-    structure (checked to 1e-3, in practice 1e-6). Patients missing any wave are
-    dropped (counted in ``n_dropped``; semopy's FIML did not reproduce lavaan on
-    the test data, so it is not offered).
+    (random intercepts) from within-person carry-over and cross-lagged effects. The
+    observed vector :math:`z_i = (x_{i1}, \dots, x_{iW}, y_{i1}, \dots, y_{iW})` is
+    normal with free (saturated) wave means :math:`\mu` and covariance
 
-    Fit statistics are computed by hand from the sample covariance :math:`S`
-    (denominator N) and the implied :math:`\Sigma`: :math:`\chi^2 = N F_{ML}`,
-    :math:`F_{ML} = \log|\Sigma| + \operatorname{tr}(S\Sigma^{-1}) - \log|S| - p`;
-    CFI and TLI against the independence model; RMSEA
-    :math:`= \sqrt{\max(\chi^2 - df, 0)/(df\,N)}`; SRMR as lavaan's (Bentler's,
-    with the saturated means).
+    .. math::
+
+        \Sigma(\theta) = Z \Phi Z' + (I - B)^{-1} \Psi (I - B)^{-\top},
+
+    :math:`Z` the random-intercept loadings (1 on every wave), :math:`\Phi` the
+    random-intercept covariance, :math:`B` the lagged paths and :math:`\Psi` the
+    wave-1 and residual (co)variances of the within components.
+
+    ``missing="listwise"`` (default): maximum likelihood with semopy (objective
+    ``"MLW"``, SLSQP with ``ftol = 1e-14``) on the covariance matrix of the complete
+    cases; patients missing any wave are dropped (``n_dropped``). Equal to lavaan's ML
+    (``missing = "listwise"``, expected-information SEs) to 1e-3, in practice 1e-6.
+    Fit statistics by hand from the sample covariance :math:`S` (denominator N):
+    :math:`\chi^2 = N F_{ML}`,
+    :math:`F_{ML} = \log|\Sigma| + \operatorname{tr}(S\Sigma^{-1}) - \log|S| - p`.
+
+    ``missing="ml"``: full-information maximum likelihood (FIML), unbiased when the
+    missing waves are missing at random (MAR), where complete cases are not. The
+    casewise normal log-likelihood, summed over missing-data patterns :math:`k` with
+    :math:`n_k` patients, observed variables :math:`o_k`, pattern mean :math:`m_k`
+    and covariance :math:`S_k`,
+
+    .. math::
+
+        \ell(\theta, \mu) = -\tfrac12 \sum_k n_k \big[ p_k \log 2\pi + \log|\Sigma_{o_k}|
+            + \operatorname{tr}(\Sigma_{o_k}^{-1} S_k)
+            + (m_k - \mu_{o_k})' \Sigma_{o_k}^{-1} (m_k - \mu_{o_k}) \big],
+
+    is maximised jointly over :math:`\theta` and the wave means :math:`\mu` (as
+    ``lavaan::sem(..., missing = "ml")``; the means are *not* fixed at the sample
+    means), with analytic gradients (BFGS, then Newton steps to a gradient below
+    1e-8). SEs from the observed information (the Hessian of :math:`-\ell`, by
+    central differences of the analytic gradient), lavaan's default with
+    ``missing = "ml"``. Fit statistics as lavaan computes them under FIML:
+    :math:`\chi^2 = 2(\ell_{sat} - \ell)` with the saturated model (free
+    :math:`\mu`, :math:`\Sigma`) fitted by EM; CFI and TLI against the FIML
+    independence model (free means and variances, whose ML estimates are each
+    variable's observed mean and variance); RMSEA with N the patients analysed; SRMR
+    as lavaan's default (Bentler's, with means): residuals of the saturated-model
+    (EM) means and covariances from the model-implied ones, both scaled by the EM
+    standard deviations, root mean square over the :math:`p + p(p+1)/2` moments.
+    Patients without any observed value are dropped (lavaan does the same). Written
+    by hand (numpy/scipy): no maintained Python library fits FIML SEM that matches
+    lavaan (semopy's ``"FIML"`` objective did not on the test data). Checked against
+    lavaan 0.6-14 (``tests/oracles/sessions_lavaan.R``): parameters and SEs to 1e-3,
+    in practice 1e-6.
+
+    Non-convergence and negative variance estimates (Heywood cases) are reported in
+    ``converged``, ``boundary`` and ``notes``, with a warning.
 
     Parameters
     ----------
@@ -488,6 +804,9 @@ def riclpm(
         Which waves to use, in order (default: all, sorted). At least 3.
     constrain : bool, default False
         Equal lagged paths across waves.
+    missing : {"listwise", "ml"}, default "listwise"
+        Complete cases or full-information ML. The default keeps earlier results;
+        with missing waves (dropout) ``"ml"`` is the estimator to report.
 
     Returns
     -------
@@ -497,18 +816,29 @@ def riclpm(
     ----------
     Hamaker, E. L., Kuiper, R. M., & Grasman, R. P. P. P. (2015). *Psychological Methods,
     20*(1), 102--116.
+    Arbuckle, J. L. (1996). Full information estimation in the presence of incomplete data.
+    In G. A. Marcoulides & R. E. Schumacker (Eds.), *Advanced structural equation modeling*
+    (pp. 243--277). Erlbaum.
+    Enders, C. K. (2010). *Applied missing data analysis*. Guilford.
 
     Examples
     --------
     >>> from analysis.simulate import simulate_trial
-    >>> sim = simulate_trial(n_therapists=20, caseload=8, seed=3)
-    >>> waves = sim.sessions[sim.sessions["session"].between(1, 4)]
+    >>> sim = simulate_trial(n_therapists=30, caseload=8, seed=2017)
+    >>> waves = sim.sessions[sim.sessions["session"].between(1, 5)]
     >>> fit = riclpm(waves, x="alliance", y="symptom", wave="session")
-    >>> fit.fit["df"], len(fit.lagged)
-    (9, 12)
-    """
-    import semopy
+    >>> fit.fit["df"], len(fit.lagged), fit.boundary
+    (21, 16, [])
 
+    With dropout, FIML keeps every patient with at least one observed value:
+
+    >>> drop = simulate_trial(n_therapists=30, caseload=8, seed=2017, dropout="MAR", dropout_rate=0.3)
+    >>> w = drop.sessions[drop.sessions["session"].between(1, 5)]
+    >>> ml = riclpm(w, x="alliance", y="symptom", wave="session", missing="ml")
+    >>> ml.n, ml.n_patterns, ml.converged, ml.boundary, ml.fit["df"]
+    (240, 5, True, [], 21)
+    """
+    check_choice("missing", missing, ("listwise", "ml"))
     clean = check_long(data, patient, wave, [x, y])
     all_waves = sorted(clean["session"].unique().tolist())
     use = all_waves if waves is None else [int(w) for w in waves]
@@ -525,6 +855,16 @@ def riclpm(
         cols[f"x{k}"] = wide[(x, w)] if (x, w) in wide.columns else np.nan
         cols[f"y{k}"] = wide[(y, w)] if (y, w) in wide.columns else np.nan
     wd = pd.DataFrame(cols)
+    for c in wd.columns:
+        if not wd[c].notna().any():
+            var = x if c[0] == "x" else y
+            raise ValueError(f"`data`: column {var!r} has no observed value at wave {use[int(c[1:]) - 1]} "
+                             f"(column {wave!r}); the RI-CLPM cannot be estimated. Drop that wave with `waves=`.")
+    if missing == "ml":
+        n_patients = int(clean["patient"].nunique())
+        return _riclpm_ml(wd, use, x, y, constrain, n_patients, wave)
+    import semopy
+
     n_all = len(wd)
     wd = wd.dropna()
     n = len(wd)
@@ -540,7 +880,9 @@ def riclpm(
         warnings.simplefilter("always")
         res = model.fit(wd, obj="MLW", solver="SLSQP", options={"ftol": 1e-14, "maxiter": 10000})
     notes += sorted({str(w.message).splitlines()[0] for w in caught})
+    converged = True
     if hasattr(res, "success") and not res.success:
+        converged = False
         notes.append(f"optimizer did not report success: {getattr(res, 'message', '')}")
     ins = model.inspect()
     ins = ins[ins["Std. Err"].astype(str) != "-"].copy()
@@ -552,12 +894,6 @@ def riclpm(
     params["p"] = 2 * stats.norm.sf(np.abs(params["z"]))
     if constrain:
         params = params.drop_duplicates(subset=["lhs", "op", "rhs"])
-    reg = params[params["op"] == "~"].copy()
-    lab = {("wx", "wx"): "x -> x", ("wx", "wy"): "y -> x", ("wy", "wx"): "x -> y", ("wy", "wy"): "y -> y"}
-    reg["path"] = [lab[(l[:2], r[:2])] for l, r in zip(reg["lhs"], reg["rhs"])]
-    reg["wave"] = [use[int(l[2:]) - 1] for l in reg["lhs"]]
-    lagged = reg[["path", "wave", "lhs", "rhs", "estimate", "se", "z", "p"]].sort_values(
-        ["path", "wave"]).reset_index(drop=True)
     order = [f"x{k}" for k in range(1, W + 1)] + [f"y{k}" for k in range(1, W + 1)]
     S = np.cov(wd[order].to_numpy().T, ddof=0)
     sigma, _ = model.calc_sigma()
@@ -566,10 +902,150 @@ def riclpm(
     Sigma = np.asarray(sigma)[np.ix_(idx, idx)]
     n_free = int(len(model.param_vals))
     fit = _fit_stats(S, Sigma, n, n_free)
-    # rename x/y back to the user's variables in the parameter table
+    loglik = fit.pop("loglik")
+    ld_s = np.linalg.slogdet(S)[1]
+    loglik_sat = float(-0.5 * n * (p * math.log(2 * math.pi) + ld_s + p))
+    boundary = _boundary(params, notes, bounded=True)
+    return RICLPM(params=_rename(params, use, x, y), lagged=_lagged(params, use), fit=fit, syntax=syntax, n=n,
+                  n_dropped=n_all - n, x=x, y=y, notes=notes, missing="listwise", loglik=loglik,
+                  loglik_saturated=loglik_sat, n_patterns=1, converged=converged, boundary=boundary)
+
+
+def _lagged(params: pd.DataFrame, use: list) -> pd.DataFrame:
+    reg = params[params["op"] == "~"].copy()
+    lab = {("wx", "wx"): "x -> x", ("wx", "wy"): "y -> x", ("wy", "wx"): "x -> y", ("wy", "wy"): "y -> y"}
+    reg["path"] = [lab[(l[:2], r[:2])] for l, r in zip(reg["lhs"], reg["rhs"])]
+    reg["wave"] = [use[int(l[2:]) - 1] for l in reg["lhs"]]
+    return reg[["path", "wave", "lhs", "rhs", "estimate", "se", "z", "p"]].sort_values(
+        ["path", "wave"]).reset_index(drop=True)
+
+
+def _rename(params: pd.DataFrame, use: list, x: str, y: str) -> pd.DataFrame:
+    """Observed names x1, y1, ... back to the user's variables and waves (``alliance3``)."""
+    W = len(use)
     ren = {**{f"x{k}": f"{x}{use[k - 1]}" for k in range(1, W + 1)},
            **{f"y{k}": f"{y}{use[k - 1]}" for k in range(1, W + 1)}}
+    params = params.copy()
     params["lhs"] = params["lhs"].replace(ren)
     params["rhs"] = params["rhs"].replace(ren)
-    return RICLPM(params=params, lagged=lagged, fit=fit, syntax=syntax, n=n, n_dropped=n_all - n, x=x, y=y,
-                  notes=notes)
+    return params
+
+
+def _boundary(params: pd.DataFrame, notes: list, *, bounded: bool) -> list:
+    """Variance parameters at or below zero: listed, noted and warned about (never hidden).
+
+    semopy (``bounded=True``) keeps variances at or above 0, so a boundary solution shows
+    as a variance of (about) 0; FIML here, like lavaan, is unbounded and shows a negative one.
+    """
+    from analysis.multilevel import BoundaryWarning
+
+    var = params[(params["op"] == "~~") & (params["lhs"] == params["rhs"])]
+    scale = max(1.0, float(var["estimate"].abs().max())) if len(var) else 1.0
+    cut = 1e-8 * scale if bounded else 0.0
+    var = var[var["estimate"] <= cut] if bounded else var[var["estimate"] < cut]
+    out = [f"{l} ~~ {r}" for l, r in zip(var["lhs"], var["rhs"])]
+    if out:
+        if bounded:
+            msg = (f"variance estimate(s) at the lower bound 0 (boundary solution; semopy bounds variances at 0, "
+                   f"lavaan would report a negative value): {', '.join(out)}")
+        else:
+            msg = f"negative variance estimate(s) (Heywood case, a boundary solution): {', '.join(out)}"
+        notes.append(msg)
+        warnings.warn(msg, BoundaryWarning, stacklevel=3)
+    return out
+
+
+def _riclpm_ml(wd: pd.DataFrame, use: list, x: str, y: str, constrain: bool, n_patients: int,
+               wave: str) -> RICLPM:
+    """FIML branch of :func:`riclpm` (see there for the formulas)."""
+    from analysis.multilevel import ConvergenceWarning
+
+    W = len(use)
+    p = 2 * W
+    order = [f"x{k}" for k in range(1, W + 1)] + [f"y{k}" for k in range(1, W + 1)]
+    Y = wd[order].to_numpy(dtype=float)
+    keep = np.isfinite(Y).any(axis=1)
+    Y = Y[keep]
+    n = len(Y)
+    notes: list[str] = []
+    n_dropped = n_patients - n
+    if n_dropped:
+        notes.append(f"{n_dropped} of {n_patients} patients have no observed value in waves {use} and were "
+                     "dropped (they carry no information under FIML)")
+    if n <= p:
+        raise ValueError(f"`data`: {n} patients with an observed value for {p} variables; the RI-CLPM needs "
+                         "more patients.")
+    obs = np.isfinite(Y)
+    cover = obs.T.astype(float) @ obs.astype(float)
+    if (cover == 0).any():
+        j, k = np.argwhere(cover == 0)[0]
+        names = [f"{x}@{w}" for w in use] + [f"{y}@{w}" for w in use]
+        raise ValueError(f"`data`: no patient has both {names[j]} and {names[k]} observed ({wave!r} = wave); "
+                         "their covariance cannot be estimated under FIML.")
+    pat = _Patterns(Y)
+    n_obs_pct = 100.0 * obs.mean()
+    notes.append(f"{len(pat.groups)} missing-data patterns; {n_obs_pct:.1f}% of the {n} x {p} values observed")
+    # saturated (h1) model by EM
+    mu_h1, S_h1, em_ok, em_it = _em_saturated(pat)
+    if not em_ok:
+        notes.append(f"EM for the saturated model stopped after {em_it} iterations without converging")
+        warnings.warn(notes[-1], ConvergenceWarning, stacklevel=3)
+    if np.linalg.eigvalsh(S_h1)[0] <= 0:
+        raise ValueError("`data`: the saturated (EM) covariance matrix is singular; too few patients observed "
+                         "at some waves for FIML.")
+    ll_h1 = _fiml_loglik(pat, mu_h1, S_h1)
+    # start values: the covariance structure fitted to the EM moments as if complete
+    st = _RICLPMStructure(W, constrain)
+    v = np.diag(S_h1)
+    th0 = np.zeros(st.q)
+    for k, cells in enumerate(st.free):
+        m, i, j = cells[0]
+        if m == "Psi" and i == j:
+            th0[k] = 0.5 * v[i]
+        elif m == "Phi" and i == j:
+            th0[k] = 0.5 * (v[:W] if i == 0 else v[W:]).min()
+    x_start, *_ = _fit_fiml(st, _Patterns.from_moments(mu_h1, S_h1, n), mu_h1, th0)
+    xh, ll, H, converged, msg = _fit_fiml(st, pat, x_start[st.q:], x_start[:st.q])
+    if not converged:
+        notes.append(f"FIML optimizer did not converge ({msg})")
+        warnings.warn(notes[-1], ConvergenceWarning, stacklevel=3)
+    evals = np.linalg.eigvalsh(H)
+    if evals[0] > 0:
+        se = np.sqrt(np.diag(np.linalg.inv(H)))
+    else:
+        se = np.full(len(xh), np.nan)
+        notes.append("the observed information matrix is not positive definite (a saddle point or an "
+                     "unidentified model): standard errors are not available")
+        warnings.warn(notes[-1], ConvergenceWarning, stacklevel=3)
+        converged = False
+    theta, mu = xh[:st.q], xh[st.q:]
+    rows = [dict(lhs=l, op=o, rhs=r, estimate=theta[k], se=se[k]) for (l, o, r), k in zip(st.labels, st.index)]
+    rows += [dict(lhs=order[i], op="~1", rhs="", estimate=mu[i], se=se[st.q + i]) for i in range(p)]
+    params = pd.DataFrame(rows)
+    params["z"] = params["estimate"] / params["se"]
+    params["p"] = 2 * stats.norm.sf(np.abs(params["z"]))
+    boundary = _boundary(params, notes, bounded=False)
+    _, Psi, Phi = st.matrices(theta)
+    if not boundary and (np.linalg.eigvalsh(Psi)[0] < 0 or np.linalg.eigvalsh(Phi)[0] < 0):
+        notes.append("a covariance matrix of the latent components is not positive definite (a correlation "
+                     "beyond ±1): boundary estimate")
+    # fit statistics as lavaan under missing = "ml"
+    Sigma = st.sigma(theta)
+    chisq = max(2.0 * (ll_h1 - ll), 0.0)
+    df = p * (p + 1) // 2 - st.q
+    m_b = np.nanmean(Y, axis=0)
+    v_b = np.nanvar(Y, axis=0)
+    ll_b = float(np.nansum(-0.5 * (np.log(2 * math.pi * v_b) + (Y - m_b) ** 2 / v_b)))
+    chib = 2.0 * (ll_h1 - ll_b)
+    dfb = p * (p - 1) // 2
+    sd = np.sqrt(np.diag(S_h1))
+    r_cov = (S_h1 - Sigma) / np.outer(sd, sd)
+    r_mean = (mu_h1 - mu) / sd
+    iu = np.triu_indices(p)
+    srmr = math.sqrt((np.sum(r_cov[iu] ** 2) + np.sum(r_mean ** 2)) / (len(iu[0]) + p))
+    fit = _fit_indices(chisq, df, chib, dfb, n, srmr)
+    syntax = riclpm_syntax(W, "x", "y", constrain=constrain)
+    return RICLPM(params=_rename(params, use, x, y), lagged=_lagged(params, use), fit=fit, syntax=syntax, n=n,
+                  n_dropped=n_dropped, x=x, y=y, notes=notes, missing="ml", loglik=float(ll),
+                  loglik_saturated=float(ll_h1), n_patterns=len(pat.groups), converged=converged,
+                  boundary=boundary)

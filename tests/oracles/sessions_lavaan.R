@@ -7,6 +7,9 @@
 # 2. A random-intercept cross-lagged panel model (Hamaker, Kuiper & Grasman 2015) in
 #    lavaan on 5 waves (ML, normal likelihood, free lagged paths per wave), with the
 #    lavaan syntax of Mulder & Hamaker (2021); fit statistics too.
+# 3. The same RI-CLPM on those data with values deleted by a fixed MAR rule (written to
+#    tests/fixtures/sessions_riclpm_missing.csv), fitted by FIML (lavaan missing = "ml"), with free and
+#    with equal lagged paths.
 # The data are generated here (seeded) and written into the fixture with the results.
 suppressPackageStartupMessages({library(lme4); library(lavaan); library(jsonlite)})
 ctrl <- lmerControl(optimizer = "bobyqa", optCtrl = list(rhoend = 1e-12, maxfun = 1e6),
@@ -119,10 +122,68 @@ riclpm <- list(
   }
 )
 
+# ---------------------------------------------------------------- RI-CLPM with missing waves, FIML
+# The same 400 x 5 data with values deleted by a fixed MAR rule (set.seed(2021)); the result is
+# written to tests/fixtures/sessions_riclpm_missing.csv (wide, empty = missing):
+#   a. dropout: a person still present at wave t-1 (t = 2..5) leaves before wave t (x_t..x_5 and
+#      y_t..y_5 missing) with probability plogis(-2.2 + 0.9 * (y_{t-1} - m_{t-1})), m = (16, 14, 12, 11)
+#      the generating wave means of y: depends on the observed y at t-1 only (MAR);
+#   b. intermittent: x_t (t = 2, 3, 4) of a person still present is missing with probability
+#      plogis(-2.5 + 0.7 * (y_1 - 16)) (y_1 is always observed: MAR);
+#   c. persons 399 and 400 have no observed value at all (lavaan drops empty cases).
+# lavaan::lavaan(..., missing = "ml") at its defaults (observed information, EM for the h1 model).
+set.seed(2021)
+wm <- wide
+m_y <- c(16, 14, 12, 11)
+present <- rep(TRUE, N)
+for (t in 2:W) {
+  leave <- present & (runif(N) < plogis(-2.2 + 0.9 * (wm[[paste0("y", t - 1)]] - m_y[t - 1])))
+  present <- present & !leave
+  for (s in t:W) {
+    wm[[paste0("x", s)]][leave] <- NA
+    wm[[paste0("y", s)]][leave] <- NA
+  }
+}
+u_int <- matrix(runif(N * 3), N, 3)
+for (t in 2:4) {
+  gone <- u_int[, t - 1] < plogis(-2.5 + 0.7 * (wide$y1 - 16))
+  wm[[paste0("x", t)]][gone] <- NA
+}
+wm[N - 1:0, -1] <- NA
+write.csv(wm, file.path("tests", "fixtures", "sessions_riclpm_missing.csv"), row.names = FALSE, na = "")
+
+ml_fit <- function(model) {
+  f <- suppressWarnings(lavaan(model, data = wm, meanstructure = TRUE, int.ov.free = TRUE, missing = "ml"))
+  pe <- parameterEstimates(f)
+  pe <- pe[pe$op %in% c("~", "~~", "~1") & !(pe$op == "~~" & pe$lhs == pe$rhs & grepl("^[xy][0-9]$", pe$lhs)) &
+             !(pe$op == "~1" & !grepl("^[xy][0-9]$", pe$lhs)), ]
+  pe <- pe[!duplicated(pe[, c("lhs", "op", "rhs")]), ]
+  fm <- fitMeasures(f, c("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "srmr_bentler", "logl",
+                         "unrestricted.logl", "npar", "ntotal", "baseline.chisq", "baseline.df"))
+  opt <- lavInspect(f, "options")
+  list(params = lapply(seq_len(nrow(pe)), function(i) list(lhs = pe$lhs[i], op = pe$op[i], rhs = pe$rhs[i],
+                                                           est = pe$est[i], se = pe$se[i])),
+       fit = as.list(fm), converged = lavInspect(f, "converged"),
+       information = opt$information[1], observed_information = opt$observed.information[1],
+       n_patterns = nrow(lavInspect(f, "patterns")),
+       h1_mean = as.numeric(lavInspect(f, "sampstat")$mean), h1_cov = unname(lavInspect(f, "sampstat")$cov[, ]))
+}
+spec_c <- spec
+spec_c[grepl("^w[xy][0-9] ~ ", spec_c)] <- c(paste0("wx", 2:W, " ~ a*wx", 1:(W - 1), " + b*wy", 1:(W - 1)),
+                                              paste0("wy", 2:W, " ~ c*wx", 1:(W - 1), " + d*wy", 1:(W - 1)))
+riclpm_ml <- list(
+  csv = "sessions_riclpm_missing.csv",
+  rule = paste("MAR dropout after wave t-1 with p = plogis(-2.2 + 0.9 (y_{t-1} - m_{t-1})), m = 16, 14, 12, 11;",
+               "x_t (t = 2..4) missing with p = plogis(-2.5 + 0.7 (y_1 - 16)); persons 399, 400 empty; set.seed(2021)"),
+  n_observed_values = sum(!is.na(wm[, -1])),
+  free = ml_fit(paste(spec, collapse = "\n")),
+  constrained = ml_fit(paste(spec_c, collapse = "\n"))
+)
+
 out <- list(
   meta = list(R = paste(R.version$major, R.version$minor, sep = "."),
               lme4 = as.character(packageVersion("lme4")), lavaan = as.character(packageVersion("lavaan"))),
-  sessions = sess, lagged = lagged, riclpm = riclpm
+  sessions = sess, lagged = lagged, riclpm = riclpm, riclpm_ml = riclpm_ml
 )
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, na = "null", dataframe = "columns", pretty = TRUE),
            out_path)
