@@ -453,6 +453,97 @@ plots.save_figure(fig, "06_invariance_intercepts")
 plt.show()
 
 # %% [markdown]
+# **Missing answers: listwise deletion vs full-information ML.** The fixture file has five missing
+# answers, in three respondents of group A (items 3 and 7; item 11; items 1 and 12). Everything
+# above drops those respondents (listwise deletion: 397 of 400). That is harmless here, but with
+# real questionnaires a skipped item is common, and listwise deletion is unbiased only when answers
+# are missing completely at random. **Full-information ML** (FIML; Arbuckle 1996; Enders 2010) keeps
+# every respondent with at least one answer and maximises the normal likelihood of the answers each
+# respondent gave; it is unbiased when answers are missing at random (the chance of skipping may
+# depend on the answers given). It is `missing="ml"` in `fit_cfa` and `measurement_invariance`, as
+# `lavaan::cfa(..., missing = "ml")`: a mean structure (intercepts), the chi-square against the
+# unrestricted model whose means and covariances are estimated by EM, the independence baseline
+# for CFI/TLI also by FIML, SRMR against the EM moments, and standard errors from the observed
+# information (lavaan's default with missing data). The R script fitted the single-group
+# three-factor model and the three invariance steps this way on all 400 respondents; we record our
+# fit indices, the loadings (and SEs) of the items with missing answers and the chi-square
+# differences against lavaan with the same tolerance of **1e-3** (two independent ML optimizers;
+# the test suite compares every estimate and SE at 1e-3 and finds differences below 1e-5).
+
+# %%
+fx_all = pd.read_csv(FIX / "psychometrics_items.csv")  # all 400 respondents, 5 missing answers
+fiml = psychometrics.fit_cfa(fx_all, fx_key.subscales, missing="ml")
+listwise = fx_models.models["three-factor"]  # fitted above on the 397 complete respondents
+print(fiml.summary())
+fit_keys = ["chisq", "df", "cfi", "tli", "rmsea", "srmr"]
+compare = pd.DataFrame({
+    "listwise": [listwise.n] + [float(listwise.fit[k]) for k in fit_keys],
+    "FIML": [fiml.n] + [float(fiml.fit[k]) for k in fit_keys],
+}, index=["N used"] + fit_keys)
+display(compare.round(4))
+lw_l = listwise.loadings.set_index("item")
+ml_l = fiml.loadings.set_index("item")
+miss_items = ["i7", "i11", "i12"]  # free loadings of items with a missing answer (i1, i3 are markers)
+display(pd.DataFrame({"factor": ml_l.loc[miss_items, "factor"],
+                      "loading, listwise": lw_l.loc[miss_items, "estimate"],
+                      "SE, listwise": lw_l.loc[miss_items, "se"],
+                      "loading, FIML": ml_l.loc[miss_items, "estimate"],
+                      "SE, FIML": ml_l.loc[miss_items, "se"]}).round(4))
+
+# %%
+fiml_ref = ref["fiml"]
+lav_fit = {"chisq": "chisq", "cfi": "cfi", "tli": "tli", "rmsea": "rmsea", "srmr": "srmr", "loglik": "logl"}
+for ours_key, r_key in lav_fit.items():
+    display(ledger.record(
+        claim=f"FIML three-factor CFA {ours_key} (fixture data, all 400) vs lavaan missing = 'ml'",
+        published=fiml_ref["three"]["fit"][r_key], ours=float(fiml.fit[ours_key]), tolerance=1e-3,
+        kind="oracle",
+        source=f"{oracle}: lavaan::fitMeasures(cfa(three-factor, missing = 'ml'))['{r_key}'] "
+               f"(lavaan {ref['versions']['lavaan']})"))
+lav_par = pd.DataFrame(fiml_ref["three"]["params"])
+lav_load = lav_par[lav_par["op"] == "=~"].set_index("rhs")
+for it in miss_items:
+    for col, r_col in (("estimate", "est"), ("se", "se")):
+        display(ledger.record(
+            claim=f"FIML three-factor CFA loading {col} of {it} (fixture data, all 400) vs lavaan missing = 'ml'",
+            published=float(lav_load.loc[it, r_col]), ours=float(ml_l.loc[it, col]), tolerance=1e-3,
+            kind="oracle",
+            source=f"{oracle}: lavaan::parameterEstimates(cfa(three-factor, missing = 'ml')) "
+                   "(SE: observed information)"))
+
+# %%
+fiml_inv = psychometrics.measurement_invariance(fx_all, fx_key.subscales, "group", missing="ml")
+print(fiml_inv.summary())
+for step in psychometrics.INVARIANCE_STEPS:
+    for ours_key in ("chisq", "cfi", "rmsea", "srmr"):
+        display(ledger.record(
+            claim=f"FIML invariance, {step} model {ours_key} (fixture data, all 400) vs lavaan missing = 'ml'",
+            published=fiml_ref["invariance"][step]["fit"][ours_key],
+            ours=float(fiml_inv.steps[step].fit[ours_key]), tolerance=1e-3, kind="oracle",
+            source=f"{oracle}: lavaan::fitMeasures(cfa(three-factor, group = 'group', group.equal = ..., "
+                   f"missing = 'ml'))['{ours_key}']"))
+for row in fiml_ref["lrt"][1:]:
+    display(ledger.record(
+        claim=f"FIML invariance, chi-square difference {row['model']} vs previous step (fixture data) "
+              "vs lavTestLRT",
+        published=row["chisq_diff"], ours=float(fiml_inv.table.loc[row["model"], "delta_chisq"]),
+        tolerance=1e-3, kind="oracle", source=f"{oracle}: lavTestLRT on the missing = 'ml' fits"))
+display(pd.DataFrame({
+    "d_chi2 listwise": fx_inv.table["delta_chisq"], "p listwise": fx_inv.table["delta_pvalue"],
+    "d_chi2 FIML": fiml_inv.table["delta_chisq"], "p FIML": fiml_inv.table["delta_pvalue"]}).round(4))
+
+# %% [markdown]
+# With three incomplete respondents out of 400 the two methods agree closely, as they should: the
+# chi-square is 50.46 (listwise, 397 respondents) against 51.19 (FIML, 400; measured against the
+# EM-estimated unrestricted model), on 51 df both; the loadings of the items with missing answers
+# move by at most 0.012 (item 11: 1.275 vs 1.287, a tenth of its SE) and their SEs hardly at all.
+# The invariance verdicts stand: equal loadings not rejected (FIML p = .497), equal intercepts
+# rejected (Δχ²(9) = 19.72, p = .020). Every comparison with lavaan passes at 1e-3, with
+# differences below 1e-7. FIML earns its keep when many answers are missing, or when skipping an
+# item depends on the answers a respondent did give (MAR), where listwise deletion is biased; if
+# skipping depends on the unseen answer itself (MNAR), neither method is unbiased.
+
+# %% [markdown]
 # **Simulation truth.** With `thresholds=None` the simulator returns the continuous latent
 # responses, whose standardised loadings are the generating values. We fit the three-factor model to
 # a larger simulated sample and record each recovered loading against its truth, with a tolerance
