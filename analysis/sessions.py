@@ -437,7 +437,7 @@ class RICLPM:
         f = self.fit
         if self.missing == "ml":
             est = "full-information ML (FIML, casewise likelihood by hand), observed-information SEs"
-            who = (f"  N = {self.n} patients in {self.n_patterns} missing-data patterns "
+            who = (f"  N = {self.n} patients in {self.n_patterns} missing-data pattern(s) "
                    f"({self.n_dropped} without any observed value dropped)")
         else:
             est = "ML on complete cases (semopy), expected-information SEs"
@@ -984,7 +984,7 @@ def _riclpm_ml(wd: pd.DataFrame, use: list, x: str, y: str, constrain: bool, n_p
                          "their covariance cannot be estimated under FIML.")
     pat = _Patterns(Y)
     n_obs_pct = 100.0 * obs.mean()
-    notes.append(f"{len(pat.groups)} missing-data patterns; {n_obs_pct:.1f}% of the {n} x {p} values observed")
+    notes.append(f"{len(pat.groups)} missing-data pattern(s); {n_obs_pct:.1f}% of the {n} x {p} values observed")
     # saturated (h1) model by EM
     mu_h1, S_h1, em_ok, em_it = _em_saturated(pat)
     if not em_ok:

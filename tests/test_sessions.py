@@ -184,7 +184,7 @@ def test_riclpm_fiml_matches_lavaan(key, constrain):
     if constrain:
         assert res.lagged.groupby("path")["estimate"].nunique().eq(1).all()
     text = res.summary()
-    assert "full-information ML" in text and "18 missing-data patterns" in text
+    assert "full-information ML" in text and "18 missing-data pattern(s)" in text
     assert any("no observed value" in n for n in res.notes)
 
 
