@@ -21,10 +21,11 @@ symptoms at the next, within the same patient? Three tools:
   ``split=False`` the naive model (raw :math:`A_{it}`, no split) is fitted for
   comparison.
 * :func:`riclpm` — the random-intercept cross-lagged panel model of Hamaker,
-  Kuiper & Grasman (2015) with semopy (ML), checked against lavaan to 1e-3. Fit
-  statistics (χ², df, CFI, TLI, RMSEA, SRMR) are computed by hand from the
-  model-implied covariance matrix, because ``semopy.calc_stats`` fails with
-  scipy 1.17.
+  Kuiper & Grasman (2015): on complete cases with semopy (ML; default), or with
+  ``missing="ml"`` by full-information ML written by hand (casewise likelihood,
+  as ``lavaan::sem(..., missing = "ml")``), both checked against lavaan to 1e-3.
+  Fit statistics (χ², df, CFI, TLI, RMSEA, SRMR) are computed by hand, because
+  ``semopy.calc_stats`` fails with scipy 1.17.
 
 Why split at all? A raw session-level correlation mixes stable differences
 between patients (some form good alliances *and* improve more) with the
