@@ -9,6 +9,11 @@
 #   Rscript benchmarks/bench_sessions.R riclpm wide.csv reps
 #       RI-CLPM (Hamaker et al. 2015) with the oracle's lavaan syntax and options
 #       (ML, meanstructure, expected information) on the wide data x1..xW, y1..yW.
+#   Rscript benchmarks/bench_sessions.R riclpm_ml wide.csv reps
+#       The same RI-CLPM by full-information ML on wide data with missing values (empty
+#       cells), with the options of the oracle's `riclpm_ml` block: lavaan(..., meanstructure
+#       = TRUE, int.ov.free = TRUE, missing = "ml") at lavaan's defaults otherwise (observed
+#       information, EM for the h1 model); warnings suppressed as there.
 #
 # The CSV is read once; the fits are repeated `reps` times and timed with proc.time()
 # (elapsed); one JSON object goes to stdout: times, estimates and versions.
@@ -53,7 +58,7 @@ if (mode == "lagged") {
   }
   out <- list(default = summ(time_it(fit_with(NULL))), tight = summ(time_it(fit_with(tight))),
               version = as.character(packageVersion("lme4")))
-} else if (mode == "riclpm") {
+} else if (mode %in% c("riclpm", "riclpm_ml")) {
   W <- sum(grepl("^x[0-9]+$", names(d)))
   spec <- c(
     paste0("RIx =~ ", paste0("1*x", 1:W, collapse = " + ")),
@@ -67,16 +72,27 @@ if (mode == "lagged") {
     "wx1 ~~ wx1", "wy1 ~~ wy1", paste0("wx", 2:W, " ~~ wx", 2:W), paste0("wy", 2:W, " ~~ wy", 2:W)
   )
   model <- paste(spec, collapse = "\n")
-  tr <- time_it(function() lavaan(model, data = d, meanstructure = TRUE, information = "expected",
-                                  int.ov.free = TRUE))
+  if (mode == "riclpm") {
+    tr <- time_it(function() lavaan(model, data = d, meanstructure = TRUE, information = "expected",
+                                    int.ov.free = TRUE))
+    fm_names <- c("chisq", "df", "cfi", "tli", "rmsea", "srmr")
+    ops <- c("~", "~~")
+  } else {
+    tr <- time_it(function() suppressWarnings(lavaan(model, data = d, meanstructure = TRUE, int.ov.free = TRUE,
+                                                     missing = "ml")))
+    fm_names <- c("chisq", "df", "cfi", "tli", "rmsea", "srmr", "logl", "unrestricted.logl", "ntotal")
+    ops <- c("~", "~~", "~1")
+  }
   fit <- tr$res
   pe <- parameterEstimates(fit)
-  pe <- pe[pe$op %in% c("~", "~~") & !(pe$op == "~~" & pe$lhs == pe$rhs & grepl("^[xy][0-9]+$", pe$lhs)), ]
-  fm <- fitMeasures(fit, c("chisq", "df", "cfi", "tli", "rmsea", "srmr"))
+  pe <- pe[pe$op %in% ops & !(pe$op == "~~" & pe$lhs == pe$rhs & grepl("^[xy][0-9]+$", pe$lhs)) &
+             !(pe$op == "~1" & !grepl("^[xy][0-9]+$", pe$lhs)), ]
+  fm <- fitMeasures(fit, fm_names)
   out <- list(times = tr$times, lhs = pe$lhs, op = pe$op, rhs = pe$rhs, est = pe$est, se = pe$se,
               fit = as.list(fm), converged = lavInspect(fit, "converged"),
+              n_patterns = if (mode == "riclpm_ml") nrow(lavInspect(fit, "patterns")) else 1L,
               version = as.character(packageVersion("lavaan")))
 } else {
-  stop("mode must be 'lagged' or 'riclpm'")
+  stop("mode must be 'lagged', 'riclpm' or 'riclpm_ml'")
 }
 cat(toJSON(out, digits = NA, auto_unbox = TRUE))
