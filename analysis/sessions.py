@@ -883,8 +883,12 @@ def riclpm(
     notes += sorted({str(w.message).splitlines()[0] for w in caught})
     converged = True
     if hasattr(res, "success") and not res.success:
+        from analysis.multilevel import ConvergenceWarning
+
         converged = False
         notes.append(f"optimizer did not report success: {getattr(res, 'message', '')}")
+        # reported, not hidden: an ill-posed (e.g. Heywood) complete-case fit can stop short
+        warnings.warn(f"riclpm (complete cases): {notes[-1]}", ConvergenceWarning, stacklevel=2)
     ins = model.inspect()
     ins = ins[ins["Std. Err"].astype(str) != "-"].copy()
     params = pd.DataFrame({

@@ -236,9 +236,16 @@ def test_riclpm_boundary_and_convergence_reported():
     with pytest.warns(BoundaryWarning, match="wy2 ~~ wy2"):
         ml = sessions.riclpm(w, x="alliance", y="symptom", wave="session", missing="ml")
     assert "wy2 ~~ wy2" in ml.boundary and "negative variance" in ml.summary()
-    with pytest.warns(BoundaryWarning, match="lower bound 0"):
+    # semopy's bounded complete-case fit either stops at the bound (wy2 ~~ wy2 = 0) or, depending on
+    # the BLAS's floating-point order, fails to converge on this ill-posed case: either way it is
+    # reported with a warning and in the result, never hidden
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         lw = sessions.riclpm(w, x="alliance", y="symptom", wave="session")
-    assert lw.boundary == ["wy2 ~~ wy2"]
+    at_bound = lw.boundary == ["wy2 ~~ wy2"] and any(
+        issubclass(c.category, BoundaryWarning) and "lower bound 0" in str(c.message) for c in caught)
+    stopped = not lw.converged and any(issubclass(c.category, ConvergenceWarning) for c in caught)
+    assert at_bound or stopped
     # with dropout the same model does not converge (lavaan: "not all elements of the gradient are
     # (near) zero"): reported, not hidden
     drop = simulate_trial(n_therapists=20, caseload=8, seed=3, dropout="MAR", dropout_rate=0.3)
