@@ -310,8 +310,8 @@ def report(lag: list[dict], ric: list[dict], ml: list[dict], reps: int) -> str:
         f"`simulate_trial(n_therapists=250, caseload=12, seed={SEED}, dropout=\"MAR\", dropout_rate=0.4)`.",
         "",
         "| data | N used (dropped) | missing values | patterns ours / lavaan | ours (s) | lavaan (s) | "
-        "ratio lavaan/ours | max abs diff est / SE (44 params) | chi2 ours | chi2 lavaan | abs diff logL / "
-        "saturated logL | max abs diff CFI, TLI, RMSEA, SRMR |",
+        "ratio lavaan/ours | max abs diff est / SE (44 params) | chi2 ours | chi2 lavaan | logL ours - lavaan "
+        "(model / saturated) | max abs diff CFI, TLI, RMSEA, SRMR |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for d in ml:
@@ -320,7 +320,7 @@ def report(lag: list[dict], ric: list[dict], ml: list[dict], reps: int) -> str:
             f"{d['n_patterns'][0]} / {d['n_patterns'][1]} | {g(d['t_ours'])} | {g(d['t_lav'])} | "
             f"{d['t_lav'] / d['t_ours']:.2f} | {d['d_est']:.1e} / {d['d_se']:.1e} | "
             f"{d['chisq'][0]:.4f} (df {d['df'][0]}) | {d['chisq'][1]:.4f} (df {int(d['df'][1])}) | "
-            f"{abs(d['loglik'][0] - d['loglik'][1]):.1e} / {abs(d['loglik_h1'][0] - d['loglik_h1'][1]):.1e} | "
+            f"{d['loglik'][0] - d['loglik'][1]:+.1e} / {d['loglik_h1'][0] - d['loglik_h1'][1]:+.1e} | "
             f"{d['fitdiff']:.1e} |")
     lines += ["", "Lagged paths and wave means side by side (all 44 free parameters, variances and covariances "
               "included, enter the max abs diff above):", ""]
@@ -336,11 +336,22 @@ def report(lag: list[dict], ric: list[dict], ml: list[dict], reps: int) -> str:
                 lines.append(f"| {lab} | {e:.6f} | {le:.6f} | {se:.6f} | {lse:.6f} | {abs(e - le):.1e} | "
                              f"{abs(se - lse):.1e} |")
         lines.append("")
+    worst = max(ml, key=lambda d: d["d_est"])
     lines += [
-        "Reading: under FIML the cost grows with the number of missing-data patterns (one likelihood block each) "
-        "more than with N: the oracle data (intermittent plus dropout, many patterns) take longer than 3,000 "
-        "simulated patients with monotone dropout (few patterns). Our observed-information SEs come from a "
-        "numerical Hessian (2 x 44 gradient calls), lavaan's from its analytic one.",
+        "Reading: "
+        + ("lavaan is faster here. " if all(d["t_lav"] < d["t_ours"] for d in ml) else "")
+        + "Under FIML the cost of a likelihood evaluation grows with the number "
+        "of missing-data patterns (one block each) more than with N: here "
+        + " and ".join(f"{d['n_patterns'][0]} patterns among {d['n']:,} patients take {g(d['t_ours'])} s"
+                       for d in ml) + "; our observed-information SEs take a numerical Hessian (2 x 44 gradient calls), "
+        "lavaan's an analytic one. Largest estimate difference: "
+        f"{worst['d_est']:.1e} on {worst['name']}, with the log-likelihood "
+        f"{'higher' if worst['loglik'][0] >= worst['loglik'][1] else 'lower'} on our side by "
+        f"{abs(worst['loglik'][0] - worst['loglik'][1]):.1e}: "
+        + ("lavaan's optimizer stops slightly short of the maximum along a flat direction of the likelihood "
+           "(the difference is far below the SEs of the paths concerned)."
+           if worst["loglik"][0] >= worst["loglik"][1] else
+           "our optimizer stops slightly short of lavaan's maximum."),
         "",
     ]
     return "\n".join(lines)
