@@ -1858,6 +1858,17 @@ def _check_factors(factors: Any) -> dict[str, list[str]]:
     return facs
 
 
+def _check_numeric_items(data: pd.DataFrame, items: Sequence[str]) -> None:
+    """Item columns must be numeric (not bool) and finite where present; the error names column and row."""
+    for c in items:
+        col = data[c]
+        if col.dtype == bool or col.dtype.kind not in "iuf":
+            raise ValueError(f"`data` column {c!r} must be numeric (dtype {col.dtype}).")
+        inf = np.isinf(col.to_numpy(dtype=float))
+        if inf.any():
+            raise ValueError(f"`data` column {c!r} has an infinite value at row {data.index[inf][0]!r}.")
+
+
 def _prepare_group(X: np.ndarray, items: list[str], missing: str, where: str) -> tuple[_GroupData, int]:
     """Checks and H1 moments of one group's item block; returns the data and the rows dropped.
 
@@ -1973,13 +1984,7 @@ def _fit_cfa_ml(data: pd.DataFrame, facs: dict[str, list[str]], items: list[str]
         raise ValueError(f"`items`: columns not in `data`: {absent}.")
     if len(items) < 3:
         raise ValueError(f"fit_cfa needs at least 3 items, got {len(items)}.")
-    for c in items:
-        col = data[c]
-        if col.dtype == bool or col.dtype.kind not in "iuf":
-            raise ValueError(f"`data` column {c!r} must be numeric (dtype {col.dtype}).")
-        inf = np.isinf(col.to_numpy(dtype=float))
-        if inf.any():
-            raise ValueError(f"`data` column {c!r} has an infinite value at row {data.index[inf][0]!r}.")
+    _check_numeric_items(data, items)
     gd, dropped = _prepare_group(data[items].to_numpy(dtype=float), items, "ml", "the data")
     if dropped:
         warnings.warn(f"fit_cfa: {dropped} respondents with no answer at all were dropped (FIML keeps everyone "
@@ -2172,13 +2177,7 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     absent = [c for c in items if c not in data.columns]
     if absent:
         raise ValueError(f"`factors`: item columns not in `data`: {absent}.")
-    for c in items:
-        col = data[c]
-        if col.dtype == bool or col.dtype.kind not in "iuf":
-            raise ValueError(f"`data` column {c!r} must be numeric (dtype {col.dtype}).")
-        inf = np.isinf(col.to_numpy(dtype=float))
-        if inf.any():
-            raise ValueError(f"`data` column {c!r} has an infinite value at row {data.index[inf][0]!r}.")
+    _check_numeric_items(data, items)
     gcol = data[group]
     if gcol.isna().any():
         raise ValueError(f"`group`: column {group!r} has a missing value at row "
