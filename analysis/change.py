@@ -60,7 +60,6 @@ from scipy import stats
 
 from analysis._checks import (
     as_float_array,
-    broadcast_arrays,
     check_choice,
     check_finite,
     check_open_interval,

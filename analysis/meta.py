@@ -765,14 +765,12 @@ class MetaResult:
         lines.append(f"{qlab}(df = {self.q_df}) = {_fmt(self.q)}, p-val {_pv_eq(self.q_pvalue)}")
         lines.append("")
         if mods and self.qm is not None:
-            idx = ",".join(str(i + 1) for i in self._btt())
             lines.append(f"Test of Moderators (coefficient{'s' if len(self._btt()) > 1 else ''} {_span(self._btt())}):")
             if self.test == "knha":
                 lines.append(f"F(df1 = {self.qm_df[0]}, df2 = {self.qm_df[1]}) = {_fmt(self.qm)}, p-val {_pv_eq(self.qm_pvalue)}")
             else:
                 lines.append(f"QM(df = {self.qm_df[0]}) = {_fmt(self.qm)}, p-val {_pv_eq(self.qm_pvalue)}")
             lines.append("")
-            del idx
         lines.append("Model Results:")
         lines.append("")
         tab = self.coefficients

@@ -245,7 +245,7 @@ class ThreeLevelResult:
                  f"{'QE' if self.p > 1 else 'Q'}(df = {self.q_df}) = {_fmt(self.q)}, p-val {_pv_eq(self.q_pvalue)}", ""]
         if self.qm is not None:
             lab = f"F(df1 = {self.qm_df[0]}, df2 = {self.qm_df[1]})" if self.test == "t" else f"QM(df = {self.qm_df[0]})"
-            lines += [f"Test of Moderators:", f"{lab} = {_fmt(self.qm)}, p-val {_pv_eq(self.qm_pvalue)}", ""]
+            lines += ["Test of Moderators:", f"{lab} = {_fmt(self.qm)}, p-val {_pv_eq(self.qm_pvalue)}", ""]
         lines += ["Model Results:", ""]
         tab = self.coefficients
         cells = tab.apply(lambda col: [(_fmt_p(x) if col.name == "pval" else _fmt(x)) for x in col]).astype(str)

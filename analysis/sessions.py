@@ -366,8 +366,8 @@ def riclpm_syntax(n_waves: int, x: str = "x", y: str = "y", *, constrain: bool =
     if isinstance(n_waves, bool) or not isinstance(n_waves, (int, np.integer)) or n_waves < 3:
         raise ValueError(f"`n_waves` must be a whole number >= 3 (the RI-CLPM needs 3 waves); got {n_waves!r}.")
     W = int(n_waves)
-    L = [f"RIx =~ " + " + ".join(f"1*{x}{t}" for t in range(1, W + 1)),
-         f"RIy =~ " + " + ".join(f"1*{y}{t}" for t in range(1, W + 1))]
+    L = ["RIx =~ " + " + ".join(f"1*{x}{t}" for t in range(1, W + 1)),
+         "RIy =~ " + " + ".join(f"1*{y}{t}" for t in range(1, W + 1))]
     for t in range(1, W + 1):
         L += [f"wx{t} =~ 1*{x}{t}", f"wy{t} =~ 1*{y}{t}", f"{x}{t} ~~ 0*{x}{t}", f"{y}{t} ~~ 0*{y}{t}"]
     for t in range(2, W + 1):
@@ -593,7 +593,7 @@ def _fiml_loglik(pat: _Patterns, mu: np.ndarray, Sigma: np.ndarray, grad: bool =
 
 def _em_saturated(pat: _Patterns, tol: float = 1e-11, max_iter: int = 20000):
     """ML estimates of an unrestricted mean vector and covariance matrix under MAR (EM algorithm)."""
-    Y, obs = pat.Y, pat.obs
+    Y = pat.Y
     n, p = Y.shape
     mu = np.nanmean(Y, axis=0)
     Sigma = np.diag(np.nanvar(Y, axis=0))
@@ -650,7 +650,7 @@ def _fit_fiml(st: _RICLPMStructure, pat: _Patterns, mu0: np.ndarray, theta0: np.
     """
     from scipy import optimize
 
-    q, p, N = st.q, st.p, pat.n
+    q, N = st.q, pat.n
 
     def fg(x):
         theta, mu = x[:q], x[q:]

@@ -21,7 +21,6 @@ import os
 import platform
 import subprocess
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -35,6 +34,7 @@ import pandas as pd  # noqa: E402
 
 from analysis.multilevel import therapist_effect
 from analysis.simulate import simulate_trial
+from _timing import median_time  # noqa: E402  (benchmarks/ is sys.path[0])
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,15 +66,6 @@ def make_data(seed: int = 2024) -> pd.DataFrame:
     x2 = rng.integers(0, 2, N).astype(float)
     y = 4 + 0.5 * x1 - 1.0 * x2 + rng.normal(0, 1.2, J)[th] + rng.normal(0, 5, N)
     return pd.DataFrame({"therapist": th, "x1": x1, "x2": x2, "y": y})
-
-
-def median_time(fn, reps: int) -> float:
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
 
 
 def main(reps: int) -> str:

@@ -34,11 +34,9 @@ import json
 import os
 import platform
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 # One BLAS thread, as R's reference BLAS on this machine: with OpenBLAS's default threading,
@@ -54,30 +52,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from analysis.network import arm_to_contrast, network_meta_analysis  # noqa: E402
+from _timing import cpu, median_time  # noqa: E402  (benchmarks/ is sys.path[0])
 
 R_SCRIPT = ROOT / "benchmarks" / "bench_network.R"
 LOPEZ_ORDER = ["TAU", "No treatment", "Wait list", "Placebo", "F2F CBT", "Hybrid CBT", "Multimedia CBT"]
 SEED = 20190601
 SYNTH = (150, 300)  # studies
-
-
-def cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def median_time(fn, reps: int) -> float:
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
 
 
 def synthetic_arms(n_studies: int, n_treat: int = 10, tau2: float = 0.04, seed: int = SEED) -> pd.DataFrame:

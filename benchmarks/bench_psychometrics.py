@@ -69,29 +69,11 @@ sys.path.insert(0, str(ROOT))
 
 from analysis.psychometrics import INVARIANCE_STEPS, cronbach_alpha, fit_cfa, measurement_invariance  # noqa: E402
 from analysis.simulate import simulate_wai_sr_items  # noqa: E402
+from _timing import cpu, median_time  # noqa: E402  (benchmarks/ is sys.path[0])
 
 R_SCRIPT = ROOT / "benchmarks" / "bench_psychometrics.R"
 N_SIM, SEED = 20_000, 11
 KEY = {"task": [1, 2, 10, 12], "bond": [3, 5, 7, 9], "goal": [4, 6, 8, 11]}
-
-
-def cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def median_time(fn, reps: int) -> float:
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
 
 
 def run_r(args: list[str]) -> dict:

@@ -42,11 +42,9 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -64,29 +62,11 @@ sys.path.insert(0, str(ROOT))
 
 from analysis.sessions import lagged_model, riclpm, riclpm_syntax  # noqa: E402
 from analysis.simulate import simulate_trial  # noqa: E402
+from _timing import cpu, median_time  # noqa: E402  (benchmarks/ is sys.path[0])
 
 R_SCRIPT = ROOT / "benchmarks" / "bench_sessions.R"
 SEED = 7
 TRIALS = {"small": 10, "large": 250}  # therapists; caseload 12, 12 sessions
-
-
-def cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def median_time(fn, reps: int) -> float:
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
 
 
 def med(times) -> float:
