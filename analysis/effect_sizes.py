@@ -42,6 +42,8 @@ Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
 *Introduction to meta-analysis*. Wiley (chapters 4-7).
 Chinn, S. (2000). A simple method for converting an odds ratio to effect size for use
 in meta-analysis. *Statistics in Medicine, 19*, 3127-3131.
+Fisher, R. A. (1921). On the "probable error" of a coefficient of correlation deduced
+from a small sample. *Metron, 1*, 3-32.
 Gibbons, R. D., Hedeker, D. R., & Davis, J. M. (1993). Estimation of effect size from a
 series of experiments involving paired comparisons. *Journal of Educational Statistics,
 18*, 271-279.
@@ -294,6 +296,15 @@ def fisher_z(r: Any) -> Any:
     float, numpy.ndarray or pandas.Series
         Fisher's z, same shape and type as ``r``.
 
+    References
+    ----------
+    Fisher, R. A. (1921). On the "probable error" of a coefficient of correlation deduced
+    from a small sample. *Metron, 1*, 3-32.
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    *Introduction to meta-analysis*. Wiley (chapters 4-7).
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
+
     Examples
     --------
     >>> round(fisher_z(0.5), 6)
@@ -320,6 +331,13 @@ def r_from_z(z: Any) -> Any:
     -------
     float, numpy.ndarray or pandas.Series
         Correlations.
+
+    References
+    ----------
+    Fisher, R. A. (1921). On the "probable error" of a coefficient of correlation deduced
+    from a small sample. *Metron, 1*, 3-32.
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    *Introduction to meta-analysis*. Wiley (chapters 4-7).
 
     Examples
     --------
@@ -349,6 +367,13 @@ def var_r(ri: Any, ni: Any) -> Any:
     float, numpy.ndarray or pandas.Series
         Sampling variances.
 
+    References
+    ----------
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    *Introduction to meta-analysis*. Wiley (chapters 4-7).
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
+
     Examples
     --------
     >>> round(var_r(0.3, 101), 6)
@@ -376,6 +401,15 @@ def var_fisher_z(ni: Any) -> Any:
     -------
     float, numpy.ndarray or pandas.Series
         Sampling variances.
+
+    References
+    ----------
+    Fisher, R. A. (1921). On the "probable error" of a coefficient of correlation deduced
+    from a small sample. *Metron, 1*, 3-32.
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    *Introduction to meta-analysis*. Wiley (chapters 4-7).
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
 
     Examples
     --------
@@ -417,6 +451,12 @@ def correct_for_attenuation(ri: Any, rxx: Any, ryy: Any, *, vi: Any = None, ni: 
     EffectSizes
         ``yi`` the corrected correlations, ``vi`` their sampling variances
         (``measure="COR"``).
+
+    References
+    ----------
+    Spearman, C. (1904). The proof and measurement of association between two things.
+    *American Journal of Psychology, 15*, 72-101.
+    Hunter, J. E., & Schmidt, F. L. (2004). *Methods of meta-analysis* (2nd ed.). Sage.
 
     Examples
     --------
@@ -484,6 +524,13 @@ def hedges_correction(m: Any) -> Any:
     float, numpy.ndarray or pandas.Series
         The factor J (between 0 and 1).
 
+    References
+    ----------
+    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and
+    related estimators. *Journal of Educational Statistics, 6*, 107-128.
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
+
     Examples
     --------
     >>> round(hedges_correction(10), 6)
@@ -525,6 +572,15 @@ def hedges_g(d: Any, n1i: Any, n2i: Any) -> Any:
     float, numpy.ndarray or pandas.Series
         Hedges' g.
 
+    References
+    ----------
+    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and
+    related estimators. *Journal of Educational Statistics, 6*, 107-128.
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    *Introduction to meta-analysis*. Wiley (chapters 4-7).
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
+
     Examples
     --------
     >>> round(hedges_g(0.5, 10, 10), 6)
@@ -551,6 +607,11 @@ def g_to_d(g: Any, n1i: Any, n2i: Any) -> Any:
     -------
     float, numpy.ndarray or pandas.Series
         Cohen's d.
+
+    References
+    ----------
+    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and
+    related estimators. *Journal of Educational Statistics, 6*, 107-128.
 
     Examples
     --------
@@ -583,6 +644,11 @@ def cohens_d(m1i: Any, sd1i: Any, n1i: Any, m2i: Any, sd2i: Any, n2i: Any) -> An
     -------
     float, numpy.ndarray or pandas.Series
         Cohen's d.
+
+    References
+    ----------
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    *Introduction to meta-analysis*. Wiley (chapters 4-7).
 
     Examples
     --------
@@ -626,6 +692,15 @@ def smd_from_t(ti: Any, n1i: Any, n2i: Any, *, correct: bool = True) -> Any:
     float, numpy.ndarray or pandas.Series
         g (or d).
 
+    References
+    ----------
+    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and
+    related estimators. *Journal of Educational Statistics, 6*, 107-128.
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    *Introduction to meta-analysis*. Wiley (chapters 4-7).
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
+
     Examples
     --------
     >>> round(smd_from_t(2.31, 20, 22), 6)
@@ -658,6 +733,15 @@ def var_smd(yi: Any, n1i: Any, n2i: Any) -> Any:
     -------
     float, numpy.ndarray or pandas.Series
         Sampling variances.
+
+    References
+    ----------
+    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and
+    related estimators. *Journal of Educational Statistics, 6*, 107-128.
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    *Introduction to meta-analysis*. Wiley (chapters 4-7).
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
 
     Examples
     --------
@@ -697,6 +781,11 @@ def d_to_r(d: Any, n1i: Any = None, n2i: Any = None) -> Any:
     float, numpy.ndarray or pandas.Series
         Correlations.
 
+    References
+    ----------
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    *Introduction to meta-analysis*. Wiley (chapters 4-7).
+
     Examples
     --------
     >>> round(d_to_r(0.5), 6)
@@ -728,6 +817,11 @@ def r_to_d(r: Any, n1i: Any = None, n2i: Any = None) -> Any:
     -------
     float, numpy.ndarray or pandas.Series
         Standardized mean differences.
+
+    References
+    ----------
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    *Introduction to meta-analysis*. Wiley (chapters 4-7).
 
     Examples
     --------
@@ -761,6 +855,17 @@ def d_to_log_odds_ratio(d: Any) -> Any:
     float, numpy.ndarray or pandas.Series
         Log odds ratios.
 
+    References
+    ----------
+    Hasselblad, V., & Hedges, L. V. (1995). Meta-analysis of screening and diagnostic
+    tests. *Psychological Bulletin, 117*, 167-178.
+    Chinn, S. (2000). A simple method for converting an odds ratio to effect size for use
+    in meta-analysis. *Statistics in Medicine, 19*, 3127-3131.
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    *Introduction to meta-analysis*. Wiley (chapters 4-7).
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
+
     Examples
     --------
     >>> round(d_to_log_odds_ratio(0.5), 6)
@@ -786,6 +891,15 @@ def log_odds_ratio_to_d(log_or: Any) -> Any:
     -------
     float, numpy.ndarray or pandas.Series
         Standardized mean differences.
+
+    References
+    ----------
+    Hasselblad, V., & Hedges, L. V. (1995). Meta-analysis of screening and diagnostic
+    tests. *Psychological Bulletin, 117*, 167-178.
+    Chinn, S. (2000). A simple method for converting an odds ratio to effect size for use
+    in meta-analysis. *Statistics in Medicine, 19*, 3127-3131.
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    *Introduction to meta-analysis*. Wiley (chapters 4-7).
 
     Examples
     --------
@@ -829,6 +943,17 @@ def convert_effect_sizes(
     -------
     EffectSizes
         ``yi`` and ``vi`` on the ``target`` scale (``measure=target``).
+
+    References
+    ----------
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    *Introduction to meta-analysis*. Wiley (chapters 4-7).
+    Chinn, S. (2000). A simple method for converting an odds ratio to effect size for use
+    in meta-analysis. *Statistics in Medicine, 19*, 3127-3131.
+    Hasselblad, V., & Hedges, L. V. (1995). Meta-analysis of screening and diagnostic
+    tests. *Psychological Bulletin, 117*, 167-178.
+    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and
+    related estimators. *Journal of Educational Statistics, 6*, 107-128.
 
     Examples
     --------
@@ -1000,6 +1125,13 @@ _TABLE_DOC = r"""
     -------
     EffectSizes
         ``yi`` and ``vi`` (pandas Series with the input's index when given pandas).
+
+    References
+    ----------
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    *Introduction to meta-analysis*. Wiley (chapters 4-7).
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
 """
 
 
@@ -1265,6 +1397,22 @@ def compute_effect_sizes(
     ValueError
         For an unknown measure, missing or unused arguments, a column not in ``data``,
         and bad values (named with their 0-based position).
+
+    References
+    ----------
+    Becker, B. J. (1988). Synthesizing standardized mean-change measures. *British Journal
+    of Mathematical and Statistical Psychology, 41*, 257-278.
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    *Introduction to meta-analysis*. Wiley (chapters 4-7).
+    Gibbons, R. D., Hedeker, D. R., & Davis, J. M. (1993). Estimation of effect size from a
+    series of experiments involving paired comparisons. *Journal of Educational Statistics,
+    18*, 271-279.
+    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size and
+    related estimators. *Journal of Educational Statistics, 6*, 107-128.
+    Morris, S. B. (2008). Estimating effect sizes from pretest-posttest-control group
+    designs. *Organizational Research Methods, 11*, 364-386.
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
 
     Examples
     --------
