@@ -1128,6 +1128,16 @@ def subgroup_analysis(
     -------
     SubgroupResult
 
+    References
+    ----------
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    *Introduction to meta-analysis*. Wiley (chapter 19).
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
+    Knapp, G., & Hartung, J. (2003). Improved tests for a random effects
+    meta-regression with a single covariate. *Statistics in Medicine, 22*,
+    2693-2710.
+
     Examples
     --------
     >>> res = subgroup_analysis([0.1, 0.2, 0.5, 0.6, 0.55], [0.01, 0.02, 0.01, 0.02, 0.015],

@@ -109,7 +109,15 @@ def _row(r: MetaResult) -> dict[str, float]:
 
 
 def leave_one_out(res: MetaResult, labels: Any = None) -> BiasTable:
-    """Refit the model k times, each time without one study (metafor ``leave1out``).
+    r"""Refit the model k times, each time without one study (metafor ``leave1out``).
+
+    Row i holds the fit to the other k - 1 studies; for the intercept-only model
+
+    .. math:: \hat\mu_{(-i)} = \frac{\sum_{j \ne i} w_j y_j}{\sum_{j \ne i} w_j}, \qquad
+              w_j = \frac{1}{v_j + \hat\tau^2_{(-i)}}
+
+    with :math:`\hat\tau^2_{(-i)}` re-estimated by the same method (0 for ``"FE"``),
+    and the same test and interval as ``res``.
 
     Parameters
     ----------
@@ -123,6 +131,13 @@ def leave_one_out(res: MetaResult, labels: Any = None) -> BiasTable:
     BiasTable
         Columns estimate, se, statistic, pvalue, ci_low, ci_high, q, q_pvalue, tau2,
         i2, h2; row i is the fit without study i.
+
+    References
+    ----------
+    Viechtbauer, W., & Cheung, M. W.-L. (2010). Outlier and influence diagnostics for
+    meta-analysis. *Research Synthesis Methods, 1*, 112-125.
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
 
     Examples
     --------
@@ -179,6 +194,13 @@ def influence(res: MetaResult, labels: Any = None) -> BiasTable:
         dfbetas (intercept-only) or dfbetas_<coef>, and ``influential`` flagged by
         metafor's rules (|dffits| > 3 sqrt(p/(k-p)), P(chi2_p <= cook_d) > .5,
         hat > 3p/k, any |dfbetas| > 1).
+
+    References
+    ----------
+    Viechtbauer, W., & Cheung, M. W.-L. (2010). Outlier and influence diagnostics for
+    meta-analysis. *Research Synthesis Methods, 1*, 112-125.
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
 
     Examples
     --------
@@ -298,6 +320,13 @@ def egger_test(res: MetaResult) -> EggerResult:
     -------
     EggerResult
 
+    References
+    ----------
+    Egger, M., Davey Smith, G., Schneider, M., & Minder, C. (1997). Bias in
+    meta-analysis detected by a simple, graphical test. *BMJ, 315*, 629-634.
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
+
     Examples
     --------
     >>> from analysis.meta import meta_analysis
@@ -391,6 +420,14 @@ def trim_and_fill(res: MetaResult, *, estimator: str = "L0", side: str | None = 
     -------
     TrimFillResult
 
+    References
+    ----------
+    Duval, S., & Tweedie, R. (2000). Trim and fill: A simple funnel-plot-based method
+    of testing and adjusting for publication bias in meta-analysis.
+    *Biometrics, 56*, 455-463.
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
+
     Examples
     --------
     >>> from analysis.meta import meta_analysis
@@ -469,7 +506,15 @@ def _round_half_even(x: float) -> float:
 
 
 def cumulative(res: MetaResult, order: Any = None, labels: Any = None) -> BiasTable:
-    """Cumulative meta-analysis (metafor ``cumul``): fit the first 1, 2, ..., k studies.
+    r"""Cumulative meta-analysis (metafor ``cumul``): fit the first 1, 2, ..., k studies.
+
+    Row m holds the fit to the first m studies in the chosen order; for the
+    intercept-only model
+
+    .. math:: \hat\mu_{(1:m)} = \frac{\sum_{j \le m} w_j y_j}{\sum_{j \le m} w_j}, \qquad
+              w_j = \frac{1}{v_j + \hat\tau^2_{(1:m)}}
+
+    with :math:`\hat\tau^2_{(1:m)}` re-estimated by the same method (0 for ``"FE"``).
 
     Parameters
     ----------
@@ -485,6 +530,13 @@ def cumulative(res: MetaResult, order: Any = None, labels: Any = None) -> BiasTa
     BiasTable
         Row j is the model fitted on the first j studies (a single study gives
         tau^2 = 0 and a z test, as in metafor).
+
+    References
+    ----------
+    Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
+    *Introduction to meta-analysis*. Wiley.
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
 
     Examples
     --------

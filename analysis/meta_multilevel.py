@@ -110,7 +110,39 @@ class _Clusters:
 
 
 def self_safe(f: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """s1 * c_j recovered from the Sherman-Morrison factor: f c / (1 - f c) = s1 c."""
+    r"""s1 * c_j recovered from the Sherman-Morrison factor: f c / (1 - f c) = s1 c.
+
+    An internal helper of the REML score of :func:`three_level` (not in ``__all__``).
+    With :math:`c_j = \mathbf 1' D_j^{-1} \mathbf 1` and the Sherman-Morrison factor
+    :math:`f_j = \sigma^2_1 / (1 + \sigma^2_1 c_j)` of
+    :math:`V_j^{-1} = D_j^{-1} - f_j D_j^{-1}\mathbf 1 \mathbf 1' D_j^{-1}`,
+
+    .. math:: \frac{f_j c_j}{1 - f_j c_j} = \sigma^2_1 c_j .
+
+    Parameters
+    ----------
+    f : numpy.ndarray
+        Sherman-Morrison factors :math:`f_j`, one per cluster.
+    c : numpy.ndarray
+        :math:`c_j = \sum_i 1 / (v_{ij} + \sigma^2_2)`, one per cluster.
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`\sigma^2_1 c_j` per cluster.
+
+    References
+    ----------
+    Sherman, J., & Morrison, W. J. (1950). Adjustment of an inverse matrix corresponding
+    to a change in one element of a given matrix. *Annals of Mathematical Statistics,
+    21*(1), 124-127.
+
+    Examples
+    --------
+    >>> s1, c = 0.5, np.array([4.0])
+    >>> self_safe(s1 / (1 + s1 * c), c).round(12)
+    array([2.])
+    """
     fc = f * c
     return fc / (1.0 - fc)
 
@@ -310,6 +342,16 @@ def three_level(
     Returns
     -------
     ThreeLevelResult
+
+    References
+    ----------
+    Konstantopoulos, S. (2011). Fixed effects and variance components estimation in
+    three-level meta-analysis. *Research Synthesis Methods, 2*, 61-76.
+    Cheung, M. W.-L. (2014). Modeling dependent effect sizes with three-level
+    meta-analyses: A structural equation modeling approach. *Psychological
+    Methods, 19*, 211-229.
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
 
     Examples
     --------
