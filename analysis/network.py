@@ -55,6 +55,8 @@ White, I. R., Barrett, J. K., Jackson, D., & Higgins, J. P. T. (2012). Consisten
 Welton, N. J., Caldwell, D. M., Adamopoulos, E., & Vedhara, K. (2009). Mixed treatment comparison
     meta-analysis of complex interventions: psychological interventions in coronary heart disease.
     *American Journal of Epidemiology, 169*, 1158-1165.
+Rücker, G., Petropoulou, M., & Schwarzer, G. (2020). Network meta-analysis of multicomponent
+    interventions. *Biometrical Journal, 62*(3), 808-821.
 Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package. *Journal of
     Statistical Software, 36*(3), 1-48.
 """
@@ -159,6 +161,14 @@ def arm_to_contrast(
     Returns
     -------
     ContrastData
+
+    References
+    ----------
+    Salanti, G., Higgins, J. P. T., Ades, A. E., & Ioannidis, J. P. A. (2008). Evaluation of networks
+    of randomized trials. *Statistical Methods in Medical Research, 17*, 279-301.
+    White, I. R., Barrett, J. K., Jackson, D., & Higgins, J. P. T. (2012). Consistency and
+    inconsistency in network meta-analysis: model estimation using multivariate
+    meta-regression. *Research Synthesis Methods, 3*, 111-125.
 
     Examples
     --------
@@ -535,6 +545,17 @@ def design_by_treatment(
     -------
     InconsistencyResult
 
+    References
+    ----------
+    Higgins, J. P. T., Jackson, D., Barrett, J. K., Lu, G., Ades, A. E., & White, I. R. (2012).
+    Consistency and inconsistency in network meta-analysis: concepts and models for multi-arm
+    studies. *Research Synthesis Methods, 3*, 98-110.
+    White, I. R., Barrett, J. K., Jackson, D., & Higgins, J. P. T. (2012). Consistency and
+    inconsistency in network meta-analysis: model estimation using multivariate
+    meta-regression. *Research Synthesis Methods, 3*, 111-125.
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package. *Journal of
+    Statistical Software, 36*(3), 1-48.
+
     Examples
     --------
     >>> arms = pd.DataFrame({"study": [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6],
@@ -592,6 +613,16 @@ def component_model(
     -------
     NetworkResult
         ``reference`` is None; ``coef_names`` are the components.
+
+    References
+    ----------
+    Welton, N. J., Caldwell, D. M., Adamopoulos, E., & Vedhara, K. (2009). Mixed treatment comparison
+    meta-analysis of complex interventions: psychological interventions in coronary heart disease.
+    *American Journal of Epidemiology, 169*, 1158-1165.
+    Rücker, G., Petropoulou, M., & Schwarzer, G. (2020). Network meta-analysis of multicomponent
+    interventions. *Biometrical Journal, 62*(3), 808-821.
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package. *Journal of
+    Statistical Software, 36*(3), 1-48.
 
     Examples
     --------
