@@ -581,6 +581,13 @@ def therapist_effect(
     ConvergenceWarning
         MixedLM optimizers disagreeing or not converging (engine "mixedlm").
 
+    References
+    ----------
+    Bates, D., Mächler, M., Bolker, B., & Walker, S. (2015). Fitting linear mixed-effects
+    models using lme4. *J Stat Softw, 67*(1), 1--48.
+    Raudenbush, S. W., & Bryk, A. S. (2002). *Hierarchical linear models* (2nd ed.). Sage.
+    Snijders, T. A. B., & Bosker, R. J. (2012). *Multilevel analysis* (2nd ed.). Sage.
+
     Examples
     --------
     >>> from analysis.simulate import simulate_trial
@@ -748,6 +755,16 @@ def disaggregate_alliance(
     ValueError
         As :func:`therapist_effect`; also when the alliance does not vary within
         or between therapists.
+
+    References
+    ----------
+    Baldwin, S. A., Wampold, B. E., & Imel, Z. E. (2007). Untangling the alliance-outcome
+    correlation: Exploring the relative importance of therapist and patient variability in
+    the alliance. *J Consult Clin Psychol, 75*(6), 842--852.
+    Bates, D., Mächler, M., Bolker, B., & Walker, S. (2015). Fitting linear mixed-effects
+    models using lme4. *J Stat Softw, 67*(1), 1--48.
+    Raudenbush, S. W., & Bryk, A. S. (2002). *Hierarchical linear models* (2nd ed.). Sage.
+    Snijders, T. A. B., & Bosker, R. J. (2012). *Multilevel analysis* (2nd ed.). Sage.
 
     Examples
     --------
