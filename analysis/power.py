@@ -93,8 +93,12 @@ References
 ----------
 Baldwin, S. A., Wampold, B. E., & Imel, Z. E. (2007). *J Consult Clin Psychol, 75*(6),
 842--852.
+Cohen, J. (1988). *Statistical power analysis for the behavioral sciences* (2nd ed.).
+Erlbaum.
 Donner, A., & Klar, N. (2000). *Design and analysis of cluster randomization trials in
 health research*. Arnold.
+Fisher, R. A. (1921). On the "probable error" of a coefficient of correlation deduced
+from a small sample. *Metron, 1*, 3-32.
 Kish, L. (1965). *Survey sampling*. Wiley.
 Morris, T. P., White, I. R., & Crowther, M. J. (2019). Using simulation studies to
 evaluate statistical methods. *Stat Med, 38*(11), 2074--2102.
@@ -178,6 +182,12 @@ def design_effect(caseload: Any, icc: Any) -> np.ndarray | float:
     ValueError
         When `caseload` < 1 or `icc` is outside [0, 1).
 
+    References
+    ----------
+    Donner, A., & Klar, N. (2000). *Design and analysis of cluster randomization trials in
+    health research*. Arnold.
+    Kish, L. (1965). *Survey sampling*. Wiley.
+
     Examples
     --------
     >>> float(design_effect(5, 0.1))
@@ -257,6 +267,13 @@ def power_two_arm(effect_size: Any, n_total: Any, design_effect: Any = 1.0, alph
     -------
     float or ndarray
 
+    References
+    ----------
+    Cohen, J. (1988). *Statistical power analysis for the behavioral sciences* (2nd ed.).
+    Erlbaum.
+    Donner, A., & Klar, N. (2000). *Design and analysis of cluster randomization trials in
+    health research*. Arnold.
+
     Examples
     --------
     >>> round(float(power_two_arm(0.5, 128)), 3)   # Cohen's 64 per group for d = .5
@@ -300,6 +317,13 @@ def naive_rejection_rate(effect_size: Any, n_total: Any, design_effect: Any, alp
     -------
     float or ndarray
 
+    References
+    ----------
+    Donner, A., & Klar, N. (2000). *Design and analysis of cluster randomization trials in
+    health research*. Arnold.
+    Wampold, B. E., & Serlin, R. C. (2000). The consequence of ignoring a nested factor on
+    measures of effect size in analysis of variance. *Psychol Methods, 5*(4), 425--433.
+
     Examples
     --------
     >>> round(float(naive_rejection_rate(0.0, 200, design_effect(10, 0.1))), 3)
@@ -335,6 +359,14 @@ def power_correlation(r: Any, n: Any, design_effect: Any = 1.0, alpha: float = 0
     Returns
     -------
     float or ndarray
+
+    References
+    ----------
+    Cohen, J. (1988). *Statistical power analysis for the behavioral sciences* (2nd ed.).
+    Erlbaum.
+    Fisher, R. A. (1921). On the "probable error" of a coefficient of correlation deduced
+    from a small sample. *Metron, 1*, 3-32.
+    Kish, L. (1965). *Survey sampling*. Wiley.
 
     Examples
     --------
@@ -372,6 +404,11 @@ def mc_se(p: Any, n_replicates: Any) -> np.ndarray | float:
     Returns
     -------
     float or ndarray
+
+    References
+    ----------
+    Morris, T. P., White, I. R., & Crowther, M. J. (2019). Using simulation studies to
+    evaluate statistical methods. *Stat Med, 38*(11), 2074--2102.
 
     Examples
     --------
@@ -752,6 +789,16 @@ def simulate_power(
         Naming the argument: unknown design/grid keys or invalid simulator values
         (with the cell), unknown `analysis`, bad `n_replicates`, `seed`, `alpha`,
         `reference`, `n_jobs`, `chunk_size` or `client`.
+
+    References
+    ----------
+    Baldwin, S. A., Wampold, B. E., & Imel, Z. E. (2007). Untangling the alliance-outcome
+    correlation: Exploring the relative importance of therapist and patient variability in
+    the alliance. *J Consult Clin Psychol, 75*(6), 842--852.
+    Morris, T. P., White, I. R., & Crowther, M. J. (2019). Using simulation studies to
+    evaluate statistical methods. *Stat Med, 38*(11), 2074--2102.
+    Wampold, B. E., & Serlin, R. C. (2000). The consequence of ignoring a nested factor on
+    measures of effect size in analysis of variance. *Psychol Methods, 5*(4), 425--433.
 
     Examples
     --------
