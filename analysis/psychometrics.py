@@ -395,6 +395,13 @@ def score_items(data: pd.DataFrame, key: InstrumentKey, *, respondent: str | Non
         ``whole_numbers``) not whole, naming the respondent and the item; for missing
         item columns; for duplicate respondent ids.
 
+    References
+    ----------
+    None: a scoring utility with no method literature. Reverse keying and the
+    proration rule (mean of the answered items when at least ``min_answered`` are
+    answered) are the workbook's conventions, stated in :class:`InstrumentKey`; for the
+    WAI-SR see :func:`wai_sr_key`.
+
     Examples
     --------
     >>> key = InstrumentKey("demo", {"a": ["q1", "q2"]}, 1, 5, reverse=["q2"], total_name=None)
@@ -472,6 +479,13 @@ def wai_sr_key(items: Sequence[str] | None = None, *, min_answered: int = 3, pro
     -------
     InstrumentKey
 
+    References
+    ----------
+    Hatcher, R. L., & Gillaspy, J. A. (2006). Development and validation of a revised
+    short version of the Working Alliance Inventory. *Psychotherapy Research, 16*(1), 12--25.
+    (the item key was read in secondary scoring guides, not in this article; see the
+    module docstring).
+
     Examples
     --------
     >>> wai_sr_key().subscales["bond"]
@@ -492,6 +506,36 @@ def score_wai_sr(data: pd.DataFrame, items: Sequence[str] | None = None, *, resp
     Shorthand for ``score_items(data, wai_sr_key(items, ...), respondent=...)``;
     see :func:`wai_sr_key` for the key (unconfirmed item numbering) and the
     missing-data rule, :func:`score_items` for the formulas and errors.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent with the 12 item columns (answers 1--5, missing allowed).
+    items : sequence of 12 str, optional
+        Column names of items 1..12 in the order of the printed form; default
+        ``"wai1"`` .. ``"wai12"``.
+    respondent : str, optional
+        Column with respondent ids (default: the index of ``data``).
+    min_answered : int, default 3
+        Answered items (of 4) needed to score a subscale; the total needs
+        ``3 * min_answered``.
+    prorate : bool, default True
+        Score a subscale with missing answers from the mean of the answered items.
+    method : {"mean", "sum"}, default "mean"
+        Item mean (1--5) or sum (4--20 per subscale, 12--60 total).
+
+    Returns
+    -------
+    ScoredItems
+        ``scores`` (task, bond, goal, total), ``n_answered``, ``missing``,
+        ``unscored``, ``prorated`` and ``keyed_items``, as :func:`score_items`.
+
+    References
+    ----------
+    Hatcher, R. L., & Gillaspy, J. A. (2006). Development and validation of a revised
+    short version of the Working Alliance Inventory. *Psychotherapy Research, 16*(1), 12--25.
+    (the item key was read in secondary scoring guides, not in this article; see the
+    module docstring).
 
     Examples
     --------
@@ -541,7 +585,28 @@ def feldt_ci(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, 
               1 - (1-\hat\alpha) F_{\gamma/2}(n-1, (n-1)(k-1))\right],\quad \gamma = 1 - \text{level},
 
     the formula of ``pingouin.cronbach_alpha``, here without its rounding to three
-    decimals.
+    decimals. :math:`F_q(d_1, d_2)` is the :math:`q` quantile of the F distribution.
+
+    Parameters
+    ----------
+    alpha : float
+        Estimated Cronbach's alpha :math:`\hat\alpha`.
+    n : int
+        Respondents (at least 2).
+    k : int
+        Items (at least 2).
+    level : float, default 0.95
+        Confidence level, strictly between 0 and 1.
+
+    Returns
+    -------
+    tuple of float
+        ``(lower, upper)`` limits of the interval.
+
+    References
+    ----------
+    Feldt, L. S., Woodruff, D. J., & Salih, F. A. (1987). Statistical inference for
+    coefficient alpha. *Applied Psychological Measurement, 11*(1), 93--103.
 
     Examples
     --------
@@ -639,6 +704,13 @@ def cronbach_alpha(data: pd.DataFrame, items: Sequence[str] | None = None, *, le
     Returns
     -------
     AlphaResult
+
+    References
+    ----------
+    Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
+    *Psychometrika, 16*(3), 297--334.
+    Feldt, L. S., Woodruff, D. J., & Salih, F. A. (1987). Statistical inference for
+    coefficient alpha. *Applied Psychological Measurement, 11*(1), 93--103.
 
     Examples
     --------
@@ -1110,6 +1182,14 @@ def compare_factor_models(data: pd.DataFrame, key: InstrumentKey | Mapping[str, 
     -------
     FactorModelComparison
 
+    References
+    ----------
+    Hu, L., & Bentler, P. M. (1999). Cutoff criteria for fit indexes in covariance
+    structure analysis. *Structural Equation Modeling, 6*(1), 1--55.
+    McDonald, R. P. (1999). *Test theory: A unified treatment*. Erlbaum.
+    Reise, S. P. (2012). The rediscovery of bifactor measurement models. *Multivariate
+    Behavioral Research, 47*(5), 667--696.
+
     Examples
     --------
     >>> cmp = compare_factor_models(items, wai_sr_key())  # doctest: +SKIP
@@ -1193,6 +1273,13 @@ def configural_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[str
     Returns
     -------
     ConfiguralResult
+
+    References
+    ----------
+    Meredith, W. (1993). Measurement invariance, factor analysis and factorial invariance.
+    *Psychometrika, 58*(4), 525--543.
+    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. *Journal of
+    Statistical Software, 48*(2), 1--36.
 
     Examples
     --------
