@@ -358,6 +358,30 @@ def riclpm_syntax(n_waves: int, x: str = "x", y: str = "y", *, constrain: bool =
     with the wave-1 within components (Hamaker et al. 2015; Mulder & Hamaker 2021).
     ``constrain=True`` makes the four lagged paths equal across waves.
 
+    Parameters
+    ----------
+    n_waves : int
+        Number of waves (at least 3).
+    x, y : str, default "x", "y"
+        Stems of the observed columns; wave ``t`` is column ``f"{x}{t}"`` (``t`` = 1..
+        ``n_waves``).
+    constrain : bool, default False
+        Label the lagged paths ``a``, ``b``, ``c``, ``d`` so that they are equal across
+        waves (a time-invariant within-person process).
+
+    Returns
+    -------
+    str
+        One lavaan-style statement per line (``=~`` loadings, ``~`` regressions, ``~~``
+        (co)variances), accepted by ``semopy.Model`` and by ``lavaan::sem``.
+
+    References
+    ----------
+    Hamaker, E. L., Kuiper, R. M., & Grasman, R. P. P. P. (2015). A critique of the
+    cross-lagged panel model. *Psychological Methods, 20*(1), 102--116.
+    Mulder, J. D., & Hamaker, E. L. (2021). Three extensions of the random intercept
+    cross-lagged panel model. *Structural Equation Modeling, 28*(4), 638--648.
+
     Examples
     --------
     >>> print(riclpm_syntax(3).splitlines()[0])
