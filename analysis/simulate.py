@@ -251,6 +251,15 @@ def implied_population(p: dict) -> dict:
     V_a, V_w are the therapist and within-therapist variances of the latent mean
     alliance, C = pre − post, Var(C) = V_D + 2σ_m².
 
+    References
+    ----------
+    Flückiger, C., Del Re, A. C., Wampold, B. E., & Horvath, A. O. (2018). *Psychotherapy,
+    55*(4), 316--340.
+    Johns, R. G., Barkham, M., Kellett, S., & Saxon, D. (2019). *Clin Psychol Rev, 67*, 78--93.
+    Cuijpers, P., et al. (2023). *World Psychiatry, 22*(1), 105--115.
+    (the calibration targets; the moment equations are derived for this model in the
+    module docstring, not taken from a source).
+
     Examples
     --------
     >>> from analysis.simulate import simulate_trial
@@ -471,6 +480,19 @@ def simulate_trial(
     ------
     ValueError
         A parameter out of range, naming it.
+
+    References
+    ----------
+    Baldwin, S. A., Wampold, B. E., & Imel, Z. E. (2007). Untangling the alliance-outcome
+    correlation. *J Consult Clin Psychol, 75*(6), 842--852.
+    Cuijpers, P., et al. (2023). *World Psychiatry, 22*(1), 105--115.
+    Flückiger, C., Del Re, A. C., Wampold, B. E., & Horvath, A. O. (2018). *Psychotherapy,
+    55*(4), 316--340.
+    Johns, R. G., Barkham, M., Kellett, S., & Saxon, D. (2019). *Clin Psychol Rev, 67*, 78--93.
+    Tang, T. Z., & DeRubeis, R. J. (1999). *J Consult Clin Psychol, 67*(6), 894--904.
+    Wampold, B. E., et al. (1997). *Psychol Bull, 122*(3), 203--215.
+    (the sources of the calibration targets; the model and the moment equations that
+    solve its free coefficients are the workbook's own, see the module docstring).
 
     Examples
     --------
@@ -779,6 +801,13 @@ def simulate_wai_sr_items(
     Returns
     -------
     SimulatedItems
+
+    References
+    ----------
+    Hatcher, R. L., & Gillaspy, J. A. (2006). Development and validation of a revised
+    short version of the Working Alliance Inventory. *Psychotherapy Research, 16*(1), 12--25.
+    (the item-to-subscale key; see :func:`analysis.psychometrics.wai_sr_key`). The
+    generating values are assumptions of the workbook, not estimates read in a source.
 
     Examples
     --------
