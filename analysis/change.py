@@ -46,6 +46,8 @@ extended single-case study of psychodynamic therapy processes. *BMC Med Res Meth
 12*, 10. (Reviews the thresholds used for rupture–repair sequences.)
 Stiles, W. B., Glick, M. J., Osatuke, K., et al. (2004). Patterns of alliance
 development and the rupture-repair hypothesis. *J Counsel Psychol, 51*(1), 81--92.
+Eubanks, C. F., Muran, J. C., & Safran, J. D. (2018). Alliance rupture repair: A
+meta-analysis. *Psychotherapy, 55*(4), 508--519.
 """
 
 from __future__ import annotations
@@ -123,6 +125,10 @@ def check_long(
     -------
     pandas.DataFrame
         Columns ``patient``, ``session`` and the score columns (float), index 0..n-1.
+
+    References
+    ----------
+    None: an input check (a utility) with no method literature.
 
     Examples
     --------
@@ -1679,6 +1685,13 @@ def rupture_outcome(
     Returns
     -------
     RuptureOutcome
+
+    References
+    ----------
+    Eubanks, C. F., Muran, J. C., & Safran, J. D. (2018). Alliance rupture repair: A
+    meta-analysis. *Psychotherapy, 55*(4), 508--519.
+    Stiles, W. B., Glick, M. J., Osatuke, K., et al. (2004). Patterns of alliance
+    development and the rupture-repair hypothesis. *J Counsel Psychol, 51*(1), 81--92.
 
     Examples
     --------
