@@ -200,6 +200,11 @@ def list_datasets(*, external: bool = True, package: str | Path | None = None) -
     list of str
         Shipped datasets first, in the order of the data package.
 
+    References
+    ----------
+    Frictionless Data. Data Package standard (v2): Data Package, Data Resource and Table
+    Schema specifications. https://datapackage.org/standard/
+
     Examples
     --------
     >>> from analysis import datasets
@@ -305,6 +310,11 @@ def describe(name: str, *, package: str | Path | None = None) -> DatasetInfo:
         ``citation``, ``license``, ``sources``, ``fields`` (a DataFrame with
         name, type, unit, description, constraints) and ``summary()``.
 
+    References
+    ----------
+    Frictionless Data. Data Package standard (v2): Data Package, Data Resource and Table
+    Schema specifications. https://datapackage.org/standard/
+
     Examples
     --------
     >>> from analysis import datasets
@@ -354,6 +364,22 @@ def describe(name: str, *, package: str | Path | None = None) -> DatasetInfo:
 def sha256_file(path: str | Path) -> str:
     """Hex sha256 digest of a file, read in chunks.
 
+    Parameters
+    ----------
+    path : str or path
+        The file (read in binary mode, 1 MiB at a time, so large files need little
+        memory).
+
+    Returns
+    -------
+    str
+        The SHA-256 digest as 64 lower-case hexadecimal characters (``hashlib``).
+
+    References
+    ----------
+    National Institute of Standards and Technology (2015). *Secure Hash Standard (SHS)*.
+    FIPS PUB 180-4. https://doi.org/10.6028/NIST.FIPS.180-4
+
     Examples
     --------
     >>> from analysis.datasets import sha256_file, PACKAGE_PATH
@@ -400,6 +426,13 @@ def write_checksums(package: str | Path | None = None) -> list[str]:
     -------
     list of str
         Names of the resources whose hash or size changed.
+
+    References
+    ----------
+    Frictionless Data. Data Package standard (v2): Data Package, Data Resource and Table
+    Schema specifications. https://datapackage.org/standard/
+    National Institute of Standards and Technology (2015). *Secure Hash Standard (SHS)*.
+    FIPS PUB 180-4. https://doi.org/10.6028/NIST.FIPS.180-4
 
     Examples
     --------
@@ -715,6 +748,11 @@ def validate(
         A ``ValueError`` naming ``source``, the column and the rows (0-based,
         after the header; with the primary key's value where there is one).
 
+    References
+    ----------
+    Frictionless Data. Table Schema specification (Data Package standard v2).
+    https://datapackage.org/standard/table-schema/
+
     Examples
     --------
     >>> import pandas as pd
@@ -887,6 +925,13 @@ def read_csv(
     DataValidationError
         Naming the file, the column and the rows.
 
+    References
+    ----------
+    Frictionless Data. Table Schema specification (Data Package standard v2).
+    https://datapackage.org/standard/table-schema/
+    Frictionless Data. Table Dialect specification (Data Package standard v2).
+    https://datapackage.org/standard/table-dialect/
+
     Examples
     --------
     >>> from analysis import datasets
@@ -935,6 +980,13 @@ def load(name: str, *, package: str | Path | None = None) -> pd.DataFrame:
         both hashes).
     DataValidationError
         A value breaks the schema (names the file, column and rows).
+
+    References
+    ----------
+    Frictionless Data. Data Package standard (v2): Data Package, Data Resource and Table
+    Schema specifications. https://datapackage.org/standard/
+    National Institute of Standards and Technology (2015). *Secure Hash Standard (SHS)*.
+    FIPS PUB 180-4. https://doi.org/10.6028/NIST.FIPS.180-4
 
     Examples
     --------
@@ -1027,6 +1079,13 @@ def repair_mojibake(text: str) -> str:
     -------
     str
 
+    References
+    ----------
+    The Unicode Consortium. Unicode Standard Annex #15: Unicode Normalization Forms (NFC).
+    https://www.unicode.org/reports/tr15/
+    The two rules themselves are the workbook's own (no literature): they undo the
+    Windows-1252 and Mac Roman mis-decodings seen in the Metapsy files.
+
     Examples
     --------
     >>> from analysis.datasets import repair_mojibake
@@ -1111,6 +1170,16 @@ def fetch(
     ConnectionError
         The download failed (no network): set ``ALLIANCE_METAPSY_DIR``.
 
+    References
+    ----------
+    Frictionless Data. Data Package standard (v2): Data Package, Data Resource and Table
+    Schema specifications. https://datapackage.org/standard/
+    National Institute of Standards and Technology (2015). *Secure Hash Standard (SHS)*.
+    FIPS PUB 180-4. https://doi.org/10.6028/NIST.FIPS.180-4
+    Uieda, L., Soler, S. R., Rampin, R., van Kemenade, H., Turk, M., Shapero, D., Banihirwe,
+    A., & Leeman, J. (2020). Pooch: A friend to fetch your data files. *Journal of Open
+    Source Software, 5*(45), 1943. https://doi.org/10.21105/joss.01943
+
     Examples
     --------
     >>> from analysis import datasets
@@ -1181,7 +1250,36 @@ def _download(url: str, sha256: str, name: str, cache_dir: str | Path | None) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis.datasets [--write-checksums | --check | --list]``."""
+    """``python -m analysis.datasets [--write-checksums | --check] [--package PATH]``.
+
+    The command-line entry point: with ``--write-checksums`` it runs
+    :func:`write_checksums`; with ``--check`` it loads every shipped dataset
+    (checksum and schema, :func:`load`); otherwise it prints the dataset names
+    (:func:`list_datasets`).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments (default ``sys.argv[1:]``); ``--package PATH`` points
+        to another ``datapackage.json``.
+
+    Returns
+    -------
+    int
+        The exit status, 0 on success (a failed check raises).
+
+    References
+    ----------
+    None: a command-line utility (``argparse``) with no method literature.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stdout(io.StringIO()) as out:
+    ...     status = main([])
+    >>> status, "dat.bcg" in out.getvalue().split()
+    (0, True)
+    """
     parser = argparse.ArgumentParser(prog="python -m analysis.datasets", description=__doc__.splitlines()[0])
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--write-checksums", action="store_true",
