@@ -140,6 +140,21 @@ class LedgerEntry:
 def ledger_path(path: str | os.PathLike | None = None) -> Path:
     """Return the ledger file: `path`, else the environment's, else ``reports/ledger.csv``.
 
+    Parameters
+    ----------
+    path : str or path-like, optional
+        An explicit ledger file; returned as given.
+
+    Returns
+    -------
+    pathlib.Path
+        `path`, else ``$ALLIANCE_LEDGER``, else ``$ALLIANCE_REPORTS_DIR/ledger.csv``, else
+        ``<repository root>/reports/ledger.csv`` (the file need not exist).
+
+    References
+    ----------
+    None: a utility (no method literature).
+
     Examples
     --------
     >>> ledger_path("/tmp/my_ledger.csv")
@@ -189,11 +204,34 @@ def _notebook_name(notebook: str | None) -> str:
 def compare(
     published: float, ours: float, tolerance: float, *, relative: bool = False
 ) -> tuple[float, str]:
-    """Difference ``ours - published`` and status of one comparison.
+    r"""Difference ``ours - published`` and status of one comparison.
 
     ``pass`` when ``|ours - published| <= tolerance`` (absolute) or
     ``<= tolerance * |published|`` (relative), else ``FAIL``. Inputs are
     assumed checked (finite floats, tolerance >= 0).
+
+    Parameters
+    ----------
+    published : float
+        The published (or reference) value.
+    ours : float
+        The workbook's value.
+    tolerance : float
+        Largest accepted difference (>= 0); a fraction of ``|published|`` when
+        `relative` is True.
+    relative : bool, default False
+        Read `tolerance` as relative.
+
+    Returns
+    -------
+    tuple of (float, str)
+        ``(ours - published, "pass" or "FAIL")``: the test is
+        :math:`|y_{ours} - y_{pub}| \le t` (absolute) or
+        :math:`|y_{ours} - y_{pub}| \le t\,|y_{pub}|` (relative).
+
+    References
+    ----------
+    None: a utility (no method literature).
 
     Examples
     --------
@@ -269,6 +307,12 @@ def record(
         Naming the argument: a non-numeric or non-finite number, a negative
         tolerance, an unknown `kind`, an empty `claim` or `source`.
 
+    References
+    ----------
+    None: a bookkeeping utility with no method literature. The ledger is a CSV file
+    written with Python's :mod:`csv` module (fields quoted as in RFC 4180,
+    https://datatracker.ietf.org/doc/html/rfc4180, but with LF line ends).
+
     Examples
     --------
     >>> import tempfile, os
@@ -341,10 +385,21 @@ def reset_ledger(path: str | os.PathLike | None = None) -> Path:
     ``make reproduce`` calls it first, so the ledger lists exactly the
     comparisons of one run.
 
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Ledger file; default :func:`ledger_path`. Its folder is created if needed.
+
     Returns
     -------
     pathlib.Path
         The ledger file.
+
+    References
+    ----------
+    None: a bookkeeping utility with no method literature. The ledger is a CSV file
+    written with Python's :mod:`csv` module (fields quoted as in RFC 4180,
+    https://datatracker.ietf.org/doc/html/rfc4180, but with LF line ends).
 
     Examples
     --------
@@ -370,10 +425,27 @@ def read_ledger(path: str | os.PathLike | None = None) -> pd.DataFrame:
     is ``""``). A ledger that does not exist yet reads as an empty frame with
     the columns of :data:`COLUMNS`.
 
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Ledger file; default :func:`ledger_path`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per comparison with the columns of :data:`COLUMNS`: numbers as
+        ``float64``, ``relative`` as ``bool``, text as ``str`` (``""`` when absent).
+
     Raises
     ------
     ValueError
         If the file's header is not the ledger's.
+
+    References
+    ----------
+    None: a bookkeeping utility with no method literature. The ledger is a CSV file
+    written with Python's :mod:`csv` module (fields quoted as in RFC 4180,
+    https://datatracker.ietf.org/doc/html/rfc4180, but with LF line ends).
 
     Examples
     --------

@@ -83,6 +83,11 @@ def set_style(context: str = "notebook") -> None:
     context : {"paper", "notebook", "talk", "poster"}, default "notebook"
         seaborn's scaling of fonts and lines.
 
+    Returns
+    -------
+    None
+        Sets matplotlib's global ``rcParams`` (through ``seaborn.set_theme``).
+
     Raises
     ------
     ValueError
@@ -139,6 +144,10 @@ def figures_dir(directory: str | os.PathLike | None = None) -> Path:
     -------
     pathlib.Path
         The folder (not created here).
+
+    References
+    ----------
+    None: a utility (no method literature).
 
     Examples
     --------
@@ -207,6 +216,13 @@ def save_figure(
     ------
     ValueError
         If `name` is not a plain file stem or `fig` is not a matplotlib figure.
+
+    References
+    ----------
+    Hunter, J. D. (2007). Matplotlib: A 2D graphics environment. *Computing in Science &
+    Engineering, 9*(3), 90--95. https://doi.org/10.1109/MCSE.2007.55
+    Matplotlib documentation: ``Figure.savefig`` (its ``metadata`` argument per backend)
+    and the ``svg.hashsalt`` rcParam, https://matplotlib.org/stable/api/figure_api.html
 
     Examples
     --------

@@ -38,6 +38,22 @@ PACKAGE_PATH = Path(__file__).resolve().parent.parent / "data" / "published" / "
 def list_tables(*, package: str | Path | None = None) -> list[str]:
     """Names of the tables in ``data/published``.
 
+    Parameters
+    ----------
+    package : str or path, optional
+        Another data package of the same kind; default
+        ``data/published/datapackage.json``.
+
+    Returns
+    -------
+    list of str
+        The table names, in the order of the data package.
+
+    References
+    ----------
+    Frictionless Data. Data Package standard (v2): Data Package, Data Resource and Table
+    Schema specifications. https://datapackage.org/standard/
+
     Examples
     --------
     >>> list_tables()
@@ -94,6 +110,13 @@ def load(name: str = "relationship_elements", *, package: str | Path | None = No
         read, or an estimate lies outside its interval (a ``ValueError``
         naming the column and rows).
 
+    References
+    ----------
+    Frictionless Data. Data Package standard (v2): Data Package, Data Resource and Table
+    Schema specifications. https://datapackage.org/standard/
+    The published sources of the numbers themselves: the table's
+    ``attrs["citation"]`` and ``attrs["source"]``, and each row's ``where``.
+
     Examples
     --------
     >>> df = load("relationship_elements")
@@ -122,6 +145,11 @@ def checked(df: pd.DataFrame) -> pd.DataFrame:
     ------
     ValueError
         If `df` has no ``status`` column.
+
+    References
+    ----------
+    None: a filter (a utility). The sources of the rows it keeps are in the
+    table's ``attrs["citation"]`` and each row's ``where``.
 
     Examples
     --------
