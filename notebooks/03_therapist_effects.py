@@ -512,7 +512,8 @@ broken[6] = ",".join(row5)
 try:
     datasets.read_csv(workdir / "broken.csv", my_schema)
 except ValueError as err:
-    print(f"{type(err).__name__}: {err}")
+    # the message names the file; the temporary folder's name changes every run, so it is shortened
+    print(f"{type(err).__name__}: {str(err).replace(str(workdir), '<temporary folder>')}")
 shutil.rmtree(workdir)  # remove the temporary files
 
 # %% [markdown]

@@ -408,7 +408,9 @@ with warnings.catch_warnings():
 on_cluster = simulate_power(**demo, client=client)
 on_one_core = simulate_power(**demo, n_jobs=1)
 pd.testing.assert_frame_equal(on_cluster.replicates, on_one_core.replicates, check_exact=True)
-print(f"{len(on_cluster.replicates)} replicates identical on {on_cluster.backend.split(',')[0]} and one core; "
+# (the backend string names the scheduler's address, a new port every run: only its kind is printed)
+print(f"{len(on_cluster.replicates)} replicates identical on a local {on_cluster.backend.split(' ')[0]} cluster "
+      "and on one core; "
       f"power {on_cluster.table['rate'].iloc[0]:.3f}")
 client.close()
 cluster.close()

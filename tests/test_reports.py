@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -185,7 +186,24 @@ def test_index_pdf_written_when_chromium_exists(reproduction):
         assert "index.pdf was skipped" in reproduction.log
         pytest.skip(f"{runner.CHROMIUM} is absent: the runner skipped the PDF (checked)")
     pdf = reproduction.reports / "index.pdf"
-    assert pdf.read_bytes().startswith(b"%PDF")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    # the print time chromium writes is replaced by SOURCE_DATE_EPOCH, so the file is identical run to run
+    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0") or 0)
+    stamp = time.strftime("D:%Y%m%d%H%M%S", time.gmtime(epoch)).encode()
+    dates = re.findall(rb"/(?:CreationDate|ModDate) \((D:\d{14})", data)
+    assert dates and all(d == stamp for d in dates), dates
+
+
+def test_pdf_dates_are_stamped_in_place(tmp_path, monkeypatch):
+    body = b"%PDF-1.4\n/CreationDate (D:20261126103832+00'00')\n/ModDate (D:20261126103832+01'00')>>\nxref"
+    pdf = tmp_path / "x.pdf"
+    pdf.write_bytes(body)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "86400")
+    runner.stamp_pdf_dates(pdf)
+    out = pdf.read_bytes()
+    assert len(out) == len(body)  # same length: the cross-reference offsets stay valid
+    assert out.count(b"D:19700102000000+00'00'") == 2 and b"2026" not in out
 
 
 # ---------------------------------------------------------------------------

@@ -15,8 +15,12 @@ the notebook (and cell) when it fails:
 4. write ``reports/index.html`` (what the workbook is, the notebooks, a
    gallery of every exported figure, the ledger with FAIL rows marked), with
    inline CSS and no external resource, and no timestamp;
-5. print the index to ``reports/index.pdf`` with Debian's chromium, or say
-   clearly that the PDF was skipped.
+5. print the index to ``reports/index.pdf`` with Debian's chromium (its print
+   time replaced by ``SOURCE_DATE_EPOCH``), or say clearly that the PDF was skipped.
+
+Two runs in the same folder write identical files: figures, ledger, index, PDF and
+notebook pages (warnings are printed without the kernel's temporary file name and in
+program order, and stream outputs are merged before the pages are written).
 
 Usage::
 
@@ -32,6 +36,7 @@ from __future__ import annotations
 import argparse
 import ast
 import atexit
+import copy
 import html
 import os
 import re
@@ -48,6 +53,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbconvert import HTMLExporter
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 from nbconvert.filters import strip_ansi
 import pandas as pd
 
@@ -238,11 +244,14 @@ def inject_parameters(nb: nbformat.NotebookNode, params: dict[str, object]) -> b
 
 
 # A warning shown in a notebook names the kernel's temporary cell file
-# (/tmp/ipykernel_<pid>/<hash>.py), which changes every run; the reports would then
-# differ run to run. Kernels started here get an IPython start-up file that prints
-# warnings as "Category: message" only.
+# (/tmp/ipykernel_<pid>/<hash>.py), which changes every run, and goes to stderr, whose
+# chunks reach the notebook interleaved with stdout's in an order that can change from
+# run to run. Kernels started here get an IPython start-up file that prints warnings as
+# "Category: message" on stdout, in program order; consecutive stream outputs are then
+# merged (coalesce_streams) before the HTML is written, so the pages are identical.
 _WARNING_STARTUP = """\
 # Written by tools/reproduce.py (see kernel_environment there).
+import sys as _sys
 import warnings as _warnings
 
 
@@ -250,7 +259,12 @@ def _alliance_formatwarning(message, category, filename, lineno, line=None):
     return f"{category.__name__}: {message}\\n"
 
 
+def _alliance_showwarning(message, category, filename, lineno, file=None, line=None):
+    _sys.stdout.write(_alliance_formatwarning(message, category, filename, lineno))
+
+
 _warnings.formatwarning = _alliance_formatwarning
+_warnings.showwarning = _alliance_showwarning
 """
 _IPYTHON_DIR: list[Path] = []
 
@@ -346,7 +360,9 @@ def export_html(nb: nbformat.NotebookNode, stem: str, layout: Layout) -> Path:
     """Write ``reports/notebooks/<stem>.html`` with the offline template."""
     exporter = HTMLExporter(template_file=str(NOTEBOOK_TEMPLATE))
     exporter.mathjax_url = MATHJAX_URL
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": stem}})
+    # One output area per run of text: how a stream arrives in chunks varies run to run.
+    merged, _ = CoalesceStreamsPreprocessor(enabled=True).preprocess(copy.deepcopy(nb), {})
+    body, _ = exporter.from_notebook_node(merged, resources={"metadata": {"name": stem}})
     target = layout.html_dir / f"{stem}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(body, encoding="utf-8")
@@ -692,7 +708,26 @@ def print_pdf(layout: Layout, chromium: str = CHROMIUM) -> bool:
         raise ReproductionError(
             f"chromium failed to print {layout.pdf} (exit {done.returncode}):\n{done.stderr[-2000:]}"
         )
+    stamp_pdf_dates(layout.pdf)
     return True
+
+
+_PDF_DATE = re.compile(rb"(/(?:CreationDate|ModDate) \()D:\d{14}(?:[+-]\d{2}'\d{2}'|Z00'00')(\))")
+
+
+def stamp_pdf_dates(pdf: Path) -> None:
+    """Replace the print time chromium writes into the PDF by ``SOURCE_DATE_EPOCH`` (default 0).
+
+    The two dates (``/CreationDate``, ``/ModDate``) are the only part of the file that
+    changes run to run; the replacement has the same length, so the cross-reference
+    offsets stay valid.
+    """
+    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0") or 0)
+    fixed = time.strftime("D:%Y%m%d%H%M%S+00'00'", time.gmtime(epoch)).encode()
+    data = pdf.read_bytes()
+    new, n = _PDF_DATE.subn(lambda m: m.group(1) + fixed + m.group(2), data)
+    if n and len(new) == len(data):
+        pdf.write_bytes(new)
 
 
 # --------------------------------------------------------------------------
