@@ -101,7 +101,7 @@ class _Clusters:
         tr_p2 = tr_vinv - float(np.sum(M * (ViX.T @ ViX)))
         s2_score = -0.5 * tr_p2 + 0.5 * float(np.dot(Pr, Pr))
         # dV/ds1 = Z Z' (cluster blocks of ones)
-        one_vinv_one = c / (1.0 + self_safe(f, c))  # 1'V_j^-1 1 = c_j/(1+s1 c_j)
+        one_vinv_one = c / (1.0 + _self_safe(f, c))  # 1'V_j^-1 1 = c_j/(1+s1 c_j)
         S = self._sum(ViX)  # (G, p): 1'V_j^-1 X_j
         tr_p1 = float(np.sum(one_vinv_one) - np.sum(M * (S.T @ S)))
         s1_score = -0.5 * tr_p1 + 0.5 * float(np.sum(self._sum(Pr) ** 2))
@@ -109,7 +109,7 @@ class _Clusters:
         return np.array([s1_score, s2_score])
 
 
-def self_safe(f: np.ndarray, c: np.ndarray) -> np.ndarray:
+def _self_safe(f: np.ndarray, c: np.ndarray) -> np.ndarray:
     r"""s1 * c_j recovered from the Sherman-Morrison factor: f c / (1 - f c) = s1 c.
 
     An internal helper of the REML score of :func:`three_level` (not in ``__all__``).
@@ -140,7 +140,7 @@ def self_safe(f: np.ndarray, c: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> s1, c = 0.5, np.array([4.0])
-    >>> self_safe(s1 / (1 + s1 * c), c).round(12)
+    >>> _self_safe(s1 / (1 + s1 * c), c).round(12)
     array([2.])
     """
     fc = f * c
