@@ -156,6 +156,32 @@ fiml <- list(
                                        pvalue = fiml_lrt[["Pr(>Chisq)"]][i])))
 )
 
+# ---- ordinal CFA: lavaan's default for ordered = TRUE (WLSMV = DWLS estimates, robust.sem SEs,
+# scaled-shifted test; delta parameterization; polychoric correlations by two-step pairwise ML),
+# on the complete cases (lavaan's default for categorical data: listwise)
+ord_names <- c("chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scaled",
+               "chisq.scaling.factor", "baseline.chisq", "baseline.df", "baseline.chisq.scaled",
+               "cfi", "tli", "cfi.scaled", "tli.scaled", "rmsea", "rmsea.scaled", "srmr", "ntotal", "npar")
+ord_info <- function(f) {
+  pe <- parameterEstimates(f)
+  pe$std <- standardizedSolution(f)$est.std  # same rows, same order
+  pe <- pe[pe$op %in% c("=~", "~~", "|"), ]
+  ss <- lavInspect(f, "sampstat")
+  list(converged = lavInspect(f, "converged"),
+       estimator = lavInspect(f, "options")$estimator,
+       parameterization = lavInspect(f, "options")$parameterization,
+       fit = as.list(fitMeasures(f, ord_names)),
+       params = data.frame(lhs = pe$lhs, op = pe$op, rhs = pe$rhs, est = pe$est, se = pe$se,
+                           std = pe$std, stringsAsFactors = FALSE),
+       thresholds = as.list(ss$th),
+       polychoric = lapply(rownames(ss$cov), function(it) as.list(ss$cov[it, ])))
+}
+ordinal <- list(
+  call = "lavaan::cfa(model, data = complete cases, ordered = TRUE)  # estimator WLSMV",
+  three = ord_info(cfa(m3, data = X, ordered = TRUE)),
+  one = ord_info(cfa(m1, data = X, ordered = TRUE))
+)
+
 out <- list(
   generator = list(seed = 2006, n = n, lambda = lam, phi = phi, cuts = cuts,
                    note = "Data in psychometrics_items.csv; reference values on its complete cases"),
@@ -183,6 +209,7 @@ out <- list(
                                            est = pe$est, se = pe$se, stringsAsFactors = FALSE)},
                       call = "group.equal = c('loadings', 'intercepts'), group.partial = 'i6 ~ 1'")),
   fiml = fiml,
+  ordinal = ordinal,
   versions = list(R = paste(R.version$major, R.version$minor, sep = "."),
                   lavaan = as.character(packageVersion("lavaan")),
                   psych = as.character(packageVersion("psych")))
