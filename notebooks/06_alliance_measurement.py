@@ -241,8 +241,37 @@ plt.show()
 # The loadings of the 1–5 answers sit below the generating values (black marks): those are the
 # loadings of the continuous latent responses, and categorisation attenuates Pearson correlations.
 # Treating Likert answers as continuous is what ML CFA on WAI-SR data does (and what Falkenström et
-# al. 2015 did); an ordinal (polychoric, WLSMV) analysis would recover the latent loadings, and is
-# not implemented here.
+# al. 2015 did). An **ordinal** analysis models the answers as cuts of the latent responses:
+# thresholds from the answer proportions, polychoric correlations between the latent responses, and
+# the factor model fitted to those by diagonally weighted least squares with robust SEs and the
+# scaled-shifted chi-square (WLSMV; Muthén, du Toit & Spisic 1997), as
+# `lavaan::cfa(model, data, ordered = TRUE)`. `psychometrics.fit_cfa_ordinal` does this (written by
+# hand and checked against lavaan in section 6); respondents with a missing answer are dropped
+# (listwise), lavaan's default for ordinal data. Its standardised loadings are on the scale of the
+# latent responses, so they should land near the generating values:
+
+# %%
+ordinal = psychometrics.fit_cfa_ordinal(complete, key.subscales)
+print(ordinal.summary())
+side = pd.DataFrame({
+    "factor": sim.factor.reindex(order),
+    "generating (latent)": sim.loadings.reindex(order),
+    "ML, 1-5 answers": three.loadings.set_index("item")["std"].reindex(order),
+    "WLSMV, ordinal": ordinal.loadings.set_index("item")["std"].reindex(order),
+})
+display(side.round(3))
+display(pd.DataFrame({"mean |error| vs generating": [
+    float((side["ML, 1-5 answers"] - side["generating (latent)"]).abs().mean()),
+    float((side["WLSMV, ordinal"] - side["generating (latent)"]).abs().mean())]},
+    index=["ML, 1-5 answers", "WLSMV, ordinal"]).round(3))
+
+# %% [markdown]
+# The ML loadings of the 1–5 answers are below the generating value for all twelve items (mean
+# absolute error .050); the ordinal loadings scatter around it (six above, six below; mean absolute
+# error .021, the sampling error of 358 respondents). The factor correlations are recovered too
+# (task–goal .857 for a generating .85). The ordinal model also fits: scaled-shifted χ²(51) = 54.56,
+# p = .34. For reliability and for comparing with published ML analyses of the WAI-SR the ML fit
+# remains the reference; for the loadings of the latent responses, the ordinal fit is the one to use.
 #
 # **Measurement invariance.** Comparing alliance scores between groups (sites, modalities,
 # patients and therapists) presumes that the questionnaire measures the same construct in the same
@@ -542,6 +571,55 @@ display(pd.DataFrame({
 # differences below 1e-7. FIML earns its keep when many answers are missing, or when skipping an
 # item depends on the answers a respondent did give (MAR), where listwise deletion is biased; if
 # skipping depends on the unseen answer itself (MNAR), neither method is unbiased.
+
+# %% [markdown]
+# **Ordinal CFA against lavaan.** The R script also fitted the one-factor and three-factor models to
+# the 397 complete respondents of the fixture with `lavaan::cfa(model, data, ordered = TRUE)`
+# (lavaan's defaults: estimator WLSMV, delta parameterization, robust SEs, scaled-shifted test). We
+# record the thresholds and polychoric correlations of items 1 and 2, every loading and its robust SE
+# of the three-factor model, and the fit measures, with a tolerance of **1e-3** (two optimizers of the
+# same DWLS function and of the pairwise polychoric likelihoods; the test suite compares every
+# threshold, polychoric, estimate and SE at 1e-5 and finds differences below 1e-6). Not compared,
+# because not implemented: lavaan's `cfi.robust` and `rmsea.robust`.
+
+# %%
+ord_ref = ref["ordinal"]
+fx_ord = {name: psychometrics.fit_cfa_ordinal(fx, facs)
+          for name, facs in (("three", fx_key.subscales), ("one", {"g": fx_items}))}
+ord_src = f"{oracle}: lavaan::cfa(..., ordered = TRUE) (WLSMV; lavaan {ref['versions']['lavaan']})"
+for name, res in fx_ord.items():
+    for ours_key, r_key in (("chisq", "chisq"), ("chisq_scaled", "chisq.scaled"), ("cfi", "cfi"),
+                            ("cfi_scaled", "cfi.scaled"), ("rmsea", "rmsea"), ("rmsea_scaled", "rmsea.scaled"),
+                            ("srmr", "srmr")):
+        display(ledger.record(
+            claim=f"Ordinal CFA ({name}-factor) {ours_key} (fixture data, complete cases) vs lavaan WLSMV",
+            published=ord_ref[name]["fit"][r_key], ours=float(res.fit[ours_key]), tolerance=1e-3,
+            kind="oracle", source=f"{ord_src}, fitMeasures '{r_key}'"))
+three_ord = fx_ord["three"]
+ord_par = pd.DataFrame(ord_ref["three"]["params"])
+for r in ord_par[(ord_par["op"] == "|") & ord_par["lhs"].isin(["i1", "i2"])].itertuples():
+    ours = three_ord.thresholds.set_index(["item", "threshold"]).loc[(r.lhs, int(r.rhs[1:])), "estimate"]
+    display(ledger.record(
+        claim=f"Ordinal CFA threshold {r.lhs}|{r.rhs} (fixture data) vs lavaan",
+        published=r.est, ours=float(ours), tolerance=1e-3, kind="oracle", source=f"{ord_src}, parameterEstimates"))
+poly_ref = pd.DataFrame(ord_ref["three"]["polychoric"])
+poly_ref.index = poly_ref.columns
+display(ledger.record(
+    claim="Ordinal CFA polychoric correlation i1-i2 (fixture data) vs lavaan",
+    published=float(poly_ref.loc["i1", "i2"]), ours=float(three_ord.polychoric.loc["i1", "i2"]),
+    tolerance=1e-3, kind="oracle", source=f"{ord_src}, lavInspect(fit, 'sampstat')$cov"))
+ord_load = ord_par[(ord_par["op"] == "=~") & (ord_par["se"] > 0)].set_index("rhs")
+our_load = three_ord.loadings.set_index("item")
+for it in ord_load.index:
+    for col, r_col in (("estimate", "est"), ("se", "se"), ("std", "std")):
+        ledger.record(
+            claim=f"Ordinal three-factor CFA loading {col} of {it} (fixture data) vs lavaan WLSMV",
+            published=float(ord_load.loc[it, r_col]), ours=float(our_load.loc[it, col]), tolerance=1e-3,
+            kind="oracle", source=f"{ord_src}, parameterEstimates / standardizedSolution (SE: robust.sem)")
+display(pd.concat([
+    ord_load[["lhs", "est", "se", "std"]].set_axis(["factor", "lavaan est", "lavaan se", "lavaan std"], axis=1),
+    our_load.loc[ord_load.index, ["estimate", "se", "std"]].set_axis(["ours est", "ours se", "ours std"], axis=1),
+], axis=1).round(5))
 
 # %% [markdown]
 # **Simulation truth.** With `thresholds=None` the simulator returns the continuous latent
