@@ -1307,7 +1307,8 @@ def configural_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[str
 
 
 # --------------------------------------------------------------------------- multi-group CFA
-INVARIANCE_STEPS = ("configural", "metric", "scalar")
+INVARIANCE_STEPS = ("configural", "metric", "scalar")        # the default sequence
+INVARIANCE_STEPS_ALL = INVARIANCE_STEPS + ("strict",)         # every step, in order (strict is opt-in)
 
 
 @dataclass
@@ -1319,11 +1320,14 @@ class _ParTable:
 
 
 def _mg_partable(items: list[str], facs: dict[str, list[str]], groups: list[str], step: str,
-                 free_intercepts: Sequence[str], orthogonal: bool = False) -> _ParTable:
+                 free_intercepts: Sequence[str], orthogonal: bool = False,
+                 free_loadings: Sequence[str] = ()) -> _ParTable:
     """Rows for loadings, residual variances, factor (co)variances, intercepts and latent means.
 
     ``kind``: 'lam' (i = item, j = factor), 'theta' (i = item), 'phi' (i, j = factors, i <= j),
     'nu' (i = item), 'alpha' (j = factor). Parameters equal across groups share a free index.
+    Equal across groups: loadings from the metric step on (except ``free_loadings``), intercepts
+    from the scalar step on (except ``free_intercepts``), residual variances in the strict step.
     """
     fl = list(facs)
     rows: list[dict] = []
@@ -1339,8 +1343,9 @@ def _mg_partable(items: list[str], facs: dict[str, list[str]], groups: list[str]
             shared[key] = k
         return k
 
-    eq_load = step in ("metric", "scalar")
-    eq_int = step == "scalar"
+    eq_load = step in ("metric", "scalar", "strict")
+    eq_int = step in ("scalar", "strict")
+    eq_res = step == "strict"
     for g_i, g in enumerate(groups):
         for f_j, f_ in enumerate(fl):
             for pos, it in enumerate(facs[f_]):
@@ -1349,12 +1354,13 @@ def _mg_partable(items: list[str], facs: dict[str, list[str]], groups: list[str]
                     rows.append(dict(lhs=f_, op="=~", rhs=it, group=g, kind="lam", g=g_i, i=i, j=f_j,
                                      free=-1, value=1.0, equal=False))
                 else:
+                    eq = eq_load and it not in free_loadings
                     rows.append(dict(lhs=f_, op="=~", rhs=it, group=g, kind="lam", g=g_i, i=i, j=f_j,
-                                     free=new_free(("lam", i, f_j) if eq_load else None), value=np.nan,
-                                     equal=eq_load))
+                                     free=new_free(("lam", i, f_j) if eq else None), value=np.nan,
+                                     equal=eq))
         for i, it in enumerate(items):
             rows.append(dict(lhs=it, op="~~", rhs=it, group=g, kind="theta", g=g_i, i=i, j=i,
-                             free=new_free(None), value=np.nan, equal=False))
+                             free=new_free(("theta", i) if eq_res else None), value=np.nan, equal=eq_res))
         for a in range(len(fl)):
             for b in range(a, len(fl)):
                 fixed0 = orthogonal and a != b
@@ -1776,12 +1782,12 @@ def _mg_fit_indices(model: _MGModel, theta: np.ndarray, npar: int) -> dict:
 
 @dataclass
 class InvarianceStep:
-    """One fitted model of :func:`measurement_invariance` (configural, metric or scalar).
+    """One fitted model of :func:`measurement_invariance` (configural, metric, scalar or strict).
 
     Attributes
     ----------
     name : str
-        ``"configural"``, ``"metric"`` or ``"scalar"``.
+        ``"configural"``, ``"metric"``, ``"scalar"`` or ``"strict"``.
     fit : pandas.Series
         ``chisq``, ``df``, ``pvalue``, ``baseline_chisq``, ``baseline_df``, ``cfi``, ``tli``,
         ``rmsea``, ``rmsea_lower``, ``rmsea_upper`` (90%), ``srmr``, ``loglik``, ``npar``,
@@ -1829,7 +1835,7 @@ class InvarianceResult:
         ``delta_cfi``, ``delta_rmsea``.
     groups : list of str
         Group labels in order of first appearance (the first is the reference group whose
-        latent means are fixed at 0 in the scalar model).
+        latent means are fixed at 0 in the scalar and strict models).
     n : dict
         Respondents used per group (complete respondents with ``missing="listwise"``; under
         FIML every respondent with at least one answer).
@@ -1838,11 +1844,14 @@ class InvarianceResult:
         having no answer at all.
     factors : dict
     free_intercepts : tuple of str
-        Items whose intercepts were left free in the scalar model (partial invariance).
+        Items whose intercepts were left free in the scalar and strict models (partial invariance).
     missing : str
         ``"listwise"`` or ``"ml"`` (full-information ML).
     n_incomplete : dict
         Respondents used per group with at least one missing answer (0 with listwise deletion).
+    free_loadings : tuple of str
+        Items whose loadings were left free in the metric, scalar and strict models (partial
+        invariance).
     """
 
     steps: dict
@@ -1854,6 +1863,16 @@ class InvarianceResult:
     free_intercepts: tuple = ()
     missing: str = "listwise"
     n_incomplete: dict = field(default_factory=dict)
+    free_loadings: tuple = ()
+
+    def _label(self, name: str) -> str:
+        """The step's name, with the parameters left free when the step is partial."""
+        free = []
+        if self.free_loadings and name in ("metric", "scalar", "strict"):
+            free.append(f"loadings of {', '.join(self.free_loadings)}")
+        if self.free_intercepts and name in ("scalar", "strict"):
+            free.append(f"intercepts of {', '.join(self.free_intercepts)}")
+        return f"partial {name} ({'; '.join(free)} free)" if free else name
 
     def summary(self) -> str:
         """The invariance table (fit of each step and the differences), with notes."""
@@ -1880,8 +1899,14 @@ class InvarianceResult:
         if self.missing == "ml":
             lines.append("  full-information ML (missing = 'ml'): incomplete respondents kept; chi-square against "
                          "the EM-estimated unrestricted model; SEs from the observed information")
+        if self.free_loadings:
+            lines.append(f"  partial invariance: loadings free across groups for {', '.join(self.free_loadings)} "
+                         "(metric and later steps)")
         if self.free_intercepts:
-            lines.append(f"  partial scalar model: intercepts free across groups for {', '.join(self.free_intercepts)}")
+            lines.append(f"  partial scalar model: intercepts free across groups for {', '.join(self.free_intercepts)}"
+                         + (" (also in the strict step)" if "strict" in self.steps else ""))
+        if "strict" in self.steps:
+            lines.append("  strict: loadings, intercepts and residual variances equal across groups")
         for s in self.steps.values():
             if not s.converged:
                 lines.append(f"  WARNING: {s.name} model did not converge (max |gradient| = "
@@ -1905,11 +1930,7 @@ class InvarianceResult:
         t = self.table
         ns = ", ".join(f"{g}: n = {self.n[g]}" for g in self.groups)
         parts = []
-        def label(name: str) -> str:
-            if name == "scalar" and self.free_intercepts:
-                return f"partial scalar (intercepts of {', '.join(self.free_intercepts)} free)"
-            return name
-
+        label = self._label
         for name, r in t.iterrows():
             s = (f"{label(name)} χ²({int(r['df'])}) = {r['chisq']:.2f}, {p_(r['pvalue'])}, CFI = {n3(r['cfi'])}, "
                  f"RMSEA = {n3(r['rmsea'])}, SRMR = {n3(r['srmr'])}")
@@ -1948,6 +1969,41 @@ def _check_factors(factors: Any) -> dict[str, list[str]]:
     if clash:
         raise ValueError(f"factor names must differ from item names: {sorted(clash)}.")
     return facs
+
+
+def _check_free_loadings(free_loadings: Any, facs: dict[str, list[str]], steps: Sequence[str]) -> tuple[str, ...]:
+    """``free_loadings`` as item names: each an item (or lavaan's ``"factor =~ item"``) of a
+    factor, not its marker; a step with equal loadings must be fitted."""
+    if isinstance(free_loadings, str):
+        free_loadings = (free_loadings,)
+    owner = {it: f_ for f_, its in facs.items() for it in its}
+    out: list[str] = []
+    for spec in free_loadings:
+        if not isinstance(spec, str):
+            raise ValueError(f"`free_loadings`: {spec!r} is not an item name.")
+        if "=~" in spec:
+            f_, _, it = (t.strip() for t in spec.partition("=~"))
+            if it not in owner:
+                raise ValueError(f"`free_loadings` names an item that is in no factor: {it!r} (in {spec!r}).")
+            if owner[it] != f_:
+                raise ValueError(f"`free_loadings`: {spec!r}: item {it!r} loads on factor {owner[it]!r}, "
+                                 f"not {f_!r}.")
+        else:
+            it = spec.strip()
+            if it not in owner:
+                raise ValueError(f"`free_loadings` names an item that is in no factor: {it!r}.")
+        if facs[owner[it]][0] == it:
+            raise ValueError(f"`free_loadings`: {it!r} is the marker (first) item of factor {owner[it]!r}; its "
+                             "loading is fixed at 1 in every group to identify the factor (marker "
+                             "identification), so it cannot be freed. Put another item first in `factors` "
+                             "to free this one.")
+        if it in out:
+            raise ValueError(f"`free_loadings` lists item {it!r} twice.")
+        out.append(it)
+    if out and not {"metric", "scalar", "strict"} & set(steps):
+        raise ValueError("`free_loadings` applies to the metric, scalar and strict steps, none of which is in "
+                         "`steps`.")
+    return tuple(out)
 
 
 def _check_numeric_items(data: pd.DataFrame, items: Sequence[str]) -> None:
@@ -2111,8 +2167,9 @@ def _fit_cfa_ml(data: pd.DataFrame, facs: dict[str, list[str]], items: list[str]
 
 def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], group: str, *,
                            steps: Sequence[str] = INVARIANCE_STEPS,
-                           free_intercepts: Sequence[str] = (), missing: str = "listwise") -> InvarianceResult:
-    r"""Configural, metric and scalar measurement invariance by multi-group CFA (ML).
+                           free_intercepts: Sequence[str] = (), missing: str = "listwise",
+                           free_loadings: Sequence[str] = ()) -> InvarianceResult:
+    r"""Configural, metric, scalar and strict measurement invariance by multi-group CFA (ML).
 
     Each group :math:`g` has the factor model with mean structure
 
@@ -2129,9 +2186,20 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     - **scalar** (strong): loadings and intercepts :math:`\nu` equal
       (``c("loadings", "intercepts")``); latent means fixed at 0 in the first group and free
       in the others. ``free_intercepts`` leaves some intercepts free (partial invariance,
-      lavaan's ``group.partial = "item ~ 1"``).
+      lavaan's ``group.partial = "item ~ 1"``);
+    - **strict**: loadings, intercepts and residual variances :math:`\Theta` equal
+      (``c("loadings", "intercepts", "residuals")``), latent means as in the scalar step
+      (Meredith 1993's strict factorial invariance). Opt-in: not in the default ``steps``
+      (as ``semTools::measurementInvariance(strict = FALSE)``); ``free_intercepts`` applies
+      here too.
 
-    Residual variances and factor (co)variances are free in every group. The parameters
+    ``free_loadings`` leaves the loadings of some items free across groups in the metric, scalar
+    and strict steps (partial metric invariance, lavaan's ``group.partial = "factor =~ item"``;
+    Byrne, Shavelson & Muthén 1989). A marker item (the first item of a factor) cannot be freed:
+    its loading is fixed at 1 in every group to identify the factor.
+
+    Residual variances (except in the strict step) and factor (co)variances are free in every
+    group. The parameters
     minimise lavaan's normal-theory ML fit function (times 2)
 
     .. math::
@@ -2200,14 +2268,19 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
         first item is the marker).
     group : str
         Column with each respondent's group (at least 2 groups; the first group in order of
-        appearance is the reference group of the scalar model, as in lavaan).
+        appearance is the reference group of the scalar and strict models, as in lavaan).
     steps : sequence of str, default ("configural", "metric", "scalar")
-        The models to fit, in this order (a subset keeps the order).
+        The models to fit, a subset of ``INVARIANCE_STEPS_ALL`` = ("configural", "metric",
+        "scalar", "strict") in this order; add ``"strict"`` to fit the strict model.
     free_intercepts : sequence of str, default ()
-        Items whose intercepts stay free across groups in the scalar model.
+        Items whose intercepts stay free across groups in the scalar and strict models.
     missing : {"listwise", "ml"}, default "listwise"
         Listwise deletion or full-information ML (see above). Under FIML each item must be
         answered by someone, and each pair of items by someone, in every group.
+    free_loadings : sequence of str, default ()
+        Items whose loadings stay free across groups in the metric, scalar and strict models,
+        given as item names (``"i6"``) or in lavaan's syntax (``"goal =~ i6"``); not a marker
+        (first) item.
 
     Returns
     -------
@@ -2219,6 +2292,9 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     Arbuckle, J. L. (1996). Full information estimation in the presence of incomplete data. In
     G. A. Marcoulides & R. E. Schumacker (Eds.), *Advanced structural equation modeling*
     (pp. 243--277). Erlbaum.
+    Byrne, B. M., Shavelson, R. J., & Muthén, B. (1989). Testing for the equivalence of factor
+    covariance and mean structures: The issue of partial measurement invariance.
+    *Psychological Bulletin, 105*(3), 456--466.
     Cheung, G. W., & Rensvold, R. B. (2002). Evaluating goodness-of-fit indexes for testing
     measurement invariance. *Structural Equation Modeling, 9*(2), 233--255.
     Meredith, W. (1993). Measurement invariance, factor analysis and factorial invariance.
@@ -2235,6 +2311,10 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     >>> res = measurement_invariance(df, {"g": ["a", "b", "c", "d"]}, "site")
     >>> res.table["df"].astype(int).tolist()
     [4, 7, 10]
+    >>> strict = measurement_invariance(df, {"g": ["a", "b", "c", "d"]}, "site", steps=INVARIANCE_STEPS_ALL,
+    ...                                 free_loadings=["d"])
+    >>> strict.table["df"].astype(int).tolist()
+    [4, 6, 9, 13]
     >>> df.loc[:30, "b"] = np.nan
     >>> fiml = measurement_invariance(df, {"g": ["a", "b", "c", "d"]}, "site", missing="ml")
     >>> fiml.n, fiml.n_incomplete
@@ -2253,19 +2333,22 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
         steps = (steps,)
     steps = tuple(steps)
     if not steps:
-        raise ValueError("`steps` must name at least one of 'configural', 'metric', 'scalar'.")
+        raise ValueError("`steps` must name at least one of 'configural', 'metric', 'scalar', 'strict'.")
     for s in steps:
-        check_choice("steps", s, INVARIANCE_STEPS)
+        check_choice("steps", s, INVARIANCE_STEPS_ALL)
     if len(set(steps)) != len(steps):
         raise ValueError(f"`steps` lists a step twice: {list(steps)}.")
-    if list(steps) != sorted(steps, key=INVARIANCE_STEPS.index):
-        raise ValueError(f"`steps` must be in the order configural, metric, scalar; got {list(steps)}.")
+    if list(steps) != sorted(steps, key=INVARIANCE_STEPS_ALL.index):
+        raise ValueError(f"`steps` must be in the order configural, metric, scalar, strict; got {list(steps)}.")
+    if isinstance(free_intercepts, str):
+        free_intercepts = (free_intercepts,)
     free_intercepts = tuple(free_intercepts)
     bad = [it for it in free_intercepts if it not in items]
     if bad:
         raise ValueError(f"`free_intercepts` names items that are in no factor: {bad}.")
-    if free_intercepts and "scalar" not in steps:
-        raise ValueError("`free_intercepts` applies to the scalar step, which is not in `steps`.")
+    if free_intercepts and not {"scalar", "strict"} & set(steps):
+        raise ValueError("`free_intercepts` applies to the scalar and strict steps, neither of which is in `steps`.")
+    free_loadings = _check_free_loadings(free_loadings, facs, steps)
     absent = [c for c in items if c not in data.columns]
     if absent:
         raise ValueError(f"`factors`: item columns not in `data`: {absent}.")
@@ -2302,7 +2385,8 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
 
     fitted: dict[str, InvarianceStep] = {}
     for step in steps:
-        pt = _mg_partable(items, facs, labels, step, free_intercepts if step == "scalar" else ())
+        pt = _mg_partable(items, facs, labels, step, free_intercepts if step in ("scalar", "strict") else (),
+                          free_loadings=free_loadings)
         fitted[step] = _fit_step(pt, gdata, facs, items, labels, step, missing, "measurement_invariance")
 
     rows_t = {}
@@ -2324,7 +2408,8 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     table.index.name = "step"
     return InvarianceResult(steps=fitted, table=table, groups=labels, n=n, n_dropped=n_dropped, factors=facs,
                             free_intercepts=free_intercepts, missing=missing,
-                            n_incomplete={lab: gd.n_incomplete for lab, gd in zip(labels, gdata)})
+                            n_incomplete={lab: gd.n_incomplete for lab, gd in zip(labels, gdata)},
+                            free_loadings=free_loadings)
 
 
 # --------------------------------------------------------------------------- ordinal CFA (WLSMV)

@@ -386,6 +386,106 @@ def test_partial_scalar_matches_lavaan(complete):
     assert "partial scalar (intercepts of i6 free)" in res.apa()
 
 
+def _check_against_lavaan(step, ref, fit_keys=FIT_KEYS):
+    """Fit indices, every estimate and every free parameter's SE within TOL_LAVAAN; fixed ones NaN."""
+    for ours, theirs in fit_keys.items():
+        assert step.fit[ours] == pytest.approx(ref["fit"][theirs], abs=TOL_LAVAAN), (step.name, ours)
+    assert int(step.fit["df"]) == ref["fit"]["df"] and int(step.fit["npar"]) == ref["fit"]["npar"]
+    assert step.converged and ref["converged"] and step.boundary == []
+    mg = _merge_params(step.params, ref["params"])
+    assert np.abs(mg["est"] - mg["est_lavaan"]).max() < TOL_LAVAAN
+    free = mg["free"]
+    assert np.abs(mg.loc[free, "se"] - mg.loc[free, "se_lavaan"]).max() < TOL_LAVAAN
+    assert (mg.loc[~free, "se_lavaan"] == 0).all() and mg.loc[~free, "se"].isna().all()
+    return mg
+
+
+def _check_lrt(table, ref):
+    """lavTestLRT(scalar, strict): chi-square difference, df and p."""
+    assert table.loc["strict", "delta_chisq"] == pytest.approx(ref["chisq_diff"], abs=TOL_LAVAAN)
+    assert table.loc["strict", "delta_df"] == ref["df_diff"]
+    assert table.loc["strict", "delta_pvalue"] == pytest.approx(ref["pvalue"], abs=TOL_LAVAAN)
+
+
+def test_strict_matches_lavaan(complete):
+    """group.equal = c("loadings", "intercepts", "residuals"): fit indices, every estimate and SE,
+    and lavTestLRT(scalar, strict) within 1e-3 (differences seen: < 1e-5)."""
+    res = P.measurement_invariance(complete, WAI3, "group", steps=("scalar", "strict"))
+    ref = REF["invariance"]["strict"]
+    mg = _check_against_lavaan(res.steps["strict"], ref)
+    _check_lrt(res.table, ref["lrt_vs_scalar"])
+    # the scalar step of this call is the default sequence's scalar model
+    assert res.steps["scalar"].fit["chisq"] == pytest.approx(REF["invariance"]["fit"]["scalar"]["chisq"], abs=TOL_LAVAAN)
+    th = mg[(mg["op"] == "~~") & mg["lhs"].isin(ITEMS) & (mg["lhs"] == mg["rhs"])]
+    assert th["equal"].all() and (th.groupby("lhs")["est"].nunique() == 1).all()
+    assert res.table.loc["strict", "delta_df"] == len(ITEMS)
+    text = res.summary()
+    assert "strict" in text and "residual variances equal" in text
+    assert "strict invariance was not rejected" in res.apa()
+
+
+def test_strict_fiml_matches_lavaan(raw):
+    """Strict model by full-information ML (missing = "ml", observed-information SEs) on all 400
+    respondents: fit indices, estimates, SEs and the difference from the scalar model within 1e-3."""
+    res = P.measurement_invariance(raw, WAI3, "group", steps=("scalar", "strict"), missing="ml")
+    assert res.n_incomplete == {"A": 3, "B": 0} and res.steps["strict"].information == "observed"
+    ref = REF["fiml"]["strict"]
+    keys = {k: v for k, v in FIT_KEYS.items() if k != "baseline_df"} | {"loglik_h1": "unrestricted.logl"}
+    _check_against_lavaan(res.steps["strict"], ref, keys)
+    _check_lrt(res.table, ref["lrt_vs_scalar"])
+
+
+def test_partial_loadings_match_lavaan(complete):
+    """group.partial = "goal =~ i6" in the metric and scalar steps: fit indices, every estimate and SE
+    within 1e-3; the item name and lavaan's syntax give the same model."""
+    res = P.measurement_invariance(complete, WAI3, "group", steps=("metric", "scalar"), free_loadings=["goal =~ i6"])
+    for step in ("metric", "scalar"):
+        mg = _check_against_lavaan(res.steps[step], REF["invariance"]["partial_loading_i6"][step])
+        lam = mg[mg["op"] == "=~"].set_index(["rhs", "group"])
+        assert not lam.loc["i6", "equal"].any() and lam.loc["i8", "equal"].all()
+        assert lam.loc[("i6", "A"), "est"] != pytest.approx(lam.loc[("i6", "B"), "est"], abs=1e-3)
+    assert res.free_loadings == ("i6",)
+    # one loading fewer constrained than the full metric model
+    assert res.table.loc["metric", "df"] == REF["invariance"]["fit"]["metric"]["df"] - 1
+    same = P.measurement_invariance(complete, WAI3, "group", steps=("metric",), free_loadings="i6")
+    assert same.steps["metric"].fit["chisq"] == pytest.approx(res.steps["metric"].fit["chisq"], abs=1e-8)
+    assert "loadings free across groups for i6" in res.summary()
+    assert "partial metric (loadings of i6 free)" in res.apa()
+
+
+def test_free_loadings_errors(complete):
+    base = complete[ITEMS + ["group"]].reset_index(drop=True)
+    with pytest.raises(ValueError, match="`free_loadings` names an item that is in no factor: 'zz'"):
+        P.measurement_invariance(base, WAI3, "group", free_loadings=["zz"])
+    with pytest.raises(ValueError, match="'i4' is the marker \\(first\\) item of factor 'goal'.*cannot be freed"):
+        P.measurement_invariance(base, WAI3, "group", free_loadings=["i4"])
+    with pytest.raises(ValueError, match="marker"):
+        P.measurement_invariance(base, WAI3, "group", free_loadings=["task =~ i1"])
+    with pytest.raises(ValueError, match="item 'i6' loads on factor 'goal', not 'bond'"):
+        P.measurement_invariance(base, WAI3, "group", free_loadings=["bond =~ i6"])
+    with pytest.raises(ValueError, match="lists item 'i6' twice"):
+        P.measurement_invariance(base, WAI3, "group", free_loadings=["i6", "goal =~ i6"])
+    with pytest.raises(ValueError, match="`free_loadings` applies to the metric, scalar and strict steps"):
+        P.measurement_invariance(base, WAI3, "group", steps=("configural",), free_loadings=["i6"])
+    with pytest.raises(ValueError, match="in the order configural, metric, scalar, strict"):
+        P.measurement_invariance(base, WAI3, "group", steps=("strict", "scalar"))
+
+
+def test_strict_and_partial_df_three_groups():
+    """Three groups: the strict step adds (G - 1) p equality constraints; freeing one loading and one
+    intercept gives back G - 1 parameters each; nested chi-squares grow."""
+    df, facs = _mg_data(11, n=(200, 200, 200))
+    res = P.measurement_invariance(df, facs, "grp", steps=P.INVARIANCE_STEPS_ALL)
+    t = res.table
+    assert list(t.index) == list(P.INVARIANCE_STEPS_ALL)
+    assert t.loc["strict", "delta_df"] == 2 * 6
+    assert (np.diff(t["chisq"].to_numpy()) > -1e-7).all()
+    part = P.measurement_invariance(df, facs, "grp", steps=P.INVARIANCE_STEPS_ALL, free_loadings=["y2"],
+                                    free_intercepts=["y1"])
+    assert (part.table["df"] - t["df"]).tolist() == [0, -2, -4, -4]
+    assert "partial strict (loadings of y2; intercepts of y1 free)" in part.apa()
+
+
 def test_invariance_configural_equals_per_group_fits(invariance, complete):
     """The configural chi-square is the sum of the per-group ones (semopy fits, other code path)."""
     conf = P.configural_invariance(complete, WAI3, "group")
@@ -535,14 +635,14 @@ def test_invariance_errors(complete):
     with pytest.raises(ValueError, match="not identified"):
         P.measurement_invariance(base, {"f": ["i1", "i2"]}, "group")
     with pytest.raises(ValueError, match="`steps`"):
-        P.measurement_invariance(base, WAI3, "group", steps=("configural", "strict"))
+        P.measurement_invariance(base, WAI3, "group", steps=("configural", "weak"))
     with pytest.raises(ValueError, match="in the order"):
         P.measurement_invariance(base, WAI3, "group", steps=("scalar", "metric"))
     with pytest.raises(ValueError, match="at least one"):
         P.measurement_invariance(base, WAI3, "group", steps=())
     with pytest.raises(ValueError, match="`free_intercepts` names items that are in no factor"):
         P.measurement_invariance(base, WAI3, "group", free_intercepts=["zz"])
-    with pytest.raises(ValueError, match="`free_intercepts` applies to the scalar step"):
+    with pytest.raises(ValueError, match="`free_intercepts` applies to the scalar and strict steps"):
         P.measurement_invariance(base, WAI3, "group", steps=("configural",), free_intercepts=["i6"])
     with pytest.raises(ValueError, match="`data` must be a pandas DataFrame"):
         P.measurement_invariance(base.to_numpy(), WAI3, "group")

@@ -107,6 +107,32 @@ lrt <- lavTestLRT(inv$configural, inv$metric, inv$scalar)
 inv_lrt <- data.frame(model = c("configural", "metric", "scalar"), chisq = lrt[["Chisq"]], df = lrt[["Df"]],
                       chisq_diff = lrt[["Chisq diff"]], df_diff = lrt[["Df diff"]], pvalue = lrt[["Pr(>Chisq)"]])
 inv_lrt <- lapply(seq_len(nrow(inv_lrt)), function(i) Filter(function(v) !is.na(v), as.list(inv_lrt[i, ])))
+# strict invariance (loadings, intercepts and residual variances equal) and partial loading
+# invariance (the loading of item 6 free: group.partial = "goal =~ i6") in the metric and scalar steps
+inv_fit_names <- c("chisq", "df", "cfi", "rmsea", "srmr", "ntotal", "pvalue", "baseline.chisq", "baseline.df",
+                   "tli", "npar", "logl", "rmsea.ci.lower", "rmsea.ci.upper")
+inv_block <- function(f, call) {
+  pe <- parameterEstimates(f)
+  list(fit = as.list(fitMeasures(f, inv_fit_names)), converged = lavInspect(f, "converged"),
+       params = data.frame(lhs = pe$lhs, op = pe$op, rhs = pe$rhs, group = lavInspect(f, "group.label")[pe$group],
+                           est = pe$est, se = pe$se, stringsAsFactors = FALSE),
+       call = call)
+}
+inv_strict <- cfa(m3, data = cg, group = "group", estimator = "ML",
+                  group.equal = c("loadings", "intercepts", "residuals"))
+lrt_strict <- lavTestLRT(inv$scalar, inv_strict)
+inv_strict_block <- c(inv_block(inv_strict, "group.equal = c('loadings', 'intercepts', 'residuals')"),
+                      list(lrt_vs_scalar = list(chisq_diff = lrt_strict[["Chisq diff"]][2],
+                                                df_diff = lrt_strict[["Df diff"]][2],
+                                                pvalue = lrt_strict[["Pr(>Chisq)"]][2],
+                                                call = "lavTestLRT(scalar, strict)")))
+inv_partial_loading <- list(
+  metric = inv_block(cfa(m3, data = cg, group = "group", estimator = "ML", group.equal = "loadings",
+                         group.partial = "goal =~ i6"),
+                     "group.equal = 'loadings', group.partial = 'goal =~ i6'"),
+  scalar = inv_block(cfa(m3, data = cg, group = "group", estimator = "ML", group.equal = c("loadings", "intercepts"),
+                         group.partial = "goal =~ i6"),
+                     "group.equal = c('loadings', 'intercepts'), group.partial = 'goal =~ i6'"))
 inv_groups <- lapply(split(cg, cg$group), function(d) {
   f <- cfa(m3, data = d[, items], estimator = "ML")
   as.list(fitMeasures(f, c("chisq", "df", "ntotal")))
@@ -142,6 +168,9 @@ fiml_inv <- list(
                group.equal = c("loadings", "intercepts"))
 )
 fiml_lrt <- lavTestLRT(fiml_inv$configural, fiml_inv$metric, fiml_inv$scalar)
+fiml_strict <- cfa(m3, data = miss[, c("group", items)], group = "group", missing = "ml",
+                   group.equal = c("loadings", "intercepts", "residuals"))
+fiml_lrt_strict <- lavTestLRT(fiml_inv$scalar, fiml_strict)
 fiml <- list(
   call = "lavaan::cfa(three-factor, data = all 400 respondents, missing = 'ml')",
   three = c(fiml_info(fiml_cfa),
@@ -153,7 +182,12 @@ fiml <- list(
                                        chisq = fiml_lrt[["Chisq"]][i], df = fiml_lrt[["Df"]][i],
                                        chisq_diff = fiml_lrt[["Chisq diff"]][i],
                                        df_diff = fiml_lrt[["Df diff"]][i],
-                                       pvalue = fiml_lrt[["Pr(>Chisq)"]][i])))
+                                       pvalue = fiml_lrt[["Pr(>Chisq)"]][i]))),
+  strict = c(fiml_info(fiml_strict),
+             list(lrt_vs_scalar = list(chisq_diff = fiml_lrt_strict[["Chisq diff"]][2],
+                                       df_diff = fiml_lrt_strict[["Df diff"]][2],
+                                       pvalue = fiml_lrt_strict[["Pr(>Chisq)"]][2]),
+                  call = "group.equal = c('loadings', 'intercepts', 'residuals'), missing = 'ml'"))
 )
 
 # ---- ordinal CFA: lavaan's default for ordered = TRUE (WLSMV = DWLS estimates, robust.sem SEs,
@@ -207,7 +241,9 @@ out <- list(
                                 data.frame(lhs = pe$lhs, op = pe$op, rhs = pe$rhs,
                                            group = lavInspect(inv_partial, "group.label")[pe$group],
                                            est = pe$est, se = pe$se, stringsAsFactors = FALSE)},
-                      call = "group.equal = c('loadings', 'intercepts'), group.partial = 'i6 ~ 1'")),
+                      call = "group.equal = c('loadings', 'intercepts'), group.partial = 'i6 ~ 1'"),
+                    strict = inv_strict_block,
+                    partial_loading_i6 = inv_partial_loading),
   fiml = fiml,
   ordinal = ordinal,
   versions = list(R = paste(R.version$major, R.version$minor, sep = "."),
