@@ -352,46 +352,35 @@ def reliable_change(
         raise ValueError(f"`higher_is_better` must be True or False; got {higher_is_better!r}.")
     change = post_a - pre_a
     miss = ~np.isfinite(change)
+    c = float(crit[0])
     if reliability is None:
         if min_change is None:
             raise ValueError("`reliability` is required (or give `min_change`, a fixed threshold in raw points).")
-        rc = np.full(change.shape, np.nan)
-        better_pts = change if higher_is_better else -change
-        direction = np.where(miss, "missing", np.where(better_pts >= min_change, "improved",
-                                                       np.where(better_pts <= -min_change, "deteriorated",
-                                                                "unchanged")))
-        return ReliableChange(rc=rc, s_diff=float("nan"), change=change, direction=direction.astype(object),
-                              critical=float(crit[0]), higher_is_better=bool(higher_is_better),
-                              n_missing=int(miss.sum()), min_change=min_change)
-    rel = as_float_array("reliability", reliability)
-    if rel.size != 1:
-        raise ValueError("`reliability` must be a single number.")
-    check_open_interval("reliability", rel, 0.0, 1.0)
-    if sd_pre is None:
-        obs = pre_a[np.isfinite(pre_a)]
-        if obs.size < 2:
-            raise ValueError("`sd_pre` is needed: fewer than two observed `pre` values to estimate it.")
-        sd = float(np.std(obs, ddof=1))
-        if sd <= 0:
-            raise ValueError("`sd_pre`: the observed `pre` values are all equal (SD 0); give `sd_pre`.")
+        s_diff = float("nan")
     else:
-        sd_arr = as_float_array("sd_pre", sd_pre)
-        if sd_arr.size != 1:
-            raise ValueError("`sd_pre` must be a single number.")
-        check_positive("sd_pre", sd_arr)
-        sd = float(sd_arr[0])
-    s_diff = sd * math.sqrt(2.0) * math.sqrt(1.0 - float(rel[0]))
-    rc = change / s_diff
-    c = float(crit[0])
+        if sd_pre is None:
+            obs = pre_a[np.isfinite(pre_a)]
+            if obs.size < 2:
+                raise ValueError("`sd_pre` is needed: fewer than two observed `pre` values to estimate it.")
+            sd = float(np.std(obs, ddof=1))
+            if sd <= 0:
+                raise ValueError("`sd_pre`: the observed `pre` values are all equal (SD 0); give `sd_pre`.")
+        else:
+            sd_arr = as_float_array("sd_pre", sd_pre)
+            if sd_arr.size != 1:
+                raise ValueError("`sd_pre` must be a single number.")
+            check_positive("sd_pre", sd_arr)
+            sd = float(sd_arr[0])
+        s_diff = reliable_change_threshold(sd, reliability, critical=c).s_diff
+    rc = change / s_diff  # all NaN without a reliability
+    # classify in the improvement direction: by raw points (a fixed rule) or by the index
     if min_change is not None:
-        better_pts = change if higher_is_better else -change
-        direction = np.where(miss, "missing", np.where(better_pts >= min_change, "improved",
-                                                       np.where(better_pts <= -min_change, "deteriorated",
-                                                                "unchanged")))
+        better, cut, inclusive = (change if higher_is_better else -change), min_change, True
     else:
-        better = rc if higher_is_better else -rc
-        direction = np.where(miss, "missing", np.where(better > c, "improved",
-                                                       np.where(better < -c, "deteriorated", "unchanged")))
+        better, cut, inclusive = (rc if higher_is_better else -rc), c, False
+    up = better >= cut if inclusive else better > cut
+    down = better <= -cut if inclusive else better < -cut
+    direction = np.where(miss, "missing", np.where(up, "improved", np.where(down, "deteriorated", "unchanged")))
     return ReliableChange(rc=rc, s_diff=s_diff, change=change, direction=direction.astype(object),
                           critical=c, higher_is_better=bool(higher_is_better), n_missing=int(miss.sum()),
                           min_change=min_change)
@@ -485,7 +474,9 @@ def reliable_change_threshold(sd: float, reliability: float, *, critical: float 
     check_positive("critical", vals["critical"])
     sd_, rel, crit = (float(vals[k][0]) for k in ("sd", "reliability", "critical"))
     se = sd_ * math.sqrt(1.0 - rel)
-    s_diff = math.sqrt(2.0 * se * se)
+    # sqrt(2 S_E^2) written as SD sqrt(2) sqrt(1 - r): the arithmetic reliable_change always used,
+    # so an exact boundary case (|RC| = critical) stays on the same side
+    s_diff = sd_ * math.sqrt(2.0) * math.sqrt(1.0 - rel)
     return ReliableChangeThreshold(sd=sd_, reliability=rel, critical=crit, se_measurement=se, s_diff=s_diff,
                                    threshold=crit * s_diff)
 
