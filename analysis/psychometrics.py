@@ -119,6 +119,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from analysis import _sem_fit
 from analysis._checks import check_choice, check_open_interval
 
 __all__ = [
@@ -945,11 +946,9 @@ def _fit_indices(S: np.ndarray, Sig: np.ndarray, n: int, npar: int) -> dict:
     df = p * (p + 1) // 2 - npar
     base = n * (np.log(np.diag(S)).sum() - ld_S)
     df_b = p * (p - 1) // 2
-    num = max(chisq - df, 0.0)
-    den = max(chisq - df, base - df_b, 0.0)
-    cfi = 1.0 if den == 0 else 1 - num / den
-    tli = ((base / df_b) - (chisq / df)) / ((base / df_b) - 1) if df > 0 else np.nan
-    rmsea = math.sqrt(max((chisq - df) / (n * df), 0.0)) if df > 0 else np.nan
+    cfi = _sem_fit.cfi(chisq, df, base, df_b)
+    tli = _sem_fit.tli(chisq, df, base, df_b)
+    rmsea = _sem_fit.rmsea(chisq, df, n)
     lo, hi = _rmsea_ci(chisq, df, n)
     dS, dH = np.sqrt(np.diag(S)), np.sqrt(np.diag(Sig))
     resid = S / np.outer(dS, dS) - Sig / np.outer(dH, dH)
@@ -1302,7 +1301,7 @@ def configural_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[str
     chisq = float(sum(m.fit["chisq"] for m in fits.values()))
     df = int(sum(m.fit["df"] for m in fits.values()))
     n = int(sum(m.n for m in fits.values()))
-    rmsea = math.sqrt(len(fits)) * math.sqrt(max((chisq - df) / (n * df), 0.0))
+    rmsea = _sem_fit.rmsea(chisq, df, n, groups=len(fits))
     return ConfiguralResult(groups=fits, chisq=chisq, df=df, rmsea=rmsea, n=n)
 
 
@@ -1752,11 +1751,9 @@ def _mg_fit_indices(model: _MGModel, theta: np.ndarray, npar: int) -> dict:
     df = G * (p * (p + 1) // 2 + p) - npar
     base = float(sum(gd.m2ll_baseline - gd.m2ll_h1 for gd in model.data))
     df_b = G * p * (p - 1) // 2
-    num = max(chisq - df, 0.0)
-    den = max(chisq - df, base - df_b, 0.0)
-    cfi = 1.0 if den == 0 else 1 - num / den
-    tli = ((base / df_b) - (chisq / df)) / ((base / df_b) - 1) if df > 0 else np.nan
-    rmsea = math.sqrt(G) * math.sqrt(max((chisq - df) / (N * df), 0.0)) if df > 0 else np.nan
+    cfi = _sem_fit.cfi(chisq, df, base, df_b)
+    tli = _sem_fit.tli(chisq, df, base, df_b)
+    rmsea = _sem_fit.rmsea(chisq, df, N, groups=G)
     lo, hi = _rmsea_ci(chisq, df, int(N))
     lo, hi = math.sqrt(G) * lo, math.sqrt(G) * hi
     srmr_g = []
@@ -2827,21 +2824,14 @@ def fit_cfa_ordinal(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *,
     B = (N - 1) * float(np.sum(wr * r * r))
     Bss = _scaled_shifted(Wm - WDb @ np.linalg.inv(Db.T @ WDb) @ WDb.T, G, B, dfb)[0]
 
-    def cfi_tli(t, b):
-        den = max(t - df, b - dfb, 0.0)
-        cfi = 1.0 if den == 0 else 1 - max(t - df, 0.0) / den
-        tli = ((b / dfb) - (t / df)) / ((b / dfb) - 1) if df > 0 else np.nan
-        return cfi, tli
-
-    cfi, tli = cfi_tli(T, B)
-    cfi_s, tli_s = cfi_tli(Tss, Bss) if df > 0 else (np.nan, np.nan)
+    cfi, tli = _sem_fit.cfi(T, df, B, dfb), _sem_fit.tli(T, df, B, dfb)
+    cfi_s, tli_s = (_sem_fit.cfi(Tss, df, Bss, dfb), _sem_fit.tli(Tss, df, Bss, dfb)) if df > 0 else (np.nan, np.nan)
     fit = pd.Series({
         "chisq": T, "df": df, "pvalue": float(stats.chi2.sf(T, df)) if df > 0 else np.nan,
         "chisq_scaled": Tss, "pvalue_scaled": float(stats.chi2.sf(Tss, df)) if df > 0 else np.nan,
         "scaling_factor": 1 / a_sc, "shift": b_sc, "baseline_chisq": B, "baseline_df": dfb,
         "baseline_chisq_scaled": Bss, "cfi": cfi, "tli": tli, "cfi_scaled": cfi_s, "tli_scaled": tli_s,
-        "rmsea": math.sqrt(max((T - df) / (df * (N - 1)), 0.0)) if df > 0 else np.nan,
-        "rmsea_scaled": math.sqrt(max((Tss - df) / (df * (N - 1)), 0.0)) if df > 0 else np.nan,
+        "rmsea": _sem_fit.rmsea(T, df, N - 1), "rmsea_scaled": _sem_fit.rmsea(Tss, df, N - 1),
         "srmr": math.sqrt(float(np.sum(e * e)) / (p * (p + 1) / 2)), "npar": nth + npm})
 
     L, Phi = unpack(theta)

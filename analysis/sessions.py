@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis import _sem_fit
 from analysis._checks import check_choice
 from analysis.change import check_long
 
@@ -720,10 +721,9 @@ def _fit_fiml(st: _RICLPMStructure, pat: _Patterns, mu0: np.ndarray, theta0: np.
 
 def _fit_indices(chisq: float, df: int, chib: float, dfb: int, n: int, srmr: float) -> dict:
     """CFI, TLI and RMSEA as lavaan computes them (ML, N in RMSEA)."""
-    cfi_den = max(chib - dfb, chisq - df, 0.0)
-    cfi = 1.0 - max(chisq - df, 0.0) / cfi_den if cfi_den > 0 else 1.0
-    tli = ((chib / dfb) - (chisq / df)) / ((chib / dfb) - 1.0) if df > 0 else np.nan
-    rmsea = math.sqrt(max(chisq - df, 0.0) / (df * n)) if df > 0 else 0.0
+    cfi = _sem_fit.cfi(chisq, df, chib, dfb)
+    tli = _sem_fit.tli(chisq, df, chib, dfb)
+    rmsea = _sem_fit.rmsea(chisq, df, n, zero_df=0.0)
     return dict(chisq=float(chisq), df=int(df), pvalue=float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
                 cfi=float(cfi), tli=float(tli), rmsea=float(rmsea), srmr=float(srmr), n=int(n),
                 baseline_chisq=float(chib), baseline_df=int(dfb))
