@@ -29,15 +29,9 @@ tight_fit <- function() {
                             "optim BFGS reltol 1e-14")
   r
 }
-time_it <- function(f) {
-  times <- numeric(reps); res <- NULL
-  for (i in seq_len(reps)) {
-    t0 <- proc.time()[["elapsed"]]
-    res <- f()
-    times[i] <- proc.time()[["elapsed"]] - t0
-  }
-  list(times = times, res = res)
-}
+# the shared time_it(f, reps), from benchmarks/_timing.R beside this script
+source(file.path(dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))),
+                 "_timing.R"))
 summ <- function(res) list(beta = as.numeric(res$beta), se = as.numeric(res$se), tau2 = res$tau2,
                            loglik = as.numeric(logLik(res)), names = rownames(res$beta))
 td <- time_it(function() fit(list()))

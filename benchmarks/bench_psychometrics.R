@@ -22,15 +22,9 @@ suppressPackageStartupMessages({library(psych); library(lavaan); library(jsonlit
 args <- commandArgs(trailingOnly = TRUE)
 mode <- args[1]; X <- read.csv(args[2]); reps <- as.integer(args[3])
 
-time_it <- function(f) {
-  times <- numeric(reps); res <- NULL
-  for (i in seq_len(reps)) {
-    t0 <- proc.time()[["elapsed"]]
-    res <- f()
-    times[i] <- proc.time()[["elapsed"]] - t0
-  }
-  list(times = I(times), res = res)
-}
+# the shared time_it(f, reps), from benchmarks/_timing.R beside this script
+source(file.path(dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))),
+                 "_timing.R"))
 
 if (mode == "alpha") {
   tr <- time_it(function() psych::alpha(X, warnings = FALSE))

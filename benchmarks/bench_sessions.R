@@ -21,15 +21,9 @@ suppressPackageStartupMessages({library(lme4); library(lavaan); library(jsonlite
 args <- commandArgs(trailingOnly = TRUE)
 mode <- args[1]; d <- read.csv(args[2]); reps <- as.integer(args[3])
 
-time_it <- function(f) {
-  times <- numeric(reps); res <- NULL
-  for (i in seq_len(reps)) {
-    t0 <- proc.time()[["elapsed"]]
-    res <- f()
-    times[i] <- proc.time()[["elapsed"]] - t0
-  }
-  list(times = times, res = res)
-}
+# the shared time_it(f, reps), from benchmarks/_timing.R beside this script
+source(file.path(dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))),
+                 "_timing.R"))
 
 if (mode == "lagged") {
   prep <- function(d) {
