@@ -213,17 +213,22 @@ print("PHQ-9 screening cut-off:", change.norms("PHQ-9")["cutoff"], "|", change.n
 # rounding of the clinical M and SD can move it: 0.062).
 
 # %%
-thr = change.reliable_change_threshold(10.5, 0.931)
+# the printed values, their calls and sources (the test suite checks the same file)
+PUB = json.loads((ROOT / "tests" / "fixtures" / "change_published.json").read_text(encoding="utf-8"))
+ex = PUB["suddengains_crit1"]
+thr = change.reliable_change_threshold(ex["sd"], ex["reliability"])
 print(thr.summary())
 display(ledger.record(
-    claim="suddengains' documented example: reliable change value for SD 10.5, reliability .931",
-    published=7.645131, ours=thr.threshold, tolerance=5e-7,
-    source="suddengains 0.4.4 documentation, define_crit1_cutoff(sd = 10.5, reliability = 0.931)",
-    kind="published", unit="points"))
-cut_c = change.clinical_cutoffs(35.48, 8.16, 8.0, 8.0)["c"]
+    claim=f"suddengains' documented example: reliable change value for SD {ex['sd']:g}, reliability "
+          f"{str(ex['reliability']).lstrip('0')}",
+    published=ex["reliable_change_value"], ours=thr.threshold, tolerance=ex["tolerance"],
+    source=f"suddengains 0.4.4 documentation, {ex['call']}", kind="published", unit="points"))
+ex = PUB["clinicalsignificance_cutoff_c"]
+cut_c = change.clinical_cutoffs(ex["m_clin"], ex["sd_clin"], ex["m_func"], ex["sd_func"])["c"]
 display(ledger.record(
-    claim="clinicalsignificance's documented example: cut-off c (BDI-II; M 35.48, SD 8.16 vs M 8, SD 8)",
-    published=21.6, ours=cut_c, tolerance=0.062,
+    claim=f"clinicalsignificance's documented example: cut-off c (BDI-II; M {ex['m_clin']:g}, SD {ex['sd_clin']:g} "
+          f"vs M {ex['m_func']:g}, SD {ex['sd_func']:g})",
+    published=ex["cutoff_c"], ours=cut_c, tolerance=ex["tolerance"],
     source="clinicalsignificance README, summary() of the claus_2020 example", kind="published",
     unit="BDI-II points"))
 
@@ -285,27 +290,24 @@ display(ledger.record(
 # (printed to three decimals: tolerance 5e-4); the verdicts must agree.
 
 # %%
-worked = [  # (pre-gain window, post-gain window, criterion 1, criterion 2, alpha, gain or loss, printed critical)
-    ([32, 31, 33], [5, 6, 7], 7, 0.25, 0.05, "gain", 2.776),
-    ([32, 31, 33], [5, 6, 7], 7, 0.25, 0.01, "gain", 4.604),
-    ([np.nan, 31, 33], [5, np.nan, 7], None, None, 0.01, "gain", 9.925),
-    ([5, np.nan, 7], [16, 12, 14], 7, 0.25, 0.05, "loss", 3.182),
-]
+CI = PUB["suddengains_check_interval"]
 rows = []
-for pre_w, post_w, c1, c2, a, kind, crit_pub in worked:
-    one = pd.DataFrame({"patient": "example", "session": range(1, 7), "symptom": pre_w + post_w})
+for ex in CI["examples"]:  # the six scores become sessions 1-6; the interval tested is session 3 -> 4
+    pre_w, post_w = ([np.nan if v is None else v for v in ex[k]] for k in ("pre", "post"))
+    kind = "gain" if ex["identify"] == "sg" else "loss"
     fn = change.sudden_gains if kind == "gain" else change.sudden_losses
-    res = fn(one, min_gain=c1, min_relative=c2, alpha=a)
+    one = pd.DataFrame({"patient": "example", "session": range(1, 7), "symptom": pre_w + post_w})
+    res = fn(one, min_gain=ex["min_gain"], min_relative=ex["min_relative"], alpha=ex["alpha"])
     cand = res.candidates.set_index("pregain_session").loc[3]
     found = 3 in set(res.gains["pregain_session"])
-    rows.append({"pre": pre_w, "post": post_w, "alpha": a, "sudden": kind, "published verdict": "YES",
-                 "ours": "YES" if found else "NO", "published critical": crit_pub,
-                 "our critical": round(cand["critical"], 4), "df": int(cand["df"])})
+    rows.append({"pre": pre_w, "post": post_w, "alpha": ex["alpha"], "sudden": kind,
+                 "published verdict": "YES" if ex["found"] else "NO", "ours": "YES" if found else "NO",
+                 "published critical": ex["critical"], "our critical": round(cand["critical"], 4),
+                 "df": int(cand["df"])})
     ledger.record(claim=f"suddengains tutorial, check_interval(): critical value of criterion 3 "
-                        f"(sudden {kind}, alpha {a}, df {int(cand['df'])})",
-                  published=crit_pub, ours=cand["critical"], tolerance=5e-4,
-                  source="suddengains tutorial (Wiedemann et al. 2020), check_interval() examples",
-                  kind="published")
+                        f"(sudden {kind}, alpha {ex['alpha']}, df {int(cand['df'])})",
+                  published=ex["critical"], ours=cand["critical"], tolerance=CI["tolerance_critical_sd"],
+                  source=CI["source"], kind="published")
 worked_table = pd.DataFrame(rows)
 assert (worked_table["ours"] == worked_table["published verdict"]).all()
 worked_table

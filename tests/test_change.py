@@ -3,13 +3,15 @@
 The R packages suddengains and clinicalsignificance are not available on this
 machine. Numbers are either computed by hand in the comments (tolerance 1e-10 for
 exact arithmetic, 5e-4 where a critical value is a 3-decimal t quantile) or read in
-the peers' published documentation (``results_change_published.py``, tolerance half
+the peers' published documentation (``fixtures/change_published.json``, tolerance half
 a unit in the last printed digit).
 """
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,8 +22,12 @@ from scipy import stats
 
 from analysis import change
 
-# tests/ is on sys.path (pytest's rootdir-less "prepend" import of a test directory without __init__.py)
-from results_change_published import CLINICALSIGNIFICANCE_CUTOFF_C, SUDDENGAINS_CHECK_INTERVAL, SUDDENGAINS_CRIT1
+# The worked examples printed by suddengains and clinicalsignificance, with their calls and sources; the same
+# file feeds notebook 05's ledger records.
+PUBLISHED = json.loads((Path(__file__).parent / "fixtures" / "change_published.json").read_text(encoding="utf-8"))
+SUDDENGAINS_CRIT1 = PUBLISHED["suddengains_crit1"]
+SUDDENGAINS_CHECK_INTERVAL = PUBLISHED["suddengains_check_interval"]["examples"]
+CLINICALSIGNIFICANCE_CUTOFF_C = PUBLISHED["clinicalsignificance_cutoff_c"]
 
 
 # --------------------------------------------------------------------------- reliable change
@@ -367,9 +373,6 @@ def test_rupture_outcome_matches_group_means():
 # --------------------------------------------------------------------------- real data: Beat the Blues
 def test_btheb_against_r():
     """Reliable change and cut-off a on HSAUR3's BtheB agree with base R (1e-10)."""
-    import json
-    from pathlib import Path
-
     from analysis import datasets
 
     root = Path(__file__).resolve().parents[1]
