@@ -37,6 +37,7 @@ import argparse
 import ast
 import atexit
 import copy
+import functools
 import html
 import os
 import re
@@ -266,19 +267,15 @@ def _alliance_showwarning(message, category, filename, lineno, file=None, line=N
 _warnings.formatwarning = _alliance_formatwarning
 _warnings.showwarning = _alliance_showwarning
 """
-_IPYTHON_DIR: list[Path] = []
-
-
+@functools.cache
 def _ipython_dir() -> Path:
     """A private IPYTHONDIR holding the warning start-up file (made once per run)."""
-    if not _IPYTHON_DIR:
-        root = Path(tempfile.mkdtemp(prefix="alliance-ipython-"))
-        startup = root / "profile_default" / "startup"
-        startup.mkdir(parents=True)
-        (startup / "00-alliance-warnings.py").write_text(_WARNING_STARTUP, encoding="utf-8")
-        atexit.register(shutil.rmtree, root, True)
-        _IPYTHON_DIR.append(root)
-    return _IPYTHON_DIR[0]
+    root = Path(tempfile.mkdtemp(prefix="alliance-ipython-"))
+    startup = root / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-alliance-warnings.py").write_text(_WARNING_STARTUP, encoding="utf-8")
+    atexit.register(shutil.rmtree, root, True)
+    return root
 
 
 def kernel_environment(layout: Layout, notebook: Path) -> dict[str, str]:
