@@ -834,6 +834,12 @@ def clinical_significance(
 #: source); the GenPod BDI-II row gives clinical norms, so cut-off *a* can: pass
 #: ``instrument=`` to :func:`clinical_significance`. ``status`` is
 #: "checked" when every number in the row was read in the text named by ``read_at``.
+_KOCALEVENT_2013 = ("Kocalevent, R.-D., Hinz, A., & Brähler, E. (2013). Standardization of the depression screener "
+                    "Patient Health Questionnaire (PHQ-9) in the general population. Gen Hosp Psychiatry, 35(5), "
+                    "551-555.")
+_KOCALEVENT_2013_READ_AT = ("abstract: https://scinapse.io/papers/2098873622 and https://peeref.com/zh/works/9880464 "
+                            "('Women had significantly higher mean (S.D.) scores compared with men [3.1 (3.5) vs. "
+                            "2.7 (3.5)]')")
 PUBLISHED_NORMS: dict[str, dict[str, Any]] = {
     "PHQ-9": {
         "instrument": "PHQ-9",
@@ -874,13 +880,9 @@ PUBLISHED_NORMS: dict[str, dict[str, Any]] = {
         "m_clin": None, "sd_clin": None, "m_func": 3.1, "sd_func": 3.5,
         "reliability": None, "reliability_kind": None,
         "cutoff": None, "cutoff_kind": None, "rci": None, "rci_kind": None, "severity": None,
-        "citation": "Kocalevent, R.-D., Hinz, A., & Brähler, E. (2013). Standardization of the depression "
-                    "screener Patient Health Questionnaire (PHQ-9) in the general population. Gen Hosp "
-                    "Psychiatry, 35(5), 551-555. (Nationally representative German household surveys "
-                    "2003-2008, n = 5018, 53.6% women.)",
-        "read_at": "abstract: https://scinapse.io/papers/2098873622 and https://peeref.com/zh/works/9880464 "
-                   "('Women had significantly higher mean (S.D.) scores compared with men [3.1 (3.5) vs. "
-                   "2.7 (3.5)]')",
+        "citation": _KOCALEVENT_2013 + " (Nationally representative German household surveys 2003-2008, "
+                                       "n = 5018, 53.6% women.)",
+        "read_at": _KOCALEVENT_2013_READ_AT,
         "status": "checked",
     },
     "PHQ-9-DE-men": {
@@ -891,13 +893,9 @@ PUBLISHED_NORMS: dict[str, dict[str, Any]] = {
         "m_clin": None, "sd_clin": None, "m_func": 2.7, "sd_func": 3.5,
         "reliability": None, "reliability_kind": None,
         "cutoff": None, "cutoff_kind": None, "rci": None, "rci_kind": None, "severity": None,
-        "citation": "Kocalevent, R.-D., Hinz, A., & Brähler, E. (2013). Standardization of the depression "
-                    "screener Patient Health Questionnaire (PHQ-9) in the general population. Gen Hosp "
-                    "Psychiatry, 35(5), 551-555. (Nationally representative German household surveys "
-                    "2003-2008, n = 5018, 46.4% men.)",
-        "read_at": "abstract: https://scinapse.io/papers/2098873622 and https://peeref.com/zh/works/9880464 "
-                   "('Women had significantly higher mean (S.D.) scores compared with men [3.1 (3.5) vs. "
-                   "2.7 (3.5)]')",
+        "citation": _KOCALEVENT_2013 + " (Nationally representative German household surveys 2003-2008, "
+                                       "n = 5018, 46.4% men.)",
+        "read_at": _KOCALEVENT_2013_READ_AT,
         "status": "checked",
     },
     "BDI-II": {
