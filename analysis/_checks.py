@@ -23,7 +23,19 @@ __all__ = [
     "check_open_interval",
     "check_choice",
     "first_bad",
+    "suggest_name",
+    "check_dataframe",
+    "check_columns",
+    "check_level",
+    "check_na_action",
+    "NA_ACTIONS",
+    "describe_labels",
 ]
+
+#: The missing-value policies every meta-analysis entry point accepts, named as in metafor
+#: (``na.action = "na.fail"`` / ``"na.omit"``): refuse (the default) or drop the incomplete rows
+#: with a warning that lists them.
+NA_ACTIONS = ("fail", "omit")
 
 
 def first_bad(mask: np.ndarray) -> str:
@@ -146,3 +158,78 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...] | list[str]) ->
     if value not in choices:
         raise ValueError(f"`{name}` must be one of {', '.join(map(repr, choices))}; got {value!r}.")
     return value
+
+
+def suggest_name(name: Any, options: Any) -> str:
+    """A " Did you mean 'x'?" hint for a misspelt name, or "" when nothing is close.
+
+    Uses :func:`difflib.get_close_matches` (case-insensitive), so ``"therapist"`` suggests
+    ``"therapist_id"``.
+    """
+    import difflib
+
+    opts = [str(o) for o in options]
+    lowered = {o.lower(): o for o in opts}
+    close = difflib.get_close_matches(str(name).lower(), list(lowered), n=1, cutoff=0.6)
+    if not close:
+        # a prefix or substring is a strong hint too ("therapist" -> "therapist_id")
+        close = [o for o in lowered if str(name).lower() in o or o in str(name).lower()][:1]
+    return f" Did you mean {lowered[close[0]]!r}?" if close else ""
+
+
+def check_dataframe(name: str, data: Any, *, min_rows: int = 1) -> pd.DataFrame:
+    """Refuse anything but a pandas DataFrame with at least ``min_rows`` rows."""
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError(
+            f"`{name}` must be a pandas DataFrame, got {type(data).__name__}."
+        )
+    if len(data) < min_rows:
+        raise ValueError(
+            f"`{name}` has {len(data)} row{'s' if len(data) != 1 else ''}; at least {min_rows} "
+            f"{'is' if min_rows == 1 else 'are'} needed."
+        )
+    return data
+
+
+def check_columns(data: pd.DataFrame, columns: Any, *, argument: str = "data") -> None:
+    """Refuse column names that ``data`` does not have, suggesting the nearest existing one.
+
+    ``columns`` maps the argument that named the column to the name (or is a list of names).
+    """
+    items = columns.items() if isinstance(columns, dict) else [(None, c) for c in columns]
+    for arg, col in items:
+        if col is None:
+            continue
+        if not isinstance(col, (str, int)) or col not in data.columns:
+            which = f" (given as `{arg}`)" if arg else ""
+            raise ValueError(
+                f"Column {col!r}{which} is not in `{argument}`.{suggest_name(col, data.columns)} "
+                f"Its columns are: {', '.join(map(str, list(data.columns)[:20]))}"
+                f"{' ...' if data.shape[1] > 20 else ''}."
+            )
+
+
+def check_level(name: str, value: Any) -> float:
+    """A confidence or significance level must be a number strictly between 0 and 1."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise ValueError(f"`{name}` must be a number between 0 and 1, got {value!r}.")
+    value = float(value)
+    if not (0.0 < value < 1.0):
+        raise ValueError(f"`{name}` must lie strictly between 0 and 1, got {value!r}.")
+    return value
+
+
+def check_na_action(value: Any) -> str:
+    """The ``na_action`` option: ``"fail"`` (refuse missing values) or ``"omit"`` (drop, warn)."""
+    return check_choice("na_action", value, NA_ACTIONS)
+
+
+def describe_labels(labels: Any, *, what: str = "index labels") -> str:
+    """List at most five row labels, e.g. ``"index labels 3, 7 and 2 more"``.
+
+    Say ``what`` the labels are: DataFrame ``"index labels"`` or a CSV's ``"lines"``.
+    """
+    labels = list(labels)
+    shown = ", ".join(map(str, labels[:5]))
+    more = f" and {len(labels) - 5} more" if len(labels) > 5 else ""
+    return f"{what} {shown}{more}"

@@ -34,3 +34,37 @@ def test_nan_is_refused():
 def test_open_interval():
     with pytest.raises(ValueError, match=r"`ri` must lie strictly between -1 and 1; position 1"):
         _checks.check_open_interval("ri", np.array([0.2, 1.0]), -1, 1)
+
+
+def test_suggest_name_finds_nearest_column():
+    assert _checks.suggest_name("therapist", ["patient", "therapist_id"]) == " Did you mean 'therapist_id'?"
+    assert _checks.suggest_name("zzz", ["patient", "therapist_id"]) == ""
+
+
+def test_check_columns_names_argument_and_suggests():
+    import pandas as pd
+
+    df = pd.DataFrame({"therapist_id": [1], "outcome": [2.0]})
+    with pytest.raises(ValueError, match=r"'therapist' \(given as `cluster`\) is not in `data`\. Did you mean 'therapist_id'\?"):
+        _checks.check_columns(df, {"cluster": "therapist"})
+    _checks.check_columns(df, ["outcome"])  # present: no error
+
+
+def test_check_dataframe_and_level():
+    import pandas as pd
+
+    with pytest.raises(ValueError, match=r"`data` must be a pandas DataFrame, got dict"):
+        _checks.check_dataframe("data", {"a": [1]})
+    with pytest.raises(ValueError, match=r"`data` has 0 rows"):
+        _checks.check_dataframe("data", pd.DataFrame({"a": []}))
+    for bad in (0, 1, 1.5, float("nan"), "0.95", True):
+        with pytest.raises(ValueError, match=r"`level`"):
+            _checks.check_level("level", bad)
+    assert _checks.check_level("level", 0.95) == 0.95
+
+
+def test_na_action_and_labels():
+    with pytest.raises(ValueError, match=r"`na_action` must be one of 'fail', 'omit'"):
+        _checks.check_na_action("drop")
+    assert _checks.describe_labels(range(7)) == "index labels 0, 1, 2, 3, 4 and 2 more"
+    assert _checks.describe_labels([3], what="line") == "line 3"
