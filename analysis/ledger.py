@@ -7,6 +7,11 @@ ledger file (``reports/ledger.csv``), which ``make reproduce`` turns into a
 table in ``reports/index.html``. A comparison outside its tolerance is recorded
 as ``FAIL``: it is never dropped, and the tolerance is never tuned to pass.
 
+The ledger functions write only ledger files: a path that exists and does not
+start with the ledger's header line is refused with a ``ValueError`` (never
+appended to or emptied), and every write replaces the file atomically (a
+temporary file in the same folder, then :func:`os.replace`).
+
 Where the ledger lives:
 
 * ``$ALLIANCE_LEDGER`` if set;
@@ -25,6 +30,8 @@ import fcntl
 import html
 import io
 import os
+import stat
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,6 +158,14 @@ def ledger_path(path: str | os.PathLike | None = None) -> Path:
         `path`, else ``$ALLIANCE_LEDGER``, else ``$ALLIANCE_REPORTS_DIR/ledger.csv``, else
         ``<repository root>/reports/ledger.csv`` (the file need not exist).
 
+    Raises
+    ------
+    ValueError
+        If `path` is not a str or path-like, or names a file that exists and
+        is not a ledger (its first line is not the ledger's header; empty files
+        are fine), or a folder. Every ledger function goes through this check,
+        so no ledger function writes into a file that is not a ledger.
+
     References
     ----------
     None: a utility (no method literature).
@@ -161,12 +176,45 @@ def ledger_path(path: str | os.PathLike | None = None) -> Path:
     PosixPath('/tmp/my_ledger.csv')
     """
     if path is not None:
-        return Path(path)
-    if os.environ.get("ALLIANCE_LEDGER"):
-        return Path(os.environ["ALLIANCE_LEDGER"])
-    if os.environ.get("ALLIANCE_REPORTS_DIR"):
-        return Path(os.environ["ALLIANCE_REPORTS_DIR"]) / "ledger.csv"
-    return _REPO_ROOT / "reports" / "ledger.csv"
+        if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+            raise ValueError(f"`path` must be a file path (str or path-like), got {type(path).__name__}.")
+        if not os.fspath(path):
+            raise ValueError("`path` must not be empty.")
+        target = Path(path)
+    elif os.environ.get("ALLIANCE_LEDGER"):
+        target = Path(os.environ["ALLIANCE_LEDGER"])
+    elif os.environ.get("ALLIANCE_REPORTS_DIR"):
+        target = Path(os.environ["ALLIANCE_REPORTS_DIR"]) / "ledger.csv"
+    else:
+        target = _REPO_ROOT / "reports" / "ledger.csv"
+    _check_is_ledger(target)
+    return target
+
+
+def _header_line() -> bytes:
+    return _csv_line(COLUMNS).encode("utf-8")
+
+
+def _check_is_ledger(target: Path) -> None:
+    """Refuse `target` unless it is absent, empty, or starts with the ledger's header line.
+
+    A file that exists and is something else (a data file, a notebook) is never
+    appended to, emptied or replaced: a ValueError names it and says why.
+    """
+    if not target.exists():
+        if target.is_symlink():
+            raise ValueError(f"`path` {target} is a broken symbolic link, not a ledger file; refusing to write it.")
+        return
+    if not target.is_file():
+        raise ValueError(f"`path` {target} is not a ledger file: it is not a regular file (a folder or device).")
+    with open(target, "rb") as handle:
+        head = handle.read(len(_header_line()))
+    if head and head != _header_line():
+        first = head.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+        raise ValueError(
+            f"`path` {target} is not a ledger file: its first line is {first[:80]!r}, not the ledger "
+            f"header {','.join(COLUMNS)!r}; it is left unchanged (pass another path)."
+        )
 
 
 def _as_number(name: str, value: object) -> float:
@@ -305,7 +353,9 @@ def record(
     ------
     ValueError
         Naming the argument: a non-numeric or non-finite number, a negative
-        tolerance, an unknown `kind`, an empty `claim` or `source`.
+        tolerance, an unknown `kind`, an empty `claim` or `source`; or a
+        `path` that exists and is not a ledger (its first line is not the
+        ledger's header): such a file is left unchanged.
 
     References
     ----------
@@ -358,25 +408,53 @@ def _csv_line(fields: list[str] | tuple[str, ...]) -> str:
 
 
 def _append(path: Path, row: list[str]) -> None:
-    """Append one CSV line under an exclusive lock, with a header if the file is new.
+    """Add one CSV line (with the header if the ledger is new or empty), atomically."""
+    line = _csv_line(row).encode("utf-8")
+    _rewrite(path, lambda old: (old or _header_line()) + line)
 
-    The lock (POSIX ``flock``) and a single ``write`` of the whole line keep
-    rows whole when kernels or processes append at the same time; checking
-    for the header inside the lock keeps it written exactly once.
+
+def _rewrite(path: Path, change) -> None:
+    """Replace the ledger by ``change(old bytes)`` under a lock, atomically.
+
+    The new content is written to a temporary file in the same folder, flushed
+    to disk and moved over the ledger with :func:`os.replace`, so a reader sees
+    the old or the new file, never half of one, and a crash leaves the old
+    file. A POSIX ``flock`` on the ledger serialises writers (kernels or
+    processes recording at the same time); after taking it the writer checks
+    that the path still names the locked file (another writer may have
+    replaced it) and retries otherwise. The header is checked under the lock:
+    a file that is not a ledger is refused, never truncated.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8", newline="") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            handle.seek(0, os.SEEK_END)
-            text = _csv_line(row)
-            if handle.tell() == 0:
-                text = _csv_line(COLUMNS) + text
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    while True:
+        _check_is_ledger(path)
+        # "a" creates a missing file and never truncates an existing one.
+        with open(path, "ab") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                try:
+                    same = os.fstat(lock.fileno()).st_ino == os.stat(path).st_ino
+                except FileNotFoundError:
+                    same = False
+                if not same:
+                    continue  # replaced by another writer meanwhile: lock the new file
+                _check_is_ledger(path)
+                old = path.read_bytes()
+                mode = stat.S_IMODE(os.fstat(lock.fileno()).st_mode)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                try:
+                    with os.fdopen(fd, "wb") as out:
+                        out.write(change(old))
+                        out.flush()
+                        os.fsync(out.fileno())
+                    os.chmod(tmp, mode)
+                    os.replace(tmp, path)
+                except BaseException:
+                    Path(tmp).unlink(missing_ok=True)
+                    raise
+                return
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def reset_ledger(path: str | os.PathLike | None = None) -> Path:
@@ -395,6 +473,12 @@ def reset_ledger(path: str | os.PathLike | None = None) -> Path:
     pathlib.Path
         The ledger file.
 
+    Raises
+    ------
+    ValueError
+        If `path` exists and is not a ledger (its first line is not the
+        ledger's header; an empty file is fine): only a ledger is ever emptied.
+
     References
     ----------
     None: a bookkeeping utility with no method literature. The ledger is a CSV file
@@ -409,11 +493,7 @@ def reset_ledger(path: str | os.PathLike | None = None) -> Path:
     0
     """
     target = ledger_path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "w", encoding="utf-8", newline="") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        handle.write(_csv_line(COLUMNS))
-        fcntl.flock(handle, fcntl.LOCK_UN)
+    _rewrite(target, lambda old: _header_line())
     return target
 
 
@@ -439,7 +519,7 @@ def read_ledger(path: str | os.PathLike | None = None) -> pd.DataFrame:
     Raises
     ------
     ValueError
-        If the file's header is not the ledger's.
+        If the file exists and its header is not the ledger's.
 
     References
     ----------
@@ -457,7 +537,7 @@ def read_ledger(path: str | os.PathLike | None = None) -> pd.DataFrame:
     (0.25, 'FAIL')
     """
     target = ledger_path(path)
-    if not target.exists():
+    if not target.exists() or target.stat().st_size == 0:
         return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in COLUMNS})
     text_columns = [c for c in COLUMNS if c not in _FLOAT_COLUMNS and c != "relative"]
     frame = pd.read_csv(

@@ -218,3 +218,83 @@ def test_concurrent_appends_keep_rows_whole(tmp_path):
     assert len(frame) == 160
     assert frame["notebook"].value_counts().to_dict() == {f"nb{k}": 40 for k in range(4)}
     assert path.read_text().count("claim,published") == 1
+
+
+# --- No lost file: the ledger functions write only ledger files (issue 13) ---
+
+FOREIGN = "study,yi,vi\nA,0.1,0.01\nB,0.2,0.02\n"
+
+
+@pytest.mark.parametrize("call", ["record", "reset", "read"])
+def test_a_data_file_is_refused_and_left_unchanged(tmp_path, call):
+    data = tmp_path / "my_data.csv"
+    data.write_text(FOREIGN, encoding="utf-8")
+    before = data.stat()
+    with pytest.raises(ValueError, match=r"my_data\.csv is not a ledger file: its first line is 'study,yi,vi'"):
+        if call == "record":
+            _record(data)
+        elif call == "reset":
+            ledger.reset_ledger(data)
+        else:
+            ledger.read_ledger(data)
+    assert data.read_text(encoding="utf-8") == FOREIGN
+    assert data.stat().st_mtime_ns == before.st_mtime_ns
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my_data.csv"]  # no temporary file left
+
+
+def test_binary_file_and_folder_are_refused(tmp_path):
+    image = tmp_path / "figure.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    with pytest.raises(ValueError, match="figure.png is not a ledger file"):
+        ledger.reset_ledger(image)
+    assert image.read_bytes().startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="not a regular file"):
+        _record(tmp_path)
+
+
+def test_ledger_env_pointing_at_a_data_file_is_refused(tmp_path, monkeypatch):
+    data = tmp_path / "trial.csv"
+    data.write_text(FOREIGN, encoding="utf-8")
+    monkeypatch.setenv("ALLIANCE_LEDGER", str(data))
+    with pytest.raises(ValueError, match="trial.csv is not a ledger file"):
+        _record(None)
+    assert data.read_text(encoding="utf-8") == FOREIGN
+
+
+def test_empty_file_is_accepted(path):
+    path.write_bytes(b"")
+    assert ledger.read_ledger(path).empty
+    _record(path)
+    assert path.read_text(encoding="utf-8").splitlines()[0] == ",".join(ledger.COLUMNS)
+    assert len(ledger.read_ledger(path)) == 1
+
+
+def test_writes_are_atomic_replacements(path, monkeypatch):
+    """A crash while writing leaves the previous ledger whole (temporary file + os.replace)."""
+    import os
+
+    _record(path)
+    before = path.read_bytes()
+    inode = path.stat().st_ino
+    _record(path, claim="second")
+    assert path.stat().st_ino != inode  # a new file was moved into place
+    assert path.read_bytes().startswith(before)
+
+    def crash(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    current = path.read_bytes()
+    with pytest.raises(OSError, match="disk full"):
+        _record(path, claim="third")
+    assert path.read_bytes() == current
+    assert [p.name for p in path.parent.iterdir()] == ["ledger.csv"]  # temporary file removed
+
+
+def test_file_mode_is_kept(path):
+    import stat
+
+    _record(path)
+    path.chmod(0o640)
+    _record(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
