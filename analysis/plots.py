@@ -192,8 +192,9 @@ def save_figure(
     """Write a figure as ``<name>.png`` (300 dpi), ``<name>.svg`` and ``<name>.pdf``.
 
     The files are byte-identical from run to run on the same software: no
-    dates in the metadata and SVG ids from a fixed salt. Existing files of the
-    same name are overwritten.
+    dates in the metadata and SVG ids from a fixed salt. Existing figures of the
+    same name are overwritten; an existing file of that name that is not a
+    PNG/SVG/PDF figure (e.g. a CSV) is refused, never truncated.
 
     Parameters
     ----------
@@ -215,7 +216,8 @@ def save_figure(
     Raises
     ------
     ValueError
-        If `name` is not a plain file stem or `fig` is not a matplotlib figure.
+        If `name` is not a plain file stem, `fig` is not a matplotlib figure, or
+        a target file exists and is not a figure of its format.
 
     References
     ----------
@@ -242,6 +244,17 @@ def save_figure(
     folder = figures_dir(directory)
     folder.mkdir(parents=True, exist_ok=True)
     paths = SavedFigure((fmt, folder / f"{name}.{fmt}") for fmt in FIGURE_FORMATS)
+    # Overwrite only earlier figures: never truncate a file that is not one (issue 13).
+    magic = {"png": (b"\x89PNG\r\n\x1a\n",), "pdf": (b"%PDF-",), "svg": (b"<?xml", b"<svg")}
+    for fmt, path in paths.items():
+        if path.exists() or path.is_symlink():
+            head = b"?"
+            if path.is_file():
+                with open(path, "rb") as handle:
+                    head = handle.read(64).lstrip()
+            if head and not head.startswith(magic[fmt]):
+                raise ValueError(f"`name`: {path} exists and is not a {fmt.upper()} figure; "
+                                 "refusing to overwrite it (choose another name or directory).")
     # rc_context so that the export is deterministic even when set_style()
     # was not called (and without changing the caller's settings).
     with mpl.rc_context({"svg.hashsalt": _SVG_HASHSALT}):
