@@ -18,11 +18,8 @@ OPENBLAS_NUM_THREADS ?= 1
 OMP_NUM_THREADS ?= 1
 MKL_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS OMP_NUM_THREADS MKL_NUM_THREADS
-# Point the Metapsy download at the shared copy where it exists (never committed).
-METAPSY_LOCAL ?= $(wildcard ../shared/data/metapsy)
-ifneq ($(METAPSY_LOCAL),)
-export ALLIANCE_METAPSY_DIR := $(abspath $(METAPSY_LOCAL))
-endif
+# Data: everything is shipped in data/ (the Metapsy databases in data/metapsy/), so neither
+# target downloads anything.
 
 .PHONY: all install reproduce test oracles data lock bench clean help
 

@@ -5,12 +5,15 @@ The workbook's data are described by a `Frictionless data package
 file, sha256, size, source, citation, license and a *schema* (every column's
 type, unit, description and constraints). Two kinds of resource live there:
 
-* **shipped** files in ``data/raw/`` (meta-analysis datasets exported unchanged
-  from the R package metadat by ``data/scripts/import_metadat.R``), read with
-  :func:`load`;
-* **external** open databases (the Metapsy meta-analytic research domains),
-  downloaded at a pinned commit and checked against their sha256 by
-  :func:`fetch`; they are cached outside the repository and never committed.
+* files in ``data/raw/``: meta-analysis datasets exported unchanged from the R
+  package metadat by ``data/scripts/import_metadat.R``;
+* files in ``data/metapsy/``: the two open Metapsy databases (meta-analytic
+  research domains, ODC-By 1.0), copied unchanged from their public
+  repositories at pinned commits, with their README, metadata and license.
+
+:func:`load` reads any of them from the repository (no download). For the
+Metapsy databases, :func:`fetch` downloads a newer commit from GitHub (with
+the sha256 you give), or returns the pinned copy when no commit is given.
 
 Both go through the same checks, which users can also run on their own data
 with :func:`validate` and :func:`read_csv`:
@@ -60,6 +63,8 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
+
+from analysis._checks import suggest_name
 
 __all__ = [
     "DataValidationError",
@@ -163,14 +168,28 @@ class ChecksumError(DataValidationError):
 # ----------------------------------------------------------------------------
 
 
+def _as_path(argument: str, value: Any) -> Path:
+    """A path from a str or path-like, or a ValueError naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, (str, os.PathLike)):
+        raise ValueError(f"`{argument}` must be a path (str or path-like), got {type(value).__name__}.")
+    if not os.fspath(value):
+        raise ValueError(f"`{argument}` must not be empty.")
+    return Path(value)
+
+
 def _read_package(package: str | Path | None) -> tuple[dict, Path]:
-    path = Path(package) if package is not None else PACKAGE_PATH
+    path = _as_path("package", package) if package is not None else PACKAGE_PATH
     if path.is_dir():
         path = path / "datapackage.json"
     if not path.is_file():
         raise ValueError(f"`package`: no data package at {path}.")
-    with open(path, encoding="utf-8") as fh:
-        pkg = json.load(fh, object_pairs_hook=OrderedDict)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            pkg = json.load(fh, object_pairs_hook=OrderedDict)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"`package`: {path} is not a JSON data package ({exc}).") from None
+    if not isinstance(pkg, Mapping) or not isinstance(pkg.get("resources"), list):
+        raise ValueError(f"`package`: {path} is not a data package (no 'resources' list).")
     return pkg, path.parent
 
 
@@ -180,8 +199,15 @@ def _resource(pkg: Mapping, name: str) -> dict:
     for res in pkg.get("resources", []):
         if res.get("name") == name:
             return res
-    names = ", ".join(repr(r.get("name")) for r in pkg.get("resources", []))
-    raise ValueError(f"`name`: no dataset {name!r}; available: {names}.")
+    options = [str(r.get("name")) for r in pkg.get("resources", [])]
+    names = ", ".join(map(repr, options))
+    raise ValueError(f"`name`: no dataset {name!r}.{suggest_name(name, options)} Available: {names}.")
+
+
+def _check_flag(argument: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"`{argument}` must be True or False, got {value!r}.")
+    return bool(value)
 
 
 def list_datasets(*, external: bool = True, package: str | Path | None = None) -> list[str]:
@@ -190,8 +216,10 @@ def list_datasets(*, external: bool = True, package: str | Path | None = None) -
     Parameters
     ----------
     external : bool, default True
-        Include the external databases (downloaded by :func:`fetch`) as well as
-        the shipped files (read by :func:`load`).
+        Include external resources (not in the repository, only downloaded by
+        :func:`fetch`; the workbook's package has none since the Metapsy
+        databases are shipped) as well as the shipped files (read by
+        :func:`load`).
     package : path, optional
         Another ``datapackage.json`` (or its folder); default the workbook's.
 
@@ -211,8 +239,9 @@ def list_datasets(*, external: bool = True, package: str | Path | None = None) -
     >>> "dat.bcg" in datasets.list_datasets()
     True
     >>> "metapsy-depression-psyctr" in datasets.list_datasets(external=False)
-    False
+    True
     """
+    external = _check_flag("external", external)
     pkg, _ = _read_package(package)
     shipped = [r["name"] for r in pkg["resources"] if not r.get("external")]
     ext = [r["name"] for r in pkg["resources"] if r.get("external")]
@@ -386,8 +415,11 @@ def sha256_file(path: str | Path) -> str:
     >>> len(sha256_file(PACKAGE_PATH))
     64
     """
+    target = _as_path("path", path)
+    if not target.is_file():
+        raise ValueError(f"`path`: no file at {target}.")
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open(target, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -414,7 +446,9 @@ def write_checksums(package: str | Path | None = None) -> list[str]:
 
     Only these two properties are rewritten; the rest of ``datapackage.json`` is
     kept as it is (same order, UTF-8, two-space indent). External resources keep
-    their pinned hashes. ``make data`` calls this through
+    their pinned hashes, and so do files pinned to an upstream commit (the
+    Metapsy copies: a ``commit`` in the resource; their sha256 is the
+    published file's and must never follow a local edit). ``make data`` calls this through
     ``python -m analysis.datasets --write-checksums``.
 
     Parameters
@@ -443,7 +477,7 @@ def write_checksums(package: str | Path | None = None) -> list[str]:
     pkg, base = _read_package(package)
     changed = []
     for res in pkg["resources"]:
-        if res.get("external"):
+        if res.get("external") or res.get("commit"):
             continue
         path = base / res["path"]
         digest, size = "sha256:" + sha256_file(path), path.stat().st_size
@@ -962,8 +996,8 @@ def load(name: str, *, package: str | Path | None = None) -> pd.DataFrame:
     Parameters
     ----------
     name : str
-        A shipped dataset, e.g. ``"dat.bcg"``, ``"dat.lopez2019"`` (see
-        :func:`list_datasets` with ``external=False``).
+        A shipped dataset, e.g. ``"dat.bcg"``, ``"dat.lopez2019"``,
+        ``"metapsy-depression-psyctr"`` (see :func:`list_datasets`).
     package : path, optional
         Another ``datapackage.json`` (or its folder); default the workbook's.
 
@@ -971,7 +1005,10 @@ def load(name: str, *, package: str | Path | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One column per schema field, with ``attrs["citation"]``,
-        ``attrs["license"]`` and ``attrs["source"]`` set.
+        ``attrs["license"]`` and ``attrs["source"]`` set. For the Metapsy
+        databases also ``attrs["text_repairs"]``: the encoding mix-ups undone
+        by :func:`repair_mojibake`, as ``(row, column, before, after)`` (the
+        file itself is never changed).
 
     Raises
     ------
@@ -1004,12 +1041,33 @@ def load(name: str, *, package: str | Path | None = None) -> pd.DataFrame:
     path = base / res["path"]
     if not path.is_file():
         raise ValueError(f"{path}: the file of dataset {name!r} is missing; restore it with `git checkout`.")
-    _verify(path, _declared_sha256(res),
-            "Restore it with `git checkout -- data/` or re-export with `make data`.")
-    text = _decode(path.read_bytes(), res.get("encoding", "utf-8"), str(path))
-    table = _read_text_table(text, res.get("dialect", {}), str(path))
-    df = validate(table, res["schema"], source=str(path))
+    hint = ("Restore it with `git checkout -- data/`"
+            + (f"; it must be an unmodified copy of {_download_url(res, res['commit'])}." if res.get("commit")
+               else " or re-export with `make data`."))
+    _verify(path, _declared_sha256(res), hint)
+    return _parse(path, res)
+
+
+def _parse(path: Path, res: Mapping) -> pd.DataFrame:
+    """Decode, read, repair text (resources with ``textRepair``), validate and attach provenance."""
+    source = str(path)
+    text = _decode(Path(path).read_bytes(), res.get("encoding", "utf-8"), source)
+    table = _read_text_table(text, res.get("dialect", {}), source)
+    repairs = []
+    if res.get("textRepair"):
+        for c in table.columns:
+            col = table[c].to_numpy(dtype=object).copy()
+            for i, v in enumerate(col):
+                fixed = repair_mojibake(v)
+                if fixed != v:
+                    repairs.append((i, c, v, fixed))
+                    col[i] = fixed
+            table[c] = pd.Series(col, dtype=object)
+    df = validate(table, res["schema"], source=source)
     _attach(df, res)
+    df.attrs["file"] = source
+    if res.get("textRepair"):
+        df.attrs["text_repairs"] = repairs
     return df
 
 
@@ -1123,33 +1181,48 @@ def repair_mojibake(text: str) -> str:
 def fetch(
     name: str,
     *,
+    commit: str | None = None,
+    sha256: str | None = None,
     cache_dir: str | Path | None = None,
     package: str | Path | None = None,
 ) -> pd.DataFrame:
-    """Download an external open database, verify its sha256, parse and validate it.
+    """A Metapsy database at a given commit: the shipped copy, or a download of a newer one.
 
-    The file is downloaded once with ``pooch`` from its pinned URL (for Metapsy:
+    Without `commit` (or with the pinned commit) this is the version shipped in
+    ``data/metapsy/`` and recorded in ``datapackage.json``: the local file is
+    read after its sha256 is checked, and nothing is downloaded (the same as
+    :func:`load`). If ``$ALLIANCE_METAPSY_DIR`` is set (a folder laid out as
+    ``<database>/data.csv``, e.g. your own copy of the repositories), the file
+    is taken from there instead, still checked against the pinned sha256.
+
+    With another `commit`, the file is downloaded once with ``pooch`` from the
+    resource's ``download`` URL (for Metapsy
     ``https://raw.githubusercontent.com/metapsy-project/<repo>/<commit>/data.csv``)
-    into the cache: ``cache_dir``, else the environment variable
-    ``ALLIANCE_DATA_CACHE``, else ``pooch.os_cache("alliance-workbook")``. If
-    the resource names a local-copy variable (Metapsy: ``ALLIANCE_METAPSY_DIR``,
-    a folder laid out as ``<database>/data.csv``) and it is set, the file is
-    taken from there instead of the network. Either way its sha256 must equal
-    the pinned one.
+    into the cache (`cache_dir`, else ``$ALLIANCE_DATA_CACHE``, else
+    ``pooch.os_cache("alliance-workbook")``) and refused unless its sha256 equals
+    `sha256`, which you must give (compute it once from a file you trust, e.g.
+    ``sha256sum data.csv``): a newer version is never used unchecked.
 
-    Parsing: semicolon-separated, decimal commas, ``NA`` for missing; the
-    file's unnamed first column (R's row names) becomes ``row_id``. The text is
-    valid UTF-8 but some author names carry old encoding mix-ups, which
-    :func:`repair_mojibake` undoes in every text column; each change is listed
-    in ``attrs["text_repairs"]`` as ``(row, column, before, after)``. Then the
-    columns in the schema are typed and validated (see :func:`validate`);
-    other columns are kept, as numbers when every value parses as one.
+    Parsing is the same for every version: semicolon-separated, decimal commas,
+    ``NA`` for missing; the unnamed first column (R's row names) becomes
+    ``row_id``. Old encoding mix-ups in author names are undone by
+    :func:`repair_mojibake` in every text column, each change listed in
+    ``attrs["text_repairs"]`` as ``(row, column, before, after)``. Then the
+    columns in the schema are typed and validated (see :func:`validate`; a newer
+    version with, e.g., a new condition code is refused with the column and
+    rows named); other columns are kept, as numbers when every value parses.
 
     Parameters
     ----------
     name : str
-        An external dataset, e.g. ``"metapsy-depression-psyctr"`` or
-        ``"metapsy-depression-selfguided-psyctr"``.
+        A database with a ``download`` URL in the data package:
+        ``"metapsy-depression-psyctr"`` or ``"metapsy-depression-selfguided-psyctr"``.
+    commit : str, optional
+        A commit of the database's repository (7 to 40 hexadecimal digits);
+        default: the pinned one (the shipped copy).
+    sha256 : str, optional
+        The expected sha256 (64 hexadecimal digits) of ``data.csv`` at `commit`;
+        required with a `commit` other than the pinned one.
     cache_dir : path, optional
         Where to keep downloads.
     package : path, optional
@@ -1158,17 +1231,23 @@ def fetch(
     Returns
     -------
     pandas.DataFrame
-        With ``attrs`` ``citation``, ``license``, ``source`` and
-        ``text_repairs``.
+        With ``attrs`` ``citation``, ``license``, ``source`` (the shipped
+        path, or the URL of a download), ``file`` (the file read), ``commit``
+        and ``text_repairs``.
 
     Raises
     ------
     ChecksumError
-        The downloaded or local file's sha256 differs from the pinned one.
+        The shipped, local or downloaded file's sha256 differs from the pinned
+        one (or from `sha256`); a download that fails the check is discarded.
     DataValidationError
         The data break the schema (names the file, column and rows).
     ConnectionError
-        The download failed (no network): set ``ALLIANCE_METAPSY_DIR``.
+        A download failed (no network).
+    ValueError
+        An unknown `name` (with a "Did you mean" suggestion), a dataset
+        without a download URL, a malformed `commit` or `sha256`, a new
+        `commit` without `sha256`.
 
     References
     ----------
@@ -1183,52 +1262,82 @@ def fetch(
     Examples
     --------
     >>> from analysis import datasets
-    >>> psy = datasets.fetch("metapsy-depression-psyctr")  # doctest: +SKIP
-    >>> len(psy), psy[".g"].dtype  # doctest: +SKIP
-    (900, dtype('float64'))
+    >>> psy = datasets.fetch("metapsy-depression-psyctr")  # the pinned commit: shipped copy
+    >>> len(psy), psy[".g"].dtype, psy.attrs["commit"][:7]
+    (900, dtype('float64'), 'ceeabb7')
+    >>> newer = datasets.fetch("metapsy-depression-psyctr", commit="0123abc",
+    ...                        sha256="<64 hex digits>")  # doctest: +SKIP
     """
-    pkg, _ = _read_package(package)
+    pkg, base = _read_package(package)
     res = _resource(pkg, name)
-    if not res.get("external"):
-        raise ValueError(f"`name`: {name!r} is shipped with the workbook; use load({name!r}).")
-    expected = _declared_sha256(res)
-    url = res["path"]
-    local = res.get("localPath", {})
-    local_dir = os.environ.get(local.get("env", "")) if local.get("env") else None
-    if local_dir:
-        path = Path(local_dir) / local["path"]
-        if not path.is_file():
+    if not res.get("download") and not res.get("external"):
+        raise ValueError(
+            f"`name`: {name!r} has no download URL in the data package; read the shipped file with "
+            f"load({name!r})."
+        )
+    pinned = res.get("commit", "")
+    if commit is not None:
+        if not isinstance(commit, str) or not re.fullmatch(r"[0-9a-fA-F]{7,40}", commit):
+            raise ValueError(f"`commit` must be a git commit (7 to 40 hexadecimal digits), got {commit!r}.")
+        commit = commit.lower()
+    if sha256 is not None:
+        if not isinstance(sha256, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", sha256.removeprefix("sha256:")):
+            raise ValueError(f"`sha256` must be 64 hexadecimal digits (a SHA-256 digest), got {sha256!r}.")
+        sha256 = sha256.removeprefix("sha256:").lower()
+    if cache_dir is not None:
+        cache_dir = _as_path("cache_dir", cache_dir)
+    is_pinned = commit is None or (pinned and pinned.startswith(commit))
+    if is_pinned:
+        expected = _declared_sha256(res)
+        if sha256 is not None and sha256 != expected:
             raise ValueError(
-                f"{local['env']}={local_dir}: no file {local['path']} there "
-                f"(expected a copy of {url})."
+                f"`sha256` {sha256} differs from the pinned sha256 {expected} of {name!r} at commit "
+                f"{pinned}; leave `sha256` out for the pinned version."
             )
-        _verify(path, expected, f"It should be an unmodified copy of {url}.")
+        url = _download_url(res, pinned)
+        local = res.get("localPath", {})
+        local_dir = os.environ.get(local["env"]) if local.get("env") else None
+        if local_dir:
+            path = Path(local_dir) / local["path"]
+            if not path.is_file():
+                raise ValueError(
+                    f"{local['env']}={local_dir}: no file {local['path']} there "
+                    f"(expected a copy of {url}); unset it to use the copy shipped in data/."
+                )
+        else:
+            path = base / res["path"]
+        if path.is_file():
+            _verify(path, expected, f"It should be an unmodified copy of {url}.")
+        else:  # a data package without the shipped copy
+            path = _download(url, expected, f"{name}-{pinned[:12]}", cache_dir)
+        version = pinned
     else:
-        path = _download(url, expected, name, cache_dir)
-    source = str(path)
-    text = _decode(Path(path).read_bytes(), res.get("encoding", "utf-8"), source)
-    table = _read_text_table(text, res.get("dialect", {}), source)
-    repairs = []
-    for c in table.columns:
-        col = table[c].to_numpy(dtype=object).copy()
-        for i, v in enumerate(col):
-            fixed = repair_mojibake(v)
-            if fixed != v:
-                repairs.append((i, c, v, fixed))
-                col[i] = fixed
-        table[c] = pd.Series(col, dtype=object)
-    df = validate(table, res["schema"], source=source)
-    _attach(df, res)
-    df.attrs["text_repairs"] = repairs
+        if sha256 is None:
+            raise ValueError(
+                f"`sha256` is required with `commit` {commit!r} (not the pinned {pinned[:7]}): give the sha256 "
+                "of that version's data.csv (e.g. from `sha256sum data.csv`), so that the download is checked."
+            )
+        url = _download_url(res, commit)
+        path = _download(url, sha256, f"{name}-{commit[:12]}", cache_dir)
+        version = commit
+    df = _parse(Path(path), res)
+    df.attrs["commit"] = version
+    if version != pinned:
+        df.attrs["source"] = url
     return df
 
 
-def _download(url: str, sha256: str, name: str, cache_dir: str | Path | None) -> Path:
+def _download_url(res: Mapping, commit: str) -> str:
+    template = res.get("download", "")
+    return template.replace("{commit}", commit) if template else str(res.get("path", ""))
+
+
+def _download(url: str, sha256: str, fname: str, cache_dir: str | Path | None) -> Path:
     import pooch  # imported here: only fetch() needs it
 
     cache = cache_dir or os.environ.get(CACHE_ENV) or pooch.os_cache("alliance-workbook")
     try:
-        path = pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=f"{name}.csv",
+        path = pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=f"{fname}.csv",
                               path=cache, progressbar=False)
     except ValueError as exc:  # pooch's hash mismatch
         if "hash" in str(exc).lower():
@@ -1238,8 +1347,8 @@ def _download(url: str, sha256: str, name: str, cache_dir: str | Path | None) ->
         raise
     except Exception as exc:  # network errors come from requests
         raise ConnectionError(
-            f"Could not download {url} ({type(exc).__name__}: {exc}). Without network, point "
-            "ALLIANCE_METAPSY_DIR at a folder with <database>/data.csv copies."
+            f"Could not download {url} ({type(exc).__name__}: {exc}). Without network, use the copy "
+            "shipped in data/metapsy/ (fetch() without `commit`, or load())."
         ) from exc
     return Path(path)
 

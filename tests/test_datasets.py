@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = json.loads((ROOT / "tests" / "fixtures" / "datasets_summary.json").read_text(encoding="utf-8"))
 PACKAGE = json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
 SHIPPED = datasets.list_datasets(external=False)
+METAPSY = ["metapsy-depression-psyctr", "metapsy-depression-selfguided-psyctr"]
+METADAT = [n for n in SHIPPED if n not in METAPSY]  # exported from R's metadat (R oracle below)
 REQUIRED = ["dat.lopez2019", "dat.landenberger2005", "dat.hasselblad1998", "dat.molloy2014", "dat.bcg"]
 
 
@@ -42,7 +44,8 @@ def package_copy(tmp_path: Path) -> Path:
 def test_required_datasets_are_shipped():
     for name in REQUIRED:
         assert name in SHIPPED
-    assert set(SHIPPED) == set(FIXTURE["datasets"])
+    assert set(METADAT) == set(FIXTURE["datasets"])
+    assert set(SHIPPED) == set(METADAT) | set(METAPSY)
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -53,7 +56,7 @@ def test_every_shipped_file_matches_its_checksum_and_size(name):
     assert res["bytes"] == path.stat().st_size
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", METADAT)
 def test_every_shipped_file_loads_and_matches_r(name):
     df = datasets.load(name)
     ref = FIXTURE["datasets"][name]
@@ -98,7 +101,7 @@ def test_known_values_bcg():
 def test_metadat_version_recorded_everywhere():
     version = FIXTURE["metadat_version"]
     for res in PACKAGE["resources"]:
-        if res.get("external"):
+        if res["name"] in METAPSY:
             continue
         metadat = [s for s in res["sources"] if "metadat" in s["title"]]
         assert metadat and metadat[0]["version"] == version
@@ -111,21 +114,36 @@ def test_every_field_is_described():
             assert f["type"] in ("string", "integer", "number", "boolean"), (res["name"], f["name"])
             assert len(f.get("description", "")) > 3, (res["name"], f["name"])
     for res in PACKAGE["resources"]:
-        if not res.get("external"):
-            header = (ROOT / "data" / res["path"]).read_text(encoding="utf-8").splitlines()[0]
-            assert header.replace('"', "").split(",") == [f["name"] for f in res["schema"]["fields"]]
+        header = (ROOT / "data" / res["path"]).read_text(encoding="utf-8").splitlines()[0]
+        columns = header.replace('"', "").split(res["dialect"]["delimiter"])
+        names = {f.get("x-header", f["name"]): f["name"] for f in res["schema"]["fields"]}
+        if res["schema"].get("fieldsMatch") == "subset":  # Metapsy: the schema names the columns used
+            assert set(names) <= set(columns), res["name"]
+        else:
+            assert columns == list(names), res["name"]
 
 
-def test_external_resources_are_pinned_and_not_shipped():
-    ext = [r for r in PACKAGE["resources"] if r.get("external")]
-    assert {r["name"] for r in ext} == {"metapsy-depression-psyctr", "metapsy-depression-selfguided-psyctr"}
-    for r in ext:
-        assert r["path"].startswith("https://raw.githubusercontent.com/metapsy-project/")
-        assert r["commit"] in r["path"] and len(r["commit"]) == 40
+def test_metapsy_resources_are_pinned_and_shipped():
+    pinned = [r for r in PACKAGE["resources"] if r.get("commit")]
+    assert [r["name"] for r in pinned] == METAPSY
+    assert not [r for r in PACKAGE["resources"] if r.get("external")]  # nothing needs a download
+    for r in pinned:
+        assert r["path"].startswith("metapsy/") and (ROOT / "data" / r["path"]).is_file()
+        assert r["download"].startswith("https://raw.githubusercontent.com/metapsy-project/")
+        assert "{commit}" in r["download"] and len(r["commit"]) == 40
+        assert r["commit"] in r["sources"][0]["path"]
         assert r["hash"].startswith("sha256:") and len(r["hash"]) == 71
         assert r["licenses"][0]["name"] == "ODC-By-1.0"
-        assert r["doi"].startswith("10.5281/zenodo.")
-    assert not list((ROOT / "data").rglob("*metapsy*.csv"))
+        assert r["doi"].startswith("10.5281/zenodo.") and r["doi"] in r["citation"]
+
+
+def test_write_checksums_keeps_pinned_hashes(package_copy):
+    """The Metapsy hashes are the published files'; --write-checksums never follows a local edit."""
+    target = package_copy / "metapsy" / "depression-psyctr" / "data.csv"
+    target.write_bytes(target.read_bytes() + b"\n")
+    assert datasets.write_checksums(package_copy) == []
+    with pytest.raises(ChecksumError, match="unmodified copy of https://raw.githubusercontent.com/metapsy-project"):
+        datasets.load("metapsy-depression-psyctr", package=package_copy)
 
 
 def test_list_and_describe():
@@ -194,10 +212,8 @@ def test_missing_shipped_file(package_copy):
         datasets.load("dat.bcg", package=package_copy)
 
 
-def test_load_refuses_external_and_fetch_refuses_shipped():
-    with pytest.raises(ValueError, match="use fetch"):
-        datasets.load("metapsy-depression-psyctr")
-    with pytest.raises(ValueError, match="use load"):
+def test_fetch_refuses_a_dataset_without_download():
+    with pytest.raises(ValueError, match=r"'dat.bcg' has no download URL.*load\('dat.bcg'\)"):
         datasets.fetch("dat.bcg")
 
 

@@ -128,8 +128,8 @@ def test_notebook_from_environment(path, monkeypatch):
     assert _record(path, notebook="x.ipynb").notebook == "x.ipynb"
 
 
-def test_notebook_from_jupyter_session(path, monkeypatch):
-    monkeypatch.setenv("JPY_SESSION_NAME", "/home/me/work/notebooks/02_meta.ipynb")
+def test_notebook_from_jupyter_session(path, monkeypatch, tmp_path):
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "work" / "notebooks" / "02_meta.ipynb"))
     assert _record(path, notebook=None).notebook == "02_meta.ipynb"
 
 
