@@ -68,4 +68,4 @@ bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) reports/*.html reports/*.pdf reports/figures reports/ledger.csv
+	rm -rf $(VENV) reports/*.html reports/*.pdf reports/*.png reports/figures reports/notebooks reports/ledger.csv

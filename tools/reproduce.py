@@ -4,7 +4,9 @@ Steps, each of which stops the run with a non-zero exit and a message naming
 the notebook (and cell) when it fails:
 
 1. clean the outputs of a previous run (ledger, figures, notebook HTML, index
-   HTML and PDF) so nothing stale survives;
+   HTML and PDF) so nothing stale survives; only files of the kinds the runner
+   writes are deleted (see :data:`GENERATED`): ``reports/README.md`` and any
+   other file are kept, and a ledger path that is not a ledger is refused;
 2. execute every ``notebooks/NN_*.ipynb`` in order, each in a fresh
    ``python3`` kernel started in ``notebooks/`` with ``ALLIANCE_NOTEBOOK``,
    ``ALLIANCE_REPORTS_DIR`` and ``ALLIANCE_LEDGER`` set (so ``save_figure``
@@ -67,6 +69,16 @@ REPORT_CSS = TOOLS_DIR / "report.css"
 MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 CHROMIUM = "/usr/bin/chromium"
 FIGURE_FORMATS = ("png", "svg", "pdf")
+#: What a run writes, as glob patterns relative to the reports folder: clean_outputs deletes
+#: files matching these (and the MathJax copy in notebooks/mathjax/), nothing else. The ledger is
+#: emptied by analysis.ledger.reset_ledger, which refuses a file that is not a ledger.
+GENERATED = (
+    "index.html",
+    "index.pdf",
+    "*.png",  # written at the top by earlier versions of the runner
+    *(f"figures/*.{fmt}" for fmt in FIGURE_FORMATS),
+    "notebooks/*.html",
+)
 
 # Make `analysis` importable when the runner is started as a script without the
 # editable install (e.g. from a source checkout).
@@ -201,15 +213,25 @@ def resolve_layout(args: argparse.Namespace) -> Layout:
 
 
 def clean_outputs(layout: Layout) -> None:
-    """Remove the outputs of earlier runs (only those: other files are kept)."""
-    for folder in (layout.figures, layout.html_dir):
-        if folder.exists():
-            shutil.rmtree(folder)
-    for stale in (layout.index, layout.pdf, *layout.reports.glob("*.png")):
-        stale.unlink(missing_ok=True)
+    """Remove the outputs of earlier runs, and only those.
+
+    Deleted: the files matching :data:`GENERATED` (index HTML and PDF, figures,
+    notebook pages) and the MathJax copy; the ledger is emptied to its header.
+    Kept: ``README.md`` and every other file or folder. A ledger path naming a
+    file that is not a ledger stops the run (nothing is deleted).
+    """
+    try:
+        reset_ledger(layout.ledger)
+    except ValueError as error:
+        raise ReproductionError(f"the ledger was not reset: {error}") from None
+    for pattern in GENERATED:
+        for stale in layout.reports.glob(pattern):
+            if stale.is_file() or stale.is_symlink():
+                stale.unlink()
+    if (layout.mathjax / "MathJax.js").is_file():
+        shutil.rmtree(layout.mathjax)
     layout.figures.mkdir(parents=True, exist_ok=True)
     layout.html_dir.mkdir(parents=True, exist_ok=True)
-    reset_ledger(layout.ledger)
 
 
 # --------------------------------------------------------------------------
