@@ -47,6 +47,7 @@ is a heavy dependency). Downloads use ``pooch``.
 from __future__ import annotations
 
 import argparse
+import codecs
 import csv
 import hashlib
 import io
@@ -54,7 +55,9 @@ import json
 import math
 import os
 import re
+import stat
 import sys
+import tempfile
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -480,12 +483,23 @@ def write_checksums(package: str | Path | None = None) -> list[str]:
         if res.get("external") or res.get("commit"):
             continue
         path = base / res["path"]
+        if not path.is_file():
+            raise ValueError(f"`package`: resource {res.get('name')!r} names {path}, which does not exist.")
         digest, size = "sha256:" + sha256_file(path), path.stat().st_size
         if res.get("hash") != digest or res.get("bytes") != size:
             changed.append(res["name"])
         res["hash"], res["bytes"] = digest, size
     target = base / "datapackage.json"
-    target.write_text(json.dumps(pkg, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    # Atomic: a temporary file in the same folder replaces the package only when complete.
+    fd, tmp = tempfile.mkstemp(prefix=".datapackage.", suffix=".tmp", dir=base)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(pkg, ensure_ascii=False, indent=2) + "\n")
+        os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return changed
 
 
@@ -552,7 +566,12 @@ def _schema_of(schema_or_name: Mapping | str, package: str | Path | None) -> tup
 
 def _check_schema(schema: Mapping) -> None:
     names = []
-    for f in schema.get("fields", []):
+    fields = schema.get("fields", [])
+    if not isinstance(fields, list):
+        raise ValueError(f"`schema`: 'fields' must be a list of field descriptors, got {type(fields).__name__}.")
+    for f in fields:
+        if not isinstance(f, Mapping):
+            raise ValueError(f"`schema`: each field must be a dict with a 'name', got {f!r}.")
         if "name" not in f:
             raise ValueError(f"`schema`: a field has no 'name': {dict(f)!r}.")
         names.append(f["name"])
@@ -803,6 +822,8 @@ def validate(
     """
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"`data` must be a pandas DataFrame, got {type(data).__name__}.")
+    if not isinstance(source, str):
+        raise ValueError(f"`source` must be a str naming your data, got {type(source).__name__}.")
     schema, _ = _schema_of(schema, package)
     _check_schema(schema)
     fields = list(schema.get("fields", []))
@@ -822,7 +843,8 @@ def validate(
     names = [f["name"] for f in fields]
     for c in names:
         if c not in cols:
-            header_problems.add(c, [], "is missing (the schema requires this column)")
+            hint = suggest_name(c, [x for x in cols if x not in names])
+            header_problems.add(c, [], f"is missing (the schema requires this column).{hint}")
     if schema.get("fieldsMatch", "exact") in ("exact", "equal"):
         for c in cols:
             if c not in names:
@@ -973,12 +995,21 @@ def read_csv(
     >>> int(df["tpos"].sum())  # doctest: +SKIP
     1065
     """
+    path = _as_path("path", path)
     schema_dict, res = _schema_of(schema, package)
     dialect = dict(res.get("dialect", {}))
     if delimiter is not None:
+        if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\r\n\"":
+            raise ValueError(f"`delimiter` must be one character (e.g. ',' or ';'), got {delimiter!r}.")
         dialect["delimiter"] = delimiter
+    if encoding is not None:
+        if not isinstance(encoding, str):
+            raise ValueError(f"`encoding` must be an encoding name (str), got {type(encoding).__name__}.")
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(f"`encoding`: unknown text encoding {encoding!r} (e.g. 'utf-8', 'latin-1').") from None
     enc = encoding or res.get("encoding", "utf-8")
-    path = Path(path)
     if not path.is_file():
         raise ValueError(f"`path`: no file at {path}.")
     text = _decode(path.read_bytes(), enc, str(path))
