@@ -64,7 +64,7 @@ pd.set_option("display.width", 160, "display.max_colwidth", 60)
 
 # %%
 RHO = 0.5
-raw = datasets.fetch("metapsy-depression-psyctr")
+raw = datasets.load("metapsy-depression-psyctr")  # shipped in data/metapsy/ (pinned commit, sha256-checked)
 KEYS = ["study", "condition_arm1", "multi_arm1", "condition_arm2", "multi_arm2"]
 
 
@@ -231,7 +231,7 @@ plots.save_figure(fig, "02_dodo_bird")
 
 # %%
 fmt = comp[comp["format"].isin(["ind", "grp", "tel", "gsh"])].copy()
-sg_raw = datasets.fetch("metapsy-depression-selfguided-psyctr")
+sg_raw = datasets.load("metapsy-depression-selfguided-psyctr")
 sg = aggregate(sg_raw.assign(format="self-guided"))
 sg["control"] = sg["condition_arm2"].map({"wl": "wait list", "cau": "care as usual", "other ctr": "other control"})
 sg["rob_low"] = (sg["rob"] >= 3).astype(float)
