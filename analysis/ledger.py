@@ -201,9 +201,7 @@ def _check_is_ledger(target: Path) -> None:
     A file that exists and is something else (a data file, a notebook) is never
     appended to, emptied or replaced: a ValueError names it and says why.
     """
-    if not target.exists():
-        if target.is_symlink():
-            raise ValueError(f"`path` {target} is a broken symbolic link, not a ledger file; refusing to write it.")
+    if not target.exists():  # (a symbolic link to a new file is fine: the file is created)
         return
     if not target.is_file():
         raise ValueError(f"`path` {target} is not a ledger file: it is not a regular file (a folder or device).")
@@ -425,6 +423,8 @@ def _rewrite(path: Path, change) -> None:
     replaced it) and retries otherwise. The header is checked under the lock:
     a file that is not a ledger is refused, never truncated.
     """
+    _check_is_ledger(path)
+    path = Path(os.path.realpath(path))  # a symbolic link: write its target, keep the link
     path.parent.mkdir(parents=True, exist_ok=True)
     while True:
         _check_is_ledger(path)

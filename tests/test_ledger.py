@@ -298,3 +298,12 @@ def test_file_mode_is_kept(path):
     path.chmod(0o640)
     _record(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_symbolic_link_keeps_pointing_at_the_ledger(tmp_path):
+    real = tmp_path / "real.csv"
+    link = tmp_path / "ledger.csv"
+    link.symlink_to(real)
+    _record(link)
+    _record(link, claim="second")
+    assert link.is_symlink() and len(ledger.read_ledger(real)) == 2
