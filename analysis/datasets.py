@@ -407,6 +407,11 @@ def sha256_file(path: str | Path) -> str:
     str
         The SHA-256 digest as 64 lower-case hexadecimal characters (``hashlib``).
 
+    Raises
+    ------
+    ValueError
+        If `path` is not a str or path-like, or names no file.
+
     References
     ----------
     National Institute of Standards and Technology (2015). *Secure Hash Standard (SHS)*.
@@ -980,6 +985,9 @@ def read_csv(
     ------
     DataValidationError
         Naming the file, the column and the rows.
+    ValueError
+        Naming the argument: a `path` that is not a path or no file, an
+        unknown `encoding`, a `delimiter` that is not one character.
 
     References
     ----------
