@@ -18,7 +18,10 @@ The test suite checks the DL/PM intercept-only estimates against
 
 Agreement with metafor 3.8 (``tests/oracles/meta.R``) is checked to a relative
 error of 1e-6 on estimates, standard errors, tau^2 and its Q-profile interval,
-I^2, H^2, Q, QM, R^2, confidence and prediction intervals.
+I^2, H^2, Q, QM, R^2, confidence and prediction intervals; the log-likelihoods,
+deviances, AIC, BIC and AICc (``MetaResult.fitstats()``, metafor's ``fitstats``) to
+1e-8 (``tests/test_meta_compare.py``). Model comparisons (Wald tests of coefficients
+and contrasts, likelihood-ratio tests) are in :mod:`analysis.meta_compare`.
 
 References
 ----------
@@ -1134,7 +1137,9 @@ def meta_analysis(
     MetaResult
         With ``estimate, se, statistic, pvalue, ci_low, ci_high, tau2, tau2_ci,
         tau, i2, h2, q, q_df, q_pvalue, pi_low, pi_high, k, weights`` (and ``qm``,
-        ``r2``, ``coefficients`` for meta-regression), ``summary()``, ``apa()``,
+        ``r2``, ``coefficients`` for meta-regression), ``loglik`` (REML for REML
+        fits, ML otherwise, as metafor's ``logLik``), ``deviance``, ``aic``, ``bic``,
+        ``aicc``, ``n_params``, ``fitstats()``, ``summary()``, ``apa()``,
         ``predict()``.
 
     References
