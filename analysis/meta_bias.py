@@ -233,7 +233,9 @@ def influence(res: MetaResult, labels: Any = None) -> BiasTable:
     skipped = []
     for i in range(k):
         keep = np.arange(k) != i
-        if np.linalg.matrix_rank(X[keep]) < p:  # metafor drops a coefficient and reports NA
+        Xk = X[keep]
+        norms = np.linalg.norm(Xk, axis=0)
+        if np.linalg.matrix_rank(Xk / np.where(norms > 0, norms, 1.0)) < p:  # metafor drops a coefficient: NA
             skipped.append(i)
             continue
         try:

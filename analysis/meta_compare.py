@@ -193,7 +193,8 @@ def fitstats(*models: MetaResult, reml: bool | None = None, names: Any = None) -
 
     As in metafor the likelihood is REML when the first model was fitted by REML
     and ML otherwise, unless ``reml`` says which; models fitted to different data
-    get a warning (their AICs cannot be compared).
+    get a warning (their AICs cannot be compared), and so do REML statistics of
+    models with different moderators (metafor does not warn about these).
 
     Parameters
     ----------
@@ -246,6 +247,11 @@ def fitstats(*models: MetaResult, reml: bool | None = None, names: Any = None) -
     notes = []
     if any(not _same_data(models[0], m) for m in models[1:]):
         msg = "Models not all fitted to the same data (yi, vi): their AIC/BIC cannot be compared."
+        warnings.warn(msg, UserWarning, stacklevel=2)
+        notes.append(msg)
+    elif use_reml and any(not _same_fixed_effects(models[0], m) for m in models[1:]):
+        msg = ("REML fit statistics of models with different fixed effects are not comparable (the restricted "
+               "likelihood depends on the moderators); compare such models on fits with method='ML'.")
         warnings.warn(msg, UserWarning, stacklevel=2)
         notes.append(msg)
     return FitStatsResult(table=table, likelihood="REML" if use_reml else "ML",
@@ -430,8 +436,7 @@ class ContrastResult:
 
 
 def _num_label(c: float) -> str:
-    s = f"{c:.4f}".rstrip("0").rstrip(".")
-    return s
+    return f"{c:.6g}"
 
 
 def _hypothesis(row: np.ndarray, names: list[str], rhs: float) -> str:
