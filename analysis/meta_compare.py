@@ -416,10 +416,10 @@ class ContrastResult:
             lines.append(f"{j + 1}: {h}")
         lines += ["", "Results:"]
         stat = "tval" if self.test == "knha" else "zval"
-        tab = pd.DataFrame({"estimate": self.contrasts["estimate"].map(_fmt), "se": self.contrasts["se"].map(_fmt),
-                            stat: self.contrasts["statistic"].map(_fmt),
-                            "pval": self.contrasts["pvalue"].map(_fmt_p)},
-                           index=[f"{j + 1}:" for j in range(len(self.contrasts))])
+        c = self.contrasts
+        tab = pd.DataFrame({"estimate": [_fmt(x) for x in c["estimate"]], "se": [_fmt(x) for x in c["se"]],
+                            stat: [_fmt(x) for x in c["statistic"]], "pval": [_fmt_p(x) for x in c["pvalue"]]},
+                           index=[f"{j + 1}:" for j in range(len(c))])
         lines.append(tab.to_string())
         if self.statistic is not None:
             lines += ["", "Omnibus Test of Hypotheses:"]

@@ -160,6 +160,10 @@ def test_contrast_without_intercept_column_and_labels():
     d = anova(res, X=[0, 1, -1], rhs=0.5)
     assert d.to_frame()["term"].iloc[0] == "ablat - year = 0.5"
     assert "Omnibus Test of Hypotheses:" in b.summary() and "1: intrcpt" in b.summary()
+    first = b.to_frame().iloc[0]
+    row = next(line for line in b.summary().splitlines() if line.startswith("1:") and "=" not in line)
+    assert row.split()[1:] == [f"{first['estimate']:.4f}", f"{first['se']:.4f}", f"{first['statistic']:.4f}",
+                               f"{first['pvalue']:.4f}" if first["pvalue"] >= 1e-4 else "<.0001"]
     assert b.to_dict()["df"] == 2
 
 
