@@ -11,7 +11,8 @@ much from the specific technique? The modules hold what the notebooks use:
   technique), each with its source and where it was read.
 - ``analysis.meta``, ``analysis.meta_bias``, ``analysis.meta_multilevel``: random- and fixed-effects meta-analysis,
   meta-regression, subgroups, influence, small-study bias, three-level models (checked
-  against metafor).
+  against metafor); ``analysis.meta_compare``: fit statistics (AIC/BIC), Wald tests of
+  coefficients and contrasts, likelihood-ratio tests (metafor ``fitstats``, ``anova``).
 - ``analysis.multilevel``: therapist effects and the within/between-therapist split of
   the alliance (checked against lme4).
 - ``analysis.network``: network meta-analysis and the additive component model;

@@ -18,7 +18,10 @@ The test suite checks the DL/PM intercept-only estimates against
 
 Agreement with metafor 3.8 (``tests/oracles/meta.R``) is checked to a relative
 error of 1e-6 on estimates, standard errors, tau^2 and its Q-profile interval,
-I^2, H^2, Q, QM, R^2, confidence and prediction intervals.
+I^2, H^2, Q, QM, R^2, confidence and prediction intervals; the log-likelihoods,
+deviances, AIC, BIC and AICc (``MetaResult.fitstats()``, metafor's ``fitstats``) to
+1e-8 (``tests/test_meta_compare.py``). Model comparisons (Wald tests of coefficients
+and contrasts, likelihood-ratio tests) are in :mod:`analysis.meta_compare`.
 
 References
 ----------
@@ -269,15 +272,49 @@ def _traces(X: np.ndarray, d: np.ndarray, v: np.ndarray) -> dict[str, float]:
 
 
 def _loglik(tau2: float, X: np.ndarray, y: np.ndarray, v: np.ndarray, reml: bool) -> float:
-    """(Restricted) log-likelihood of the normal-normal model (as metafor's ll.ML / ll.REML)."""
+    r"""(Restricted) log-likelihood of the normal-normal model, as metafor's ``ll.ML`` / ``ll.REML``.
+
+    ML:   :math:`-\tfrac12 [k \log 2\pi + \sum \log(v_i + \tau^2) + RSS]`,
+    REML: :math:`-\tfrac12 [(k-p) \log 2\pi - \log|X'X| + \sum \log(v_i + \tau^2) + \log|X'WX| + RSS]`,
+    with :math:`RSS = \sum w_i (y_i - x_i'b)^2`, :math:`w_i = 1/(v_i + \tau^2)`. The
+    :math:`\tfrac12 \log|X'X|` term is metafor's "full" REML likelihood (control ``REMLf = TRUE``,
+    its default): it makes the REML likelihood invariant to a reparametrisation of X.
+    """
     k, p = X.shape
     w = 1.0 / (v + tau2)
     _, Ainv, r = _wls(X, y, w)
     rss = float(np.dot(w, r * r))
     if reml:
         logdet = -np.linalg.slogdet(Ainv)[1]
-        return -0.5 * (k - p) * math.log(2 * math.pi) - 0.5 * np.sum(np.log(v + tau2)) - 0.5 * logdet - 0.5 * rss
+        logdet_xx = np.linalg.slogdet(X.T @ X)[1]
+        return (-0.5 * (k - p) * math.log(2 * math.pi) + 0.5 * logdet_xx - 0.5 * np.sum(np.log(v + tau2))
+                - 0.5 * logdet - 0.5 * rss)
     return -0.5 * k * math.log(2 * math.pi) - 0.5 * np.sum(np.log(v + tau2)) - 0.5 * rss
+
+
+def _fit_stats(tau2: float, X: np.ndarray, y: np.ndarray, v: np.ndarray, method: str) -> dict[str, dict[str, float]]:
+    """Fit statistics of both likelihoods, as metafor's ``fit.stats`` (rows ll, dev, AIC, BIC, AICc).
+
+    parms = p (+ 1 for tau^2 unless FE); ML deviance = -2 (ll_ML - ll_saturated), with the
+    saturated log-likelihood sum log N(y_i; y_i, v_i) (0 when k <= p); REML deviance = -2 ll_REML;
+    AIC = -2 ll + 2 parms; BIC = -2 ll + parms log(n); AICc = -2 ll + 2 parms max(n, parms + 2) /
+    (max(n, parms + 2) - parms - 1), n = k (ML) or k - p (REML).
+    """
+    k, p = X.shape
+    parms = p + (0 if method == "FE" else 1)
+    out: dict[str, dict[str, float]] = {}
+    for kind, n in (("ML", k), ("REML", k - p)):
+        ll = float(_loglik(tau2, X, y, v, reml=kind == "REML"))
+        if kind == "ML":
+            sat = float(np.sum(-0.5 * np.log(2 * math.pi * v)))
+            dev = -2 * (ll - sat) if k > p else 0.0
+        else:
+            dev = -2 * ll
+        big = max(n, parms + 2)
+        bic = -2 * ll + parms * math.log(n) if n > 0 else float("-inf")  # R: parms * log(0) = -Inf
+        out[kind] = {"loglik": ll, "deviance": dev, "aic": -2 * ll + 2 * parms, "bic": bic,
+                     "aicc": -2 * ll + 2 * parms * big / (big - parms - 1), "n_params": parms}
+    return out
 
 
 def _estimate_tau2(
@@ -488,6 +525,10 @@ class MetaResult:
     moderators; an F test with ``test='knha'``), ``r2`` the pseudo-R^2 (%) of
     metafor. ``weights`` are the model weights in percent. ``tau2_ci``,
     ``i2_ci`` and ``h2_ci`` are the Q-profile intervals (computed on first access).
+    ``loglik`` is metafor's ``logLik()``: the restricted log-likelihood for a REML
+    fit, the ML log-likelihood for every other method; ``deviance``, ``aic``,
+    ``bic``, ``aicc`` and ``n_params`` go with it and ``fitstats()`` tabulates them
+    (``fit_stats`` holds both likelihoods' statistics, as metafor's ``fit.stats``).
     """
 
     method: str
@@ -520,7 +561,84 @@ class MetaResult:
     vi: np.ndarray = field(repr=False)
     X: np.ndarray = field(repr=False)
     has_intercept: bool = True
+    fit_stats: dict = field(default_factory=dict, repr=False)
     _ci_cache: dict = field(default_factory=dict, repr=False)
+
+    # -- likelihood-based fit statistics (metafor fitstats / logLik)
+    def _fs(self, reml: bool | None = None) -> dict[str, float]:
+        if not self.fit_stats:
+            raise ValueError("This MetaResult carries no fit statistics (it was not made by meta_analysis).")
+        if reml is None:
+            reml = self.method == "REML"
+        if not isinstance(reml, (bool, np.bool_)):
+            raise ValueError(f"`reml` must be True, False or None; got {reml!r}.")
+        return self.fit_stats["REML" if reml else "ML"]
+
+    @property
+    def deviance(self) -> float:
+        """Deviance as metafor: -2 (ll_ML - ll_saturated) (ML) or -2 ll_REML (REML fits)."""
+        return self._fs()["deviance"]
+
+    @property
+    def aic(self) -> float:
+        """AIC = -2 logLik + 2 n_params (REML likelihood for REML fits, ML otherwise)."""
+        return self._fs()["aic"]
+
+    @property
+    def bic(self) -> float:
+        """BIC = -2 logLik + n_params log(n), n = k (ML) or k - p (REML)."""
+        return self._fs()["bic"]
+
+    @property
+    def aicc(self) -> float:
+        """AICc = -2 logLik + 2 n_params max(n, n_params + 2) / (max(n, n_params + 2) - n_params - 1)."""
+        return self._fs()["aicc"]
+
+    @property
+    def n_params(self) -> int:
+        """Number of estimated parameters: p coefficients, plus tau^2 unless FE (metafor ``parms``)."""
+        return int(self._fs()["n_params"])
+
+    def fitstats(self, reml: bool | None = None) -> pd.Series:
+        r"""Log-likelihood, deviance, AIC, BIC and AICc, as metafor's ``fitstats()``.
+
+        ``loglik`` is the ML log-likelihood
+        :math:`-\tfrac12[k\log 2\pi + \sum\log(v_i+\tau^2) + \sum w_i(y_i - x_i'b)^2]` for every
+        method but REML, whose restricted log-likelihood adds
+        :math:`\tfrac12(p\log 2\pi + \log|X'X| - \log|X'WX|)` (metafor's full REML
+        likelihood). Deviance (ML) is :math:`-2(\ell - \ell_{sat})` with
+        :math:`\ell_{sat} = \sum \log\phi(0; 0, v_i)`; deviance (REML) is :math:`-2\ell`.
+        AIC, BIC and AICc count ``n_params`` = p (+1 for tau^2 unless FE) and use
+        n = k (ML) or k - p (REML).
+
+        Parameters
+        ----------
+        reml : bool, optional
+            Which likelihood to report; default: REML for a REML fit, ML otherwise (metafor).
+
+        Returns
+        -------
+        pandas.Series
+            Index ``logLik, deviance, AIC, BIC, AICc``; its name is "REML" or "ML".
+
+        References
+        ----------
+        Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+        *Journal of Statistical Software, 36*(3), 1-48.
+
+        Examples
+        --------
+        >>> res = meta_analysis([0.2, 0.5, 0.1, 0.4], [0.02, 0.03, 0.01, 0.05], method="ML")
+        >>> fs = res.fitstats()
+        >>> list(fs.index)
+        ['logLik', 'deviance', 'AIC', 'BIC', 'AICc']
+        >>> bool(fs["AIC"] == -2 * res.loglik + 2 * res.n_params)
+        True
+        """
+        f = self._fs(reml)
+        kind = "REML" if (self.method == "REML" if reml is None else reml) else "ML"
+        return pd.Series([f["loglik"], f["deviance"], f["aic"], f["bic"], f["aicc"]],
+                         index=["logLik", "deviance", "AIC", "BIC", "AICc"], name=kind)
 
     # -- coefficient-level quantities
     @property
@@ -740,6 +858,13 @@ class MetaResult:
                 f"tau^2 estimator: {self.method})"
             )
         lines.append("")
+        if self.fit_stats:  # metafor's summary(): the fit statistics under the title
+            fs = self.fitstats()
+            cells = [_fmt(x) for x in fs.to_numpy()]
+            w = max(len(c) for c in cells)
+            lines.append("  ".join(n.rjust(w) for n in fs.index))
+            lines.append("  ".join(c.rjust(w) for c in cells))
+            lines.append("")
         qlab = "QE" if mods else "Q"
         if self.method != "FE":
             what = "residual" if mods else "total"
@@ -912,12 +1037,14 @@ def _fit(
             qm_p = float(stats.chi2.sf(qm, m))
         if has_int and compute_r2:
             r2 = _pseudo_r2(y, v, X, method, test, tau2, maxiter, threshold)
-    ll = _loglik(tau2, X, y, v, reml=(method != "ML"))
+    fs = _fit_stats(tau2, X, y, v, method)
+    ll = fs["REML" if method == "REML" else "ML"]["loglik"]
     return MetaResult(
         method=method, test=test, level=level, k=k, p=p, coef_names=names, beta=beta, vcov=vb,
         tau2=tau2, se_tau2=info["se_tau2"], i2=i2, h2=h2, q=qe, q_df=k - p, q_pvalue=qe_p, vt=vt,
         s2w=s2w, df=df, weights=100 * w / w.sum(), qm=qm, qm_df=qm_df, qm_pvalue=qm_p, r2=r2,
         converged=True, iterations=info["iterations"], loglik=ll, yi=y, vi=v, X=X, has_intercept=has_int,
+        fit_stats=fs,
     )
 
 
@@ -1010,7 +1137,9 @@ def meta_analysis(
     MetaResult
         With ``estimate, se, statistic, pvalue, ci_low, ci_high, tau2, tau2_ci,
         tau, i2, h2, q, q_df, q_pvalue, pi_low, pi_high, k, weights`` (and ``qm``,
-        ``r2``, ``coefficients`` for meta-regression), ``summary()``, ``apa()``,
+        ``r2``, ``coefficients`` for meta-regression), ``loglik`` (REML for REML
+        fits, ML otherwise, as metafor's ``logLik``), ``deviance``, ``aic``, ``bic``,
+        ``aicc``, ``n_params``, ``fitstats()``, ``summary()``, ``apa()``,
         ``predict()``.
 
     References

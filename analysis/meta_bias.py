@@ -30,6 +30,7 @@ Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +38,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis._checks import check_choice
-from analysis.meta import MetaResult, _fit, _fmt, _fmt_p, _apa_num, _apa_p
+from analysis._checks import check_choice, describe_labels
+from analysis.meta import MetaConvergenceError, MetaResult, _fit, _fmt, _fmt_p, _apa_num, _apa_p
 
 __all__ = [
     "BiasTable",
@@ -175,8 +176,9 @@ def influence(res: MetaResult, labels: Any = None) -> BiasTable:
 
     - rstudent: :math:`(y_i - x_i'b_{(-i)}) / \sqrt{s^2_{(-i)}(v_i + \tau^2_{(-i)}) + x_i'V_{(-i)}x_i}`
     - dffits: :math:`(x_i'b - x_i'b_{(-i)}) / \sqrt{s^2_{(-i)} h_i (\tau^2_{(-i)} + v_i)}`
-    - cook_d: :math:`(b - b_{(-i)})' V^{-1} (b - b_{(-i)})`
-    - cov_r: :math:`\det V_{(-i)} / \det V`
+    - cook_d: :math:`(b - b_{(-i)})' V^{-1} (b - b_{(-i)})` over all p coefficients
+      (intercept included, as metafor's default)
+    - cov_r: :math:`\det V_{(-i)} / \det V` (all p coefficients)
     - tau2_del, qe_del: tau^2 and Q without study i
     - hat: :math:`h_i = w_i x_i'(X'WX)^{-1}x_i`; weight: :math:`100 w_i / \sum w`
     - dfbetas: :math:`(b - b_{(-i)}) / \sqrt{s^2_{(-i)} [(X'W_{(-i)}X)^{-1}]_{jj}}` with
@@ -193,7 +195,11 @@ def influence(res: MetaResult, labels: Any = None) -> BiasTable:
         Columns rstudent, dffits, cook_d, cov_r, tau2_del, qe_del, hat, weight,
         dfbetas (intercept-only) or dfbetas_<coef>, and ``influential`` flagged by
         metafor's rules (|dffits| > 3 sqrt(p/(k-p)), P(chi2_p <= cook_d) > .5,
-        hat > 3p/k, any |dfbetas| > 1).
+        hat > 3p/k, any |dfbetas| > 1). When leaving study i out makes the
+        moderator design singular (e.g. the only study in a category), metafor
+        drops a coefficient and reports NA: row i then holds NaN in the
+        case-deletion columns (hat and weight stay), a UserWarning names the study,
+        and ``influential`` is decided by the remaining rules.
 
     References
     ----------
@@ -214,7 +220,8 @@ def influence(res: MetaResult, labels: Any = None) -> BiasTable:
     if res.method != "FE" and k - 1 <= p:
         raise ValueError("influence needs k - 1 > p studies for a random-effects model.")
     X, y, v = res.X, res.yi, res.vi
-    btt = res._btt() if p > 1 else [0]
+    index = _labels(labels, k)
+    btt = list(range(p))  # metafor: Cook's distance and COVRATIO on all coefficients
     m = len(btt)
     svb = np.linalg.inv(res.vcov[np.ix_(btt, btt)])
     w = 1.0 / (v + res.tau2)
@@ -223,9 +230,19 @@ def influence(res: MetaResult, labels: Any = None) -> BiasTable:
     pred_full = X @ res.beta
     out = {c: np.full(k, np.nan) for c in ["rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "qe_del"]}
     dfbs = np.full((k, p), np.nan)
+    skipped = []
     for i in range(k):
         keep = np.arange(k) != i
-        r = _refit(res, keep)
+        Xk = X[keep]
+        norms = np.linalg.norm(Xk, axis=0)
+        if np.linalg.matrix_rank(Xk / np.where(norms > 0, norms, 1.0)) < p:  # metafor drops a coefficient: NA
+            skipped.append(i)
+            continue
+        try:
+            r = _refit(res, keep)
+        except (np.linalg.LinAlgError, MetaConvergenceError):
+            skipped.append(i)
+            continue
         xi = X[i]
         delpred = float(xi @ r.beta)
         vdel = float(xi @ r.vcov @ xi)
@@ -243,7 +260,17 @@ def influence(res: MetaResult, labels: Any = None) -> BiasTable:
         out["cov_r"][i] = np.linalg.det(r.vcov[np.ix_(btt, btt)]) / np.linalg.det(res.vcov[np.ix_(btt, btt)])
         out["tau2_del"][i] = r.tau2
         out["qe_del"][i] = r.q
-    table = pd.DataFrame(out, index=_labels(labels, k))
+    if skipped:
+        warnings.warn(
+            "influence: the model could not be refitted without "
+            + describe_labels([repr(index[i]) for i in skipped], what="study" if len(skipped) == 1 else "studies")
+            + " (leaving it out makes the moderator design singular or the fit fail); its case-deletion "
+            "diagnostics (rstudent, dffits, cook_d, cov_r, tau2_del, qe_del, dfbetas) are NaN, "
+            "as metafor reports NA.",
+            UserWarning,
+            stacklevel=2,
+        )
+    table = pd.DataFrame(out, index=index)
     table["hat"] = hat
     table["weight"] = res.weights
     if p == 1:
