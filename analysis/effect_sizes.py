@@ -41,7 +41,7 @@ SPCOR   semi-partial correlation from a regression t statistic and R^2
 Nothing in scipy, statsmodels or pingouin computes study-level effect sizes and their
 sampling variances from summary statistics with escalc's conventions (pingouin's
 ``compute_effsize`` works on raw data), so these formulas are written out by hand and
-checked against metafor 3.8.1 (``tests/oracles/escalc.R``).
+checked against metafor 3.8.1 (``tests/oracles/escalc.R`` and ``tests/oracles/escalc_more.R``).
 
 References
 ----------

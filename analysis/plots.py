@@ -461,6 +461,10 @@ def forest_plot(
     >>> fig = forest_plot(res, ["A", "B", "C", "D"], xlabel="Fisher z")
     >>> len([c for c in fig.axes[0].lines if c.get_gid() == "study-ci"])
     4
+    >>> odds = meta_analysis([-0.9, -1.6, -0.2], [0.36, 0.21, 0.05], measure="OR")
+    >>> ax = forest_plot(odds).axes[0]
+    >>> ax.get_xscale(), [t.get_text() for t in ax.get_xticklabels()][:3]
+    ('log', ['0.125', '0.25', '0.5'])
     """
     import matplotlib.pyplot as plt
     import numpy as np
