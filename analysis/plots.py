@@ -307,6 +307,17 @@ def _ratio_scale(transform, res) -> tuple[bool, object]:
     return (isinstance(transform, str) and transform in EXP_TRANSFORMS), transform
 
 
+def _check_exp_range(name: str, values) -> None:
+    """Log ratios beyond +-700 have no finite ratio (exp overflows to inf or underflows to 0)."""
+    import numpy as np
+
+    ext = float(np.max(np.abs(values)))
+    if not ext <= 700:
+        raise ValueError(f"`{name}` has log ratios (or interval bounds) up to {ext:g} in absolute value, too "
+                         "large to draw on the ratio scale (exp overflows); check the data or draw the log "
+                         "scale with transform='none'.")
+
+
 def _ratio_label(res) -> str:
     from analysis.meta import RATIO_MEASURES
 
@@ -497,6 +508,8 @@ def forest_plot(
     z = float(stats.norm.ppf(0.5 + res.level / 2))
     y, v = np.asarray(res.yi, float), np.asarray(res.vi, float)
     lo, hi = y - z * np.sqrt(v), y + z * np.sqrt(v)
+    if ratio:
+        _check_exp_range("result", np.r_[lo, hi, res.pi_low, res.pi_high])
     weights = np.asarray(res.weights, float)
 
     # --- layout: a list of rows from the top: ("study", i) / ("header", g) / ("sub", g) / ("gap",) / ("summary",)
@@ -1030,6 +1043,9 @@ def bubble_plot(
     Xn[:, j] = grid
     if model.has_intercept:
         Xn = Xn[:, 1:]
+    if ratio:
+        raw = model.predict(newmods=Xn)
+        _check_exp_range("model", np.r_[np.asarray(model.yi, float), raw.ci_low, raw.ci_high, raw.pi_low, raw.pi_high])
     pred = model.predict(newmods=Xn, transform=transform)
 
     fig, ax = plt.subplots(figsize=figsize or (6.5, 4.5))

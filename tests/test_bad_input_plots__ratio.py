@@ -85,3 +85,17 @@ def test_forest_plot_ratio_refline_must_be_positive():
         forest_plot(meta_analysis(YI, VI), transform="exp", refline=-1.0)
     with pytest.raises(ValueError, match=r"`refline` must be a number, 'auto' or None; got 'one'"):
         forest_plot(res, refline="one")
+
+
+@pytest.mark.parametrize("scale", [1e3, 1e50])
+def test_log_ratios_too_large_for_the_ratio_scale_are_refused(scale):
+    """exp() of a log ratio beyond 700 overflows: a clear refusal instead of an inf axis."""
+    yi = np.array(YI) * scale
+    res = meta_analysis(yi, np.array(VI) * scale**2, measure="OR", method="DL")
+    with pytest.raises(ValueError, match=r"`result` has log ratios .*too large to draw on the ratio scale"):
+        forest_plot(res)
+    reg = meta_analysis(yi, np.array(VI) * scale**2, mods=np.array(LAT, float), measure="OR", method="DL")
+    with pytest.raises(ValueError, match=r"`model` has log ratios .*transform='none'"):
+        bubble_plot(reg, "mod1")
+    if scale < 1e10:  # the log scale itself draws (1e50 only squeezes the text columns)
+        assert forest_plot(res, transform="none").axes[0].get_xscale() == "linear"
