@@ -325,6 +325,17 @@ def _ratio_label(res) -> str:
     return f"{name[0].upper()}{name[1:]} (log scale)"
 
 
+def _tidy(t: float) -> float:
+    """Drop floating-point dust (0.30000000000000004 -> 0.3): 12 significant digits."""
+    return float(f"{t:.12g}")
+
+
+def _within(values, low: float, high: float) -> list[float]:
+    """The distinct tidied positive values in [low, high], sorted."""
+    tidy = {_tidy(float(v)) for v in values}
+    return sorted(v for v in tidy if v > 0 and low <= v <= high)
+
+
 def _ratio_ticks(low: float, high: float) -> list[float]:
     """Readable ticks for a log axis spanning [low, high] (both > 0).
 
@@ -345,13 +356,13 @@ def _ratio_ticks(low: float, high: float) -> list[float]:
     for e in range(int(np.floor(np.log10(low))) - 1, int(np.ceil(np.log10(high))) + 1):
         out += [m * 10.0**e for m in steps if low <= m * 10.0**e <= high]
     out += [1.0 / t for t in list(out) if t > 1 and low <= 1 / t <= high and hi - lo < 2]
-    out = sorted({round(t, 12) for t in out})
+    out = _within(out, low, high)
     while len(out) > 9:
         out = out[::2]
     if len(out) < 3:  # a narrow range (e.g. 0.9 to 1.05): plain linear steps
         from matplotlib.ticker import MaxNLocator
 
-        out = [round(float(t), 12) for t in MaxNLocator(nbins=4).tick_values(low, high) if low <= t <= high and t > 0]
+        out = _within(MaxNLocator(nbins=4).tick_values(low, high), low, high)
     return out
 
 

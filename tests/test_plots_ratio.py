@@ -15,6 +15,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from analysis import datasets  # noqa: E402
 from analysis.effect_sizes import compute_effect_sizes  # noqa: E402
@@ -191,3 +193,16 @@ def test_bubble_plot_holds_other_moderators_at_their_means(bcg):
     expected = res.beta[0] + res.beta[1] * bcg["ablat"].mean() + res.beta[2] * gx
     np.testing.assert_allclose(line.get_ydata(), expected, rtol=1e-12)
     assert ax.get_xlabel() == "year"
+
+
+@given(low=st.floats(1e-6, 1e6), factor=st.floats(1.01, 1e6))
+@settings(max_examples=60)
+def test_ratio_ticks_property(low, factor):
+    """For any positive range: 2 to 9 sorted ticks, all inside it, 1 among them when the range
+    holds 1 and spans at least a factor 4."""
+    high = low * factor
+    ticks = _ratio_ticks(low, high)
+    assert 2 <= len(ticks) <= 9
+    assert ticks == sorted(set(ticks)) and all(low <= t <= high for t in ticks)
+    if low <= 1 <= high and factor >= 4:
+        assert 1.0 in ticks
