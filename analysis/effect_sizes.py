@@ -2148,7 +2148,6 @@ def semipartial_correlation(ti: Any, ni: Any, mi: Any, r2i: Any) -> EffectSizes:
     return _finish("SPCOR", yi, vi, shape, "an R-squared of 1 leaves no variance")
 
 
-_MORE_DOC_REF = "\n    " + _METAFOR_REF + "\n"
 for _f, _ex in (
     (smd_heteroscedastic, """
     >>> es = smd_heteroscedastic(55, 47, 155, 75, 64, 156)
@@ -2196,7 +2195,7 @@ for _f, _ex in (
     (0.2754, 0.00328)
 """),
 ):
-    _f.__doc__ += _MORE_DOC_REF + "\n    Examples\n    --------" + _ex
+    _f.__doc__ = _f.__doc__.rstrip() + "\n    " + _METAFOR_REF + "\n\n    Examples\n    --------" + _ex
 
 
 def _compute_more(measure: str, given: dict[str, Any], add: float, to: str):
