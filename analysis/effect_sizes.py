@@ -27,12 +27,21 @@ COR     Pearson correlation (raw)
 ZCOR    Fisher's r-to-z transformed correlation
 SMCR    standardized mean change, change standardized by the pre-test SD
 SMCC    standardized mean change, change standardized by the SD of the change
+SMDH    standardized mean difference with heteroscedastic variances (Bonett)
+ROM     log ratio of means (response ratio)
+RPB     point-biserial correlation from group means, SDs and sizes
+PR      raw proportion
+PLO     logit of a proportion
+UCOR    correlation corrected for its small-sample bias (Olkin-Pratt)
+PCOR    partial correlation from a regression t statistic
+ZPCOR   Fisher's z of that partial correlation
+SPCOR   semi-partial correlation from a regression t statistic and R^2
 ======= ===================================================================
 
 Nothing in scipy, statsmodels or pingouin computes study-level effect sizes and their
 sampling variances from summary statistics with escalc's conventions (pingouin's
 ``compute_effsize`` works on raw data), so these formulas are written out by hand and
-checked against metafor 3.8.1 (``tests/oracles/escalc.R``).
+checked against metafor 3.8.1 (``tests/oracles/escalc.R`` and ``tests/oracles/escalc_more.R``).
 
 References
 ----------
@@ -116,6 +125,15 @@ MEASURES: dict[str, str] = {
     "ZCOR": "Fisher r-to-z transformed correlation",
     "SMCR": "standardized mean change (raw-score standardization: pre-test SD)",
     "SMCC": "standardized mean change (change-score standardization)",
+    "SMDH": "standardized mean difference with heteroscedastic variances",
+    "ROM": "log ratio of means (response ratio)",
+    "RPB": "point-biserial correlation (from group means and SDs)",
+    "PR": "raw proportion",
+    "PLO": "logit (log odds) of a proportion",
+    "UCOR": "correlation corrected for its small-sample bias (Olkin-Pratt)",
+    "PCOR": "partial correlation (from a regression t statistic)",
+    "ZPCOR": "Fisher r-to-z transformed partial correlation",
+    "SPCOR": "semi-partial correlation (from a regression t statistic and R^2)",
 }
 
 _ZERO_RULES = ("only0", "all", "if0all", "none")
@@ -1229,7 +1247,19 @@ _ALLOWED: dict[str, set[str]] = {
     "ZCOR": {"ri", "ni"},
     "SMCR": {"m1i", "m2i", "sd1i", "sd2i", "ni", "ri"},
     "SMCC": {"m1i", "m2i", "sd1i", "sd2i", "ni", "ri"},
+    "SMDH": {"m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"},
+    "ROM": {"m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"},
+    "RPB": {"m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"},
+    "PR": {"xi", "mi", "ni"},
+    "PLO": {"xi", "mi", "ni"},
+    "UCOR": {"ri", "ni"},
+    "PCOR": {"ti", "ni", "mi"},
+    "ZPCOR": {"ti", "ni", "mi"},
+    "SPCOR": {"ti", "ni", "mi", "r2i"},
 }
+
+
+_MORE_MEASURES = ("SMDH", "ROM", "RPB", "PR", "PLO", "UCOR", "PCOR", "ZPCOR", "SPCOR")
 
 
 def _require(measure: str, given: dict[str, Any], names: tuple[str, ...]) -> None:
@@ -1242,6 +1272,8 @@ def _require(measure: str, given: dict[str, Any], names: tuple[str, ...]) -> Non
 
 def _compute(measure: str, given: dict[str, Any], add: float, to: str):
     """The arithmetic of :func:`compute_effect_sizes` on validated arguments."""
+    if measure in _MORE_MEASURES:
+        return _compute_more(measure, given, add, to)
     if measure in ("OR", "RR", "RD"):
         _require(measure, given, ("ai", "ci"))
         a, b, c, d, shape = _table(given.get("ai"), given.get("bi"), given.get("ci"),
@@ -1329,6 +1361,9 @@ def compute_effect_sizes(
     ti: Any = None,
     ri: Any = None,
     ni: Any = None,
+    xi: Any = None,
+    mi: Any = None,
+    r2i: Any = None,
     data: pd.DataFrame | None = None,
     add: float = 0.5,
     to: str = "only0",
@@ -1357,14 +1392,24 @@ def compute_effect_sizes(
     - ``"SMCC"`` (as SMCR plus ``sd2i`` post SD): :math:`s_D = \sqrt{s_1^2 + s_2^2 - 2 r s_1 s_2}`,
       :math:`y = J(n-1)\,(\bar x_1 - \bar x_2)/s_D`, :math:`v = 1/n + y^2/(2n)`
       (Gibbons et al. 1993; Morris 2008).
+    - ``"SMDH"``, ``"ROM"``, ``"RPB"`` (``m1i, sd1i, n1i, m2i, sd2i, n2i``): see
+      :func:`smd_heteroscedastic`, :func:`log_ratio_of_means`,
+      :func:`point_biserial_correlation` (``vtype="ST"``).
+    - ``"PR"``, ``"PLO"`` (``xi`` with ``ni`` or ``mi`` = non-events; ``add``/``to`` as for
+      2x2 tables): see :func:`proportion`, :func:`logit_proportion`.
+    - ``"UCOR"`` (``ri, ni``): see :func:`unbiased_correlation` (``vtype="LS"``).
+    - ``"PCOR"``, ``"ZPCOR"`` (``ti, ni, mi`` = number of predictors) and ``"SPCOR"``
+      (also ``r2i``): see :func:`partial_correlation`, :func:`partial_correlation_z`,
+      :func:`semipartial_correlation`.
 
     Viechtbauer (2010) documents these in metafor's ``escalc``; the fixtures of
     ``tests/oracles/escalc.R`` check every measure against metafor 3.8.1.
 
     Parameters
     ----------
-    measure : {"SMD", "MD", "OR", "RR", "RD", "COR", "ZCOR", "SMCR", "SMCC"}
-        The effect size, named as in metafor.
+    measure : {"SMD", "MD", "OR", "RR", "RD", "COR", "ZCOR", "SMCR", "SMCC", "SMDH", "ROM", \
+"RPB", "PR", "PLO", "UCOR", "PCOR", "ZPCOR", "SPCOR"}
+        The effect size, named as in metafor (the keys of ``MEASURES``).
     ai, bi, ci, di : array-like, str or pandas.Series, optional
         2x2 cell counts (events/non-events in groups 1 and 2); for ``"SMD"``, ``di`` is
         Cohen's d as in metafor.
@@ -1374,15 +1419,21 @@ def compute_effect_sizes(
         Means and standard deviations (groups 1 and 2; for SMCR/SMCC post and pre
         means, pre and post SDs).
     ti : array-like, str or pandas.Series, optional
-        Independent-groups t statistics (``"SMD"``).
+        Independent-groups t statistics (``"SMD"``); t statistics of a regression
+        coefficient (``"PCOR"``, ``"ZPCOR"``, ``"SPCOR"``).
     ri : array-like, str or pandas.Series, optional
         Correlations (``"COR"``, ``"ZCOR"``) or pre-post correlations (SMCR/SMCC).
     ni : array-like, str or pandas.Series, optional
-        Sample sizes (correlations, pre/post designs).
+        Sample sizes (correlations, pre/post designs, proportions, regressions).
+    xi, mi : array-like, str or pandas.Series, optional
+        Events and non-events (``"PR"``, ``"PLO"``); for ``"PCOR"``, ``"ZPCOR"`` and
+        ``"SPCOR"``, ``mi`` is the number of predictors in the regression (as metafor).
+    r2i : array-like, str or pandas.Series, optional
+        R-squared of the regression model (``"SPCOR"``).
     data : pandas.DataFrame, optional
         Where string arguments are looked up as column names; its index labels the result.
     add : float, default 0.5
-        Continuity correction for 2x2 tables.
+        Continuity correction for 2x2 tables and proportions.
     to : {"only0", "all", "if0all", "none"}, default "only0"
         Which 2x2 tables get ``add`` (see above).
 
@@ -1428,6 +1479,7 @@ def compute_effect_sizes(
     check_choice("measure", measure, tuple(MEASURES))
     raw = dict(ai=ai, bi=bi, ci=ci, di=di, n1i=n1i, n2i=n2i, m1i=m1i, m2i=m2i,
                sd1i=sd1i, sd2i=sd2i, ti=ti, ri=ri, ni=ni)
+    raw.update(xi=xi, mi=mi, r2i=r2i)
     given = {k: v for k, v in raw.items() if v is not None}
     unused = sorted(set(given) - _ALLOWED[measure])
     if unused:
@@ -1475,3 +1527,711 @@ def compute_effect_sizes(
     else:
         shape = _Shape(shape.index, False)
     return EffectSizes(_wrap(yi, shape, "yi"), _wrap(vi, shape, "vi"), measure)
+
+
+# --------------------------------------------------------------------------------------
+# more measures of metafor's escalc (issue 14): SMDH, ROM, RPB, PR, PLO, UCOR, PCOR,
+# ZPCOR, SPCOR. Written by hand for the reason given in the module docstring; the values
+# are metafor 3.8.1's (tests/oracles/escalc_more.R). Later metafor releases changed some
+# of them; each docstring says how.
+# --------------------------------------------------------------------------------------
+__all__ += [
+    "smd_heteroscedastic",
+    "log_ratio_of_means",
+    "point_biserial_correlation",
+    "proportion",
+    "logit_proportion",
+    "unbiased_correlation",
+    "partial_correlation",
+    "partial_correlation_z",
+    "semipartial_correlation",
+]
+
+_METAFOR_REF = (
+    "Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.\n"
+    "    *Journal of Statistical Software, 36*(3), 1-48."
+)
+
+
+def _finish(measure: str, yi: np.ndarray, vi: np.ndarray, shape: _Shape, why: str) -> EffectSizes:
+    """Refuse undefined effects or variances <= 0 (never a silent NaN), wrap the result."""
+    if yi.size == 0:
+        raise ValueError(f"measure={measure!r}: the inputs are empty (no studies).")
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(yi) | ~np.isfinite(vi) | ~(vi > 0)
+    if bad.any():
+        raise ValueError(
+            f"measure={measure!r}: the effect size is undefined or its sampling variance is not "
+            f"positive at {first_bad(bad)} ({why})."
+        )
+    shape = _Shape(shape.index, False)
+    return EffectSizes(_wrap(yi, shape, "yi"), _wrap(vi, shape, "vi"), measure)
+
+
+def _two_group_arrays(m1i, sd1i, n1i, m2i, sd2i, n2i) -> tuple[dict[str, np.ndarray], _Shape]:
+    arrs, shape = _gather(m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i)
+    for name in ("sd1i", "sd2i"):
+        check_positive(name, arrs[name], "a positive standard deviation")
+    _check_n("n1i", arrs["n1i"])
+    _check_n("n2i", arrs["n2i"])
+    return arrs, shape
+
+
+def _smdh(a: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    n1, n2 = a["n1i"], a["n2i"]
+    _check_greater("n1i", n1, 1, "for measure='SMDH' (its variance divides by n1i - 1)")
+    _check_greater("n2i", n2, 1, "for measure='SMDH' (its variance divides by n2i - 1)")
+    s = np.hypot(a["sd1i"], a["sd2i"]) / np.sqrt(2.0)  # sqrt((s1^2 + s2^2) / 2) without overflow
+    q1, q2 = (a["sd1i"] / s) ** 2, (a["sd2i"] / s) ** 2
+    j = _j(n1 + n2 - 2)
+    yi = j * (a["m1i"] - a["m2i"]) / s
+    vi = j**2 * (yi**2 * (q1**2 / (n1 - 1) + q2**2 / (n2 - 1)) / 8 + q1 / (n1 - 1) + q2 / (n2 - 1))
+    return yi, vi
+
+
+def _rom(a: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    for name in ("m1i", "m2i"):
+        check_positive(name, a[name], "a positive mean (the log ratio of means needs a ratio scale)")
+    yi = np.log(a["m1i"]) - np.log(a["m2i"])
+    vi = (a["sd1i"] / a["m1i"]) ** 2 / a["n1i"] + (a["sd2i"] / a["m2i"]) ** 2 / a["n2i"]
+    return yi, vi
+
+
+def _rpb(a: dict[str, np.ndarray], vtype: str) -> tuple[np.ndarray, np.ndarray]:
+    check_choice("vtype", vtype, ("ST", "LS", "CS"))
+    n1, n2 = a["n1i"], a["n2i"]
+    n = n1 + n2
+    _check_greater("n1i` + `n2i", n, 2, "for a point-biserial correlation (pooled SD on n1i + n2i - 2 df)")
+    m = n - 2
+    c = np.maximum(a["sd1i"], a["sd2i"])
+    sdp = c * np.sqrt(((n1 - 1) * (a["sd1i"] / c) ** 2 + (n2 - 1) * (a["sd2i"] / c) ** 2) / m)
+    d = (a["m1i"] - a["m2i"]) / sdp
+    h = m / n1 + m / n2
+    yi = d / np.sqrt(d**2 + h)
+    if vtype in ("ST", "LS"):
+        vi = h**2 / (h + d**2) ** 3 * (1 / n1 + 1 / n2 + d**2 / (2 * n))
+    else:
+        vi = (1 - yi**2) ** 2 * (n * yi**2 / (4 * n1 * n2) + (2 - 3 * yi**2) / (2 * n))
+    return yi, vi
+
+
+def smd_heteroscedastic(m1i: Any, sd1i: Any, n1i: Any, m2i: Any, sd2i: Any, n2i: Any) -> EffectSizes:
+    r"""Standardized mean difference without assuming equal variances (metafor's ``"SMDH"``).
+
+    The difference is standardized by the root mean of the two variances instead of the
+    pooled SD (Bonett 2008, 2009), then multiplied by Hedges' correction
+    :math:`J(n_1 + n_2 - 2)` (:func:`hedges_correction`):
+
+    .. math::
+
+        s = \sqrt{(s_1^2 + s_2^2)/2}, \qquad y = J\,\frac{\bar x_1 - \bar x_2}{s}, \qquad
+        v = J^2\left[\frac{y^2}{8 s^4}\left(\frac{s_1^4}{n_1 - 1} + \frac{s_2^4}{n_2 - 1}\right)
+            + \frac{1}{s^2}\left(\frac{s_1^2}{n_1 - 1} + \frac{s_2^2}{n_2 - 1}\right)\right]
+
+    as metafor 3.8.1's ``escalc(measure="SMDH")`` (``vtype="LS"``). From metafor 4.6 on
+    the variance drops the factor :math:`J^2` (so newer metafor gives a variance smaller by
+    :math:`J^2`, a fraction of a percent for moderate samples). Computed on SD ratios, so
+    it is unchanged when all means and SDs are multiplied by the same factor.
+
+    Parameters
+    ----------
+    m1i, sd1i, n1i : float, array-like or pandas.Series
+        Mean, standard deviation (> 0) and size (> 1) of group 1.
+    m2i, sd2i, n2i : float, array-like or pandas.Series
+        The same for group 2.
+
+    Returns
+    -------
+    EffectSizes
+        ``yi``, ``vi`` with ``measure="SMDH"``.
+
+    References
+    ----------
+    Bonett, D. G. (2008). Confidence intervals for standardized linear contrasts of
+    means. *Psychological Methods, 13*, 99-109.
+    Bonett, D. G. (2009). Meta-analytic interval estimation for standardized and
+    unstandardized mean differences. *Psychological Methods, 14*, 225-238.
+    """
+    arrs, shape = _two_group_arrays(m1i, sd1i, n1i, m2i, sd2i, n2i)
+    yi, vi = _smdh(arrs)
+    return _finish("SMDH", yi, vi, shape, "check the SDs and group sizes")
+
+
+def log_ratio_of_means(m1i: Any, sd1i: Any, n1i: Any, m2i: Any, sd2i: Any, n2i: Any) -> EffectSizes:
+    r"""Log ratio of means, the "response ratio" (metafor's ``"ROM"``).
+
+    .. math::
+
+        y = \ln\frac{\bar x_1}{\bar x_2}, \qquad
+        v = \frac{s_1^2}{n_1 \bar x_1^2} + \frac{s_2^2}{n_2 \bar x_2^2}
+
+    (Hedges, Gurevitch & Curtis 1999), as metafor 3.8.1's ``escalc(measure="ROM")``
+    (``vtype="LS"``). Only for outcomes on a ratio scale (a true zero), so both means must
+    be positive. metafor 4.8 and later add Lajeunesse's (2015) bias correction
+    :math:`\tfrac12 (s_1^2/(n_1 \bar x_1^2) - s_2^2/(n_2 \bar x_2^2))` to ``y`` by
+    default (``correct=TRUE``); this function returns the uncorrected value, as 3.8.1.
+    Back-transform with ``exp`` for the ratio.
+
+    Parameters
+    ----------
+    m1i, sd1i, n1i : float, array-like or pandas.Series
+        Mean (> 0), standard deviation (> 0) and size (> 0) of group 1.
+    m2i, sd2i, n2i : float, array-like or pandas.Series
+        The same for group 2.
+
+    Returns
+    -------
+    EffectSizes
+        ``yi``, ``vi`` with ``measure="ROM"``.
+
+    References
+    ----------
+    Hedges, L. V., Gurevitch, J., & Curtis, P. S. (1999). The meta-analysis of response
+    ratios in experimental ecology. *Ecology, 80*, 1150-1156.
+    Lajeunesse, M. J. (2015). Bias and correction for the log response ratio in
+    ecological meta-analysis. *Ecology, 96*, 2056-2063.
+    """
+    arrs, shape = _two_group_arrays(m1i, sd1i, n1i, m2i, sd2i, n2i)
+    yi, vi = _rom(arrs)
+    return _finish("ROM", yi, vi, shape, "check the means and SDs")
+
+
+def point_biserial_correlation(
+    m1i: Any, sd1i: Any, n1i: Any, m2i: Any, sd2i: Any, n2i: Any, *, vtype: str = "ST"
+) -> EffectSizes:
+    r"""Point-biserial correlation from group means, SDs and sizes (metafor's ``"RPB"``).
+
+    With Cohen's d on the pooled SD (:func:`cohens_d`), :math:`m = n_1 + n_2 - 2` and
+    :math:`h = m/n_1 + m/n_2`:
+
+    .. math::
+
+        y = \frac{d}{\sqrt{d^2 + h}}, \qquad
+        v_{ST} = \frac{h^2}{(h + d^2)^3}\left(\frac1{n_1} + \frac1{n_2} + \frac{d^2}{2n}\right), \qquad
+        v_{CS} = (1 - y^2)^2\left(\frac{n y^2}{4 n_1 n_2} + \frac{2 - 3y^2}{2n}\right)
+
+    (Tate 1954; Jacobs & Viechtbauer 2017), as metafor's ``escalc(measure="RPB")``:
+    ``vtype="ST"`` (metafor's default ``"LS"`` is the same) when the group sizes were
+    fixed by design (stratified sampling, e.g. a randomised trial), ``"CS"`` when they
+    arose from cross-sectional (multinomial) sampling.
+
+    Parameters
+    ----------
+    m1i, sd1i, n1i : float, array-like or pandas.Series
+        Mean, standard deviation (> 0) and size (> 0) of group 1.
+    m2i, sd2i, n2i : float, array-like or pandas.Series
+        The same for group 2 (``n1i + n2i > 2``).
+    vtype : {"ST", "LS", "CS"}, default "ST"
+        Sampling scheme for the variance (``"LS"`` is an alias of ``"ST"``).
+
+    Returns
+    -------
+    EffectSizes
+        ``yi``, ``vi`` with ``measure="RPB"``.
+
+    References
+    ----------
+    Tate, R. F. (1954). Correlation between a discrete and a continuous variable.
+    Point-biserial correlation. *Annals of Mathematical Statistics, 25*, 603-607.
+    Jacobs, P., & Viechtbauer, W. (2017). Estimation of the biserial correlation and its
+    sampling variance for use in meta-analysis. *Research Synthesis Methods, 8*, 161-180.
+    """
+    check_choice("vtype", vtype, ("ST", "LS", "CS"))
+    arrs, shape = _two_group_arrays(m1i, sd1i, n1i, m2i, sd2i, n2i)
+    yi, vi = _rpb(arrs, vtype)
+    return _finish("RPB", yi, vi, shape, "check the SDs and group sizes")
+
+
+def _proportion_arrays(xi: Any, ni: Any, mi: Any) -> tuple[np.ndarray, np.ndarray, _Shape]:
+    """Events and non-events from (xi, ni) or (xi, mi), validated."""
+    if xi is None:
+        raise ValueError("Give `xi` (the number of events).")
+    if ni is None and mi is None:
+        raise ValueError("Give `ni` (the group size) or `mi` (the number of non-events) with `xi`.")
+    arrs, shape = _gather(xi=xi, ni=ni, mi=mi)
+    for name in ("xi", "ni", "mi"):
+        if arrs[name] is not None:
+            _check_counts(name, arrs[name])
+    x = arrs["xi"]
+    if arrs["ni"] is not None:
+        n = arrs["ni"]
+        bad = x > n
+        if bad.any():
+            raise ValueError(
+                f"`xi` exceeds `ni` (events > group size, a proportion above 1) at {first_bad(bad)}."
+            )
+        if arrs["mi"] is not None:
+            bad = x + arrs["mi"] != n
+            if bad.any():
+                raise ValueError(f"`ni` is not `xi` + `mi` at {first_bad(bad)}.")
+        m = n - x
+    else:
+        m = arrs["mi"]
+    bad = x + m == 0
+    if bad.any():
+        raise ValueError(f"The group has no participants (`xi` + `mi` = 0) at {first_bad(bad)}.")
+    return x, m, shape
+
+
+def _proportion_measure(measure: str, x: np.ndarray, m: np.ndarray, add: Any, to: str):
+    check_choice("to", to, _ZERO_RULES)
+    add = _check_add(add)
+    zero = (x == 0) | (m == 0)
+    if to == "all":
+        rows = np.ones_like(zero)
+    elif to == "only0":
+        rows = zero
+    elif to == "if0all":
+        rows = np.full_like(zero, zero.any())
+    else:
+        rows = np.zeros_like(zero)
+    inc = np.where(rows, add, 0.0)
+    x, m = x + inc, m + inc
+    n = x + m
+    p = x / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "PR":
+            yi, vi = p, p * (1 - p) / n
+        else:
+            yi, vi = np.log(x) - np.log(m), 1 / x + 1 / m
+    return yi, vi
+
+
+def proportion(
+    xi: Any, ni: Any = None, *, mi: Any = None, add: float = 0.5, to: str = "only0"
+) -> EffectSizes:
+    r"""Raw proportion of events and its sampling variance (metafor's ``"PR"``).
+
+    .. math:: y = p = \frac{x}{n}, \qquad v = \frac{p(1 - p)}{n}
+
+    after the zero-count rule below, as metafor's ``escalc(measure="PR")`` with its
+    defaults (``add=1/2, to="only0"``, ``vtype="LS"``; the corrected counts enter both
+    ``y`` and ``v``, metafor's ``addyi=addvi=TRUE``). Raw proportions near 0 or 1 have
+    skewed sampling distributions; :func:`logit_proportion` is usually the better scale
+    for pooling (Lipsey & Wilson 2001, ch. 3).
+
+    Parameters
+    ----------
+    xi : float, array-like or pandas.Series
+        Numbers of events (whole numbers >= 0).
+    ni : float, array-like or pandas.Series, optional
+        Group sizes (>= ``xi``). Give ``ni`` or ``mi``.
+    mi : float, array-like or pandas.Series, optional
+        Numbers of non-events (``ni = xi + mi``; checked when both are given).
+    add : float, default 0.5
+        Added to the events and the non-events of the groups chosen by ``to``.
+    to : {"only0", "all", "if0all", "none"}, default "only0"
+        ``"only0"``: groups with no events or no non-events; ``"all"``: every group;
+        ``"if0all"``: every group when any has a zero; ``"none"``: never. A proportion of
+        0 or 1 left uncorrected has variance 0 and raises a ``ValueError``.
+
+    Returns
+    -------
+    EffectSizes
+        ``yi``, ``vi`` with ``measure="PR"``.
+
+    References
+    ----------
+    Lipsey, M. W., & Wilson, D. B. (2001). *Practical meta-analysis*. Sage.
+    """
+    x, m, shape = _proportion_arrays(xi, ni, mi)
+    yi, vi = _proportion_measure("PR", x, m, add, to)
+    return _finish("PR", yi, vi, shape, f"a proportion of 0 or 1 with add={add!r}, to={to!r}")
+
+
+def logit_proportion(
+    xi: Any, ni: Any = None, *, mi: Any = None, add: float = 0.5, to: str = "only0"
+) -> EffectSizes:
+    r"""Logit (log odds) of a proportion and its sampling variance (metafor's ``"PLO"``).
+
+    .. math:: y = \ln\frac{p}{1 - p} = \ln\frac{x}{n - x}, \qquad v = \frac1x + \frac1{n - x}
+
+    after the zero-count rule (see :func:`proportion`), as metafor's
+    ``escalc(measure="PLO")`` with its defaults. Back-transform a pooled value with the
+    inverse logit :math:`e^y / (1 + e^y)` (Lipsey & Wilson 2001, ch. 3).
+
+    Parameters
+    ----------
+    xi : float, array-like or pandas.Series
+        Numbers of events (whole numbers >= 0).
+    ni : float, array-like or pandas.Series, optional
+        Group sizes (>= ``xi``). Give ``ni`` or ``mi``.
+    mi : float, array-like or pandas.Series, optional
+        Numbers of non-events.
+    add : float, default 0.5
+        Zero-count correction (see :func:`proportion`).
+    to : {"only0", "all", "if0all", "none"}, default "only0"
+        Which groups get ``add``; an uncorrected 0 or 1 has an infinite logit and raises a
+        ``ValueError``.
+
+    Returns
+    -------
+    EffectSizes
+        ``yi``, ``vi`` with ``measure="PLO"``.
+
+    References
+    ----------
+    Lipsey, M. W., & Wilson, D. B. (2001). *Practical meta-analysis*. Sage.
+    """
+    x, m, shape = _proportion_arrays(xi, ni, mi)
+    yi, vi = _proportion_measure("PLO", x, m, add, to)
+    return _finish("PLO", yi, vi, shape, f"a proportion of 0 or 1 with add={add!r}, to={to!r}")
+
+
+# From this c on the Gauss series converges within a few dozen terms (its terms shrink like
+# k^(a + b - c - 1) x^k) while QUADPACK's algebraic weights lose accuracy (c of about 1000).
+_SERIES_FROM = 10.0
+
+
+def _hyp2f1_series(a: float, b: float, c: float, x: float) -> float:
+    """The Gauss series sum_k (a)_k (b)_k / ((c)_k k!) x^k, summed until terms are negligible."""
+    total, term, k = 1.0, 1.0, 0
+    while True:
+        term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * x
+        total += term
+        k += 1
+        if abs(term) < 1e-17 * abs(total) or k > 100_000:
+            return total
+
+
+def _hyp2f1_half(c: float, x: float) -> float:
+    """2F1(1/2, 1/2; c; x) for c > 1, 0 < x <= 1, by Euler's integral.
+
+    scipy.special.hyp2f1 returns NaN in part of this range (e.g. c = 162, x = 0.9975, a
+    correlation of 0.05 with n = 326), so the integral
+    Gamma(c) / (Gamma(1/2) Gamma(c - 1/2)) int_0^1 t^(-1/2) (1 - t)^(c - 3/2) (1 - x t)^(-1/2) dt
+    is computed with QUADPACK's algebraic-weight rule (scipy.integrate.quad, weight="alg"):
+    relative error about 1e-13 against GSL's hyperg_2F1 (metafor's). For c >= 10 the Gauss
+    series is summed directly (fast there; QUADPACK's weights fail near c = 1000).
+    """
+    from scipy.integrate import quad
+
+    if x == 1.0:  # Gauss's theorem
+        return float(np.exp(gammaln(c) + gammaln(c - 1) - 2 * gammaln(c - 0.5)))
+    if c >= _SERIES_FROM:
+        return _hyp2f1_series(0.5, 0.5, c, x)
+    val, _ = quad(lambda t: np.sqrt((1 - t) / (1 - x * t)), 0, 1, weight="alg", wvar=(-0.5, c - 2.0),
+                  epsabs=0, epsrel=1e-13, limit=500)
+    return float(np.exp(gammaln(c) - gammaln(0.5) - gammaln(c - 0.5)) * val)
+
+
+def _hyp2f1_one(c: float, x: float) -> float:
+    """2F1(1, 1; c; x) for c > 2, 0 < x <= 1: (c - 1) int_0^1 u^(c-2) / (1 - x + x u) du."""
+    from scipy.integrate import quad
+
+    if x == 1.0:
+        return (c - 1) / (c - 2)
+    if c >= _SERIES_FROM:
+        return _hyp2f1_series(1.0, 1.0, c, x)
+    val, _ = quad(lambda u: u / (1 - x + x * u), 0, 1, weight="alg", wvar=(c - 3.0, 0.0),
+                  epsabs=0, epsrel=1e-13, limit=500)
+    return (c - 1) * val
+
+
+def _ucor(r: np.ndarray, n: np.ndarray, vtype: str) -> tuple[np.ndarray, np.ndarray]:
+    check_choice("vtype", vtype, ("LS", "UB"))
+    _check_r("ri", r)
+    _check_n("ni", n, 4, "for the bias-corrected correlation (metafor's 'UCOR')")
+    one_minus = 1 - r**2
+    yi = r * np.array([_hyp2f1_half((ni - 2) / 2, x) for ni, x in zip(n, one_minus)])
+    if vtype == "LS":
+        vi = (1 - yi**2) ** 2 / (n - 1)
+    else:
+        f = np.array([_hyp2f1_one(ni / 2, x) for ni, x in zip(n, one_minus)])
+        vi = yi**2 - (1 - (n - 3) / (n - 2) * one_minus * f)
+    return yi, vi
+
+
+def unbiased_correlation(ri: Any, ni: Any, *, vtype: str = "LS") -> EffectSizes:
+    r"""Correlation corrected for its small negative bias (metafor's ``"UCOR"``).
+
+    The Olkin-Pratt (1958, eq. 2.3) minimum-variance unbiased estimator, with the
+    Gauss hypergeometric function :math:`{}_2F_1` (metafor uses ``gsl::hyperg_2F1``; here
+    Euler's integral by ``scipy.integrate.quad``, as ``scipy.special.hyp2f1`` returns NaN for
+    small correlations in samples of a few hundred):
+
+    .. math::
+
+        y = r\,{}_2F_1\!\left(\tfrac12, \tfrac12; \tfrac{n-2}{2}; 1 - r^2\right), \qquad
+        v_{LS} = \frac{(1 - y^2)^2}{n - 1}, \qquad
+        v_{UB} = y^2 - \left[1 - \frac{n-3}{n-2}(1 - r^2)\,
+                 {}_2F_1\!\left(1, 1; \tfrac n2; 1 - r^2\right)\right]
+
+    ``vtype="LS"`` is metafor's default (the large-sample variance with the corrected
+    correlation plugged in, Borenstein et al. 2009, eq. 6.1); ``"UB"`` is the unbiased
+    estimate of the variance (Hedges 1989, exact form).
+
+    Parameters
+    ----------
+    ri : float, array-like or pandas.Series
+        Correlations, strictly between -1 and 1.
+    ni : float, array-like or pandas.Series
+        Sample sizes, greater than 4.
+    vtype : {"LS", "UB"}, default "LS"
+        Large-sample or unbiased sampling variance.
+
+    Returns
+    -------
+    EffectSizes
+        ``yi``, ``vi`` with ``measure="UCOR"``.
+
+    References
+    ----------
+    Olkin, I., & Pratt, J. W. (1958). Unbiased estimation of certain correlation
+    coefficients. *Annals of Mathematical Statistics, 29*, 201-211.
+    Hedges, L. V. (1989). An unbiased correction for sampling error in validity
+    generalization studies. *Journal of Applied Psychology, 74*, 469-477.
+    """
+    check_choice("vtype", vtype, ("LS", "UB"))
+    arrs, shape = _gather(ri=ri, ni=ni)
+    yi, vi = _ucor(arrs["ri"], arrs["ni"], vtype)
+    return _finish("UCOR", yi, vi, shape, "check the correlations and sample sizes")
+
+
+def _partial_arrays(ti: Any, ni: Any, mi: Any, r2i: Any = None) -> tuple[dict[str, np.ndarray], _Shape]:
+    arrs, shape = _gather(ti=ti, ni=ni, mi=mi, r2i=r2i)
+    _check_n("ni", arrs["ni"])
+    check_positive("mi", arrs["mi"], "a positive number of predictors (counting the focal one)")
+    check_integer_valued("mi", arrs["mi"])
+    df = arrs["ni"] - arrs["mi"] - 1
+    bad = df <= 0
+    if bad.any():
+        raise ValueError(
+            f"`ni` must exceed `mi` + 1 (the t test has ni - mi - 1 degrees of freedom); "
+            f"{first_bad(bad)} has ni = {float(arrs['ni'][bad][0]):g} and mi = {float(arrs['mi'][bad][0]):g}."
+        )
+    if r2i is not None:
+        r2 = arrs["r2i"]
+        bad = (r2 < 0) | (r2 > 1)
+        if bad.any():
+            raise ValueError(f"`r2i` must be an R-squared in [0, 1]; {first_bad(bad)} has {float(r2[bad][0]):g}.")
+    return arrs, shape
+
+
+def _pcor(a: dict[str, np.ndarray]) -> np.ndarray:
+    df = a["ni"] - a["mi"] - 1
+    return a["ti"] / np.hypot(a["ti"], np.sqrt(df))  # t / sqrt(t^2 + df) without overflow
+
+
+def _spcor(a: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    df = a["ni"] - a["mi"] - 1
+    r2 = a["r2i"]
+    yi = a["ti"] * np.sqrt(1 - r2) / np.sqrt(df)
+    with np.errstate(over="ignore", invalid="ignore"):
+        bad = ~(yi**2 <= r2)
+    if bad.any():
+        raise ValueError(
+            f"The squared semi-partial correlation t^2 (1 - R^2) / (ni - mi - 1) exceeds `r2i` at "
+            f"{first_bad(bad)}; it is the focal predictor's share of R^2 and cannot exceed it, so "
+            "`ti`, `ni`, `mi` and `r2i` do not fit together (check them, and the rounding of R^2)."
+        )
+    vi = (r2**2 - 2 * r2 + (r2 - yi**2) + 1 - (r2 - yi**2) ** 2) / a["ni"]
+    return yi, vi
+
+
+def partial_correlation(ti: Any, ni: Any, mi: Any) -> EffectSizes:
+    r"""Partial correlation of the focal predictor from its regression t statistic (``"PCOR"``).
+
+    For the t test of one coefficient in a linear regression with :math:`m` predictors
+    (the focal one included) and :math:`n` observations, :math:`df = n - m - 1`:
+
+    .. math:: y = \frac{t}{\sqrt{t^2 + df}}, \qquad v = \frac{(1 - y^2)^2}{df}
+
+    (Aloe & Becker 2012; Aloe & Thompson 2013), as metafor 3.8.1's
+    ``escalc(measure="PCOR")``. metafor 4.4 and later divide the variance by
+    :math:`n - m` instead of :math:`n - m - 1` (the same ``y``).
+
+    Parameters
+    ----------
+    ti : float, array-like or pandas.Series
+        t statistics of the focal coefficient (their sign gives the sign of ``y``).
+    ni : float, array-like or pandas.Series
+        Sample sizes.
+    mi : float, array-like or pandas.Series
+        Numbers of predictors in the model, the focal one included (whole numbers >= 1,
+        ``ni > mi + 1``).
+
+    Returns
+    -------
+    EffectSizes
+        ``yi``, ``vi`` with ``measure="PCOR"``.
+
+    References
+    ----------
+    Aloe, A. M., & Becker, B. J. (2012). An effect size for regression predictors in
+    meta-analysis. *Journal of Educational and Behavioral Statistics, 37*, 278-297.
+    Aloe, A. M., & Thompson, C. G. (2013). The synthesis of partial effect sizes.
+    *Journal of the Society for Social Work and Research, 4*, 390-405.
+    """
+    arrs, shape = _partial_arrays(ti, ni, mi)
+    yi = _pcor(arrs)
+    vi = (1 - yi**2) ** 2 / (arrs["ni"] - arrs["mi"] - 1)
+    return _finish("PCOR", yi, vi, shape, "|t| so large that the partial correlation is 1")
+
+
+def partial_correlation_z(ti: Any, ni: Any, mi: Any) -> EffectSizes:
+    r"""Fisher's z of a partial correlation from its t statistic (metafor's ``"ZPCOR"``).
+
+    With :math:`r_p` from :func:`partial_correlation` and :math:`df = n - m - 1`:
+
+    .. math:: y = \operatorname{artanh} r_p, \qquad v = \frac{1}{df}
+
+    as metafor 3.8.1's ``escalc(measure="ZPCOR")`` (Aloe & Thompson 2013). metafor 4.0
+    changed the variance to :math:`1/(n - m - 3)` and 4.4 redefined ``mi``, giving
+    :math:`1/(n - m - 2)` with ``mi`` counting the focal predictor.
+
+    Parameters
+    ----------
+    ti : float, array-like or pandas.Series
+        t statistics of the focal coefficient.
+    ni : float, array-like or pandas.Series
+        Sample sizes.
+    mi : float, array-like or pandas.Series
+        Numbers of predictors, the focal one included (whole numbers >= 1, ``ni > mi + 1``).
+
+    Returns
+    -------
+    EffectSizes
+        ``yi``, ``vi`` with ``measure="ZPCOR"``.
+
+    References
+    ----------
+    Aloe, A. M., & Thompson, C. G. (2013). The synthesis of partial effect sizes.
+    *Journal of the Society for Social Work and Research, 4*, 390-405.
+    Fisher, R. A. (1921). On the "probable error" of a coefficient of correlation deduced
+    from a small sample. *Metron, 1*, 3-32.
+    """
+    arrs, shape = _partial_arrays(ti, ni, mi)
+    with np.errstate(divide="ignore"):
+        yi = np.arctanh(_pcor(arrs))
+    vi = 1 / (arrs["ni"] - arrs["mi"] - 1)
+    return _finish("ZPCOR", yi, vi, shape, "|t| so large that the partial correlation is 1")
+
+
+def semipartial_correlation(ti: Any, ni: Any, mi: Any, r2i: Any) -> EffectSizes:
+    r"""Semi-partial correlation of the focal predictor from its t statistic (``"SPCOR"``).
+
+    With :math:`df = n - m - 1` and the full model's :math:`R^2`:
+
+    .. math::
+
+        y = \frac{t\sqrt{1 - R^2}}{\sqrt{df}}, \qquad
+        v = \frac{R^4 - 2R^2 + (R^2 - y^2) + 1 - (R^2 - y^2)^2}{n}
+
+    (Aloe & Becker 2012), as metafor's ``escalc(measure="SPCOR")`` (``vtype="LS"``).
+    :math:`y^2` is the focal predictor's increment in :math:`R^2`, so :math:`y^2 > R^2`
+    means the four inputs are inconsistent and is refused.
+
+    Parameters
+    ----------
+    ti : float, array-like or pandas.Series
+        t statistics of the focal coefficient.
+    ni : float, array-like or pandas.Series
+        Sample sizes.
+    mi : float, array-like or pandas.Series
+        Numbers of predictors, the focal one included (whole numbers >= 1, ``ni > mi + 1``).
+    r2i : float, array-like or pandas.Series
+        R-squared of the full regression model, in [0, 1].
+
+    Returns
+    -------
+    EffectSizes
+        ``yi``, ``vi`` with ``measure="SPCOR"``.
+
+    References
+    ----------
+    Aloe, A. M., & Becker, B. J. (2012). An effect size for regression predictors in
+    meta-analysis. *Journal of Educational and Behavioral Statistics, 37*, 278-297.
+    """
+    arrs, shape = _partial_arrays(ti, ni, mi, r2i)
+    yi, vi = _spcor(arrs)
+    return _finish("SPCOR", yi, vi, shape, "an R-squared of 1 leaves no variance")
+
+
+for _f, _ex in (
+    (smd_heteroscedastic, """
+    >>> es = smd_heteroscedastic(55, 47, 155, 75, 64, 156)
+    >>> round(float(es.yi[0]), 4), round(float(es.vi[0]), 4)
+    (-0.3553, 0.0131)
+"""),
+    (log_ratio_of_means, """
+    >>> es = log_ratio_of_means(55, 47, 155, 75, 64, 156)
+    >>> round(float(np.exp(es.yi[0])), 4), round(float(es.vi[0]), 4)
+    (0.7333, 0.0094)
+"""),
+    (point_biserial_correlation, """
+    >>> es = point_biserial_correlation(55, 47, 155, 75, 64, 156)
+    >>> round(float(es.yi[0]), 4), round(float(es.vi[0]), 5)
+    (-0.1758, 0.00299)
+"""),
+    (proportion, """
+    >>> es = proportion([16, 10, 10], [17, 12, 10])
+    >>> es.yi.round(4).tolist()
+    [0.9412, 0.8333, 0.9545]
+"""),
+    (logit_proportion, """
+    >>> es = logit_proportion([11, 24], mi=[18, 9])
+    >>> es.yi.round(4).tolist(), es.vi.round(4).tolist()
+    ([-0.4925, 0.9808], [0.1465, 0.1528])
+"""),
+    (unbiased_correlation, """
+    >>> es = unbiased_correlation([0.187, 0.34], [109, 55])
+    >>> es.yi.round(4).tolist()
+    [0.1879, 0.3429]
+"""),
+    (partial_correlation, """
+    >>> es = partial_correlation(4.61, 218, 4)
+    >>> round(float(es.yi[0]), 4), round(float(es.vi[0]), 5)
+    (0.3012, 0.00388)
+"""),
+    (partial_correlation_z, """
+    >>> es = partial_correlation_z(4.61, 218, 4)
+    >>> round(float(es.yi[0]), 4), round(float(es.vi[0]), 5)
+    (0.3108, 0.00469)
+"""),
+    (semipartial_correlation, """
+    >>> es = semipartial_correlation(4.61, 218, 4, 0.24)
+    >>> round(float(es.yi[0]), 4), round(float(es.vi[0]), 5)
+    (0.2754, 0.00328)
+"""),
+):
+    _f.__doc__ = _f.__doc__.rstrip() + "\n    " + _METAFOR_REF + "\n\n    Examples\n    --------" + _ex
+
+
+def _compute_more(measure: str, given: dict[str, Any], add: float, to: str):
+    """The arithmetic of the measures added in issue 14 (see the functions above)."""
+    if measure in ("SMDH", "ROM", "RPB"):
+        names = ("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i")
+        _require(measure, given, names)
+        arrs, shape = _two_group_arrays(*(given[k] for k in names))
+        if measure == "SMDH":
+            yi, vi = _smdh(arrs)
+        elif measure == "ROM":
+            yi, vi = _rom(arrs)
+        else:
+            yi, vi = _rpb(arrs, "ST")
+    elif measure in ("PR", "PLO"):
+        _require(measure, given, ("xi",))
+        x, m, shape = _proportion_arrays(given.get("xi"), given.get("ni"), given.get("mi"))
+        yi, vi = _proportion_measure(measure, x, m, add, to)
+    elif measure == "UCOR":
+        _require(measure, given, ("ri", "ni"))
+        arrs, shape = _gather(ri=given["ri"], ni=given["ni"])
+        yi, vi = _ucor(arrs["ri"], arrs["ni"], "LS")
+    else:  # PCOR, ZPCOR, SPCOR
+        need = ("ti", "ni", "mi") + (("r2i",) if measure == "SPCOR" else ())
+        _require(measure, given, need)
+        arrs, shape = _partial_arrays(*(given[k] for k in need))
+        if measure == "SPCOR":
+            yi, vi = _spcor(arrs)
+        else:
+            r = _pcor(arrs)
+            df = arrs["ni"] - arrs["mi"] - 1
+            if measure == "PCOR":
+                yi, vi = r, (1 - r**2) ** 2 / df
+            else:
+                with np.errstate(divide="ignore"):
+                    yi = np.arctanh(r)
+                vi = 1 / df
+    _finish(measure, yi, vi, shape, "see the measure's function in analysis.effect_sizes")
+    return yi, vi, shape

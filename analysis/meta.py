@@ -66,6 +66,7 @@ __all__ = [
     "MetaConvergenceError",
     "MetaResult",
     "Prediction",
+    "RATIO_MEASURES",
     "SubgroupResult",
     "meta_analysis",
     "subgroup_analysis",
@@ -468,6 +469,20 @@ _TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
+#: Effect-size measures that are log ratios: pooled on the log scale, reported on the ratio
+#: scale (``exp``) by :meth:`MetaResult.apa` and :func:`analysis.plots.forest_plot` when the
+#: fit knows its measure (``meta_analysis(..., measure="OR")``). Names as in metafor /
+#: :mod:`analysis.effect_sizes` (``"logOR"`` is a scale of ``convert_effect_sizes``).
+RATIO_MEASURES: dict[str, str] = {
+    "OR": "odds ratio",
+    "RR": "risk ratio",
+    "ROM": "ratio of means",
+    "logOR": "odds ratio",
+}
+#: ``transform`` names that turn a log ratio into a ratio.
+EXP_TRANSFORMS = ("exp", "log", "logor", "logrr")
+
+
 def _transform(transform: str | Callable | None) -> Callable[[np.ndarray], np.ndarray]:
     if transform is None:
         return lambda x: x
@@ -563,6 +578,8 @@ class MetaResult:
     has_intercept: bool = True
     fit_stats: dict = field(default_factory=dict, repr=False)
     _ci_cache: dict = field(default_factory=dict, repr=False)
+    #: The effect-size measure of ``yi`` when known (``meta_analysis(measure=...)``), e.g. "OR".
+    measure: str | None = None
 
     # -- likelihood-based fit statistics (metafor fitstats / logLik)
     def _fs(self, reml: bool | None = None) -> dict[str, float]:
@@ -929,8 +946,21 @@ class MetaResult:
         """One-line APA-style report of the pooled effect and heterogeneity.
 
         With ``transform`` the estimate and its CI/PI are back-transformed (e.g.
-        "z2r" for correlations). Only for the intercept-only model.
+        "z2r" for correlations). When the fit knows that its measure is a log ratio
+        (``measure`` in ``RATIO_MEASURES``: OR, RR, ROM, ...) the default is the ratio
+        scale (``exp``, labelled e.g. "odds ratio"); ``transform="none"`` keeps the log
+        scale. Back-transformation only for the intercept-only model.
+
+        Examples
+        --------
+        >>> res = meta_analysis([-0.9, -1.6, -0.2], [0.36, 0.21, 0.05], measure="OR", method="DL")
+        >>> res.apa()[res.apa().index('pooled'):][:46]
+        'pooled odds ratio of 0.43, 95% CI [0.17, 1.11]'
         """
+        if self.measure in RATIO_MEASURES and label == "effect" and transform in (None, "none", *EXP_TRANSFORMS):
+            label = ("log " if transform == "none" else "") + RATIO_MEASURES[self.measure]
+        if transform is None and self.measure in RATIO_MEASURES:
+            transform = "exp"
         if self.p != 1:
             coef = self.coefficients
             stat = coef.columns[2]
@@ -1085,6 +1115,7 @@ def meta_analysis(
     mods: Any = None,
     data: pd.DataFrame | None = None,
     maxiter: int = _MAXITER,
+    measure: str | None = None,
 ) -> MetaResult:
     r"""Fixed-, random- or mixed-effects meta-analysis (metafor ``rma.uni``).
 
@@ -1131,6 +1162,10 @@ def meta_analysis(
     data : DataFrame, optional
     maxiter : int
         Iteration limit of the ML/REML Fisher scoring.
+    measure : str, optional
+        The effect-size measure of ``yi`` (a key of ``analysis.effect_sizes.MEASURES``,
+        e.g. ``"OR"``, or ``EffectSizes.measure``). Stored on the result; log-ratio
+        measures (``RATIO_MEASURES``) make ``apa()`` and ``forest_plot`` use the ratio scale.
 
     Returns
     -------
@@ -1170,7 +1205,24 @@ def meta_analysis(
         raise ValueError(f"With {p} coefficients a random-effects model needs k > {p} effect sizes; got k = {k}.")
     if test == "knha" and k - p < 1:
         raise ValueError(f"test='knha' needs k > p (here k = {k}, p = {p}).")
-    return _fit(y, v, X, names, has_int, method, test, float(level), maxiter=maxiter)
+    measure = _check_measure(measure)
+    res = _fit(y, v, X, names, has_int, method, test, float(level), maxiter=maxiter)
+    res.measure = measure
+    return res
+
+
+def _check_measure(measure: Any) -> str | None:
+    """None or a measure name of analysis.effect_sizes (or one of its scale names)."""
+    if measure is None:
+        return None
+    from analysis._checks import suggest_name
+    from analysis.effect_sizes import MEASURES
+
+    known = tuple(MEASURES) + ("r", "z", "d", "g", "logOR")
+    if not isinstance(measure, str) or measure not in known:
+        raise ValueError(f"`measure` must be None or one of {', '.join(map(repr, known))}; got "
+                         f"{measure!r}.{suggest_name(measure, known)}")
+    return measure
 
 
 # --------------------------------------------------------------------- subgroups

@@ -311,6 +311,87 @@ def _per_study(values: object, k: int, name: str) -> list:
     return out
 
 
+def _ratio_scale(transform, res) -> tuple[bool, object]:
+    """(draw on a log ratio axis?, the transform to use) for a fit and a `transform` argument."""
+    from analysis.meta import EXP_TRANSFORMS, RATIO_MEASURES
+
+    if transform is None and getattr(res, "measure", None) in RATIO_MEASURES:
+        return True, "exp"
+    return (isinstance(transform, str) and transform in EXP_TRANSFORMS), transform
+
+
+def _check_exp_range(name: str, values) -> None:
+    """Log ratios beyond +-700 have no finite ratio (exp overflows to inf or underflows to 0)."""
+    import numpy as np
+
+    ext = float(np.max(np.abs(values)))
+    if not ext <= 700:
+        raise ValueError(f"`{name}` has log ratios (or interval bounds) up to {ext:g} in absolute value, too "
+                         "large to draw on the ratio scale (exp overflows); check the data or draw the log "
+                         "scale with transform='none'.")
+
+
+def _ratio_label(res) -> str:
+    from analysis.meta import RATIO_MEASURES
+
+    name = RATIO_MEASURES.get(getattr(res, "measure", None), "ratio")
+    return f"{name[0].upper()}{name[1:]} (log scale)"
+
+
+def _tidy(t: float) -> float:
+    """Drop floating-point dust (0.30000000000000004 -> 0.3): 12 significant digits."""
+    return float(f"{t:.12g}")
+
+
+def _within(values, low: float, high: float) -> list[float]:
+    """The distinct tidied positive values in [low, high], sorted."""
+    tidy = {_tidy(float(v)) for v in values}
+    return sorted(v for v in tidy if v > 0 and low <= v <= high)
+
+
+def _ratio_ticks(low: float, high: float) -> list[float]:
+    """Readable ticks for a log axis spanning [low, high] (both > 0).
+
+    Powers of 2 (0.25, 0.5, 1, 2, 4) when the range lies within 1/64..64 and spans at
+    least a factor 4; 1-2-5 steps per decade for wide or far ranges; finer steps (0.8,
+    1, 1.25, 1.5, 2) for narrow ones.
+    """
+    import numpy as np
+
+    lo, hi = np.log2(low), np.log2(high)
+    if hi - lo >= 2 and low >= 1 / 64 and high <= 64:
+        return [float(2.0**e) for e in range(int(np.ceil(lo - 1e-9)), int(np.floor(hi + 1e-9)) + 1)]
+    if hi - lo >= 2:
+        steps = (1.0, 2.0, 5.0) if hi - lo < 10 else (1.0,)
+    else:
+        steps = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
+    out = []
+    for e in range(int(np.floor(np.log10(low))) - 1, int(np.ceil(np.log10(high))) + 1):
+        out += [m * 10.0**e for m in steps if low <= m * 10.0**e <= high]
+    out += [1.0 / t for t in list(out) if t > 1 and low <= 1 / t <= high and hi - lo < 2]
+    out = _within(out, low, high)
+    while len(out) > 9:
+        out = out[::2]
+    if len(out) < 3:  # a narrow range (e.g. 0.9 to 1.05): plain linear steps
+        from matplotlib.ticker import MaxNLocator
+
+        out = _within(MaxNLocator(nbins=4).tick_values(low, high), low, high)
+    return out
+
+
+def _log_ratio_axis(ax, which: str) -> None:
+    """Make `which` ("x" or "y") of `ax` logarithmic with plain ratio tick labels."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    getattr(ax, f"set_{which}scale")("log")
+    low, high = getattr(ax, f"get_{which}lim")()
+    ticks = _ratio_ticks(low, high)
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    axis.set_minor_locator(NullLocator())
+
+
 # Offsets (points) of the forest plot's right-hand columns from the axes' edge.
 _EST_PT, _WEIGHT_PT = 8.0, 160.0
 
@@ -328,9 +409,9 @@ def forest_plot(
     groups=None,
     subgroups=None,
     transform=None,
-    xlabel: str = "Effect size",
+    xlabel: str | None = None,
     title: str | None = None,
-    refline: float | None = 0.0,
+    refline: float | str | None = "auto",
     show_weights: bool = True,
     show_prediction: bool = True,
     digits: int = 2,
@@ -366,13 +447,21 @@ def forest_plot(
         order, as :func:`~analysis.meta.subgroup_analysis`).
     subgroups : analysis.meta.SubgroupResult, optional
         Subgroup fits to draw (requires `groups`, the same labels).
-    transform : {"z2r", "exp", ...} or callable, optional
+    transform : {"z2r", "exp", "none", ...} or callable, optional
         Back-transformation of every x value (e.g. ``"z2r"`` draws Fisher z on
-        the r scale), as :meth:`MetaResult.predict`.
-    xlabel, title : str
-        Axis label (say the scale and the direction) and optional title.
-    refline : float or None
-        Vertical reference line ("no effect"), on the drawn scale; None for none.
+        the r scale), as :meth:`MetaResult.predict`. Log ratios are drawn on the
+        ratio scale: with ``transform="exp"`` (or its aliases), or by default when
+        the fit knows its measure is one (``meta_analysis(..., measure="OR")``;
+        OR, RR, ROM), the x axis is logarithmic with ratio tick labels (e.g. 0.25,
+        0.5, 1, 2, 4), the reference line sits at 1 and the "estimate [CI]" column
+        shows ratios, as metafor's ``forest(..., atransf=exp)``. ``transform="none"``
+        keeps the log scale.
+    xlabel, title : str, optional
+        Axis label (default "Effect size", or e.g. "Odds ratio (log scale)" on the
+        ratio scale; say the scale and the direction) and optional title.
+    refline : float, "auto" or None
+        Vertical reference line ("no effect"), on the drawn scale: "auto" is 1 on the
+        ratio scale and 0 otherwise; None for none. On the ratio scale it must be > 0.
     show_weights, show_prediction : bool
         Weight column; prediction-interval bar (random-effects models only).
     digits : int
@@ -407,6 +496,10 @@ def forest_plot(
     >>> fig = forest_plot(res, ["A", "B", "C", "D"], xlabel="Fisher z")
     >>> len([c for c in fig.axes[0].lines if c.get_gid() == "study-ci"])
     4
+    >>> odds = meta_analysis([-0.9, -1.6, -0.2], [0.36, 0.21, 0.05], measure="OR")
+    >>> ax = forest_plot(odds).axes[0]
+    >>> ax.get_xscale(), [t.get_text() for t in ax.get_xticklabels()][:3]
+    ('log', ['0.125', '0.25', '0.5'])
     """
     import matplotlib.pyplot as plt
     import numpy as np
@@ -418,7 +511,16 @@ def forest_plot(
 
     res = _meta_result(result)
     k = res.k
+    ratio, transform = _ratio_scale(transform, res)
     f = _transform(transform)
+    if xlabel is None:
+        xlabel = _ratio_label(res) if ratio else "Effect size"
+    if isinstance(refline, str):
+        if refline != "auto":
+            raise ValueError(f"`refline` must be a number, 'auto' or None; got {refline!r}.")
+        refline = 1.0 if ratio else 0.0
+    if ratio and refline is not None and not refline > 0:
+        raise ValueError(f"`refline` must be > 0 on the ratio (log) scale (no effect is 1); got {refline!r}.")
     if not isinstance(digits, (int, np.integer)) or isinstance(digits, bool) or digits < 0:
         raise ValueError(f"`digits` must be a non-negative integer, got {digits!r}.")
     labels = [f"Study {i + 1}" for i in range(k)] if labels is None else [str(x) for x in _per_study(labels, k, "labels")]
@@ -430,6 +532,8 @@ def forest_plot(
     z = float(stats.norm.ppf(0.5 + res.level / 2))
     y, v = np.asarray(res.yi, float), np.asarray(res.vi, float)
     lo, hi = y - z * np.sqrt(v), y + z * np.sqrt(v)
+    if ratio:
+        _check_exp_range("result", np.r_[lo, hi, res.pi_low, res.pi_high])
     weights = np.asarray(res.weights, float)
 
     # --- layout: a list of rows from the top: ("study", i) / ("header", g) / ("sub", g) / ("gap",) / ("summary",)
@@ -517,7 +621,9 @@ def forest_plot(
                 column(yc, f"{weights.sum():.0f}%", _WEIGHT_PT, "right", fontweight="bold")
 
     if refline is not None:
-        ax.axvline(refline, color="0.4", ls="--", lw=0.8, zorder=0)
+        ax.axvline(refline, color="0.4", ls="--", lw=0.8, zorder=0, gid="refline")
+    if ratio:
+        _log_ratio_axis(ax, "x")
     ax.set_yticks(ticks, ticklabels, fontsize=8)
     for tl, row in zip(ax.get_yticklabels(), [r for r in rows if r[0] != "gap"]):
         if row[0] in ("header", "summary"):
@@ -831,3 +937,167 @@ def caterpillar_plot(
 
 
 __all__.append("caterpillar_plot")
+
+
+# --------------------------------------------------------------------------------------------
+# bubble plot of a meta-regression (issue 16)
+# --------------------------------------------------------------------------------------------
+__all__.append("bubble_plot")
+
+
+def bubble_plot(
+    model,
+    moderator,
+    *,
+    transform=None,
+    labels=None,
+    show_ci: bool = True,
+    show_prediction: bool = False,
+    refline: float | None = None,
+    n_grid: int = 200,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    title: str | None = None,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    r"""Bubble plot of a meta-regression: effects against one moderator, with the fitted line.
+
+    One circle per study at (moderator value, :math:`y_i`) whose area is proportional
+    to the study's model weight :math:`w_i = 1/(v_i + \hat\tau^2)`; the regression line
+    :math:`\hat y(x) = x^\top\hat\beta` over the moderator's range with its confidence
+    band :math:`\hat y \pm c\sqrt{x^\top \widehat{\mathrm{Var}}(\hat\beta)\,x}` (and, on
+    request, the prediction band with :math:`+\hat\tau^2` under the root), from
+    :meth:`analysis.meta.MetaResult.predict`. Other moderators are held at their means,
+    as metafor's ``regplot`` (Viechtbauer 2010; Thompson & Higgins 2002 for the plot).
+    Log-ratio measures are drawn on the ratio scale with a logarithmic y axis, as in
+    :func:`forest_plot`.
+
+    Drawing only: every number comes from the fit. Written on matplotlib.
+
+    Parameters
+    ----------
+    model : analysis.meta.MetaResult
+        A meta-regression from :func:`analysis.meta.meta_analysis` with ``mods``.
+    moderator : str or int
+        The moderator on the x axis: a coefficient name of ``model.coef_names`` (not the
+        intercept) or its position in that list.
+    transform : {"z2r", "exp", "none", ...} or callable, optional
+        Back-transformation of the y values (as in :func:`forest_plot`).
+    labels : sequence of str, optional
+        Study labels written beside the circles.
+    show_ci, show_prediction : bool
+        Draw the confidence band (default) and the prediction band (off by default).
+    refline : float, optional
+        Horizontal reference line (e.g. 0, or 1 on the ratio scale).
+    n_grid : int, default 200
+        Points on which the line and bands are evaluated (>= 2).
+    xlabel, ylabel, title : str, optional
+        Axis labels (defaults: the moderator's name; "Effect size" or the ratio's name)
+        and title.
+    figsize : (float, float), optional
+        Default (6.5, 4.5) inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If `model` is not a MetaResult with moderators, `moderator` is unknown (with the
+        nearest name suggested), the intercept, or constant across studies, `labels` has
+        the wrong length, `n_grid` < 2, or `refline` is not positive on a ratio axis.
+
+    References
+    ----------
+    Thompson, S. G., & Higgins, J. P. T. (2002). How should meta-regression analyses be
+    undertaken and interpreted? *Statistics in Medicine, 21*, 1559-1573.
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
+
+    Examples
+    --------
+    >>> from analysis.meta import meta_analysis
+    >>> res = meta_analysis([0.1, 0.3, 0.35, 0.6], [0.02, 0.03, 0.01, 0.04], mods=[[1], [2], [3], [4]])
+    >>> fig = bubble_plot(res, "mod1")
+    >>> [c.get_gid() for c in fig.axes[0].collections][:2]
+    ['studies', 'ci-band']
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from analysis._checks import suggest_name
+    from analysis.meta import MetaResult, _transform
+
+    if not isinstance(model, MetaResult):
+        raise ValueError(f"`model` must be a MetaResult from analysis.meta.meta_analysis, got {type(model).__name__}.")
+    slopes = [i for i in range(model.p) if not (model.has_intercept and i == 0)]
+    if model.p < 2 or not slopes:
+        raise ValueError("`model` has no moderators; a bubble plot needs a meta-regression (meta_analysis with `mods`).")
+    names = list(model.coef_names)
+    if isinstance(moderator, (bool, np.bool_)) or not isinstance(moderator, (str, int, np.integer)):
+        raise ValueError(f"`moderator` must be a coefficient name or position, got {type(moderator).__name__}.")
+    if isinstance(moderator, str):
+        if moderator not in names:
+            raise ValueError(f"`moderator` {moderator!r} is not a coefficient of `model`.{suggest_name(moderator, names)} "
+                             f"Its coefficients are: {', '.join(names)}.")
+        j = names.index(moderator)
+    else:
+        j = int(moderator)
+        if not 0 <= j < model.p:
+            raise ValueError(f"`moderator` position {j} is out of range: `model` has {model.p} coefficients ({', '.join(names)}).")
+    if j not in slopes:
+        raise ValueError(f"`moderator` {names[j]!r} is the intercept; choose a moderator ({', '.join(names[i] for i in slopes)}).")
+    if isinstance(n_grid, bool) or not isinstance(n_grid, (int, np.integer)) or n_grid < 2:
+        raise ValueError(f"`n_grid` must be an integer >= 2, got {n_grid!r}.")
+    x = np.asarray(model.X[:, j], float)
+    if np.ptp(x) == 0:
+        raise ValueError(f"`moderator` {names[j]!r} takes one value ({x[0]:g}) in every study; there is no line to draw.")
+    k = model.k
+    if labels is not None:
+        labels = [str(v) for v in _per_study(labels, k, "labels")]
+    ratio, transform = _ratio_scale(transform, model)
+    f = _transform(transform)
+    if ratio and refline is not None and not refline > 0:
+        raise ValueError(f"`refline` must be > 0 on the ratio (log) scale (no effect is 1); got {refline!r}.")
+
+    grid = np.linspace(x.min(), x.max(), int(n_grid))
+    means = model.X.mean(axis=0)
+    Xn = np.tile(means, (grid.size, 1))
+    Xn[:, j] = grid
+    if model.has_intercept:
+        Xn = Xn[:, 1:]
+    if ratio:
+        raw = model.predict(newmods=Xn)
+        _check_exp_range("model", np.r_[np.asarray(model.yi, float), raw.ci_low, raw.ci_high, raw.pi_low, raw.pi_high])
+    pred = model.predict(newmods=Xn, transform=transform)
+
+    fig, ax = plt.subplots(figsize=figsize or (6.5, 4.5))
+    w = np.asarray(model.weights, float)
+    y = np.asarray(f(np.asarray(model.yi, float)), float)
+    ax.scatter(x, y, s=20 + 280 * w / w.max(), facecolor="none", edgecolor="0.2", lw=0.9, zorder=3, gid="studies")
+    if show_ci:
+        ax.fill_between(grid, pred.ci_low, pred.ci_high, color=OKABE_ITO[0], alpha=0.2, lw=0, zorder=1, gid="ci-band")
+    if show_prediction:
+        ax.plot(grid, pred.pi_low, color=OKABE_ITO[0], ls=":", lw=1.0, zorder=1, gid="pi-band")
+        ax.plot(grid, pred.pi_high, color=OKABE_ITO[0], ls=":", lw=1.0, zorder=1)
+    ax.plot(grid, pred.pred, color=OKABE_ITO[0], lw=1.6, zorder=2, gid="regression-line")
+    if refline is not None:
+        ax.axhline(refline, color="0.4", ls="--", lw=0.8, zorder=0, gid="refline")
+    if labels is not None:
+        for xi, yi, lab in zip(x, y, labels):
+            ax.annotate(lab, (xi, yi), xytext=(4, 4), textcoords="offset points", fontsize=7, color="0.3")
+    if ratio:
+        _log_ratio_axis(ax, "y")
+    ax.set_xlabel(xlabel if xlabel is not None else names[j])
+    ax.set_ylabel(ylabel if ylabel is not None else (_ratio_label(model) if ratio else "Effect size"))
+    note = f"k = {k}; circle area ∝ weight"
+    if show_ci:
+        note += f"; band: {int(round(model.level * 100))}% CI"
+    if model.p > 2:
+        note += "; other moderators at their means"
+    ax.set_title(title if title else "", loc="left", fontsize=11)
+    ax.annotate(note, xy=(0.0, 0.0), xycoords="axes fraction", xytext=(0, -34), textcoords="offset points",
+                fontsize=7.5, color="0.3", va="top", ha="left")
+    fig.tight_layout()
+    return fig
