@@ -287,11 +287,49 @@ class _Criterion:
         return np.asarray(res.x, float), float(res.fun)
 
     def polish(self, theta):
-        """A Nelder-Mead polish from an optimum (used when starts disagree)."""
+        """A Nelder-Mead polish (used next to the boundary, where Newton steps do not apply)."""
         bounds = [(0.0, None) if k in self.diag else (None, None) for k in range(len(theta))]
         res = optimize.minimize(self.crit, theta, method="Nelder-Mead", bounds=bounds,
                                 options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 400 * len(theta)})
         return np.asarray(res.x, float), float(res.fun)
+
+    def newton(self, theta, value, steps: int = 6):
+        """Newton steps on central-difference derivatives from an interior optimum.
+
+        L-BFGS-B on a numerical gradient stops where the criterion is flat to ~1e-9; a few
+        Newton steps (19 evaluations each for three parameters) then reach lme4's optimum
+        to ~1e-8 in theta, far cheaper than a derivative-free polish.
+        """
+        t, f = np.asarray(theta, float), float(value)
+        k = len(t)
+        for _ in range(steps):
+            h = 1e-4 * np.maximum(1.0, np.abs(t))
+            g = np.empty(k)
+            H = np.empty((k, k))
+            fp = np.array([self.crit(t + h[i] * np.eye(k)[i]) for i in range(k)])
+            fm = np.array([self.crit(t - h[i] * np.eye(k)[i]) for i in range(k)])
+            g = (fp - fm) / (2 * h)
+            for i in range(k):
+                H[i, i] = (fp[i] - 2 * f + fm[i]) / h[i] ** 2
+                for j in range(i):
+                    ei, ej = h[i] * np.eye(k)[i], h[j] * np.eye(k)[j]
+                    H[i, j] = H[j, i] = (self.crit(t + ei + ej) - self.crit(t + ei - ej)
+                                         - self.crit(t - ei + ej) + self.crit(t - ei - ej)) / (4 * h[i] * h[j])
+            try:
+                np.linalg.cholesky(H)
+                step = np.linalg.solve(H, g)
+            except np.linalg.LinAlgError:
+                break
+            new = t - step
+            if np.any(new[self.diag] < 0):
+                break
+            fn = self.crit(new)
+            if not fn <= f:
+                break
+            t, f = new, fn
+            if np.max(np.abs(step)) < 1e-10:
+                break
+        return t, f
 
 
 def _starts(q: int) -> list[np.ndarray]:
@@ -329,11 +367,16 @@ def _fit(d: _Design, reml: bool):
     if best_t is None:
         raise RuntimeError("The optimizer failed from every start: " + "; ".join(a["message"] for a in attempts))
     crits = np.array([a["criterion"] for a in attempts], float)
-    # L-BFGS-B on a numerical gradient stops where the criterion is flat to ~1e-9; a
-    # Nelder-Mead polish from its best point moves the variance components to lme4's
-    # optimum (to ~1e-7 relative) at the cost of a few hundred evaluations.
-    t, v = prof.polish(best_t)
-    attempts.append({"start": "polish", "criterion": v, "message": "Nelder-Mead from the best start"})
+    # L-BFGS-B on a numerical gradient stops where the criterion is flat to ~1e-9: Newton
+    # steps from an interior optimum, a Nelder-Mead polish next to the boundary, take it to
+    # lme4's optimum (variance components to ~1e-7 relative).
+    if np.min(best_t[prof.diag]) > 1e-3:
+        t, v = prof.newton(best_t, best_v)
+        how = "Newton steps from the best start"
+    else:
+        t, v = prof.polish(best_t)
+        how = "Nelder-Mead from the best start (next to the boundary)"
+    attempts.append({"start": "polish", "criterion": v, "message": how})
     if v < best_v:
         best_t, best_v = t, v
     spread = float(np.nanmax(crits) - best_v)
