@@ -94,6 +94,7 @@ _THRESHOLD = 1e-12
 _THRESHOLD_REL = 100.0  # the threshold in internal units (median v = 1) is 1e-10
 _MAXITER = 10000
 _TAU2_MAX = 100.0
+_VI_SPAN_MAX = 1e15  # largest max(vi)/min(vi) the weighted sums resolve (1 / double epsilon is 4.5e15)
 
 
 class MetaConvergenceError(RuntimeError):
@@ -226,15 +227,35 @@ def _apply_na_action(
     return vals, mods, data, labels, kind
 
 
+def _float_column(name: str, value: Any) -> np.ndarray:
+    """as_float_array, naming the index labels of non-numeric entries of a Series (a column of `data`)."""
+    try:
+        return as_float_array(name, value)
+    except ValueError as err:
+        if not isinstance(value, pd.Series) or value.dtype.kind in "iufb":
+            raise
+        bad = pd.to_numeric(value, errors="coerce").isna() & value.notna()
+        if not bad.any():
+            raise
+        raise ValueError(f"{err} Index labels: {', '.join(map(str, list(value.index[bad])[:5]))}.") from None
+
+
 def _check_yi_vi(yi: Any, vi: Any, data: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
-    y = as_float_array("yi", _column(data, "yi", yi))
-    v = as_float_array("vi", _column(data, "vi", vi))
+    y = _float_column("yi", _column(data, "yi", yi))
+    v = _float_column("vi", _column(data, "vi", vi))
     if y.shape[0] != v.shape[0]:
         raise ValueError(f"`yi` and `vi` have mismatched lengths: `yi` has {y.shape[0]}, `vi` has {v.shape[0]}.")
     if y.shape[0] == 0:
         raise ValueError("`yi` and `vi` are empty: there are no effect sizes to analyse.")
     check_finite("yi", y)
     check_positive("vi", v, what="a positive sampling variance")
+    lo, hi = int(np.argmin(v)), int(np.argmax(v))
+    if v[hi] / v[lo] > _VI_SPAN_MAX:
+        raise ValueError(
+            f"`vi` spans a ratio of {v[hi] / v[lo]:.3g} (position {lo} has {v[lo]:.3g}, position {hi} has "
+            f"{v[hi]:.3g}): weights 1/vi that differ by more than {_VI_SPAN_MAX:.0e} cannot be combined in double "
+            "precision. Check the units of `vi` (sampling variances, not SDs) or leave out the extreme study."
+        )
     return y, v
 
 

@@ -108,6 +108,13 @@ def test_negative_and_zero_variances():
         meta_analysis(Y, np.r_[-0.01, V[1:]])
 
 
+def test_variances_spanning_more_than_double_precision_are_refused():
+    with pytest.raises(ValueError, match=r"`vi` spans a ratio of 1e\+20 \(position 0 has 1e-10, position 2 has 1e\+10\)"):
+        meta_analysis([0.1, 0.2, 0.3, 0.4], [1e-10, 1.0, 1e10, 2.0], method="REML")
+    res = meta_analysis([0.1, 0.2, 0.3, 0.4], [1e-6, 1.0, 1e6, 2.0], method="REML")  # 1e12 is fine
+    assert np.isfinite(res.estimate) and np.isfinite(res.tau2)
+
+
 def test_wrong_types():
     with pytest.raises(ValueError, match="`yi` must be an array.*dict"):
         meta_analysis({"a": 1.0}, V)
@@ -119,6 +126,13 @@ def test_wrong_types():
         meta_analysis("yi", "vi", data={"yi": Y, "vi": V})
     with pytest.raises(ValueError, match="`yi` is the column name 'yi' but no `data`"):
         meta_analysis("yi", V)
+
+
+def test_strings_in_a_data_column_name_the_index_label():
+    d = DATA.astype({"yi": object})
+    d.loc["s4", "yi"] = "n/a"
+    with pytest.raises(ValueError, match=r"`yi` must be numeric; position 4 .*'n/a'.*Index labels: s4"):
+        meta_analysis("yi", "vi", data=d)
 
 
 def test_mismatched_lengths():

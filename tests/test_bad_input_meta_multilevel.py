@@ -87,6 +87,11 @@ def test_negative_and_zero_variances():
         three_level(Y, np.r_[-0.01, V[1:]], CL)
 
 
+def test_variances_spanning_more_than_double_precision_are_refused():
+    with pytest.raises(ValueError, match=r"`vi` spans a ratio of 1e\+18"):
+        three_level(Y, np.r_[1e-9, V[1:-1], 1e9], CL)
+
+
 def test_wrong_types():
     with pytest.raises(ValueError, match="`yi` must be an array.*dict"):
         three_level({"a": 1}, V, CL)
