@@ -295,7 +295,9 @@ class EffectSizes:
         """Readable table: yi, vi, standard error and a Wald confidence interval."""
         from scipy.stats import norm
 
-        check_open_interval("level", np.array([level]), 0, 1)
+        from analysis._checks import check_level
+
+        level = check_level("level", level)
         crit = norm.ppf(0.5 + level / 2)
         frame = self.to_frame()
         frame["sei"] = np.sqrt(frame["vi"])

@@ -388,7 +388,7 @@ class NetworkResult:
         trts = [self.reference] + self.coef_names
         for nm, v in (("a", a), ("b", b)):
             if v not in trts:
-                raise ValueError(f"`{nm}`: treatment {v!r} is not in the network ({trts}).")
+                raise ValueError(f"`{nm}`: treatment {v!r} is not in the network ({trts}).{suggest_name(v, trts)}")
         c = np.array([(n == a) - (n == b) for n in self.coef_names], dtype=float)
         est = float(c @ self.beta)
         se = float(math.sqrt(c @ self.vcov @ c))

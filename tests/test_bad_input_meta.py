@@ -96,6 +96,22 @@ def test_na_action_omit_arrays_reports_positions():
     assert r2.k == 7
 
 
+@settings(max_examples=25)
+@given(mask=st.lists(st.booleans(), min_size=8, max_size=8).filter(lambda m: sum(m) <= 5),
+       where=st.sampled_from(["yi", "vi", "mods"]), method=st.sampled_from(METHODS))
+def test_na_action_omit_equals_the_complete_case_fit(mask, where, method):
+    miss = np.array(mask)
+    y, v, x = Y.copy(), V.copy(), DATA["year"].to_numpy() - 1990.0
+    {"yi": y, "vi": v, "mods": x}[where][miss] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        res = meta_analysis(y, v, mods=x, method=method, na_action="omit")
+        ref = meta_analysis(Y[~miss], V[~miss], mods=x[~miss], method=method)
+    assert res.dropped == [int(i) for i in np.flatnonzero(miss)]
+    np.testing.assert_array_equal(res.beta, ref.beta)
+    assert res.tau2 == ref.tau2
+
+
 def test_na_action_value_is_checked():
     with pytest.raises(ValueError, match="na_action"):
         meta_analysis(Y, V, na_action="drop")

@@ -96,6 +96,12 @@ def test_network_arguments():
         network_meta_analysis(CD, method="DL")
 
 
+def test_contrast_names_the_nearest_treatment():
+    res = network_meta_analysis(CD, method="FE")
+    with pytest.raises(ValueError, match=r"`b`: treatment 'c' is not in the network.*Did you mean 'C'\?"):
+        res.contrast("A", "c")
+
+
 def test_one_contrast_is_too_few_for_random_effects():
     one = arm_to_contrast(ARMS.iloc[:2], vi="vi")
     with pytest.raises(ValueError, match="needs more contrasts than coefficients"):
