@@ -71,6 +71,7 @@ Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,7 +88,9 @@ from analysis._checks import (
     check_nonnegative,
     check_open_interval,
     check_positive,
+    describe_labels,
     first_bad,
+    suggest_name,
 )
 
 __all__ = [
@@ -173,7 +176,11 @@ def _gather(**named: Any) -> tuple[dict[str, np.ndarray], _Shape]:
                 )
         if np.ndim(value) != 0 or isinstance(value, (str, bytes)):
             scalar = False
+        if isinstance(value, dict):
+            raise ValueError(f"`{name}` must be a number, an array or a pandas Series, got a dict.")
         arrays[name] = as_float_array(name, value)
+        if arrays[name].shape[0] == 0:
+            raise ValueError(f"`{name}` is empty: there is nothing to compute.")
     out = broadcast_arrays(**arrays)
     for name, arr in out.items():
         if arr is not None:
@@ -193,6 +200,32 @@ def _wrap(arr: np.ndarray, shape: _Shape, name: str | None = None) -> Any:
         return pd.Series(arr, index=shape.index, name=name)
     if shape.scalar:
         return float(arr[0])
+    return arr
+
+
+def _required(**named: Any) -> None:
+    """Refuse None for arguments the formula needs."""
+    for name, value in named.items():
+        if value is None:
+            raise ValueError(f"`{name}` is required but was None.")
+
+
+def _representable(what: str, arr: np.ndarray, *, positive: bool = False) -> np.ndarray:
+    """Refuse results that overflowed to inf or underflowed to 0 (variances), naming the positions.
+
+    The arithmetic runs under ``np.errstate(all="ignore")``; inputs so large or small that the
+    result is not a finite double (e.g. a variance of 1e-400) are refused with a message about
+    their scale instead of returning inf, 0 or NaN.
+    """
+    bad = ~np.isfinite(arr)
+    if positive:
+        bad |= ~(arr > 0)
+    if bad.any():
+        raise ValueError(
+            f"The {what} is not representable as a finite{' positive' if positive else ''} number at "
+            f"{first_bad(bad)} (it overflows to inf or underflows to 0): the inputs there are too large or too "
+            "small in magnitude. Rescale them (e.g. express means and SDs in other units)."
+        )
     return arr
 
 
@@ -257,6 +290,9 @@ class EffectSizes:
     yi: Any
     vi: Any
     measure: str
+    #: Rows dropped by ``na_action="omit"`` (index labels or 0-based positions, see ``dropped_kind``).
+    dropped: tuple = ()
+    dropped_kind: str = ""
 
     @property
     def sei(self) -> Any:
@@ -277,7 +313,9 @@ class EffectSizes:
         """Readable table: yi, vi, standard error and a Wald confidence interval."""
         from scipy.stats import norm
 
-        check_open_interval("level", np.array([level]), 0, 1)
+        from analysis._checks import check_level
+
+        level = check_level("level", level)
         crit = norm.ppf(0.5 + level / 2)
         frame = self.to_frame()
         frame["sei"] = np.sqrt(frame["vi"])
@@ -285,9 +323,14 @@ class EffectSizes:
         frame[f"ci_lb ({pct}%)"] = frame["yi"] - crit * frame["sei"]
         frame[f"ci_ub ({pct}%)"] = frame["yi"] + crit * frame["sei"]
         title = MEASURES.get(self.measure, self.measure)
+        note = ""
+        if self.dropped:
+            what = self.dropped_kind[:-1] if len(self.dropped) == 1 else self.dropped_kind
+            note = (f"\n{len(self.dropped)} row{'s' if len(self.dropped) != 1 else ''} omitted because of missing "
+                    f"values (na_action='omit'): {describe_labels(self.dropped, what=what)}.")
         return f"Effect sizes: {self.measure} ({title}), k = {len(self)}\n" + frame.to_string(
             float_format=lambda v: f"{v:.4f}"
-        )
+        ) + note
 
     def __repr__(self) -> str:
         return f"EffectSizes(measure={self.measure!r}, k={len(self)})"
@@ -328,6 +371,7 @@ def fisher_z(r: Any) -> Any:
     >>> round(fisher_z(0.5), 6)
     0.549306
     """
+    _required(r=r)
     arrs, shape = _gather(r=r)
     _check_r("r", arrs["r"])
     return _wrap(np.arctanh(arrs["r"]), shape, "z")
@@ -362,6 +406,7 @@ def r_from_z(z: Any) -> Any:
     >>> round(r_from_z(fisher_z(0.3)), 12)
     0.3
     """
+    _required(z=z)
     arrs, shape = _gather(z=z)
     return _wrap(np.tanh(arrs["z"]), shape, "r")
 
@@ -397,6 +442,7 @@ def var_r(ri: Any, ni: Any) -> Any:
     >>> round(var_r(0.3, 101), 6)
     0.008281
     """
+    _required(ri=ri, ni=ni)
     arrs, shape = _gather(ri=ri, ni=ni)
     _check_r("ri", arrs["ri"])
     _check_n("ni", arrs["ni"], 1, "for the variance of a correlation")
@@ -434,6 +480,7 @@ def var_fisher_z(ni: Any) -> Any:
     >>> var_fisher_z(53)
     0.02
     """
+    _required(ni=ni)
     arrs, shape = _gather(ni=ni)
     _check_n("ni", arrs["ni"], 3, "for the variance of Fisher's z")
     return _wrap(1 / (arrs["ni"] - 3), shape, "vi")
@@ -484,6 +531,7 @@ def correct_for_attenuation(ri: Any, rxx: Any, ryy: Any, *, vi: Any = None, ni: 
     """
     if vi is None and ni is None:
         raise ValueError("Give the sampling variances `vi` or the sample sizes `ni`.")
+    _required(ri=ri, rxx=rxx, ryy=ryy)
     arrs, shape = _gather(ri=ri, rxx=rxx, ryy=ryy, vi=vi, ni=ni if vi is None else None)
     r = arrs["ri"]
     _check_r("ri", r)
@@ -500,11 +548,11 @@ def correct_for_attenuation(ri: Any, rxx: Any, ryy: Any, *, vi: Any = None, ni: 
     else:
         _check_n("ni", arrs["ni"], 1, "for the variance of a correlation")
         v = (1 - r**2) ** 2 / (arrs["ni"] - 1)
-    a2 = arrs["rxx"] * arrs["ryy"]
-    rc = r / np.sqrt(a2)
+    a = np.sqrt(arrs["rxx"]) * np.sqrt(arrs["ryy"])  # sqrt(rxx ryy) without underflow
+    with np.errstate(all="ignore"):
+        rc = _representable("corrected correlation", r / a)
+        vc = _representable("variance of the corrected correlation", v / a / a, positive=True)
     if (np.abs(rc) > 1).any():
-        import warnings
-
         warnings.warn(
             f"Corrected correlations exceed 1 in absolute value at {first_bad(np.abs(rc) > 1)}; "
             "check the reliabilities.",
@@ -512,7 +560,7 @@ def correct_for_attenuation(ri: Any, rxx: Any, ryy: Any, *, vi: Any = None, ni: 
             stacklevel=2,
         )
     shape = _Shape(shape.index, False)
-    return EffectSizes(_wrap(rc, shape, "yi"), _wrap(v / a2, shape, "vi"), "COR")
+    return EffectSizes(_wrap(rc, shape, "yi"), _wrap(vc, shape, "vi"), "COR")
 
 
 # --------------------------------------------------------------------------------------
@@ -554,6 +602,7 @@ def hedges_correction(m: Any) -> Any:
     >>> round(hedges_correction(10), 6)
     0.922746
     """
+    _required(m=m)
     arrs, shape = _gather(m=m)
     _check_greater("m", arrs["m"], 1, "(degrees of freedom of J)")
     return _wrap(_j(arrs["m"]), shape, "J")
@@ -604,6 +653,7 @@ def hedges_g(d: Any, n1i: Any, n2i: Any) -> Any:
     >>> round(hedges_g(0.5, 10, 10), 6)
     0.478823
     """
+    _required(d=d, n1i=n1i, n2i=n2i)
     arrs, shape = _gather(d=d, n1i=n1i, n2i=n2i)
     _check_two_groups(arrs["n1i"], arrs["n2i"])
     return _wrap(_j(arrs["n1i"] + arrs["n2i"] - 2) * arrs["d"], shape, "g")
@@ -636,6 +686,7 @@ def g_to_d(g: Any, n1i: Any, n2i: Any) -> Any:
     >>> round(g_to_d(hedges_g(0.5, 10, 10), 10, 10), 12)
     0.5
     """
+    _required(g=g, n1i=n1i, n2i=n2i)
     arrs, shape = _gather(g=g, n1i=n1i, n2i=n2i)
     _check_two_groups(arrs["n1i"], arrs["n2i"])
     return _wrap(arrs["g"] / _j(arrs["n1i"] + arrs["n2i"] - 2), shape, "d")
@@ -673,6 +724,7 @@ def cohens_d(m1i: Any, sd1i: Any, n1i: Any, m2i: Any, sd2i: Any, n2i: Any) -> An
     >>> round(cohens_d(12.0, 4.0, 30, 10.0, 4.0, 30), 6)
     0.5
     """
+    _required(m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i)
     arrs, shape = _gather(m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i)
     return _wrap(_cohens_d(arrs), shape, "d")
 
@@ -684,8 +736,11 @@ def _cohens_d(a: dict[str, np.ndarray]) -> np.ndarray:
     _check_n("n2i", a["n2i"])
     _check_greater("n1i + n2i", a["n1i"] + a["n2i"], 2, "to pool the standard deviations")
     mi = a["n1i"] + a["n2i"] - 2
-    sp = np.sqrt(((a["n1i"] - 1) * a["sd1i"] ** 2 + (a["n2i"] - 1) * a["sd2i"] ** 2) / mi)
-    return (a["m1i"] - a["m2i"]) / sp
+    # s_p computed relative to the larger SD, so SDs of 1e-200 or 1e200 neither underflow nor overflow
+    top = np.maximum(a["sd1i"], a["sd2i"])
+    sp = top * np.sqrt(((a["n1i"] - 1) * (a["sd1i"] / top) ** 2 + (a["n2i"] - 1) * (a["sd2i"] / top) ** 2) / mi)
+    with np.errstate(all="ignore"):
+        return _representable("standardized mean difference", a["m1i"] / sp - a["m2i"] / sp)
 
 
 def smd_from_t(ti: Any, n1i: Any, n2i: Any, *, correct: bool = True) -> Any:
@@ -724,6 +779,7 @@ def smd_from_t(ti: Any, n1i: Any, n2i: Any, *, correct: bool = True) -> Any:
     >>> round(smd_from_t(2.31, 20, 22), 6)
     0.700211
     """
+    _required(ti=ti, n1i=n1i, n2i=n2i)
     arrs, shape = _gather(ti=ti, n1i=n1i, n2i=n2i)
     _check_two_groups(arrs["n1i"], arrs["n2i"])
     d = arrs["ti"] * np.sqrt(1 / arrs["n1i"] + 1 / arrs["n2i"])
@@ -766,10 +822,13 @@ def var_smd(yi: Any, n1i: Any, n2i: Any) -> Any:
     >>> round(var_smd(0.5, 20, 20), 6)
     0.103125
     """
+    _required(yi=yi, n1i=n1i, n2i=n2i)
     arrs, shape = _gather(yi=yi, n1i=n1i, n2i=n2i)
     _check_n("n1i", arrs["n1i"])
     _check_n("n2i", arrs["n2i"])
-    return _wrap(_var_smd(arrs["yi"], arrs["n1i"], arrs["n2i"]), shape, "vi")
+    with np.errstate(all="ignore"):
+        v = _representable("sampling variance", _var_smd(arrs["yi"], arrs["n1i"], arrs["n2i"]), positive=True)
+    return _wrap(v, shape, "vi")
 
 
 def _var_smd(y: np.ndarray, n1: np.ndarray, n2: np.ndarray) -> np.ndarray:
@@ -811,9 +870,10 @@ def d_to_r(d: Any, n1i: Any = None, n2i: Any = None) -> Any:
     >>> round(d_to_r(0.5, 20, 80), 6)
     0.196116
     """
+    _required(d=d)
     arrs, shape = _gather(d=d, n1i=n1i, n2i=n2i)
     a = _group_factor(arrs["n1i"], arrs["n2i"])
-    return _wrap(arrs["d"] / np.sqrt(arrs["d"] ** 2 + a), shape, "r")
+    return _wrap(arrs["d"] / np.hypot(arrs["d"], np.sqrt(a)), shape, "r")
 
 
 def r_to_d(r: Any, n1i: Any = None, n2i: Any = None) -> Any:
@@ -846,6 +906,7 @@ def r_to_d(r: Any, n1i: Any = None, n2i: Any = None) -> Any:
     >>> round(r_to_d(0.242535625), 6)
     0.5
     """
+    _required(r=r)
     arrs, shape = _gather(r=r, n1i=n1i, n2i=n2i)
     _check_r("r", arrs["r"])
     a = _group_factor(arrs["n1i"], arrs["n2i"])
@@ -889,8 +950,10 @@ def d_to_log_odds_ratio(d: Any) -> Any:
     >>> round(d_to_log_odds_ratio(0.5), 6)
     0.9069
     """
+    _required(d=d)
     arrs, shape = _gather(d=d)
-    return _wrap(arrs["d"] * _LOGIT_SCALE, shape, "logOR")
+    with np.errstate(all="ignore"):
+        return _wrap(_representable("log odds ratio", arrs["d"] * _LOGIT_SCALE), shape, "logOR")
 
 
 def log_odds_ratio_to_d(log_or: Any) -> Any:
@@ -924,6 +987,7 @@ def log_odds_ratio_to_d(log_or: Any) -> Any:
     >>> round(log_odds_ratio_to_d(np.log(2.0)), 6)
     0.382152
     """
+    _required(log_or=log_or)
     arrs, shape = _gather(log_or=log_or)
     return _wrap(arrs["log_or"] / _LOGIT_SCALE, shape, "d")
 
@@ -982,6 +1046,7 @@ def convert_effect_sizes(
     """
     check_choice("source", source, _SCALES)
     check_choice("target", target, _SCALES)
+    _required(yi=yi, vi=vi)
     arrs, shape = _gather(yi=yi, vi=vi, n1i=n1i, n2i=n2i)
     y, v = arrs["yi"], arrs["vi"]
     check_positive("vi", v, "a positive variance")
@@ -996,36 +1061,39 @@ def convert_effect_sizes(
     def a_factor() -> np.ndarray:
         return _group_factor(n1, n2)
 
-    # to d (or stay on r/z when both ends are correlations)
-    scale = source
-    if scale == "z" and target != "z":
-        y, v = np.tanh(y), v * (1 - np.tanh(y) ** 2) ** 2
-        scale = "r"
-    if scale == "r" and target == "z":
-        y, v = np.arctanh(y), v / (1 - y**2) ** 2
-        scale = "z"
-    if scale == "r" and target != "r":
-        a = a_factor()
-        y, v = np.sqrt(a) * y / np.sqrt(1 - y**2), a * v / (1 - y**2) ** 3
-        scale = "d"
-    if scale == "g":
-        j = _j(n1 + n2 - 2)
-        y, v = y / j, v / j**2
-        scale = "d"
-    if scale == "logOR":
-        y, v = y / _LOGIT_SCALE, v / _LOGIT_SCALE**2
-        scale = "d"
-    # from d
-    if scale == "d" and target == "g":
-        j = _j(n1 + n2 - 2)
-        y, v = j * y, j**2 * v
-    elif scale == "d" and target == "logOR":
-        y, v = y * _LOGIT_SCALE, v * _LOGIT_SCALE**2
-    elif scale == "d" and target in ("r", "z"):
-        a = a_factor()
-        y, v = y / np.sqrt(y**2 + a), a**2 * v / (y**2 + a) ** 3
-        if target == "z":
+    with np.errstate(all="ignore"):  # extreme inputs are refused below, not returned as inf/0/NaN
+        # to d (or stay on r/z when both ends are correlations)
+        scale = source
+        if scale == "z" and target != "z":
+            y, v = np.tanh(y), v * (1 - np.tanh(y) ** 2) ** 2
+            scale = "r"
+        if scale == "r" and target == "z":
             y, v = np.arctanh(y), v / (1 - y**2) ** 2
+            scale = "z"
+        if scale == "r" and target != "r":
+            a = a_factor()
+            y, v = np.sqrt(a) * y / np.sqrt(1 - y**2), a * v / (1 - y**2) ** 3
+            scale = "d"
+        if scale == "g":
+            j = _j(n1 + n2 - 2)
+            y, v = y / j, v / j**2
+            scale = "d"
+        if scale == "logOR":
+            y, v = y / _LOGIT_SCALE, v / _LOGIT_SCALE**2
+            scale = "d"
+        # from d
+        if scale == "d" and target == "g":
+            j = _j(n1 + n2 - 2)
+            y, v = j * y, j**2 * v
+        elif scale == "d" and target == "logOR":
+            y, v = y * _LOGIT_SCALE, v * _LOGIT_SCALE**2
+        elif scale == "d" and target in ("r", "z"):
+            a = a_factor()
+            y, v = y / np.hypot(y, np.sqrt(a)), a**2 * v / (y**2 + a) ** 3
+            if target == "z":
+                y, v = np.arctanh(y), v / (1 - y**2) ** 2
+    _representable(f"converted effect size ({source} to {target})", y)
+    _representable(f"converted sampling variance ({source} to {target})", v, positive=True)
     shape = _Shape(shape.index, False)
     return EffectSizes(_wrap(y, shape, "yi"), _wrap(v, shape, "vi"), target)
 
@@ -1338,7 +1406,9 @@ def _compute(measure: str, given: dict[str, Any], add: float, to: str):
             vi = 2 * (1 - r) / n + yi**2 / (2 * n)
         else:
             s1, s2 = arrs["sd1i"], arrs["sd2i"]
-            sd_change = np.sqrt(s1**2 + s2**2 - 2 * r * s1 * s2)
+            top = np.maximum(s1, s2)  # relative to the larger SD: no overflow/underflow at extreme units
+            u1, u2 = s1 / top, s2 / top
+            sd_change = top * np.sqrt(np.maximum(u1**2 + u2**2 - 2 * r * u1 * u2, 0.0))
             yi = j * change / sd_change
             vi = 1 / n + yi**2 / (2 * n)
 
@@ -1367,6 +1437,7 @@ def compute_effect_sizes(
     data: pd.DataFrame | None = None,
     add: float = 0.5,
     to: str = "only0",
+    na_action: str = "fail",
 ) -> EffectSizes:
     r"""Compute effect sizes and sampling variances, in the spirit of ``metafor::escalc``.
 
@@ -1436,6 +1507,14 @@ def compute_effect_sizes(
         Continuity correction for 2x2 tables and proportions.
     to : {"only0", "all", "if0all", "none"}, default "only0"
         Which 2x2 tables get ``add`` (see above).
+    na_action : {"fail", "omit"}, default "fail"
+        Missing inputs (NaN/None): ``"fail"`` refuses them, listing the arguments and rows
+        (``data`` index labels, else 0-based positions); ``"omit"`` drops those rows with a
+        UserWarning that lists them and records them in ``EffectSizes.dropped`` (and
+        ``dropped_kind``: "index labels" or "positions"), as metafor's ``na.omit``.
+
+    Inputs so large or small that a result is not a finite double (a variance of 1e-400)
+    are refused with a message about their scale, never returned as inf, 0 or NaN.
 
     Returns
     -------
@@ -1477,6 +1556,9 @@ def compute_effect_sizes(
     (2, 8)
     """
     check_choice("measure", measure, tuple(MEASURES))
+    from analysis._checks import check_na_action
+
+    na_action = check_na_action(na_action)
     raw = dict(ai=ai, bi=bi, ci=ci, di=di, n1i=n1i, n2i=n2i, m1i=m1i, m2i=m2i,
                sd1i=sd1i, sd2i=sd2i, ti=ti, ri=ri, ni=ni)
     raw.update(xi=xi, mi=mi, r2i=r2i)
@@ -1494,7 +1576,10 @@ def compute_effect_sizes(
         for k, v in list(given.items()):
             if isinstance(v, str):
                 if v not in data.columns:
-                    raise ValueError(f"`{k}`: there is no column {v!r} in `data`.")
+                    raise ValueError(
+                        f"`{k}`: there is no column {v!r} in `data`.{suggest_name(v, data.columns)} "
+                        f"Its columns are: {', '.join(map(str, list(data.columns)[:20]))}."
+                    )
                 given[k] = data[v]
             elif isinstance(v, pd.Series):
                 given[k] = v
@@ -1513,8 +1598,12 @@ def compute_effect_sizes(
                 raise ValueError(f"`{k}` is the string {v!r}; pass `data=` to refer to a column.")
 
     columns = {k: v for k, v in raw.items() if isinstance(v, str) and data is not None}
+    given, index, dropped, dropped_kind = _na_rows(given, index, columns, na_action)
     try:
-        yi, vi, shape = _compute(measure, given, add, to)
+        with np.errstate(all="ignore"):  # results that are not finite doubles are refused just below
+            yi, vi, shape = _compute(measure, given, add, to)
+        _representable(f"{measure} effect size", yi)
+        _representable(f"{measure} sampling variance", vi, positive=True)
     except ValueError as err:
         named = [k for k in columns if f"`{k}`" in str(err)]
         if not named:
@@ -1526,7 +1615,55 @@ def compute_effect_sizes(
         shape = _Shape(index, False)
     else:
         shape = _Shape(shape.index, False)
-    return EffectSizes(_wrap(yi, shape, "yi"), _wrap(vi, shape, "vi"), measure)
+    return EffectSizes(_wrap(yi, shape, "yi"), _wrap(vi, shape, "vi"), measure, dropped=tuple(dropped),
+                       dropped_kind=dropped_kind)
+
+
+def _na_rows(given: dict[str, Any], index: pd.Index | None, columns: dict[str, str], na_action: str):
+    """metafor's na.action for :func:`compute_effect_sizes`: refuse or drop rows with missing inputs."""
+    masks = {}
+    for k, v in given.items():
+        if isinstance(v, (str, bytes, dict)) or np.ndim(v) != 1:
+            continue
+        arr = v.to_numpy() if isinstance(v, pd.Series) else np.asarray(v)
+        if arr.dtype.kind == "f":
+            masks[k] = np.isnan(arr)
+        elif arr.dtype.kind == "O":
+            masks[k] = pd.isna(pd.Series(arr, dtype=object)).to_numpy(dtype=bool)
+    lengths = {m.shape[0] for m in masks.values()}
+    if not masks or len(lengths) != 1 or (index is not None and lengths != {len(index)}):
+        return given, index, [], ""  # nothing missing, or a length error that _gather reports
+    n = lengths.pop()
+    miss = np.zeros(n, bool)
+    for m in masks.values():
+        miss |= m
+    if not miss.any():
+        return given, index, [], ""
+    series_index = index if index is not None else next(
+        (v.index for v in given.values() if isinstance(v, pd.Series)), None)
+    if series_index is not None:
+        labels, kind = list(series_index[miss]), "index labels"
+    else:
+        labels, kind = [int(i) for i in np.flatnonzero(miss)], "positions"
+    where = describe_labels(labels, what=kind[:-1] if len(labels) == 1 else kind)
+    named = [k for k, m in masks.items() if m.any()]
+    args = ", ".join(f"`{k}`" + (f" (column {columns[k]!r})" if k in columns else "") for k in named)
+    if na_action == "fail":
+        raise ValueError(f"{args} {'has' if len(named) == 1 else 'have'} missing or infinite values at {where} "
+                         "(missing: NaN/None). Remove these rows or pass na_action='omit' to drop them "
+                         "(metafor's na.omit).")
+    warnings.warn(f"na_action='omit': dropped {int(miss.sum())} of {n} rows with missing values in {args} "
+                  f"({where}).", UserWarning, stacklevel=3)
+    keep = ~miss
+    out = {}
+    for k, v in given.items():
+        if isinstance(v, pd.Series):
+            out[k] = v.iloc[keep]
+        elif np.ndim(v) == 1 and not isinstance(v, (str, bytes)) and len(v) == n:
+            out[k] = np.asarray(v)[keep]
+        else:
+            out[k] = v
+    return out, (None if index is None else index[keep]), labels, kind
 
 
 # --------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from analysis._checks import first_bad
+from analysis._checks import check_level, first_bad, suggest_name
 
 __all__ = ["DominanceResult", "dominance_analysis"]
 
@@ -65,6 +65,21 @@ def _r2_loop(y, blocks, out, p, n):
             X = sm.add_constant(np.column_stack([blocks[j] for j in sub]), has_constant="add")
             out[frozenset(sub)] = float(sm.OLS(y, X).fit().rsquared) if n > X.shape[1] else float("nan")
     return out
+
+
+def _standardize(x: np.ndarray) -> np.ndarray:
+    """Centre and divide by the largest absolute deviation (column-wise), without overflow or underflow.
+
+    R² with an intercept does not change under affine maps of y or of a predictor column, so the
+    weights are the same; values of 1e-200 or 1e200 no longer vanish in the pseudo-inverse or
+    overflow in squares. Constant columns become zero columns.
+    """
+    top = np.max(np.abs(x), axis=0)
+    top = np.where(top > 0, top, 1.0)
+    z = x / top
+    z = z - z.mean(axis=0)
+    spread = np.max(np.abs(z), axis=0)
+    return z / np.where(spread > 0, spread, 1.0)
 
 
 def _weights(r2: dict[frozenset, float], p: int) -> tuple[np.ndarray, np.ndarray]:
@@ -157,23 +172,40 @@ def dominance_analysis(
     True
     """
     if not isinstance(data, pd.DataFrame):
-        raise ValueError("`data` must be a pandas DataFrame.")
+        raise ValueError(f"`data` must be a pandas DataFrame, got {type(data).__name__}.")
     if isinstance(predictors, str):
         raise ValueError("`predictors` must be a list of column names or a dict of named column lists, not a string.")
+    if not isinstance(predictors, (Mapping, Sequence, pd.Index)):
+        raise ValueError("`predictors` must be a list of column names or a dict of named column lists, "
+                         f"got {type(predictors).__name__}.")
+    if isinstance(predictors, Mapping):
+        for k, v in predictors.items():
+            if isinstance(v, str) or not isinstance(v, (Sequence, pd.Index)) or len(v) == 0:
+                raise ValueError(f"`predictors`: set {k!r} must be a non-empty list of column names, got {v!r}.")
     sets = {str(k): list(v) for k, v in predictors.items()} if isinstance(predictors, Mapping) else {
         str(c): [c] for c in predictors}
+    flat = [c for v in sets.values() for c in v]
+    listed = flat if isinstance(predictors, Mapping) else [str(c) for c in predictors]
+    twice = sorted({str(c) for c in listed if listed.count(c) > 1})
+    if twice:
+        raise ValueError(f"`predictors` lists {', '.join(map(repr, twice))} more than once.")
+    if y in flat:
+        raise ValueError(f"The outcome {y!r} is also listed in `predictors`.")
     if len(sets) < 2:
         raise ValueError("`predictors`: dominance analysis needs at least two predictors (or sets).")
     if len(sets) > MAX_PREDICTORS:
         raise ValueError(f"`predictors`: at most {MAX_PREDICTORS} predictors or sets (2^p models); got {len(sets)}.")
-    if not (isinstance(n_boot, (int, np.integer)) and n_boot >= 0):
+    if isinstance(n_boot, bool) or not (isinstance(n_boot, (int, np.integer)) and n_boot >= 0):
         raise ValueError(f"`n_boot` must be a non-negative integer; got {n_boot!r}.")
-    if not (isinstance(level, (int, float)) and 0 < level < 1):
-        raise ValueError(f"`level` must lie strictly between 0 and 1; got {level!r}.")
+    if isinstance(seed, bool) or not (isinstance(seed, (int, np.integer)) and seed >= 0):
+        raise ValueError(f"`seed` must be a non-negative integer; got {seed!r}.")
+    check_level("level", level)
     cols = [y] + [c for v in sets.values() for c in v]
     for c in cols:
-        if c not in data.columns:
-            raise ValueError(f"Column {c!r} is not in `data` (columns: {list(data.columns)}).")
+        if not isinstance(c, (str, int)) or c not in data.columns:
+            arg = "`y`" if c is y else "`predictors`"
+            raise ValueError(f"{arg}: column {c!r} is not in `data`.{suggest_name(c, data.columns)} "
+                             f"Its columns are: {', '.join(map(str, list(data.columns)[:20]))}.")
         s = pd.to_numeric(data[c], errors="coerce")
         bad = ~np.isfinite(s.to_numpy(dtype=float))
         if bad.any():
@@ -183,8 +215,11 @@ def dominance_analysis(
     n, p = len(yv), len(blocks)
     if n <= sum(b.shape[1] for b in blocks) + 1:
         raise ValueError(f"`data` has {n} rows: too few for {sum(b.shape[1] for b in blocks)} predictor columns.")
-    if np.var(yv) == 0:
+    if np.all(yv == yv[0]):
         raise ValueError(f"Column {y!r} is constant: there is no variance to partition.")
+    # R² is unchanged by centring and rescaling; doing so keeps data in any units (1e-200..1e200) exact
+    yv = _standardize(yv[:, None])[:, 0]
+    blocks = [_standardize(b) for b in blocks]
     r2 = _r2_table(yv, blocks)
     w, cond = _weights(r2, p)
     names = list(sets)

@@ -58,7 +58,17 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from analysis._checks import as_float_array, check_choice, check_finite, check_positive, first_bad
+from analysis._checks import (
+    as_float_array,
+    check_choice,
+    check_finite,
+    check_level,
+    check_na_action,
+    check_positive,
+    describe_labels,
+    first_bad,
+    suggest_name,
+)
 
 __all__ = [
     "METHODS",
@@ -85,8 +95,10 @@ _METHOD_NAMES = {
 }
 # metafor's defaults tightened as in tests/oracles/meta.R
 _THRESHOLD = 1e-12
+_THRESHOLD_REL = 100.0  # the threshold in internal units (median v = 1) is 1e-10
 _MAXITER = 10000
 _TAU2_MAX = 100.0
+_VI_SPAN_MAX = 1e15  # largest max(vi)/min(vi) the weighted sums resolve (1 / double epsilon is 4.5e15)
 
 
 class MetaConvergenceError(RuntimeError):
@@ -97,22 +109,157 @@ class MetaConvergenceError(RuntimeError):
 
 
 def _column(data: pd.DataFrame | None, name: str, value: Any) -> Any:
+    if data is not None and not isinstance(data, pd.DataFrame):
+        raise ValueError(f"`data` must be a pandas DataFrame, got {type(data).__name__}.")
     if isinstance(value, str):
         if data is None:
             raise ValueError(f"`{name}` is the column name {value!r} but no `data` was given.")
         if value not in data.columns:
-            raise ValueError(f"`{name}`: column {value!r} is not in `data` (columns: {list(data.columns)}).")
+            cols = list(map(str, data.columns))
+            raise ValueError(
+                f"`{name}`: column {value!r} is not in `data`.{suggest_name(value, cols)} Its columns are: "
+                f"{', '.join(cols[:20])}{' ...' if len(cols) > 20 else ''}."
+            )
         return data[value]
+    if isinstance(value, dict):
+        raise ValueError(f"`{name}` must be an array, a Series or a column name of `data`, got a dict.")
     return value
 
 
+def _missing(value: Any) -> np.ndarray | None:
+    """Boolean mask of missing entries (NaN/None) of a 1-D input, or None if it is not 1-D."""
+    if value is None or isinstance(value, (str, bytes)) or np.ndim(value) != 1:
+        return None
+    arr = value.to_numpy() if isinstance(value, pd.Series) else np.asarray(value)
+    if arr.dtype.kind in "iub":
+        return np.zeros(arr.shape[0], bool)
+    if arr.dtype.kind == "f":
+        return np.isnan(arr)
+    return np.asarray(pd.isna(pd.Series(arr, dtype=object)).to_numpy(), dtype=bool)
+
+
+def _mods_missing(mods: Any, data: pd.DataFrame | None, n: int) -> np.ndarray | None:
+    """Rows whose moderators are missing (NaN/None), as metafor's na.omit sees them."""
+    if mods is None:
+        return None
+    if isinstance(mods, str):
+        if data is None or not mods.strip().startswith("~"):
+            return None  # _design gives the error
+        import patsy
+
+        try:
+            dm = patsy.dmatrix(mods.strip(), data.reset_index(drop=True), NA_action="drop",
+                               return_type="dataframe")
+        except patsy.PatsyError:
+            return None  # _design reports the bad formula
+        miss = np.ones(len(data), bool)
+        miss[dm.index.to_numpy(dtype=int)] = False
+        return miss
+    if isinstance(mods, pd.Series):
+        mods = mods.to_frame()
+    if isinstance(mods, pd.DataFrame):
+        return mods.isna().any(axis=1).to_numpy() if len(mods) == n else None
+    arr = np.asarray(mods)
+    if arr.dtype.kind != "f" or arr.shape[:1] != (n,):
+        return None
+    return np.isnan(arr.reshape(n, -1)).any(axis=1)
+
+
+def _subset(value: Any, keep: np.ndarray) -> Any:
+    if isinstance(value, (pd.Series, pd.DataFrame)):
+        return value.iloc[keep]
+    if value is None or isinstance(value, str) or np.ndim(value) == 0:
+        return value
+    return np.asarray(value)[keep]
+
+
+def _where(labels: list, kind: str) -> str:
+    """ "index label 3" / "positions 1, 4": describe_labels with the singular for one row."""
+    return describe_labels(labels, what=kind[:-1] if len(labels) == 1 else kind)
+
+
+def _apply_na_action(
+    na_action: Any, data: pd.DataFrame | None, inputs: dict[str, Any], mods: Any = None,
+    *, what: str = "studies",
+) -> tuple[dict[str, Any], Any, pd.DataFrame | None, list, str]:
+    """metafor's ``na.action``: refuse missing values (``"fail"``) or drop those rows (``"omit"``).
+
+    ``inputs`` maps argument names to values (arrays, Series or column names of ``data``).
+    A row is incomplete when any input or moderator is missing there (metafor's na.omit).
+    Returns the inputs (column names resolved to Series), moderators and data restricted to the
+    complete rows, the dropped row labels (DataFrame/Series index labels, else 0-based
+    positions) and which of the two they are.
+    """
+    na_action = check_na_action(na_action)
+    vals = {name: _column(data, name, val) for name, val in inputs.items()}
+    masks = {name: _missing(val) for name, val in vals.items()}
+    lengths = {m.shape[0] for m in masks.values() if m is not None}
+    n = len(data) if data is not None else (lengths.pop() if len(lengths) == 1 else None)
+    if n is None or any(m is not None and m.shape[0] != n for m in masks.values()):
+        return vals, mods, data, [], ""  # length errors are reported by the callers
+    mm = _mods_missing(mods, data, n)
+    if mm is not None and mm.shape[0] == n:
+        masks["mods"] = mm
+    miss = np.zeros(n, bool)
+    for m in masks.values():
+        if m is not None:
+            miss |= m
+    if not miss.any():
+        return vals, mods, data, [], ""
+    index = data.index if data is not None else next(
+        (v.index for v in vals.values() if isinstance(v, pd.Series)), None)
+    if index is not None:
+        labels, kind = list(index[miss]), "index labels"
+    else:
+        labels, kind = [int(i) for i in np.flatnonzero(miss)], "positions"
+    args = [f"`{k}`" for k, m in masks.items() if m is not None and m.any()]
+    where = _where(labels, kind)
+    if na_action == "fail":
+        raise ValueError(
+            f"{', '.join(args)} {'has' if len(args) == 1 else 'have'} missing values (NaN/None) at {where}. "
+            f"Remove these {what} or pass na_action='omit' to drop them (metafor's na.omit)."
+        )
+    warnings.warn(
+        f"na_action='omit': dropped {int(miss.sum())} of {n} {what} with missing values in "
+        f"{', '.join(args)} ({where}).", UserWarning, stacklevel=3,
+    )
+    keep = ~miss
+    vals = {k: _subset(v, keep) for k, v in vals.items()}
+    if not isinstance(mods, str):
+        mods = _subset(mods, keep)
+    data = None if data is None else data.iloc[keep]
+    return vals, mods, data, labels, kind
+
+
+def _float_column(name: str, value: Any) -> np.ndarray:
+    """as_float_array, naming the index labels of non-numeric entries of a Series (a column of `data`)."""
+    try:
+        return as_float_array(name, value)
+    except ValueError as err:
+        if not isinstance(value, pd.Series) or value.dtype.kind in "iufb":
+            raise
+        bad = pd.to_numeric(value, errors="coerce").isna() & value.notna()
+        if not bad.any():
+            raise
+        raise ValueError(f"{err} Index labels: {', '.join(map(str, list(value.index[bad])[:5]))}.") from None
+
+
 def _check_yi_vi(yi: Any, vi: Any, data: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
-    y = as_float_array("yi", _column(data, "yi", yi))
-    v = as_float_array("vi", _column(data, "vi", vi))
+    y = _float_column("yi", _column(data, "yi", yi))
+    v = _float_column("vi", _column(data, "vi", vi))
     if y.shape[0] != v.shape[0]:
         raise ValueError(f"`yi` and `vi` have mismatched lengths: `yi` has {y.shape[0]}, `vi` has {v.shape[0]}.")
+    if y.shape[0] == 0:
+        raise ValueError("`yi` and `vi` are empty: there are no effect sizes to analyse.")
     check_finite("yi", y)
     check_positive("vi", v, what="a positive sampling variance")
+    lo, hi = int(np.argmin(v)), int(np.argmax(v))
+    if v[hi] / v[lo] > _VI_SPAN_MAX:
+        raise ValueError(
+            f"`vi` spans a ratio of {v[hi] / v[lo]:.3g} (position {lo} has {v[lo]:.3g}, position {hi} has "
+            f"{v[hi]:.3g}): weights 1/vi that differ by more than {_VI_SPAN_MAX:.0e} cannot be combined in double "
+            "precision. Check the units of `vi` (sampling variances, not SDs) or leave out the extreme study."
+        )
     return y, v
 
 
@@ -122,6 +269,15 @@ def _full_rank_or_raise(X: np.ndarray, names: list[str]) -> None:
     Columns are scanned left to right; a column lying in the span of the previous
     ones is redundant (R's ``lm``/metafor would silently drop it).
     """
+    if X.shape[1] > X.shape[0]:
+        raise ValueError(
+            f"The model has {X.shape[1]} coefficients ({', '.join(map(repr, names))}) but only {X.shape[0]} "
+            "effect sizes: more moderators than studies cannot be estimated."
+        )
+    # columns scaled to a maximum of 1 first, so that a moderator in large or small units
+    # (1e200, 1e-200) is not mistaken for a redundant one
+    top = np.max(np.abs(X), axis=0)
+    X = X / np.where(top > 0, top, 1.0)
     if np.linalg.matrix_rank(X) == X.shape[1]:
         return
     redundant: list[str] = []
@@ -161,7 +317,13 @@ def _design(mods: Any, data: pd.DataFrame | None, k: int) -> tuple[np.ndarray, l
         try:
             dm = patsy.dmatrix(formula, data, NA_action="raise", return_type="dataframe")
         except patsy.PatsyError as exc:
-            raise ValueError(f"`mods` formula {mods!r} could not be evaluated on `data`: {exc}") from None
+            import re
+
+            hint = ""
+            m = re.search(r"name '([^']+)' is not defined", str(exc))
+            if m:
+                hint = f" Column {m.group(1)!r} is not in `data`.{suggest_name(m.group(1), data.columns)}"
+            raise ValueError(f"`mods` formula {mods!r} could not be evaluated on `data`:{hint} {exc}") from None
         if dm.shape[0] != k:
             raise ValueError(f"`mods` formula gives {dm.shape[0]} rows but there are {k} effect sizes.")
         names = ["intrcpt" if c == "Intercept" else c for c in dm.columns]
@@ -208,8 +370,35 @@ def _design(mods: Any, data: pd.DataFrame | None, k: int) -> tuple[np.ndarray, l
         if bad.any():
             rows = bad.any(axis=1)
             raise ValueError(f"`mods` has missing or infinite values at rows {first_bad(rows)}.")
+    top = np.max(np.abs(X), axis=0)
+    extreme = (top > 1e100) | ((top > 0) & (top < 1e-100))
+    if extreme.any():
+        j = int(np.flatnonzero(extreme)[0])
+        raise ValueError(
+            f"Moderator {names[j]!r} has values of magnitude {top[j]:.3g}: the weighted cross-products "
+            "would overflow or underflow. Rescale it (express it in other units) before the meta-regression."
+        )
     _full_rank_or_raise(X, names)
     return X, names, has_int
+
+
+def _check_maxiter(maxiter: Any, name: str = "maxiter") -> int:
+    if isinstance(maxiter, (bool, np.bool_)) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
+        raise ValueError(f"`{name}` must be a whole number >= 1, got {maxiter!r}.")
+    return int(maxiter)
+
+
+def _scale_exponent(v: np.ndarray) -> int:
+    """e such that v / 4^e has a median in [1/2, 2]: the fits run on y / 2^e, v / 4^e.
+
+    Scaling by a power of two is exact in floating point, so the results scale back exactly
+    (tau^2 by 4^e, coefficients by 2^e) and z, p, I^2 and Q do not depend on the units of y
+    (1e-150 or 1e150 alike).
+    """
+    med = float(np.median(v))
+    if not (med > 0 and math.isfinite(med)):
+        return 0
+    return int(round(0.5 * math.log2(med)))
 
 
 # ----------------------------------------------------------------- linear algebra
@@ -364,9 +553,10 @@ def _estimate_tau2(
             tau2 = 0.0
         else:
             upper = _TAU2_MAX
+            limit = 1e12 * max(1.0, float(np.dot(ymc, ymc)))
             while _q_gen(upper, X, ymc, v) > target:
                 upper *= 10
-                if upper > 1e12:
+                if upper > limit:
                     raise MetaConvergenceError("Paule-Mandel (PM) estimator: no root of Q(tau^2) = k - p found.")
             tau2 = optimize.brentq(
                 lambda t: _q_gen(t, X, ymc, v) - target, 0.0, upper, xtol=1e-15, rtol=4 * np.finfo(float).eps,
@@ -580,6 +770,10 @@ class MetaResult:
     _ci_cache: dict = field(default_factory=dict, repr=False)
     #: The effect-size measure of ``yi`` when known (``meta_analysis(measure=...)``), e.g. "OR".
     measure: str | None = None
+    #: Rows dropped by ``na_action="omit"`` (index labels, or 0-based positions for arrays;
+    #: ``dropped_kind`` says which).
+    dropped: list = field(default_factory=list)
+    dropped_kind: str = ""
 
     # -- likelihood-based fit statistics (metafor fitstats / logLik)
     def _fs(self, reml: bool | None = None) -> dict[str, float]:
@@ -815,11 +1009,16 @@ class MetaResult:
         k, p = self.k, self.p
         if k <= p:
             raise ValueError("The Q-profile interval needs k > p.")
+        level = check_level("level", level)
         a = 1 - level
         crit_u = stats.chi2.ppf(1 - a / 2, k - p)
         crit_l = stats.chi2.ppf(a / 2, k - p)
-        tmin, tmax = 0.0, max(_TAU2_MAX, 10 * self.tau2)
-        X, y, v = self.X, self.yi, self.vi
+        e = _scale_exponent(self.vi)  # searched in units where the v_i are about 1 (exact powers of 2)
+        X, y, v = self.X, np.ldexp(self.yi, -e), np.ldexp(self.vi, -2 * e)
+        # metafor's search interval [0, max(100, 10 tau^2)] in the original units (a bound at its end means
+        # "at least that": Q stays above the critical value there), widened to at least 100 internal units
+        # so that a bound that exists is found at any scale of the data
+        tmin, tmax = 0.0, max(float(np.ldexp(max(_TAU2_MAX, 10 * self.tau2), -2 * e)), _TAU2_MAX)
 
         def qf(t: float) -> float:
             return _q_gen(t, X, y, v)
@@ -837,6 +1036,7 @@ class MetaResult:
             lb = ub = tmax
         elif q_min >= crit_l:
             lb = tmin if q_min < crit_u else root(crit_u)
+        lb, ub = float(np.ldexp(lb, 2 * e)), float(np.ldexp(ub, 2 * e))
         vt = self.vt
         out = {
             "tau2": (lb, ub),
@@ -937,6 +1137,9 @@ class MetaResult:
                          f"I^2: [{ci['i2'][0]:.2f}%, {ci['i2'][1]:.2f}%]")
             if not mods:
                 lines.append(f"{int(round(self.level * 100))}% prediction interval: [{_fmt(self.pi_low)}, {_fmt(self.pi_high)}]")
+        if self.dropped:
+            lines += ["", f"{len(self.dropped)} stud{'y' if len(self.dropped) == 1 else 'ies'} omitted because of "
+                      f"missing values (na_action='omit'): {_where(self.dropped, self.dropped_kind)}."]
         return "\n".join(lines) + "\n"
 
     def _btt(self) -> list[int]:
@@ -1022,7 +1225,16 @@ def _fit(
     threshold: float = _THRESHOLD,
     compute_r2: bool = True,
     warn_fe_knha: bool = True,
+    _internal: bool = False,
 ) -> MetaResult:
+    if not _internal:  # fit in units where the sampling variances are about 1 (see _scale_exponent)
+        e = _scale_exponent(v)
+        # metafor's stopping threshold is absolute (1e-12 in the data's units); here it is relative to
+        # the median sampling variance, so that the fit does not depend on the units of y
+        res = _fit(np.ldexp(y, -e), np.ldexp(v, -2 * e), X, names, has_int, method, test, level, maxiter=maxiter,
+                   threshold=threshold * _THRESHOLD_REL, compute_r2=compute_r2, warn_fe_knha=warn_fe_knha,
+                   _internal=True)
+        return _unscale(res, e, y, v)
     k, p = X.shape
     tau2, info = _estimate_tau2(method, X, y, v, maxiter=maxiter, threshold=threshold)
     w = 1.0 / (v + tau2)
@@ -1078,6 +1290,34 @@ def _fit(
     )
 
 
+def _unscale(res: MetaResult, e: int, y: np.ndarray, v: np.ndarray) -> MetaResult:
+    """Express a fit made on y / 2^e, v / 4^e in the original units (exact powers of two).
+
+    tau^2, its SE, the typical variance and Var(b) scale by 4^e, b by 2^e; the
+    log-likelihood drops by (k - p) e log 2 (REML) or k e log 2 (ML, reported for every
+    method but REML), and the fit statistics with it; z, p, Q, I^2, H^2, R^2 and the
+    weights are unchanged.
+    """
+    res.beta = np.ldexp(res.beta, e)
+    res.vcov = np.ldexp(res.vcov, 2 * e)
+    res.tau2 = float(np.ldexp(res.tau2, 2 * e))
+    res.se_tau2 = float(np.ldexp(res.se_tau2, 2 * e))
+    res.vt = float(np.ldexp(res.vt, 2 * e))
+    # Both likelihoods move by a constant: ML by -k e log 2, REML by -(k - p) e log 2. The ML
+    # deviance is a difference of two ML log-likelihoods on the same data, so it does not move.
+    shift = {"ML": res.k * e * math.log(2.0), "REML": (res.k - res.p) * e * math.log(2.0)}
+    for kind, stats_ in res.fit_stats.items():
+        d = shift[kind]
+        stats_["loglik"] -= d
+        for key in ("aic", "bic", "aicc"):
+            stats_[key] += 2 * d
+        if kind == "REML":
+            stats_["deviance"] += 2 * d
+    res.loglik = res.loglik - shift["REML" if res.method == "REML" else "ML"]
+    res.yi, res.vi = y, v
+    return res
+
+
 def _pseudo_r2(y, v, X, method, test, tau2, maxiter, threshold) -> float:
     """metafor's pseudo-R^2 (%): max(0, 100 (tau^2_RE - tau^2_ME) / tau^2_RE).
 
@@ -1116,6 +1356,7 @@ def meta_analysis(
     data: pd.DataFrame | None = None,
     maxiter: int = _MAXITER,
     measure: str | None = None,
+    na_action: str = "fail",
 ) -> MetaResult:
     r"""Fixed-, random- or mixed-effects meta-analysis (metafor ``rma.uni``).
 
@@ -1166,6 +1407,16 @@ def meta_analysis(
         The effect-size measure of ``yi`` (a key of ``analysis.effect_sizes.MEASURES``,
         e.g. ``"OR"``, or ``EffectSizes.measure``). Stored on the result; log-ratio
         measures (``RATIO_MEASURES``) make ``apa()`` and ``forest_plot`` use the ratio scale.
+    na_action : {"fail", "omit"}
+        Missing values (NaN/None) in ``yi``, ``vi`` or a moderator: ``"fail"`` (default)
+        refuses them, listing the rows; ``"omit"`` drops those studies with a UserWarning
+        that lists them (metafor's ``na.omit``) and records them in ``dropped``
+        (DataFrame/Series index labels, else 0-based positions; ``dropped_kind`` says which).
+
+    Results do not depend on the units of the data: the fit runs on ``yi / 2^e``,
+    ``vi / 4^e`` with the median ``vi / 4^e`` near 1 and is scaled back exactly, so
+    multiplying ``yi`` by ``c`` and ``vi`` by ``c^2`` multiplies tau^2 by ``c^2`` and leaves
+    z, p, Q and I^2 unchanged (for ``c`` from 1e-150 to 1e150).
 
     Returns
     -------
@@ -1191,9 +1442,10 @@ def meta_analysis(
     """
     method = check_choice("method", method, METHODS)
     test = check_choice("test", test, TESTS)
-    if not (isinstance(level, (int, float)) and 0 < level < 1):
-        raise ValueError(f"`level` must lie strictly between 0 and 1; got {level!r}.")
-    y, v = _check_yi_vi(yi, vi, data)
+    level = check_level("level", level)
+    maxiter = _check_maxiter(maxiter)
+    vals, mods, data, dropped, kind = _apply_na_action(na_action, data, {"yi": yi, "vi": vi}, mods)
+    y, v = _check_yi_vi(vals["yi"], vals["vi"])
     k = y.shape[0]
     if method != "FE" and k < 2:
         raise ValueError(f"A random-effects model (method={method!r}) needs at least 2 effect sizes; got k = {k}.")
@@ -1208,6 +1460,7 @@ def meta_analysis(
     measure = _check_measure(measure)
     res = _fit(y, v, X, names, has_int, method, test, float(level), maxiter=maxiter)
     res.measure = measure
+    res.dropped, res.dropped_kind = dropped, kind
     return res
 
 
@@ -1246,6 +1499,9 @@ class SubgroupResult:
     mixed: MetaResult
     separate: MetaResult
     method: str
+    #: Studies dropped by ``na_action="omit"`` (index labels or 0-based positions, see ``dropped_kind``).
+    dropped: list = field(default_factory=list)
+    dropped_kind: str = ""
 
     def summary(self) -> str:
         """Subgroup table and the test between subgroups."""
@@ -1259,6 +1515,9 @@ class SubgroupResult:
             f"(one common tau^2, mixed-effects QM = {self.mixed.qm:.4f}, p = {_fmt_p(self.mixed.qm_pvalue)}; "
             f"separate tau^2 per subgroup, Q_b = {self.separate.qm:.4f}, p = {_fmt_p(self.separate.qm_pvalue)})",
         ]
+        if self.dropped:
+            lines.append(f"{len(self.dropped)} omitted because of missing values (na_action='omit'): "
+                         f"{_where(self.dropped, self.dropped_kind)}.")
         return "\n".join(lines) + "\n"
 
     def apa(self) -> str:
@@ -1280,6 +1539,7 @@ def subgroup_analysis(
     test: str = "z",
     level: float = 0.95,
     approach: str = "separate",
+    na_action: str = "fail",
 ) -> SubgroupResult:
     r"""Meta-analysis per subgroup and a test of differences between subgroups.
 
@@ -1304,6 +1564,9 @@ def subgroup_analysis(
     method, test, level : as in :func:`meta_analysis`
     approach : {"separate", "mixed"}
         Which test is reported as ``q_between``.
+    na_action : {"fail", "omit"}
+        Missing ``yi``, ``vi`` or group labels: refuse (default) or drop those studies with a
+        UserWarning listing them (recorded in ``dropped``), as in :func:`meta_analysis`.
 
     Returns
     -------
@@ -1327,8 +1590,14 @@ def subgroup_analysis(
     ['a', 'b']
     """
     approach = check_choice("approach", approach, ("separate", "mixed"))
-    y, v = _check_yi_vi(yi, vi, data)
-    g = _column(data, "groups", groups)
+    method = check_choice("method", method, METHODS)
+    test = check_choice("test", test, TESTS)
+    level = check_level("level", level)
+    vals, _, data, dropped, kind = _apply_na_action(na_action, data, {"yi": yi, "vi": vi, "groups": groups})
+    y, v = _check_yi_vi(vals["yi"], vals["vi"])
+    g = vals["groups"]
+    if g is None or isinstance(g, (str, bytes, dict)) or np.ndim(g) != 1:
+        raise ValueError(f"`groups` must be a 1-D array, a Series or a column name of `data`, got {g!r:.60}.")
     g = pd.Series(np.asarray(g, dtype=object) if not isinstance(g, pd.Series) else g.to_numpy())
     if len(g) != len(y):
         raise ValueError(f"`groups` has {len(g)} labels but there are {len(y)} effect sizes.")
@@ -1356,4 +1625,5 @@ def subgroup_analysis(
     return SubgroupResult(
         table=table, approach=approach, q_between=float(chosen.qm), q_between_df=int(chosen.qm_df[0]),
         q_between_pvalue=float(chosen.qm_pvalue), mixed=mixed, separate=sep, method=method,
+        dropped=dropped, dropped_kind=kind,
     )

@@ -38,8 +38,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis._checks import check_choice, describe_labels
-from analysis.meta import MetaConvergenceError, MetaResult, _fit, _fmt, _fmt_p, _apa_num, _apa_p
+from analysis._checks import check_choice, check_na_action, describe_labels
+from analysis.meta import (
+    MetaConvergenceError,
+    MetaResult,
+    _apa_num,
+    _apa_p,
+    _check_maxiter,
+    _fit,
+    _fmt,
+    _fmt_p,
+    _scale_exponent,
+    _where,
+)
 
 __all__ = [
     "BiasTable",
@@ -152,19 +163,27 @@ def leave_one_out(res: MetaResult, labels: Any = None) -> BiasTable:
         raise ValueError("leave_one_out is for models without moderators (res.p must be 1).")
     if res.method != "FE" and res.k < 3:
         raise ValueError("leave_one_out needs k >= 3 for a random-effects model.")
+    if res.k < 2:
+        raise ValueError("leave_one_out needs at least 2 studies (leaving out the only one leaves nothing to fit).")
     rows = []
     for i in range(res.k):
         keep = np.arange(res.k) != i
         rows.append(_row(_refit(res, keep)))
-    return BiasTable("leave1out", pd.DataFrame(rows, index=_labels(labels, res.k)), res.method, res.test)
+    return BiasTable("leave1out", pd.DataFrame(rows, index=_labels(labels, res.k, res)), res.method, res.test)
 
 
-def _labels(labels: Any, k: int) -> pd.Index:
+def _labels(labels: Any, k: int, res: MetaResult | None = None) -> pd.Index:
     if labels is None:
         return pd.Index([f"Study {i + 1}" for i in range(k)])
+    if isinstance(labels, (str, bytes, dict)) or np.ndim(labels) != 1:
+        raise ValueError(f"`labels` must be a sequence with one label per study, got {type(labels).__name__}.")
     labels = list(labels)
     if len(labels) != k:
-        raise ValueError(f"`labels` has {len(labels)} entries but there are {k} studies.")
+        extra = ""
+        if res is not None and res.dropped:
+            extra = (f" (the fit omitted {len(res.dropped)} with missing values, "
+                     f"{_where(res.dropped, res.dropped_kind)}: give labels for the {k} studies it used)")
+        raise ValueError(f"`labels` has {len(labels)} entries but there are {k} studies{extra}.")
     return pd.Index(labels)
 
 
@@ -219,8 +238,10 @@ def influence(res: MetaResult, labels: Any = None) -> BiasTable:
     k, p = res.k, res.p
     if res.method != "FE" and k - 1 <= p:
         raise ValueError("influence needs k - 1 > p studies for a random-effects model.")
+    if k - 1 < p:
+        raise ValueError(f"influence needs k - 1 >= p studies (k = {k}, p = {p}): deleting a study leaves too few.")
     X, y, v = res.X, res.yi, res.vi
-    index = _labels(labels, k)
+    index = _labels(labels, k, res)
     btt = list(range(p))  # metafor: Cook's distance and COVRATIO on all coefficients
     m = len(btt)
     svb = np.linalg.inv(res.vcov[np.ix_(btt, btt)])
@@ -228,6 +249,7 @@ def influence(res: MetaResult, labels: Any = None) -> BiasTable:
     Ainv = np.linalg.inv((X.T * w) @ X)
     hat = w * np.einsum("ij,jk,ik->i", X, Ainv, X)
     pred_full = X @ res.beta
+    unit = math.ldexp(1.0, _scale_exponent(v))
     out = {c: np.full(k, np.nan) for c in ["rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "qe_del"]}
     dfbs = np.full((k, p), np.nan)
     skipped = []
@@ -247,7 +269,7 @@ def influence(res: MetaResult, labels: Any = None) -> BiasTable:
         delpred = float(xi @ r.beta)
         vdel = float(xi @ r.vcov @ xi)
         resid = y[i] - delpred
-        if abs(resid) < 100 * np.finfo(float).eps:
+        if abs(resid) < 100 * np.finfo(float).eps * unit:  # metafor's rule, in units where median(v) ~ 1
             resid = 0.0
         out["rstudent"][i] = resid / math.sqrt(v[i] * r.s2w + vdel + r.tau2 * r.s2w)
         out["dffits"][i] = (pred_full[i] - delpred) / math.sqrt(r.s2w * hat[i] * (r.tau2 + v[i]))
@@ -366,6 +388,7 @@ def egger_test(res: MetaResult) -> EggerResult:
         raise ValueError("egger_test is implemented for models without moderators (res.p must be 1).")
     if res.k < 3:
         raise ValueError("egger_test needs at least 3 studies.")
+    _check_sei_varies(res.vi, "egger_test")
     X = np.column_stack([res.X, np.sqrt(res.vi)])
     fit = _fit(res.yi, res.vi, X, ["intrcpt", "sei"], True, res.method, res.test, res.level, compute_r2=False,
                warn_fe_knha=False)
@@ -375,6 +398,16 @@ def egger_test(res: MetaResult) -> EggerResult:
         limit_estimate=float(fit.beta[0]), limit_ci_low=float(coef.iloc[0, 4]), limit_ci_high=float(coef.iloc[0, 5]),
         fit=fit, test=res.test,
     )
+
+
+def _check_sei_varies(v: np.ndarray, who: str) -> None:
+    """The standard error as a predictor needs studies of different precision."""
+    sei = np.sqrt(v)
+    if np.ptp(sei) <= 1e-8 * float(np.max(sei)):
+        raise ValueError(
+            f"{who}: every study has the same sampling variance (`vi`), so the standard error cannot be used "
+            "as a predictor (funnel-plot asymmetry is not identified)."
+        )
 
 
 # -------------------------------------------------------------------- trim and fill
@@ -464,6 +497,7 @@ def trim_and_fill(res: MetaResult, *, estimator: str = "L0", side: str | None = 
     """
     res = _check_result(res)
     estimator = check_choice("estimator", estimator, ("L0", "R0"))
+    maxiter = _check_maxiter(maxiter)
     if side is not None:
         side = check_choice("side", side, ("left", "right"))
     if res.p != 1:
@@ -473,6 +507,7 @@ def trim_and_fill(res: MetaResult, *, estimator: str = "L0", side: str | None = 
     y0, v0 = res.yi, res.vi
     method = res.method
     if side is None:
+        _check_sei_varies(v0, "trim_and_fill (choosing the side; pass side='left' or 'right')")
         X = np.column_stack([np.ones(res.k), np.sqrt(v0)])
         f = _fit(y0, v0, X, ["intrcpt", "sei"], True, method, "z", res.level, compute_r2=False)
         side = "right" if f.beta[1] < 0 else "left"
@@ -487,7 +522,8 @@ def trim_and_fill(res: MetaResult, *, estimator: str = "L0", side: str | None = 
         k0_prev = k0
         it += 1
         if it > maxiter:
-            raise RuntimeError("Trim and fill algorithm did not converge.")
+            raise MetaConvergenceError(
+                f"Trim and fill algorithm did not converge in maxiter = {maxiter} iterations; try a larger `maxiter`.")
         kt = k - k0
         fit_method = method if kt >= 2 else "FE"
         beta = _fit(y[:kt], v[:kt], one[:kt], ["intrcpt"], True, fit_method, "z", res.level,
@@ -532,7 +568,7 @@ def _round_half_even(x: float) -> float:
 # ----------------------------------------------------------------------- cumulative
 
 
-def cumulative(res: MetaResult, order: Any = None, labels: Any = None) -> BiasTable:
+def cumulative(res: MetaResult, order: Any = None, labels: Any = None, *, na_action: str = "fail") -> BiasTable:
     r"""Cumulative meta-analysis (metafor ``cumul``): fit the first 1, 2, ..., k studies.
 
     Row m holds the fit to the first m studies in the chosen order; for the
@@ -551,6 +587,9 @@ def cumulative(res: MetaResult, order: Any = None, labels: Any = None) -> BiasTa
         Sort key (e.g. publication year); studies are added in increasing order
         (stable for ties). Default: the order of the data.
     labels : sequence, optional
+    na_action : {"fail", "omit"}
+        Missing values (NaN/None) in ``order``: refuse them (default), or leave those studies
+        out of the cumulative sequence with a UserWarning that lists them (0-based positions).
 
     Returns
     -------
@@ -575,15 +614,33 @@ def cumulative(res: MetaResult, order: Any = None, labels: Any = None) -> BiasTa
     res = _check_result(res)
     if res.p != 1:
         raise ValueError("cumulative is for models without moderators (res.p must be 1).")
+    na_action = check_na_action(na_action)
     k = res.k
     idx = np.arange(k)
+    lab = _labels(labels, k, res)
     if order is not None:
-        key = np.asarray(order)
+        if isinstance(order, (str, bytes, dict)) or np.ndim(order) != 1:
+            raise ValueError(f"`order` must be a sequence with one sort key per study, got {type(order).__name__}.")
+        key = order.to_numpy() if isinstance(order, pd.Series) else np.asarray(order)
         if key.shape[0] != k:
             raise ValueError(f"`order` has {key.shape[0]} entries but there are {k} studies.")
-        idx = np.argsort(key, kind="stable")
-    lab = _labels(labels, k)[idx]
+        miss = pd.isna(pd.Series(key, dtype=object)).to_numpy(dtype=bool)
+        if miss.any():
+            where = _where([int(i) for i in np.flatnonzero(miss)], "positions")
+            if na_action == "fail":
+                raise ValueError(f"`order` has missing values (NaN/None) at {where}; give every study a sort key "
+                                 "or pass na_action='omit' to leave those studies out.")
+            warnings.warn(f"na_action='omit': {int(miss.sum())} of {k} studies left out of the cumulative "
+                          f"analysis because `order` is missing ({where}).", UserWarning, stacklevel=2)
+        ok = np.flatnonzero(~miss)
+        try:
+            idx = ok[np.argsort(key[ok], kind="stable")]
+        except TypeError:
+            raise ValueError("`order` mixes values that cannot be compared (e.g. numbers and strings).") from None
+        if idx.size == 0:
+            raise ValueError("`order` is missing for every study: nothing to accumulate.")
+    lab = lab[idx]
     rows = []
-    for j in range(1, k + 1):
+    for j in range(1, idx.size + 1):
         rows.append(_row(_refit(res, idx[:j])))
     return BiasTable("cumul", pd.DataFrame(rows, index=lab), res.method, res.test)

@@ -40,8 +40,23 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from analysis._checks import check_choice, first_bad
-from analysis.meta import _apa_num, _apa_p, _check_yi_vi, _column, _design, _fmt, _fmt_p, _pv_eq, _stars, _traces, _wls
+from analysis._checks import check_choice, check_level, first_bad
+from analysis.meta import (
+    _apa_num,
+    _apa_p,
+    _apply_na_action,
+    _check_maxiter,
+    _check_yi_vi,
+    _design,
+    _fmt,
+    _fmt_p,
+    _pv_eq,
+    _scale_exponent,
+    _stars,
+    _traces,
+    _where,
+    _wls,
+)
 
 __all__ = ["ThreeLevelResult", "three_level"]
 
@@ -177,6 +192,11 @@ class ThreeLevelResult:
     converged: bool
     _clusters: _Clusters = field(repr=False)
     _ci_cache: dict = field(default_factory=dict, repr=False)
+    #: The fit ran on y / 2^e, v / 4^e (``_clusters`` holds those); see :func:`three_level`.
+    _scale_exp: int = field(default=0, repr=False)
+    #: Rows dropped by ``na_action="omit"`` (index labels, or 0-based positions; ``dropped_kind`` says which).
+    dropped: list = field(default_factory=list)
+    dropped_kind: str = ""
 
     @property
     def df(self) -> int | None:
@@ -217,14 +237,19 @@ class ThreeLevelResult:
         this one fixed at s (as metafor's ``confint.rma.mv``). A bound is 0 when the
         profile at 0 is inside the region.
         """
+        if component not in (0, 1) or isinstance(component, bool):
+            raise ValueError(f"`component` must be 0 (between clusters) or 1 (within clusters), got {component!r}.")
+        level = check_level("level", level)
         key = (component, level)
         if key in self._ci_cache:
             return self._ci_cache[key]
-        cl = self._clusters
+        cl = self._clusters  # the data in internal units (v / 4^e)
+        e = self._scale_exp
+        sig = np.ldexp(self.sigma2, -2 * e)
         other = 1 - component
-        ll_max = self.loglik
+        ll_max = cl.reml_ll(*sig)
         crit = stats.chi2.ppf(level, 1)
-        s_hat = float(self.sigma2[component])
+        s_hat = float(sig[component])
         scale = max(float(np.var(cl.y)), 1e-8)
 
         def prof(s: float) -> float:
@@ -233,7 +258,7 @@ class ThreeLevelResult:
                 pair[component], pair[other] = s, t
                 return -cl.reml_ll(*pair)
 
-            hi = max(10 * scale, 10 * float(self.sigma2[other]) + 1e-8)
+            hi = max(10 * scale, 10 * float(sig[other]) + 1e-8)
             best = optimize.minimize_scalar(negll, bounds=(0.0, hi), method="bounded",
                                             options={"xatol": 1e-13 * max(hi, 1.0), "maxiter": 2000})
             val = min(best.fun, negll(0.0))
@@ -254,6 +279,7 @@ class ThreeLevelResult:
             if n > 60:
                 raise RuntimeError("Profile likelihood upper bound not bracketed.")
         ub = optimize.brentq(g, s_hat, hi, xtol=1e-14, rtol=1e-12)
+        lb, ub = float(np.ldexp(lb, 2 * e)), float(np.ldexp(ub, 2 * e))
         self._ci_cache[key] = (lb, ub)
         return lb, ub
 
@@ -284,6 +310,9 @@ class ThreeLevelResult:
         cells["signif"] = [_stars(p) for p in tab["pval"]]
         lines.append(cells.to_string())
         lines += ["", "---", "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"]
+        if self.dropped:
+            lines += ["", f"{len(self.dropped)} effect size{'s' if len(self.dropped) != 1 else ''} omitted because "
+                      f"of missing values (na_action='omit'): {_where(self.dropped, self.dropped_kind)}."]
         return "\n".join(lines) + "\n"
 
     def apa(self) -> str:
@@ -311,6 +340,7 @@ def three_level(
     test: str = "z",
     level: float = 0.95,
     maxiter: int = 10000,
+    na_action: str = "fail",
 ) -> ThreeLevelResult:
     r"""Three-level random-effects meta-analysis by REML (metafor ``rma.mv(yi, vi, random = ~ 1 | cluster/es_id)``).
 
@@ -338,6 +368,16 @@ def three_level(
         "t" uses the t distribution (F for QM) with df = k - p (metafor ``test = "t"``).
     level : float
     maxiter : int
+    na_action : {"fail", "omit"}
+        Missing values (NaN/None) in ``yi``, ``vi``, ``cluster``, ``es_id`` or a moderator:
+        refuse them, listing the rows (default), or drop those rows with a UserWarning that
+        lists them (metafor's ``na.omit``); the result records them in ``dropped``.
+
+    The fit runs on ``yi / 2^e``, ``vi / 4^e`` (median ``vi / 4^e`` near 1; powers of two are
+    exact) and is scaled back, so multiplying ``yi`` by ``c`` and ``vi`` by ``c^2`` multiplies
+    both variance components by ``c^2`` and leaves z and p unchanged, from c = 1e-150 to 1e150.
+    A cluster structure that cannot separate the two variance components (one cluster, or
+    one effect size per cluster) is refused.
 
     Returns
     -------
@@ -360,9 +400,18 @@ def three_level(
     2
     """
     test = check_choice("test", test, ("z", "t"))
-    y, v = _check_yi_vi(yi, vi, data)
+    level = check_level("level", level)
+    maxiter = _check_maxiter(maxiter)
+    vals, mods, data, dropped, kind = _apply_na_action(
+        na_action, data, {"yi": yi, "vi": vi, "cluster": cluster, "es_id": es_id}, mods, what="effect sizes")
+    y_orig, v_orig = _check_yi_vi(vals["yi"], vals["vi"])
+    # internal units: median v near 1 (exact powers of two), results scaled back at the end
+    e_scale = _scale_exponent(v_orig)
+    y, v = np.ldexp(y_orig, -e_scale), np.ldexp(v_orig, -2 * e_scale)
     k = y.shape[0]
-    cl = _column(data, "cluster", cluster)
+    cl, es_id = vals["cluster"], vals["es_id"]
+    if cl is None or isinstance(cl, (bytes, dict)) or np.ndim(cl) != 1:
+        raise ValueError(f"`cluster` must be a 1-D array, a Series or a column name of `data`, got {cl!r:.60}.")
     cl = pd.Series(np.asarray(cl, dtype=object) if not isinstance(cl, pd.Series) else cl.to_numpy())
     if len(cl) != k:
         raise ValueError(f"`cluster` has {len(cl)} entries but there are {k} effect sizes.")
@@ -370,7 +419,9 @@ def three_level(
         raise ValueError(f"`cluster` has missing values at {first_bad(cl.isna().to_numpy())}.")
     codes = pd.factorize(cl, sort=True)[0]
     if es_id is not None:
-        e = _column(data, "es_id", es_id)
+        e = es_id
+        if isinstance(e, (bytes, dict)) or np.ndim(e) != 1:
+            raise ValueError(f"`es_id` must be a 1-D array, a Series or a column name of `data`, got {e!r:.60}.")
         e = pd.Series(np.asarray(e, dtype=object) if not isinstance(e, pd.Series) else e.to_numpy())
         if len(e) != k:
             raise ValueError(f"`es_id` has {len(e)} entries but there are {k} effect sizes.")
@@ -439,7 +490,7 @@ def three_level(
     if np.any(s <= 1e-10):
         warnings.warn("three_level: a variance component is estimated at the boundary (0).", UserWarning, stacklevel=2)
     parts = C.parts(*s)
-    beta, vb = parts["beta"], parts["M"]
+    beta, vb = np.ldexp(parts["beta"], e_scale), np.ldexp(parts["M"], 2 * e_scale)
     # heterogeneity (W = 1/v) and I^2 decomposition
     w0 = 1.0 / v
     _, _, r0 = _wls(X, y, w0)
@@ -460,8 +511,10 @@ def three_level(
             qm_df = (len(btt),)
             qm_p = float(stats.chi2.sf(qm, len(btt)))
     return ThreeLevelResult(
-        coef_names=names, beta=beta, vcov=vb, sigma2=s, test=test, level=float(level), k=k, p=p,
-        n_clusters=n_groups, q=qe, q_df=k - p, q_pvalue=qe_p, qm=qm, qm_df=qm_df, qm_pvalue=qm_p,
-        i2_levels=100 * s / denom, i2_total=float(100 * s.sum() / denom), loglik=C.reml_ll(*s, parts),
-        converged=converged, _clusters=C,
+        coef_names=names, beta=beta, vcov=vb, sigma2=np.ldexp(s, 2 * e_scale), test=test, level=float(level), k=k,
+        p=p, n_clusters=n_groups, q=qe, q_df=k - p, q_pvalue=qe_p, qm=qm, qm_df=qm_df, qm_pvalue=qm_p,
+        i2_levels=100 * s / denom, i2_total=float(100 * s.sum() / denom),
+        # the REML log-likelihood in the original units: minus (k - p) log 2^e (Jacobian of the rescaling)
+        loglik=C.reml_ll(*s, parts) - (k - p) * e_scale * math.log(2.0),
+        converged=converged, _clusters=C, _scale_exp=e_scale, dropped=dropped, dropped_kind=kind,
     )

@@ -64,6 +64,7 @@ Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package. 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -71,7 +72,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, stats
 
-from analysis._checks import check_choice, first_bad
+from analysis._checks import check_choice, check_level, check_na_action, describe_labels, first_bad, suggest_name
 
 __all__ = [
     "ContrastData",
@@ -104,6 +105,8 @@ class ContrastData:
     V: np.ndarray = field(repr=False)
     arms: pd.DataFrame = field(repr=False)
     treatments: list[str]
+    #: Arm rows (index labels of the arm data) dropped by ``na_action="omit"``.
+    dropped: list = field(default_factory=list)
 
     @property
     def k(self) -> int:
@@ -113,8 +116,10 @@ class ContrastData:
     def summary(self) -> str:
         """Counts of studies, arms, contrasts and designs."""
         d = self.data
+        note = (f"; {len(self.dropped)} arm rows omitted because of missing values (na_action='omit'): "
+                f"{describe_labels(self.dropped)}" if self.dropped else "")
         return (f"Contrast-based network: {d['study'].nunique()} studies, {len(self.arms)} arms, {self.k} contrasts, "
-                f"{d['design'].nunique()} designs; treatments: {', '.join(self.treatments)}")
+                f"{d['design'].nunique()} designs; treatments: {', '.join(self.treatments)}{note}")
 
     def __repr__(self) -> str:
         return self.summary()
@@ -122,8 +127,27 @@ class ContrastData:
 
 def _col(data: pd.DataFrame, arg: str, name: str) -> pd.Series:
     if not isinstance(name, str) or name not in data.columns:
-        raise ValueError(f"`{arg}`: column {name!r} is not in `arms` (columns: {list(data.columns)}).")
+        raise ValueError(f"`{arg}`: column {name!r} is not in `arms`.{suggest_name(name, data.columns)} "
+                         f"Its columns are: {', '.join(map(str, list(data.columns)[:20]))}.")
     return data[name]
+
+
+def _omit_incomplete(arms: pd.DataFrame, cols: list[str], study: str, na_action: str) -> tuple[pd.DataFrame, list]:
+    """metafor-style na.action on arm rows: refuse, or drop rows with missing values (and then studies
+    left with a single arm), warning with their index labels."""
+    miss = arms[cols].isna().any(axis=1).to_numpy()
+    if not miss.any() or na_action == "fail":  # "fail": the column checks below refuse them
+        return arms, []
+    labels = list(arms.index[miss])
+    what = describe_labels(labels, what="index label" if len(labels) == 1 else "index labels")
+    bad_cols = [c for c in cols if arms[c].isna().any()]
+    kept = arms.loc[~miss]
+    sizes = kept.groupby(study, sort=False)[study].transform("size").to_numpy()
+    lone = list(kept.index[sizes < 2])
+    extra = f"; then {describe_labels(lone)}, the only arm left in its study" if lone else ""
+    warnings.warn(f"na_action='omit': dropped {int(miss.sum())} arm rows with missing values in "
+                  f"{', '.join(map(repr, bad_cols))} ({what}){extra}.", UserWarning, stacklevel=3)
+    return kept.loc[sizes >= 2], labels + lone
 
 
 def arm_to_contrast(
@@ -135,6 +159,7 @@ def arm_to_contrast(
     vi: str | None = None,
     sei: str | None = None,
     order: Sequence[str] | None = None,
+    na_action: str = "fail",
 ) -> ContrastData:
     r"""Turn arm-level estimates into contrasts against each study's baseline arm, with their covariance.
 
@@ -157,6 +182,10 @@ def arm_to_contrast(
     order : sequence of str, optional
         Treatment order (default: sorted labels); its first treatment is the default network
         reference. Must list every treatment.
+    na_action : {"fail", "omit"}
+        Arms with missing values (NaN/None) in the study, treatment, estimate or variance
+        columns: refuse them, listing their index labels (default), or drop them with a
+        UserWarning (and then any study left with one arm); recorded in ``dropped``.
 
     Returns
     -------
@@ -182,8 +211,15 @@ def arm_to_contrast(
     """
     if not isinstance(arms, pd.DataFrame):
         raise ValueError("`arms` must be a pandas DataFrame with one row per arm.")
+    na_action = check_na_action(na_action)
     if (vi is None) == (sei is None):
         raise ValueError("Give exactly one of `vi` (variance column) or `sei` (standard-error column).")
+    names = {"study": study, "treatment": treatment, "yi": yi, "vi" if vi is not None else "sei": vi or sei}
+    for arg, col in names.items():
+        _col(arms, arg, col)
+    arms, dropped = _omit_incomplete(arms, list(names.values()), study, na_action)
+    if len(arms) == 0:
+        raise ValueError("`arms` has no rows" + (" left after dropping missing values." if dropped else "."))
     s = _col(arms, "study", study)
     t = _col(arms, "treatment", treatment)
     y = pd.to_numeric(_col(arms, "yi", yi), errors="coerce").to_numpy(dtype=float)
@@ -196,12 +232,15 @@ def arm_to_contrast(
     for name, col, arr in (("yi", yi, y), ("vi" if vi else "sei", vname, v)):
         bad = ~np.isfinite(arr)
         if bad.any():
-            raise ValueError(f"`{name}`: column {col!r} has missing or non-finite values at {first_bad(bad)}.")
+            raise ValueError(f"`{name}`: column {col!r} has missing or non-finite values at {first_bad(bad)} "
+                             f"(index labels {', '.join(map(str, list(arms.index[bad])[:5]))}). Remove these arms "
+                             "or, for missing values, pass na_action='omit' to drop them.")
     if (v <= 0).any():
         raise ValueError(f"Column {vname!r} must be positive (sampling variances/SEs); not at {first_bad(v <= 0)}.")
     for name, col in (("study", s), ("treatment", t)):
         if col.isna().any():
-            raise ValueError(f"`{name}`: column {col.name!r} has missing labels at {first_bad(col.isna().to_numpy())}.")
+            raise ValueError(f"`{name}`: column {col.name!r} has missing labels at {first_bad(col.isna().to_numpy())}"
+                             " (pass na_action='omit' to drop these arms).")
     tl = t.astype(str).to_numpy()
     labels = sorted(set(tl))
     if order is None:
@@ -220,7 +259,8 @@ def arm_to_contrast(
     for st in pd.unique(sv):
         idx = np.flatnonzero(sv == st)
         if idx.size < 2:
-            raise ValueError(f"Study {st!r} has only one arm (row {idx[0]}); a contrast needs two.")
+            lab = st.item() if isinstance(st, np.generic) else st
+            raise ValueError(f"Study {lab!r} has only one arm (row {idx[0]}); a contrast needs two.")
         base = min(idx, key=lambda i: (prio[tl[i]], i))
         others = [i for i in idx if i != base]
         design = ":".join(sorted(set(tl[idx])))
@@ -232,7 +272,8 @@ def arm_to_contrast(
         b[np.diag_indices_from(b)] = v[others] + v[base]
         blocks.append(b)
     d = pd.DataFrame(rows)
-    return ContrastData(data=d, V=linalg.block_diag(*blocks), arms=arms.reset_index(drop=True), treatments=list(order))
+    return ContrastData(data=d, V=linalg.block_diag(*blocks), arms=arms.reset_index(drop=True), treatments=list(order),
+                        dropped=dropped)
 
 
 # ---------------------------------------------------------------------------- fitting
@@ -347,7 +388,7 @@ class NetworkResult:
         trts = [self.reference] + self.coef_names
         for nm, v in (("a", a), ("b", b)):
             if v not in trts:
-                raise ValueError(f"`{nm}`: treatment {v!r} is not in the network ({trts}).")
+                raise ValueError(f"`{nm}`: treatment {v!r} is not in the network ({trts}).{suggest_name(v, trts)}")
         c = np.array([(n == a) - (n == b) for n in self.coef_names], dtype=float)
         est = float(c @ self.beta)
         se = float(math.sqrt(c @ self.vcov @ c))
@@ -398,10 +439,19 @@ class NetworkResult:
 
 def _fit(cd: ContrastData, X: np.ndarray, names: list[str], method: str, rho: float, level: float,
          reference: str | None) -> NetworkResult:
-    y = cd.data["yi"].to_numpy(dtype=float)
-    S = cd.V
+    y0 = cd.data["yi"].to_numpy(dtype=float)
+    # data in extreme units (median sampling variance outside 2^+-30, about 1e-9..1e9) are fitted on
+    # y / 2^e, S / 4^e with that median near 1 (exact powers of two), so that tau^2 scales by 4^e and
+    # z, p, Q do not depend on the units of the data
+    from analysis.meta import _scale_exponent
+
+    e = _scale_exponent(np.diag(cd.V))
+    if abs(e) <= 15:  # ordinary units (median variance within 2^+-30): fitted as given
+        e = 0
+    y, S = np.ldexp(y0, -e), np.ldexp(cd.V, -2 * e)
     k, p = X.shape
-    if np.linalg.matrix_rank(X) < p:
+    top = np.max(np.abs(X), axis=0)
+    if np.linalg.matrix_rank(X / np.where(top > 0, top, 1.0)) < p:
         raise ValueError(f"The design is singular: the network does not identify all of {names} "
                          "(a disconnected network, or a component that never varies within a contrast).")
     if k <= p and method != "FE":
@@ -416,19 +466,20 @@ def _fit(cd: ContrastData, X: np.ndarray, names: list[str], method: str, rho: fl
     g = _gls(y, X, S + tau2 * R)
     g0 = _gls(y, X, S)
     qm = float(g["beta"] @ np.linalg.solve(g["vcov"], g["beta"]))
-    return NetworkResult(method=method, reference=reference, coef_names=names, beta=g["beta"], vcov=g["vcov"],
-                         tau2=tau2, loglik=ll, q=g0["rWr"], q_df=k - p, qm=qm, qm_df=p, k=k, level=level,
-                         contrasts=cd, X=X, converged=ok)
+    # back to the data's units; the (RE)ML log-likelihood drops by (k - p) e log 2 (REML) or k e log 2
+    ll -= (k if method in ("ML", "FE") else k - p) * e * math.log(2.0)
+    return NetworkResult(method=method, reference=reference, coef_names=names, beta=np.ldexp(g["beta"], e),
+                         vcov=np.ldexp(g["vcov"], 2 * e), tau2=float(np.ldexp(tau2, 2 * e)), loglik=ll, q=g0["rWr"],
+                         q_df=k - p, qm=qm, qm_df=p, k=k, level=level, contrasts=cd, X=X, converged=ok)
 
 
 def _check_common(cd: Any, method: str, rho: float, level: float) -> str:
     if not isinstance(cd, ContrastData):
         raise ValueError("`contrasts` must be a ContrastData from arm_to_contrast().")
     method = check_choice("method", method, METHODS)
-    if not (isinstance(rho, (int, float)) and 0 <= rho < 1):
+    if isinstance(rho, bool) or not (isinstance(rho, (int, float)) and 0 <= rho < 1):
         raise ValueError(f"`rho` must be in [0, 1); got {rho!r}.")
-    if not (isinstance(level, (int, float)) and 0 < level < 1):
-        raise ValueError(f"`level` must lie strictly between 0 and 1; got {level!r}.")
+    check_level("level", level)
     return method
 
 
@@ -490,7 +541,8 @@ def network_meta_analysis(
     method = _check_common(contrasts, method, rho, level)
     reference = contrasts.treatments[0] if reference is None else str(reference)
     if reference not in contrasts.treatments:
-        raise ValueError(f"`reference` {reference!r} is not a treatment of the network ({contrasts.treatments}).")
+        raise ValueError(f"`reference` {reference!r} is not a treatment of the network "
+                         f"({contrasts.treatments}).{suggest_name(reference, contrasts.treatments)}")
     X, names = _treatment_design(contrasts, reference)
     return _fit(contrasts, X, names, method, float(rho), float(level), reference)
 

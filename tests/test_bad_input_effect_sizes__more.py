@@ -38,9 +38,9 @@ def test_two_group_nan_strings_lengths_and_sizes(fn):
         fn(*_two(n1i=[155, 31, 20]))
     with pytest.raises(ValueError, match=r"`n2i` must be a positive sample size .*position 0"):
         fn(*_two(n2i=[0, 32]))
-    with pytest.raises(ValueError, match=r"inputs are empty"):
+    with pytest.raises(ValueError, match=r"`\w+` is empty: there is nothing to compute"):
         fn([], [], [], [], [], [])
-    with pytest.raises(ValueError, match=r"`m2i` must be numeric"):
+    with pytest.raises(ValueError, match=r"`m2i` must be (numeric|a number, an array or a pandas Series)"):
         fn(*_two(m2i={"a": 1}))
 
 
@@ -84,7 +84,7 @@ def test_proportion_counts(fn):
         fn([0], mi=[0])
     with pytest.raises(ValueError, match=r"`ni` has missing or infinite values at position 0"):
         fn([1], [np.inf])
-    with pytest.raises(ValueError, match=r"inputs are empty"):
+    with pytest.raises(ValueError, match=r"`\w+` is empty: there is nothing to compute"):
         fn([], [])
     with pytest.raises(ValueError, match=r"`add` must be a single finite number >= 0"):
         fn([0], [10], add=-0.5)
@@ -108,7 +108,7 @@ def test_unbiased_correlation_bad_input():
         es.unbiased_correlation(0.3, 10, vtype="AV")
     with pytest.raises(ValueError, match=r"`ri` has missing or infinite values"):
         es.unbiased_correlation([np.nan], [10])
-    with pytest.raises(ValueError, match=r"inputs are empty"):
+    with pytest.raises(ValueError, match=r"`\w+` is empty: there is nothing to compute"):
         es.unbiased_correlation([], [])
 
 
