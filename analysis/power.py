@@ -123,8 +123,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis._checks import (as_float_array, check_choice, check_finite, check_open_interval, check_positive,
-                              first_bad)
+from analysis._checks import (as_float_array, broadcast_arrays, check_choice, check_finite, check_integer_valued,
+                              check_open_interval, check_positive, first_bad, suggest_name)
 from analysis.multilevel import disaggregate_alliance, therapist_effect
 from analysis.simulate import PHQ9_RANGE, simulate_trial
 
@@ -180,7 +180,8 @@ def design_effect(caseload: Any, icc: Any) -> np.ndarray | float:
     Raises
     ------
     ValueError
-        When `caseload` < 1 or `icc` is outside [0, 1).
+        When `caseload` < 1 or `icc` is outside [0, 1), an input is empty, not numeric or
+        not finite, or array inputs have different lengths.
 
     References
     ----------
@@ -193,8 +194,7 @@ def design_effect(caseload: Any, icc: Any) -> np.ndarray | float:
     >>> float(design_effect(5, 0.1))
     1.4
     """
-    m = as_float_array("caseload", caseload)
-    rho = as_float_array("icc", icc)
+    m, rho = _arrays(caseload=caseload, icc=icc)
     check_positive("caseload", m)
     bad = m < 1
     if bad.any():
@@ -208,6 +208,17 @@ def design_effect(caseload: Any, icc: Any) -> np.ndarray | float:
     return float(out[0]) if scalar else out
 
 
+def _arrays(**named: Any) -> list[np.ndarray]:
+    """Named inputs as 1-D float arrays (none empty), broadcast to one length."""
+    out = {}
+    for name, value in named.items():
+        arr = as_float_array(name, value)
+        if arr.size == 0:
+            raise ValueError(f"`{name}` is empty; give at least one value.")
+        out[name] = arr
+    return list(broadcast_arrays(**out).values())
+
+
 def _check_alpha(alpha: Any) -> float:
     a = as_float_array("alpha", alpha)
     if a.size != 1:
@@ -216,24 +227,67 @@ def _check_alpha(alpha: Any) -> float:
     return float(a[0])
 
 
-def _check_de(de: Any) -> np.ndarray:
-    d = as_float_array("design_effect", de)
+def _check_de(d: np.ndarray, at_least_one: bool) -> None:
     check_positive("design_effect", d)
-    return d
+    if at_least_one:
+        bad = d < 1
+        if bad.any():
+            raise ValueError(f"`design_effect` must be >= 1 (1 + (m - 1) ICC); {first_bad(bad)} has {d[bad][0]!r}.")
 
 
-def _two_arm_inputs(effect_size, n_total, design_effect, alpha, allocation):
+def _two_arm_inputs(effect_size, n_total, design_effect, alpha, allocation, *, de_at_least_one):
     """Checked arrays for the two-arm formulas (one set of checks serves both)."""
-    d = as_float_array("effect_size", effect_size)
-    n = as_float_array("n_total", n_total)
-    de = _check_de(design_effect)
-    a = _check_alpha(alpha)
-    alloc = as_float_array("allocation", allocation)
-    check_open_interval("allocation", alloc, 0.0, 1.0)
+    d, n, de, alloc = _arrays(effect_size=effect_size, n_total=n_total, design_effect=design_effect,
+                              allocation=allocation)
+    check_finite("effect_size", d)
     check_positive("n_total", n)
-    if not np.isfinite(d).all():
-        raise ValueError(f"`effect_size` has missing or infinite values at {first_bad(~np.isfinite(d))}.")
+    _check_de(de, de_at_least_one)
+    a = _check_alpha(alpha)
+    check_open_interval("allocation", alloc, 0.0, 1.0)
     return d, n, de, a, alloc
+
+
+def _noncentrality(d: np.ndarray, *factors: np.ndarray, divide: np.ndarray | None = None) -> np.ndarray:
+    r"""|d| sqrt(prod(factors) / divide), computed on the log scale (no overflow; inf when huge)."""
+    with np.errstate(divide="ignore", over="ignore"):
+        log_lam = np.log(np.abs(d)) + 0.5 * sum(np.log(f) for f in factors)
+        if divide is not None:
+            log_lam = log_lam - 0.5 * np.log(divide)
+        return np.exp(log_lam)
+
+
+def _nct_power(c: np.ndarray, df: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    r"""P(T > c) + P(T < -c) for T noncentral t(df, lam).
+
+    scipy's ``nct`` returns NaN in the far lower tail (e.g. ``nct.cdf(-2, 10, 40)``) and for
+    noncentralities above about 3e9; there, and only there, the two tails are computed from
+    :math:`P(T > c) = E\,\Phi(\lambda - cS)`, :math:`P(T < -c) = E\,\Phi(-\lambda - cS)`
+    with :math:`S = \sqrt{V/\nu}`, :math:`V \sim \chi^2_\nu` (one-dimensional quadrature).
+    """
+    c, df, lam = np.broadcast_arrays(c, df, lam)
+    with np.errstate(all="ignore"):
+        up = np.asarray(stats.nct.sf(c, df, lam), dtype=float)
+        lo = np.asarray(stats.nct.cdf(-c, df, lam), dtype=float)
+    ok = np.isfinite(up) & np.isfinite(lo) & (up >= 0) & (up <= 1) & (lo >= 0) & (lo <= 1)
+    out = np.where(ok, up + lo, np.nan)
+    for i in np.flatnonzero(~ok):
+        out.flat[i] = _nct_power_quad(float(c.flat[i]), float(df.flat[i]), float(lam.flat[i]))
+    return np.clip(out, 0.0, 1.0)
+
+
+def _nct_power_quad(c: float, df: float, lam: float) -> float:
+    """P(|T| > c) of a noncentral t by quadrature over S = sqrt(V / df), V ~ chi2(df)."""
+    from scipy import integrate
+
+    if not np.isfinite(lam):
+        return 1.0
+    chi = stats.chi(df, scale=1 / math.sqrt(df))
+    a, b = float(chi.ppf(1e-17)), float(chi.isf(1e-17))
+    pts = [x for x in (lam / c, 1.0) if a < x < b] or None
+    kw = dict(points=pts, epsabs=1e-15, epsrel=1e-12, limit=200)
+    upper = integrate.quad(lambda x: stats.norm.cdf(lam - c * x) * chi.pdf(x), a, b, **kw)[0]
+    lower = integrate.quad(lambda x: stats.norm.cdf(-lam - c * x) * chi.pdf(x), a, b, **kw)[0]
+    return min(1.0, max(0.0, upper + lower))
 
 
 def power_two_arm(effect_size: Any, n_total: Any, design_effect: Any = 1.0, alpha: float = 0.05,
@@ -254,18 +308,30 @@ def power_two_arm(effect_size: Any, n_total: Any, design_effect: Any = 1.0, alph
     n_total : float or array
         Patients in both arms, :math:`N`.
     design_effect : float or array
-        DE (see :func:`design_effect`); 1 for independent patients.
+        DE (see :func:`design_effect`); 1 for independent patients. Values below 1 are
+        allowed (> 0): with patients randomised within therapists the multilevel estimate
+        has DE :math:`= 1 - \rho` (module docstring).
     alpha : float
         Two-sided level.
     allocation : float
         Share :math:`a` of patients in arm 1.
     df : float or array, optional
-        Degrees of freedom for a noncentral-*t* calculation (e.g. :math:`N - 2` for a
-        pooled t test); None for the normal approximation.
+        Degrees of freedom (>= 1) for a noncentral-*t* calculation (e.g. :math:`N - 2` for
+        a pooled t test); None for the normal approximation.
 
     Returns
     -------
     float or ndarray
+        Array inputs broadcast against each other (length-1 inputs stretch). Extreme
+        magnitudes are handled on the log scale: the result depends on `n_total` and
+        `design_effect` only through their ratio.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument: empty, non-numeric or non-finite input, mismatched lengths,
+        `n_total` or `design_effect` <= 0, `alpha` or `allocation` outside (0, 1),
+        `df` < 1.
 
     References
     ----------
@@ -279,16 +345,24 @@ def power_two_arm(effect_size: Any, n_total: Any, design_effect: Any = 1.0, alph
     >>> round(float(power_two_arm(0.5, 128)), 3)   # Cohen's 64 per group for d = .5
     0.807
     """
-    d, n, de, a, alloc = _two_arm_inputs(effect_size, n_total, design_effect, alpha, allocation)
-    lam = np.abs(d) * np.sqrt(alloc * (1 - alloc) * n / de)
+    if df is None:
+        d, n, de, a, alloc = _two_arm_inputs(effect_size, n_total, design_effect, alpha, allocation,
+                                             de_at_least_one=False)
+    else:
+        d, n, de, alloc, dfa = _arrays(effect_size=effect_size, n_total=n_total, design_effect=design_effect,
+                                       allocation=allocation, df=df)
+        d, n, de, a, alloc = _two_arm_inputs(d, n, de, alpha, alloc, de_at_least_one=False)
+        check_finite("df", dfa)
+        bad = dfa < 1
+        if bad.any():
+            raise ValueError(f"`df` must be >= 1; {first_bad(bad)} has {dfa[bad][0]!r}.")
+    lam = _noncentrality(d, alloc * (1 - alloc), n, divide=de)
     if df is None:
         z = stats.norm.ppf(1 - a / 2)
         out = stats.norm.sf(z - lam) + stats.norm.cdf(-z - lam)
     else:
-        dfa = as_float_array("df", df)
-        check_positive("df", dfa)
         c = stats.t.ppf(1 - a / 2, dfa)
-        out = stats.nct.sf(c, dfa, lam) + stats.nct.cdf(-c, dfa, lam)
+        out = _nct_power(c, dfa, lam)
     scalar = all(np.ndim(v) == 0 for v in (effect_size, n_total, design_effect, allocation)) and (
         df is None or np.ndim(df) == 0)
     return float(out[0]) if scalar else out
@@ -310,12 +384,19 @@ def naive_rejection_rate(effect_size: Any, n_total: Any, design_effect: Any, alp
 
     Parameters
     ----------
-    effect_size, n_total, design_effect, alpha, allocation
+    effect_size, n_total, alpha, allocation
         As :func:`power_two_arm`.
+    design_effect : float or array
+        DE >= 1 of the nested design (see :func:`design_effect`).
 
     Returns
     -------
     float or ndarray
+
+    Raises
+    ------
+    ValueError
+        As :func:`power_two_arm`, and when `design_effect` < 1.
 
     References
     ----------
@@ -329,8 +410,9 @@ def naive_rejection_rate(effect_size: Any, n_total: Any, design_effect: Any, alp
     >>> round(float(naive_rejection_rate(0.0, 200, design_effect(10, 0.1))), 3)
     0.155
     """
-    d, n, de, a, alloc = _two_arm_inputs(effect_size, n_total, design_effect, alpha, allocation)
-    lam = np.abs(d) * np.sqrt(alloc * (1 - alloc) * n)
+    d, n, de, a, alloc = _two_arm_inputs(effect_size, n_total, design_effect, alpha, allocation,
+                                         de_at_least_one=True)
+    lam = _noncentrality(d, alloc * (1 - alloc), n)
     z = stats.norm.ppf(1 - a / 2)
     s = np.sqrt(de)
     out = stats.norm.cdf((lam - z) / s) + stats.norm.cdf((-lam - z) / s)
@@ -352,13 +434,20 @@ def power_correlation(r: Any, n: Any, design_effect: Any = 1.0, alpha: float = 0
     r : float or array
         Population correlation, :math:`|r| < 1`.
     n : float or array
-        Patients (> 3 after the design effect).
+        Patients (finite; > 3 after the design effect).
     design_effect : float or array
+        DE >= 1 (see :func:`design_effect`).
     alpha : float
 
     Returns
     -------
     float or ndarray
+
+    Raises
+    ------
+    ValueError
+        Naming the argument: empty, non-numeric or non-finite input, mismatched lengths,
+        :math:`|r| \ge 1`, `design_effect` < 1, `alpha` outside (0, 1), `n` / DE <= 3.
 
     References
     ----------
@@ -373,10 +462,10 @@ def power_correlation(r: Any, n: Any, design_effect: Any = 1.0, alpha: float = 0
     >>> round(float(power_correlation(0.28, 100)), 3)
     0.809
     """
-    rr = as_float_array("r", r)
+    rr, nn, de = _arrays(r=r, n=n, design_effect=design_effect)
     check_open_interval("r", rr, -1.0, 1.0)
-    nn = as_float_array("n", n)
-    de = _check_de(design_effect)
+    check_finite("n", nn)
+    _check_de(de, True)
     a = _check_alpha(alpha)
     ne = nn / de
     bad = ~(ne > 3)
@@ -399,11 +488,17 @@ def mc_se(p: Any, n_replicates: Any) -> np.ndarray | float:
     p : float or array
         Rejection rate in [0, 1].
     n_replicates : int or array
-        Replicates :math:`R` (> 0).
+        Replicates :math:`R` (whole numbers >= 1).
 
     Returns
     -------
     float or ndarray
+
+    Raises
+    ------
+    ValueError
+        Naming the argument: empty, non-numeric or missing input, mismatched lengths,
+        `p` outside [0, 1], `n_replicates` not a whole number >= 1.
 
     References
     ----------
@@ -415,9 +510,9 @@ def mc_se(p: Any, n_replicates: Any) -> np.ndarray | float:
     >>> mc_se(0.05, 1900)
     0.005
     """
-    pp = as_float_array("p", p)
-    rr = as_float_array("n_replicates", n_replicates)
+    pp, rr = _arrays(p=p, n_replicates=n_replicates)
     check_positive("n_replicates", rr)
+    check_integer_valued("n_replicates", rr)
     bad = ~((pp >= 0) & (pp <= 1))
     if bad.any():
         raise ValueError(f"`p` must lie in [0, 1]; {first_bad(bad)} has {pp[bad][0]!r}.")
@@ -681,8 +776,8 @@ def _cells(design: Mapping, grid: Mapping | None) -> tuple[dict, dict, list[dict
             if k == "seed":
                 raise ValueError(f"`{where}` must not set 'seed': give `seed` to simulate_power.")
             if k not in _DESIGN_KEYS:
-                raise ValueError(f"`{where}` has unknown key {k!r}; valid keys are simulate_trial's arguments "
-                                 f"and 'arms'.")
+                raise ValueError(f"`{where}` has unknown key {k!r}.{suggest_name(k, _DESIGN_KEYS)} Valid keys are "
+                                 f"simulate_trial's arguments and 'arms'.")
     both = sorted(set(design) & set(grid))
     if both:
         raise ValueError(f"{both} given in both `design` and `grid`; give each in one place.")
@@ -775,8 +870,9 @@ def simulate_power(
         Replicates per task (default: about 4 tasks per worker and cell).
     progress : bool
         Show a tqdm progress bar.
-    mp_context : multiprocessing context, optional
-        For the local process pool (default: the platform's).
+    mp_context : multiprocessing context or str, optional
+        For the local process pool (default: the platform's); a name such as ``"spawn"``
+        is passed to :func:`multiprocessing.get_context`.
 
     Returns
     -------
@@ -786,9 +882,9 @@ def simulate_power(
     Raises
     ------
     ValueError
-        Naming the argument: unknown design/grid keys or invalid simulator values
-        (with the cell), unknown `analysis`, bad `n_replicates`, `seed`, `alpha`,
-        `reference`, `n_jobs`, `chunk_size` or `client`.
+        Naming the argument: unknown design/grid keys or `analysis` names (with the nearest
+        valid name), invalid simulator values (with the cell), bad `n_replicates`, `seed`,
+        `alpha`, `reference`, `n_jobs`, `chunk_size`, `progress`, `mp_context` or `client`.
 
     References
     ----------
@@ -814,8 +910,8 @@ def simulate_power(
                          f"got {analysis!r}.")
     analyses = list(analyses)
     for a in analyses:
-        if a not in ANALYSES:
-            raise ValueError(f"`analysis` {a!r} is unknown; choose from {list(ANALYSES)}.")
+        if not isinstance(a, str) or a not in ANALYSES:
+            raise ValueError(f"`analysis` {a!r} is unknown.{suggest_name(a, ANALYSES)} Choose from {list(ANALYSES)}.")
     if len(set(analyses)) != len(analyses):
         raise ValueError(f"`analysis` lists a name twice: {analyses}.")
     if isinstance(n_replicates, (bool, np.bool_)) or not isinstance(n_replicates, (int, np.integer)) \
@@ -841,6 +937,19 @@ def simulate_power(
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer))
                                    or chunk_size < 1):
         raise ValueError(f"`chunk_size` must be a whole number >= 1; got {chunk_size!r}.")
+    if not isinstance(progress, (bool, np.bool_)):
+        raise ValueError(f"`progress` must be True or False; got {progress!r}.")
+    if isinstance(mp_context, str):
+        import multiprocessing
+
+        try:
+            mp_context = multiprocessing.get_context(mp_context)
+        except ValueError:
+            raise ValueError(f"`mp_context` {mp_context!r} is not a start method of this platform; choose from "
+                             f"{multiprocessing.get_all_start_methods()}.") from None
+    elif mp_context is not None and not callable(getattr(mp_context, "Process", None)):
+        raise ValueError(f"`mp_context` must be a multiprocessing context, a start-method name or None; "
+                         f"got {mp_context!r}.")
 
     design, gvals, cells = _cells(design, grid)
     sims, arms_list, infos = [], [], []
