@@ -833,11 +833,18 @@ def _fit_stack(data: dict, reference: str) -> dict[str, dict[str, np.ndarray]]:
     all replicates at once from per-therapist sums, minimised over
     :math:`\theta = \tau/\sigma` as there (the same 50-point grid, then a golden-section
     search between the grid neighbours of the best point to :math:`10^{-12}\max(1, hi)`,
-    then the boundary check at 0); the fixed effects, their covariance
-    :math:`\sigma^2 A^{-1}` and the between-within degrees of freedom follow as in
+    then the boundary check at 0, then the Newton polish of :func:`_polish_theta`); the
+    fixed effects, their covariance :math:`\sigma^2 A^{-1}` (3 x 3 inverse by cofactors) and
+    the between-within degrees of freedom follow as in
     :func:`analysis.multilevel.therapist_effect` and :func:`_bw_df`. ``ok`` is False
-    where the stack cannot reproduce the single fit (constant columns, optimum beyond
-    the grid, anything non-finite): those replicates are fitted one by one.
+    where the stack cannot vouch for reproducing the single fit (a constant column, an
+    optimum beyond the grid, a Cholesky pivot of :math:`A` not clearly positive at a point
+    the single fit evaluates, including its walk towards the upper profile limit, anything
+    non-finite): those replicates are fitted one by one.
+
+    Every replicate's arithmetic is elementwise or a reduction of fixed length over its own
+    therapists or patients, so the result does not depend on which replicates share the
+    stack (chunking, processes).
     """
     from analysis.multilevel import _SINGULAR_TOL
 

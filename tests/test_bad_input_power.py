@@ -230,6 +230,8 @@ def test_mc_se_refuses(p, n_replicates, match):
     (dict(chunk_size=2.0), "`chunk_size` must be a whole number >= 1"),
     (dict(progress="yes"), "`progress` must be True or False"),
     (dict(progress=None), "`progress` must be True or False"),
+    (dict(batched="yes"), "`batched` must be True or False"),
+    (dict(batched=None), "`batched` must be True or False"),
     (dict(mp_context="telepathy"), "`mp_context` 'telepathy' is not a start method"),
     (dict(mp_context=42), "`mp_context` must be a multiprocessing context"),
     (dict(client=42), "`client` must be a dask.distributed.Client"),
