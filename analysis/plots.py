@@ -145,6 +145,11 @@ def figures_dir(directory: str | os.PathLike | None = None) -> Path:
     pathlib.Path
         The folder (not created here).
 
+    Raises
+    ------
+    ValueError
+        If `directory` is not a str or path (or is the empty string).
+
     References
     ----------
     None: a utility (no method literature).
@@ -155,6 +160,8 @@ def figures_dir(directory: str | os.PathLike | None = None) -> Path:
     PosixPath('/tmp/figs')
     """
     if directory is not None:
+        if not isinstance(directory, (str, os.PathLike)) or isinstance(directory, bytes) or str(directory) == "":
+            raise ValueError(f"`directory` must be a folder path (str or pathlib.Path) or None; got {directory!r}.")
         return Path(directory)
     reports = os.environ.get("ALLIANCE_REPORTS_DIR")
     if reports:
@@ -392,6 +399,48 @@ def _log_ratio_axis(ax, which: str) -> None:
     axis.set_minor_locator(NullLocator())
 
 
+def _check_drawing_args(**args: object) -> None:
+    """Entry checks shared by the plots: texts, reference values, sizes, switches and colours.
+
+    Keyword names say what is checked: ``xlabel``, ``title``, ``summary_label`` (str, or None
+    where the plot has a default), ``refline``/``contour_centre`` (finite number; refline may
+    be None), ``figsize`` (two positive finite numbers, or None), ``show_*`` (bool), ``color``
+    (a matplotlib colour or None).
+    """
+    import math
+
+    import numpy as np
+    from matplotlib.colors import is_color_like
+
+    for name, value in args.items():
+        if name in ("xlabel", "title", "summary_label"):
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"`{name}` must be a string; got {value!r}.")
+        elif name in ("refline", "contour_centre"):
+            if value is None and name == "refline":
+                continue
+            if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating))
+                    or not math.isfinite(float(value))):
+                raise ValueError(f"`{name}` must be a finite number{' or None' if name == 'refline' else ''}; "
+                                 f"got {value!r}.")
+        elif name == "figsize":
+            if value is None:
+                continue
+            try:
+                w, h = (float(v) for v in value)
+            except (TypeError, ValueError):
+                raise ValueError(f"`figsize` must be (width, height) in inches; got {value!r}.") from None
+            if not (math.isfinite(w) and math.isfinite(h) and w > 0 and h > 0):
+                raise ValueError(f"`figsize` must be two positive finite numbers (inches); got {value!r}.")
+        elif name.startswith("show_"):
+            if not isinstance(value, bool):
+                raise ValueError(f"`{name}` must be True or False; got {value!r}.")
+        elif name == "color":
+            if value is not None and not is_color_like(value):
+                raise ValueError(f"`color` must be a matplotlib colour (a name such as 'C0' or 'black', "
+                                 f"or '#rrggbb'); got {value!r}.")
+
+
 # Offsets (points) of the forest plot's right-hand columns from the axes' edge.
 _EST_PT, _WEIGHT_PT = 8.0, 160.0
 
@@ -509,6 +558,10 @@ def forest_plot(
 
     from analysis.meta import SubgroupResult, _transform, subgroup_analysis
 
+    _check_drawing_args(xlabel=xlabel, title=title, summary_label=summary_label, figsize=figsize,
+                        show_weights=show_weights, show_prediction=show_prediction,
+                        # "auto" (the default) is resolved below, once the scale is known
+                        **({} if isinstance(refline, str) else {"refline": refline}))
     res = _meta_result(result)
     k = res.k
     ratio, transform = _ratio_scale(transform, res)
@@ -724,6 +777,7 @@ def funnel_plot(
 
     from analysis.meta_bias import TrimFillResult
 
+    _check_drawing_args(xlabel=xlabel, title=title, contour_centre=contour_centre, figsize=figsize)
     res = _meta_result(result)
     if isinstance(contours, (str, bytes)):
         raise ValueError("`contours` must be a sequence of levels in (0, 1), got a string.")
@@ -893,6 +947,7 @@ def caterpillar_plot(
         raise ValueError(f"`ax` must be a matplotlib Axes or None; got {type(ax).__name__}.")
     if labels not in ("auto", True, False):
         raise ValueError(f"`labels` must be 'auto', True or False; got {labels!r}.")
+    _check_drawing_args(xlabel=xlabel, title=title, color=color)
     eff = result.effects
     needed = ("therapist", "effect", "lower", "upper")
     if not isinstance(eff, pd.DataFrame) or any(c not in eff.columns for c in needed):

@@ -116,11 +116,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+import inspect
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
+
+from analysis._checks import as_float_array, check_finite, check_integer_valued, first_bad, suggest_name
 
 __all__ = ["SimulatedTrial", "simulate_trial", "implied_population"]
 
@@ -192,6 +195,9 @@ def _check_number(name: str, value: Any, low: float | None = None, high: float |
     v = float(value)
     if not math.isfinite(v):
         raise ValueError(f"`{name}` must be finite; got {value!r}.")
+    if abs(v) > _MAX_MAGNITUDE:
+        raise ValueError(f"`{name}` = {value!r} is outside the scale the simulator works on (|value| <= "
+                         f"{_MAX_MAGNITUDE:g}; scores are on the PHQ-9 0-27 and WAI-SR 1-5 metrics).")
     if low is not None and (v < low or (low_open and v == low)):
         op = ">" if low_open else ">="
         raise ValueError(f"`{name}` must be {op} {low}; got {value!r}.")
@@ -231,7 +237,9 @@ def implied_population(p: dict) -> dict:
     Parameters
     ----------
     p : dict
-        The parameters of :func:`simulate_trial` (as in ``SimulatedTrial.params``).
+        Arguments of :func:`simulate_trial` (as in ``SimulatedTrial.params``); keys left
+        out take simulate_trial's defaults, ``seed`` is ignored. Checked as in
+        simulate_trial.
 
     Returns
     -------
@@ -260,12 +268,28 @@ def implied_population(p: dict) -> dict:
     (the calibration targets; the moment equations are derived for this model in the
     module docstring, not taken from a source).
 
+    Raises
+    ------
+    ValueError
+        When `p` is not a dict, has a key that is not an argument of simulate_trial (with
+        the nearest name), a value out of range (naming it), or targets the model cannot
+        reach.
+
     Examples
     --------
     >>> from analysis.simulate import simulate_trial
     >>> round(simulate_trial(seed=1).truth["alliance_outcome_r"], 3)
     0.28
+    >>> round(implied_population({"therapist_icc": 0.2})["therapist_icc"], 3)
+    0.2
     """
+    if not isinstance(p, Mapping):
+        raise ValueError(f"`p` must be a dict of simulate_trial's arguments; got {type(p).__name__}.")
+    for key in p:
+        if key != "seed" and key not in _PARAM_NAMES:
+            raise ValueError(f"`p` has the key {key!r}, which is not an argument of simulate_trial."
+                             f"{suggest_name(key, _PARAM_NAMES)}")
+    p = _checked_params({**_DEFAULTS, **{k: v for k, v in p.items() if k != "seed"}})
     T = p["n_sessions"]
     sA2 = p["alliance_sd"] ** 2
     rhoA, relA, pi = p["alliance_icc"], p["alliance_reliability"], p["alliance_trait_share"]
@@ -340,30 +364,166 @@ def implied_population(p: dict) -> dict:
 
 
 def _caseloads(rng: np.random.Generator, n_therapists: int, caseload: Any, dist: str,
-               dispersion: float) -> np.ndarray:
-    if isinstance(caseload, (list, tuple, np.ndarray, pd.Series)):
-        arr = np.asarray(caseload)
-        if arr.ndim != 1 or arr.size != n_therapists:
-            raise ValueError(f"`caseload` as a sequence must have one entry per therapist ({n_therapists}); "
-                             f"got {arr.size}.")
-        if arr.dtype.kind not in "iu" and not (arr.dtype.kind == "f" and np.all(arr == np.round(arr))):
-            raise ValueError("`caseload` must hold whole numbers.")
-        if np.any(arr < 1):
-            raise ValueError(f"`caseload` must be >= 1 for every therapist; position {int(np.argmax(arr < 1))} is not.")
-        return arr.astype(np.int64)
-    m = _check_number("caseload", caseload, 1.0)
+               dispersion: float, n_sessions: int = 1) -> np.ndarray:
+    """Patients per therapist; `caseload` was checked by :func:`_check_caseload`."""
+    if isinstance(caseload, list):
+        return np.asarray(caseload, dtype=np.int64)
+    m = float(caseload)
     if dist == "fixed":
-        if m != round(m):
-            raise ValueError(f"`caseload` must be a whole number when caseload_dist='fixed'; got {caseload!r}.")
         return np.full(n_therapists, int(m), dtype=np.int64)
     extra = m - 1.0  # every therapist sees at least one patient
     if dist == "poisson":
-        return 1 + rng.poisson(extra, n_therapists)
-    # negative binomial with mean `extra` and size `dispersion` (variance extra + extra^2/size)
-    if extra == 0:
-        return np.ones(n_therapists, dtype=np.int64)
-    prob = dispersion / (dispersion + extra)
-    return 1 + rng.negative_binomial(dispersion, prob, n_therapists)
+        n_j = 1 + rng.poisson(extra, n_therapists)
+    elif extra == 0:
+        n_j = np.ones(n_therapists, dtype=np.int64)
+    else:
+        # negative binomial with mean `extra` and size `dispersion` (variance extra + extra^2/size)
+        prob = dispersion / (dispersion + extra)
+        try:
+            n_j = 1 + rng.negative_binomial(dispersion, prob, n_therapists)
+        except ValueError:
+            raise ValueError(f"`caseload_dispersion` = {dispersion!r} is too small for a mean caseload of {m!r}: "
+                             "numpy cannot draw such a negative binomial; use a larger dispersion.") from None
+    if float(n_j.sum()) * (n_sessions + 1) > _MAX_SESSION_ROWS:
+        raise ValueError(f"The drawn caseloads total {int(n_j.sum())} patients, too many to simulate in one call "
+                         f"(`caseload` = {m!r}, `caseload_dispersion` = {dispersion!r}).")
+    return n_j
+
+
+#: Arguments of :func:`simulate_trial` other than ``seed``, in order.
+_PARAM_NAMES = (
+    'n_therapists', 'caseload', 'caseload_dist', 'caseload_dispersion', 'n_sessions', 'allocation',
+    'treatment_d', 'alliance_outcome_r', 'alliance_within', 'alliance_between', 'therapist_icc',
+    'alliance_icc', 'alliance_mean', 'alliance_sd', 'alliance_reliability', 'alliance_trait_share',
+    'alliance_state_autocorr', 'alliance_growth', 'rupture_rate', 'rupture_depth', 'repair_prob',
+    'sudden_gain_prob', 'sudden_gain_share', 'reverse_causation', 'intake_mean', 'intake_sd', 'mean_change',
+    'change_sd', 'symptom_reliability', 'dropout', 'dropout_rate', 'dropout_strength', 'early_sessions',
+)
+
+#: Largest absolute value accepted for a parameter without a natural bound. The simulator
+#: works on the PHQ-9 (0--27) and WAI-SR (1--5) metrics; beyond this the arithmetic overflows
+#: long before the numbers mean anything.
+_MAX_MAGNITUDE = 1e6
+
+#: Largest long table (patients x (sessions + 1) rows) simulated in one call (memory).
+_MAX_SESSION_ROWS = 50_000_000
+
+
+def _check_seed(seed: Any) -> np.random.SeedSequence:
+    """A SeedSequence from an int >= 0, a SeedSequence or None, naming `seed` otherwise."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if seed is None:
+        return np.random.SeedSequence()
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+        if seed < 0:
+            raise ValueError(f"`seed` must be >= 0; got {seed!r}.")
+        return np.random.SeedSequence(int(seed))
+    raise ValueError(f"`seed` must be an int, a numpy SeedSequence or Generator, or None; got {seed!r}.")
+
+
+def _check_caseload(caseload: Any, n_therapists: int, dist: str) -> Any:
+    """The caseload as given (a number) or as a list of ints (one per therapist), checked."""
+    if isinstance(caseload, (list, tuple, np.ndarray, pd.Series)):
+        arr = as_float_array("caseload", caseload)
+        if arr.size != n_therapists:
+            raise ValueError(f"`caseload` as a sequence must have one entry per therapist ({n_therapists}); "
+                             f"got {arr.size}.")
+        check_finite("caseload", arr)
+        check_integer_valued("caseload", arr)
+        bad = arr < 1
+        if bad.any():
+            raise ValueError(f"`caseload` must be >= 1 for every therapist; {first_bad(bad)} has {arr[bad][0]!r}.")
+        if arr.max() > _MAX_MAGNITUDE:
+            raise ValueError(f"`caseload` has {arr.max()!r} patients for one therapist; at most {_MAX_MAGNITUDE:g}.")
+        return [int(v) for v in arr]
+    if caseload is None or isinstance(caseload, (str, bytes, dict)):
+        raise ValueError(f"`caseload` must be a number or a sequence with one whole number per therapist; "
+                         f"got {caseload!r}.")
+    m = _check_number("caseload", caseload, 1.0)
+    if dist == "fixed" and m != round(m):
+        raise ValueError(f"`caseload` must be a whole number when caseload_dist='fixed'; got {caseload!r}.")
+    return caseload
+
+
+def _checked_params(a: Any) -> dict:
+    """Check the arguments of :func:`simulate_trial` (all but ``seed``); the ``params`` record."""
+    # the names of simulate_trial, so that the checks read as in its signature
+    n_therapists, caseload, caseload_dist, caseload_dispersion, n_sessions, allocation, treatment_d, \
+    alliance_outcome_r, alliance_within, alliance_between, therapist_icc, alliance_icc, alliance_mean, \
+    alliance_sd, alliance_reliability, alliance_trait_share, alliance_state_autocorr, alliance_growth, \
+    rupture_rate, rupture_depth, repair_prob, sudden_gain_prob, sudden_gain_share, reverse_causation, \
+    intake_mean, intake_sd, mean_change, change_sd, symptom_reliability, dropout, dropout_rate, \
+    dropout_strength, early_sessions = (
+        a[k] for k in _PARAM_NAMES)
+    J = _check_int("n_therapists", n_therapists, 2)
+    T = _check_int("n_sessions", n_sessions, 4)
+    early = _check_int("early_sessions", early_sessions, 1)
+    if early > T:
+        raise ValueError(f"`early_sessions` must be <= n_sessions ({T}); got {early}.")
+    if caseload_dist not in _CASELOAD:
+        raise ValueError(f"`caseload_dist` must be one of {_CASELOAD}; got {caseload_dist!r}.")
+    if dropout not in _DROPOUT:
+        raise ValueError(f"`dropout` must be one of {_DROPOUT}; got {dropout!r}.")
+    disp = _check_number("caseload_dispersion", caseload_dispersion, 0.0, low_open=True)
+    alloc = _check_number("allocation", allocation, 0.0, 1.0, low_open=True, high_open=True)
+    d = _check_number("treatment_d", treatment_d)
+    if (alliance_within is None) != (alliance_between is None):
+        raise ValueError("`alliance_within` and `alliance_between` must be given together (or both None).")
+    if alliance_within is None:
+        if alliance_outcome_r is None:
+            raise ValueError("`alliance_outcome_r` is required when `alliance_within`/`alliance_between` are None.")
+        r_target = _check_number("alliance_outcome_r", alliance_outcome_r, -1.0, 1.0, low_open=True, high_open=True)
+        bw = bb = None
+    else:
+        if alliance_outcome_r is not None and alliance_outcome_r != 0.28:
+            raise ValueError("Give either `alliance_outcome_r` or `alliance_within`/`alliance_between`, not both.")
+        r_target = None
+        bw = _check_number("alliance_within", alliance_within)
+        bb = _check_number("alliance_between", alliance_between)
+    icc_y = _check_number("therapist_icc", therapist_icc, 0.0, 1.0, high_open=True)
+    relA = _check_number("alliance_reliability", alliance_reliability, 0.0, 1.0, low_open=True)
+    icc_a = _check_number("alliance_icc", alliance_icc, 0.0, 1.0, high_open=True)
+    if icc_a >= relA:
+        raise ValueError(f"`alliance_icc` ({icc_a}) must be below `alliance_reliability` ({relA}).")
+    muA = _check_number("alliance_mean", alliance_mean, 1.0, 5.0)
+    sA = _check_number("alliance_sd", alliance_sd, 0.0, low_open=True)
+    pi = _check_number("alliance_trait_share", alliance_trait_share, 0.0, 1.0)
+    phi = _check_number("alliance_state_autocorr", alliance_state_autocorr, -1.0, 1.0, low_open=True, high_open=True)
+    growth = _check_number("alliance_growth", alliance_growth)
+    rr = _check_number("rupture_rate", rupture_rate, 0.0, 1.0)
+    rdepth = _check_number("rupture_depth", rupture_depth, 0.0)
+    rep = _check_number("repair_prob", repair_prob, 0.0, 1.0)
+    sgp = _check_number("sudden_gain_prob", sudden_gain_prob, 0.0, 1.0)
+    sgs = _check_number("sudden_gain_share", sudden_gain_share, 0.0, 1.0)
+    kappa = _check_number("reverse_causation", reverse_causation)
+    mu0 = _check_number("intake_mean", intake_mean, *PHQ9_RANGE)
+    s0 = _check_number("intake_sd", intake_sd, 0.0, low_open=True)
+    delta = _check_number("mean_change", mean_change)
+    sD = _check_number("change_sd", change_sd, 0.0, low_open=True)
+    relY = _check_number("symptom_reliability", symptom_reliability, 0.0, 1.0, low_open=True)
+    drate = _check_number("dropout_rate", dropout_rate, 0.0, 1.0, high_open=True)
+    dstr = _check_number("dropout_strength", dropout_strength)
+    params = dict(
+        n_therapists=J, caseload=_check_caseload(caseload, J, caseload_dist),
+        caseload_dist=caseload_dist, caseload_dispersion=disp, n_sessions=T, allocation=alloc,
+        treatment_d=d, alliance_outcome_r=r_target, alliance_within=bw, alliance_between=bb,
+        therapist_icc=icc_y, alliance_icc=icc_a, alliance_mean=muA, alliance_sd=sA,
+        alliance_reliability=relA, alliance_trait_share=pi, alliance_state_autocorr=phi,
+        alliance_growth=growth, rupture_rate=rr, rupture_depth=rdepth, repair_prob=rep,
+        sudden_gain_prob=sgp, sudden_gain_share=sgs, reverse_causation=kappa, intake_mean=mu0,
+        intake_sd=s0, mean_change=delta, change_sd=sD, symptom_reliability=relY, dropout=dropout,
+        dropout_rate=drate, dropout_strength=dstr, early_sessions=early,
+    )
+    n_pat = sum(params["caseload"]) if isinstance(params["caseload"], list) else J * float(params["caseload"])
+    rows = n_pat * (T + 1)
+    if rows > _MAX_SESSION_ROWS:
+        raise ValueError(
+            f"The trial would have about {n_pat:.4g} patients x {T + 1} sessions = {rows:.4g} rows; at most "
+            f"{_MAX_SESSION_ROWS:,} are simulated in one call (memory). Lower `n_therapists`, `caseload` or "
+            "`n_sessions`."
+        )
+    return params
 
 
 def simulate_trial(
@@ -479,7 +639,11 @@ def simulate_trial(
     Raises
     ------
     ValueError
-        A parameter out of range, naming it.
+        A parameter out of range or of the wrong type, naming it; a number without a
+        natural bound beyond :math:`10^6` in absolute value (outside the scale of the
+        PHQ-9 and WAI-SR metrics); a trial of more than 50 million session rows; a
+        ``seed`` below 0; targets the model cannot reach (``alliance_outcome_r``,
+        ``therapist_icc``, ``dropout_rate``).
 
     References
     ----------
@@ -504,79 +668,29 @@ def simulate_trial(
     True
     """
     # ---------------------------------------------------------------- validation
-    J = _check_int("n_therapists", n_therapists, 2)
-    T = _check_int("n_sessions", n_sessions, 4)
-    early = _check_int("early_sessions", early_sessions, 1)
-    if early > T:
-        raise ValueError(f"`early_sessions` must be <= n_sessions ({T}); got {early}.")
-    if caseload_dist not in _CASELOAD:
-        raise ValueError(f"`caseload_dist` must be one of {_CASELOAD}; got {caseload_dist!r}.")
-    if dropout not in _DROPOUT:
-        raise ValueError(f"`dropout` must be one of {_DROPOUT}; got {dropout!r}.")
-    disp = _check_number("caseload_dispersion", caseload_dispersion, 0.0, low_open=True)
-    alloc = _check_number("allocation", allocation, 0.0, 1.0, low_open=True, high_open=True)
-    d = _check_number("treatment_d", treatment_d)
-    if (alliance_within is None) != (alliance_between is None):
-        raise ValueError("`alliance_within` and `alliance_between` must be given together (or both None).")
-    if alliance_within is None:
-        if alliance_outcome_r is None:
-            raise ValueError("`alliance_outcome_r` is required when `alliance_within`/`alliance_between` are None.")
-        r_target = _check_number("alliance_outcome_r", alliance_outcome_r, -1.0, 1.0, low_open=True, high_open=True)
-        bw = bb = None
-    else:
-        if alliance_outcome_r is not None and alliance_outcome_r != 0.28:
-            raise ValueError("Give either `alliance_outcome_r` or `alliance_within`/`alliance_between`, not both.")
-        r_target = None
-        bw = _check_number("alliance_within", alliance_within)
-        bb = _check_number("alliance_between", alliance_between)
-    icc_y = _check_number("therapist_icc", therapist_icc, 0.0, 1.0, high_open=True)
-    relA = _check_number("alliance_reliability", alliance_reliability, 0.0, 1.0, low_open=True)
-    icc_a = _check_number("alliance_icc", alliance_icc, 0.0, 1.0, high_open=True)
-    if icc_a >= relA:
-        raise ValueError(f"`alliance_icc` ({icc_a}) must be below `alliance_reliability` ({relA}).")
-    muA = _check_number("alliance_mean", alliance_mean, 1.0, 5.0)
-    sA = _check_number("alliance_sd", alliance_sd, 0.0, low_open=True)
-    pi = _check_number("alliance_trait_share", alliance_trait_share, 0.0, 1.0)
-    phi = _check_number("alliance_state_autocorr", alliance_state_autocorr, -1.0, 1.0, low_open=True, high_open=True)
-    growth = _check_number("alliance_growth", alliance_growth)
-    rr = _check_number("rupture_rate", rupture_rate, 0.0, 1.0)
-    rdepth = _check_number("rupture_depth", rupture_depth, 0.0)
-    rep = _check_number("repair_prob", repair_prob, 0.0, 1.0)
-    sgp = _check_number("sudden_gain_prob", sudden_gain_prob, 0.0, 1.0)
-    sgs = _check_number("sudden_gain_share", sudden_gain_share, 0.0, 1.0)
-    kappa = _check_number("reverse_causation", reverse_causation)
-    mu0 = _check_number("intake_mean", intake_mean, *PHQ9_RANGE)
-    s0 = _check_number("intake_sd", intake_sd, 0.0, low_open=True)
-    delta = _check_number("mean_change", mean_change)
-    sD = _check_number("change_sd", change_sd, 0.0, low_open=True)
-    relY = _check_number("symptom_reliability", symptom_reliability, 0.0, 1.0, low_open=True)
-    drate = _check_number("dropout_rate", dropout_rate, 0.0, 1.0, high_open=True)
-    dstr = _check_number("dropout_strength", dropout_strength)
+    args = dict(locals())  # the arguments only: nothing else is defined yet
+    del args["seed"]
+    params = _checked_params(args)
     if isinstance(seed, np.random.Generator):
         rng = seed
         seed_record: Any = "Generator"
-    elif seed is None or isinstance(seed, (int, np.integer, np.random.SeedSequence)) and not isinstance(seed, bool):
-        ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    else:
+        ss = _check_seed(seed)
         rng = np.random.default_rng(ss)
         seed_record = seed if isinstance(seed, (int, np.integer)) else f"SeedSequence(entropy={ss.entropy})"
-    else:
-        raise ValueError(f"`seed` must be an int, a numpy SeedSequence or Generator, or None; got {seed!r}.")
-
-    params = dict(
-        n_therapists=J, caseload=(list(map(int, caseload)) if not np.isscalar(caseload) else caseload),
-        caseload_dist=caseload_dist, caseload_dispersion=disp, n_sessions=T, allocation=alloc,
-        treatment_d=d, alliance_outcome_r=r_target, alliance_within=bw, alliance_between=bb,
-        therapist_icc=icc_y, alliance_icc=icc_a, alliance_mean=muA, alliance_sd=sA,
-        alliance_reliability=relA, alliance_trait_share=pi, alliance_state_autocorr=phi,
-        alliance_growth=growth, rupture_rate=rr, rupture_depth=rdepth, repair_prob=rep,
-        sudden_gain_prob=sgp, sudden_gain_share=sgs, reverse_causation=kappa, intake_mean=mu0,
-        intake_sd=s0, mean_change=delta, change_sd=sD, symptom_reliability=relY, dropout=dropout,
-        dropout_rate=drate, dropout_strength=dstr, early_sessions=early, seed=seed_record,
-    )
+    params["seed"] = seed_record
     pop = implied_population(params)
+    J, T, early = params["n_therapists"], params["n_sessions"], params["early_sessions"]
+    caseload, caseload_dist, disp = params["caseload"], params["caseload_dist"], params["caseload_dispersion"]
+    alloc, muA, growth = params["allocation"], params["alliance_mean"], params["alliance_growth"]
+    phi, rr, rdepth, rep = (params["alliance_state_autocorr"], params["rupture_rate"], params["rupture_depth"],
+                            params["repair_prob"])
+    sgp, sgs, kappa = params["sudden_gain_prob"], params["sudden_gain_share"], params["reverse_causation"]
+    mu0, s0, delta = params["intake_mean"], params["intake_sd"], params["mean_change"]
+    dropout, drate, dstr = params["dropout"], params["dropout_rate"], params["dropout_strength"]
 
     # ---------------------------------------------------------------- design
-    n_j = _caseloads(rng, J, caseload, caseload_dist, disp)
+    n_j = _caseloads(rng, J, caseload, caseload_dist, disp, T)
     N = int(n_j.sum())
     th = np.repeat(np.arange(J), n_j)
     arm = (rng.random(N) < alloc).astype(np.int64)
@@ -635,7 +749,15 @@ def simulate_trial(
             log_surv = -np.logaddexp(0.0, eta0 + z).sum(axis=1)  # sum of log(1 - h)
             return float(np.mean(-np.expm1(log_surv))) - drate
 
-        eta0 = optimize.brentq(expected_rate, -60, 60, xtol=1e-12)
+        lo_eta, hi_eta = -60.0, 60.0  # widen until the target rate is bracketed (tiny or strong rates)
+        while expected_rate(lo_eta) > 0 and lo_eta > -1e9:
+            lo_eta *= 2
+        while expected_rate(hi_eta) < 0 and hi_eta < 1e9:
+            hi_eta *= 2
+        if not expected_rate(lo_eta) <= 0 <= expected_rate(hi_eta):
+            raise ValueError(f"`dropout_rate` = {drate!r} cannot be reached with `dropout_strength` = {dstr!r} "
+                             f"({dropout} dropout); choose a larger rate or a weaker strength.")
+        eta0 = optimize.brentq(expected_rate, lo_eta, hi_eta, xtol=1e-12)
         h = special.expit(eta0 + z)
         drop = u_drop < h  # drop after session t (columns t = 1..T-1)
         any_drop = drop.any(axis=1)
@@ -705,6 +827,10 @@ def simulate_trial(
     return SimulatedTrial(sessions=sessions, patients=patients, params=params, truth=truth)
 
 
+#: simulate_trial's defaults (all arguments but ``seed``), for :func:`implied_population`.
+_DEFAULTS = {k: v.default for k, v in inspect.signature(simulate_trial).parameters.items() if k != "seed"}
+
+
 # --------------------------------------------------------------------------- item-level WAI-SR
 #: Generating values of :func:`simulate_wai_sr_items` (assumptions of the workbook, not
 #: estimates read in a source; see its docstring).
@@ -752,6 +878,16 @@ class SimulatedItems:
     seed: Any
 
 
+def _float_matrix(name: str, value: Any) -> np.ndarray:
+    """`value` as a float array, or a ValueError naming `name` (strings, dicts, ragged lists)."""
+    if isinstance(value, (str, bytes, dict)) or value is None:
+        raise ValueError(f"`{name}` must be numbers (a list or array); got {value!r}.")
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"`{name}` must be numbers (a list or array); got {value!r}.") from None
+
+
 def simulate_wai_sr_items(
     n: int,
     *,
@@ -797,10 +933,18 @@ def simulate_wai_sr_items(
     thresholds : sequence of 4 increasing floats, or None
         None returns the continuous latent responses instead of 1--5 answers.
     seed : int, optional
+        Seed (>= 0) of ``numpy.random.default_rng``.
 
     Returns
     -------
     SimulatedItems
+
+    Raises
+    ------
+    ValueError
+        Naming the argument: `n` not a whole number >= 1 (or too large to hold), `loadings`,
+        `factor_corr` or `thresholds` of the wrong shape, not numeric or out of range,
+        `seed` not an int >= 0.
 
     References
     ----------
@@ -818,16 +962,19 @@ def simulate_wai_sr_items(
     from analysis.psychometrics import WAI_SR_SUBSCALES
 
     n = _check_int("n", n, 1)
-    lam = np.asarray(WAI_SR_SIM_LOADINGS if loadings is None else loadings, dtype=float)
+    if n * 12 > _MAX_SESSION_ROWS:
+        raise ValueError(f"`n` = {n} respondents is too many to simulate in one call (at most "
+                         f"{_MAX_SESSION_ROWS // 12:,}; memory).")
+    lam = _float_matrix("loadings", WAI_SR_SIM_LOADINGS if loadings is None else loadings)
     if lam.shape != (12,) or not np.all(np.isfinite(lam)) or np.any((lam <= 0) | (lam >= 1)):
         raise ValueError("`loadings` must be 12 numbers strictly between 0 and 1 (items 1..12).")
-    phi = np.asarray(WAI_SR_SIM_FACTOR_CORR if factor_corr is None else factor_corr, dtype=float)
+    phi = _float_matrix("factor_corr", WAI_SR_SIM_FACTOR_CORR if factor_corr is None else factor_corr)
     if (phi.shape != (3, 3) or not np.all(np.isfinite(phi)) or not np.allclose(phi, phi.T)
             or not np.allclose(np.diag(phi), 1) or np.linalg.eigvalsh(phi).min() <= 0):
         raise ValueError("`factor_corr` must be a 3x3 symmetric positive-definite correlation matrix "
                          "(task, bond, goal).")
     if thresholds is not None:
-        tau = np.asarray(thresholds, dtype=float)
+        tau = _float_matrix("thresholds", thresholds)
         if tau.shape != (4,) or not np.all(np.isfinite(tau)) or np.any(np.diff(tau) <= 0):
             raise ValueError("`thresholds` must be 4 strictly increasing finite numbers, or None.")
         tau_out = tuple(float(t) for t in tau)
@@ -838,7 +985,7 @@ def simulate_wai_sr_items(
     for f_i, f in enumerate(names):
         for item in WAI_SR_SUBSCALES[f]:
             fac_of[item - 1] = f_i
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     eta = rng.standard_normal((n, 3)) @ np.linalg.cholesky(phi).T
     eps = rng.standard_normal((n, 12))
     ystar = eta[:, fac_of] * lam + eps * np.sqrt(1 - lam**2)

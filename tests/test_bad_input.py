@@ -1,0 +1,276 @@
+"""Coverage of the bad-input tests: every public function is called with bad input somewhere.
+
+For every public module ``analysis/<module>.py`` (file name not starting with ``_``; found
+on disk, so a new module is picked up without editing this file) the names in its
+``__all__`` that are plain functions defined in that module (``inspect.isfunction``;
+classes, constants and re-exports from other modules are skipped) must each be called
+inside a ``with pytest.raises(...)`` or ``with pytest.warns(...)`` block of one of the
+module's bad-input files:
+
+* ``tests/test_bad_input_<module>.py`` (the module's owner), and
+* ``tests/test_bad_input_<module>__<topic>.py`` (functions added by someone else).
+
+A call counts in the forms ``module.func(...)``, ``x.func(...)`` and ``func(...)``
+anywhere in the block's body, and in the call form ``pytest.raises(Error, func, ...)``.
+The files are read with :mod:`ast`, not executed; whether those tests pass is their own
+business. One test per module; it fails with the list of functions no bad-input test
+reaches (or says that the file is missing).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import textwrap
+import types
+from pathlib import Path
+
+import pytest
+
+import analysis
+
+PACKAGE_DIR = Path(analysis.__file__).resolve().parent
+TESTS_DIR = Path(__file__).resolve().parent
+
+#: The pytest context managers whose body counts as a bad-input test.
+_CHECKERS = ("raises", "warns")
+
+
+def public_modules() -> list[str]:
+    """Names of the public modules of `analysis` (``analysis/*.py`` not starting with "_")."""
+    return sorted(p.stem for p in PACKAGE_DIR.glob("*.py") if not p.name.startswith("_"))
+
+
+def public_functions(module_name: str) -> list[str]:
+    """The plain functions in ``analysis.<module_name>.__all__`` defined in that module."""
+    return functions_of(importlib.import_module(f"analysis.{module_name}"))
+
+
+def functions_of(module: types.ModuleType) -> list[str]:
+    """Names in ``module.__all__`` that are plain functions defined in `module` itself."""
+    names = getattr(module, "__all__", None)
+    if names is None:
+        raise AssertionError(f"{module.__name__} has no __all__: its public functions cannot be listed.")
+    out = []
+    for name in names:
+        if not hasattr(module, name):
+            raise AssertionError(f"{module.__name__}.__all__ lists {name!r}, which the module does not define.")
+        obj = getattr(module, name)
+        if inspect.isfunction(obj) and obj.__module__ == module.__name__:
+            out.append(name)
+    return out
+
+
+def bad_input_files(module_name: str, tests_dir: Path = TESTS_DIR) -> list[Path]:
+    """``test_bad_input_<module>.py`` and ``test_bad_input_<module>__*.py`` that exist."""
+    files = [tests_dir / f"test_bad_input_{module_name}.py"]
+    files += sorted(tests_dir.glob(f"test_bad_input_{module_name}__*.py"))
+    return [f for f in files if f.is_file()]
+
+
+def _called_name(func: ast.expr) -> str | None:
+    """``f`` for a call of ``f(...)``, ``x.f(...)`` or ``a.b.f(...)``; None otherwise."""
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def _is_checker(node: ast.expr) -> bool:
+    """True for a call ``pytest.raises(...)`` / ``pytest.warns(...)`` (or bare ``raises(...)``)."""
+    if not isinstance(node, ast.Call):
+        return False
+    f = node.func
+    if isinstance(f, ast.Attribute):
+        return f.attr in _CHECKERS and isinstance(f.value, ast.Name) and f.value.id == "pytest"
+    return isinstance(f, ast.Name) and f.id in _CHECKERS
+
+
+def names_called_under_checks(source: str, filename: str = "<source>") -> set[str]:
+    """Names of the functions called inside ``with pytest.raises/warns`` blocks of `source`.
+
+    Also the function given to the call form ``pytest.raises(Error, func, *args)``.
+    """
+    tree = ast.parse(source, filename=filename)
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            if not any(_is_checker(item.context_expr) for item in node.items):
+                continue
+            for stmt in node.body:
+                for sub in ast.walk(stmt):
+                    if isinstance(sub, ast.Call):
+                        name = _called_name(sub.func)
+                        if name is not None:
+                            found.add(name)
+        elif _is_checker(node) and len(node.args) >= 2:
+            name = _called_name(node.args[1])
+            if name is not None:
+                found.add(name)
+    return found
+
+
+def uncovered(functions: list[str], sources: dict[str, str]) -> list[str]:
+    """The functions that no source (file name -> text) calls under a raises/warns block."""
+    called: set[str] = set()
+    for filename, text in sources.items():
+        called |= names_called_under_checks(text, filename)
+    return [f for f in functions if f not in called]
+
+
+# --------------------------------------------------------------------------- the coverage test
+@pytest.mark.parametrize("module_name", public_modules())
+def test_every_public_function_has_a_bad_input_test(module_name):
+    functions = public_functions(module_name)
+    if not functions:
+        return  # a module of classes and constants only: nothing to call
+    files = bad_input_files(module_name)
+    if not files:
+        pytest.fail(
+            f"analysis.{module_name}: no bad-input test file. Write tests/test_bad_input_{module_name}.py "
+            f"(or tests/test_bad_input_{module_name}__<topic>.py) calling each of these inside "
+            f"`with pytest.raises(..., match=...)`: {', '.join(functions)}.",
+            pytrace=False,
+        )
+    sources = {str(f.relative_to(TESTS_DIR.parent)): f.read_text(encoding="utf-8") for f in files}
+    missing = uncovered(functions, sources)
+    if missing:
+        listing = "\n".join(f"  - {module_name}.{name}" for name in missing)
+        pytest.fail(
+            f"analysis.{module_name}: {len(missing)} of {len(functions)} public functions are not called inside "
+            f"a `with pytest.raises(...)` or `with pytest.warns(...)` block of {', '.join(sources)}:\n{listing}",
+            pytrace=False,
+        )
+
+
+# --------------------------------------------------------------------------- self-tests of the checker
+_SYNTHETIC = textwrap.dedent(
+    """
+    import pytest
+    from analysis import power
+    from analysis.power import mc_se
+
+    def test_outside_does_not_count():
+        power.design_effect(5, 0.1)          # called, but not under raises
+        with open("x") as fh:                # a with block that is not a check
+            power.power_correlation(0.1, 10)
+
+    def test_attribute_form():
+        with pytest.raises(ValueError, match="alpha"):
+            power.power_two_arm(0.5, 10, alpha=2)
+
+    def test_bare_name_form():
+        with pytest.raises(ValueError, match="p"):
+            mc_se(2.0, 10)
+
+    def test_nested_and_warns():
+        with pytest.warns(UserWarning):
+            x = [result.summary() for result in [object()]]
+            if True:
+                obj.method(inner_call(1))
+
+    def test_several_items():
+        with open("y") as fh, pytest.raises(ValueError) as info:
+            helper_in_multi_item()
+
+    def test_call_form():
+        pytest.raises(ValueError, power.naive_rejection_rate, 0.1, -5, 1.0)
+        pytest.raises(ValueError, bare_call_form, 1)
+        pytest.raises(ValueError, lambda: not_a_name_counted())
+    """
+)
+
+
+def test_checker_counts_calls_inside_raises_and_warns_only():
+    found = names_called_under_checks(_SYNTHETIC)
+    # inside `with pytest.raises` / `pytest.warns`, attribute and bare forms, nested calls
+    for name in ("power_two_arm", "mc_se", "summary", "method", "inner_call", "helper_in_multi_item"):
+        assert name in found, name
+    # the call form pytest.raises(Error, func, ...)
+    assert "naive_rejection_rate" in found
+    assert "bare_call_form" in found
+    # outside any check, or under a `with` that is not pytest.raises/warns
+    assert "design_effect" not in found
+    assert "power_correlation" not in found
+    # a lambda given to the call form is not a named function
+    assert "not_a_name_counted" not in found
+
+
+def test_uncovered_lists_the_missing_functions_in_order():
+    funcs = ["design_effect", "power_two_arm", "power_correlation", "mc_se", "naive_rejection_rate"]
+    assert uncovered(funcs, {"a.py": _SYNTHETIC}) == ["design_effect", "power_correlation"]
+    # a second file can cover the rest (the __<topic> files)
+    extra = "import pytest\nwith pytest.raises(ValueError):\n    design_effect(0, 0.1)\n"
+    more = "import pytest\ndef t():\n    with pytest.raises(ValueError):\n        x.power_correlation(1, 2)\n"
+    assert uncovered(funcs, {"a.py": _SYNTHETIC, "b.py": extra, "c.py": more}) == []
+
+
+def test_checker_ignores_other_context_managers_named_like_checks():
+    src = textwrap.dedent(
+        """
+        import contextlib, numpy as np
+        with np.errstate(all="raise"):
+            f_errstate()
+        with contextlib.suppress(ValueError):
+            f_suppress()
+        with other.raises(ValueError):
+            f_other_raises()
+        """
+    )
+    assert names_called_under_checks(src) == set()
+
+
+def test_public_functions_skip_classes_constants_and_reexports():
+    module = types.ModuleType("analysis_selftest")
+    exec(textwrap.dedent(
+        """
+        from os.path import join            # a function defined elsewhere (re-export)
+        CONSTANT = {"a": 1}
+
+        class Result:
+            pass
+
+        def estimator(x):
+            return x
+
+        def _private(x):
+            return x
+
+        def not_exported(x):
+            return x
+
+        __all__ = ["CONSTANT", "Result", "estimator", "join"]
+        """
+    ), module.__dict__)
+    assert functions_of(module) == ["estimator"]
+    # the real modules: power exports a class (PowerResult) and a constant (ANALYSES)
+    funcs = public_functions("power")
+    assert "PowerResult" not in funcs and "ANALYSES" not in funcs
+    assert "simulate_power" in funcs and "mc_se" in funcs
+
+
+def test_public_functions_refuse_a_module_without_all():
+    module = types.ModuleType("analysis_selftest_noall")
+    with pytest.raises(AssertionError, match="no __all__"):
+        functions_of(module)
+    module.__all__ = ["ghost"]
+    with pytest.raises(AssertionError, match="'ghost'"):
+        functions_of(module)
+
+
+def test_bad_input_files_match_owner_and_topic_files(tmp_path):
+    for name in ("test_bad_input_meta.py", "test_bad_input_meta__three_level.py",
+                 "test_bad_input_meta_bias.py", "test_bad_input_metafoo.py", "test_bad_input_meta_x.py"):
+        (tmp_path / name).write_text("")
+    found = [p.name for p in bad_input_files("meta", tmp_path)]
+    assert found == ["test_bad_input_meta.py", "test_bad_input_meta__three_level.py"]
+    assert [p.name for p in bad_input_files("meta_bias", tmp_path)] == ["test_bad_input_meta_bias.py"]
+    assert bad_input_files("network", tmp_path) == []
+
+
+def test_public_modules_are_found_on_disk():
+    mods = public_modules()
+    assert "power" in mods and "simulate" in mods and "plots" in mods
+    assert not any(m.startswith("_") for m in mods)
