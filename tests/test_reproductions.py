@@ -51,9 +51,9 @@ def test_at_least_30_reanalysis_rows_and_nothing_else(ledger_08):
     assert set(ledger_08["kind"]) == {"published-reanalysis"}
     assert len(ledger_08) >= MIN_ROWS
     # the three sources of the notebook each contribute rows
-    sections = ledger_08["claim"].str.extract(r"^(Ch\. \d+ [^:]+):")[0]
+    sections = ledger_08["claim"].str.extract(r"^(Ch\. \d+ [^:]+|Berkey 1995 BCG):")[0]
     assert sections.notna().all()
-    assert sections.value_counts().to_dict().keys() >= {"Ch. 13 growth", "Ch. 14 GEE", "Ch. 17 BCG"}
+    assert set(sections) == {"Ch. 13 growth", "Ch. 14 GEE", "Ch. 17 BCG", "Berkey 1995 BCG"}
     assert not ledger_08["claim"].duplicated().any()
 
 
@@ -67,7 +67,7 @@ def test_every_fail_is_explained_and_every_explanation_still_fails(ledger_08):
     stale = ours - set(zip(failed["claim"], failed["notebook"]))
     assert not stale, f"explanations of notebook 08 whose row no longer fails: {stale}"
     # a FAIL stays a minority: the explanations are for the source, not for our method
-    assert len(failed) <= 2
+    assert len(failed) <= 0.05 * len(ledger_08)
 
 
 @pytest.mark.notebooks
@@ -84,7 +84,7 @@ def test_tolerances_are_half_a_printed_unit_and_sources_cite_a_page(ledger_08):
             units = published / (2 * tol)
             assert abs(units - round(units)) < 1e-6 * max(1.0, abs(units)), (row.claim, published, tol)
         assert re.search(r"p\. \d+", row.source), row.source
-        assert "HSAUR" in row.source
+        assert "HSAUR" in row.source or row.source.startswith("Berkey, Hoaglin, Mosteller & Colditz (1995)")
 
 
 def test_notebook_states_each_conclusion_and_what_was_not_reproduced():
