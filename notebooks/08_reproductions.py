@@ -92,7 +92,7 @@ def reproduce(section: str, claim: str, printed: str, ours: float, source: str) 
 
 
 def table(section: str) -> pd.DataFrame:
-    """The rows recorded for one section, ours rounded one digit beyond the printed one."""
+    """The rows recorded for one section: printed text, ours, tolerance, status."""
     t = pd.DataFrame([r for r in ROWS if r["section"] == section]).drop(columns="section")
     return t.set_index("claim")
 
