@@ -39,13 +39,24 @@ import pandas as pd
 
 from analysis._checks import as_float_array, check_choice, check_finite
 
-__all__ = ["KINDS", "COLUMNS", "LedgerEntry", "record", "read_ledger", "reset_ledger", "ledger_path"]
+__all__ = ["KINDS", "LEGACY_KINDS", "COLUMNS", "LedgerEntry", "record", "read_ledger", "reset_ledger",
+           "ledger_path"]
 
-#: Where a published value comes from.
-#: ``"published"``: a table, figure or abstract of a paper;
+#: Where a published value comes from, and what was done to meet it.
+#: ``"published-reanalysis"``: a number printed in a paper, book or package documentation,
+#: met by re-running the published analysis on the published data;
+#: ``"published-conversion"``: a printed number met by arithmetic on other printed numbers
+#: (an r converted to d, a cut-off from printed means and SDs): no data are analysed;
 #: ``"oracle"``: a reference computed with R (metafor, lme4, lavaan, psych);
-#: ``"simulation"``: the known truth of a simulation.
-KINDS: tuple[str, ...] = ("published", "oracle", "simulation")
+#: ``"simulation"``: the known truth of a simulation (or a literature value a simulator is
+#: calibrated to).
+KINDS: tuple[str, ...] = ("published-reanalysis", "published-conversion", "oracle", "simulation")
+
+#: Kinds written by earlier versions of the ledger and how :func:`read_ledger` reads them.
+#: Before the split, ``"published"`` covered both re-analyses and conversions; an old row does
+#: not say which, so it is read as the weaker claim, ``"published-conversion"``.
+#: :func:`record` no longer accepts these kinds.
+LEGACY_KINDS: dict[str, str] = {"published": "published-conversion"}
 
 #: Columns of the ledger file, in order.
 COLUMNS: tuple[str, ...] = (
@@ -329,9 +340,11 @@ def record(
     source : str
         Where `published` comes from (author, year, table/page; or the R
         script for an oracle).
-    kind : {"published", "oracle", "simulation"}
-        A published table or abstract, an R reference value, or a known
-        simulation truth.
+    kind : {"published-reanalysis", "published-conversion", "oracle", "simulation"}
+        A printed number met by re-running the published analysis on its data, a
+        printed number met by arithmetic on other printed numbers, an R reference
+        value, or a known simulation truth (see :data:`KINDS`). The old kind
+        ``"published"`` is refused: say which of the two it is.
     notebook : str, optional
         Notebook that records the comparison; default ``$ALLIANCE_NOTEBOOK``
         (set by ``make reproduce``), else the Jupyter session's notebook.
@@ -366,13 +379,18 @@ def record(
     >>> import tempfile, os
     >>> ledger = os.path.join(tempfile.mkdtemp(), "ledger.csv")
     >>> record("Example: pooled r", 0.28, 0.2787, 0.005, "Paper (2018), Table 2",
-    ...        "published", notebook="00_tour.ipynb", path=ledger)
-    [pass] Example: pooled r: published 0.28, ours 0.2787, difference -0.0013 (tolerance ±0.005; published: Paper (2018), Table 2)
+    ...        "published-reanalysis", notebook="00_tour.ipynb", path=ledger)
+    [pass] Example: pooled r: published 0.28, ours 0.2787, difference -0.0013 (tolerance ±0.005; published-reanalysis: Paper (2018), Table 2)
     >>> read_ledger(ledger)[["claim", "status"]].to_dict("records")
     [{'claim': 'Example: pooled r', 'status': 'pass'}]
     """
     claim = _as_text("claim", claim)
     source = _as_text("source", source)
+    if isinstance(kind, str) and kind in LEGACY_KINDS:
+        raise ValueError(
+            f"`kind` {kind!r} was split in two: 'published-reanalysis' (the published analysis re-run "
+            "on its data) or 'published-conversion' (arithmetic on printed numbers); say which."
+        )
     kind = check_choice("kind", kind, KINDS)
     published_f = _as_number("published", published)
     ours_f = _as_number("ours", ours)
@@ -515,6 +533,9 @@ def read_ledger(path: str | os.PathLike | None = None) -> pd.DataFrame:
     pandas.DataFrame
         One row per comparison with the columns of :data:`COLUMNS`: numbers as
         ``float64``, ``relative`` as ``bool``, text as ``str`` (``""`` when absent).
+        A ledger written before the ``published`` kind was split reads with that kind
+        mapped by :data:`LEGACY_KINDS` (``"published"`` becomes ``"published-conversion"``,
+        the weaker claim, since an old row does not say whether the analysis was re-run).
 
     Raises
     ------
@@ -560,6 +581,7 @@ def read_ledger(path: str | os.PathLike | None = None) -> pd.DataFrame:
             f"has {frame['relative'].iloc[int(bad.to_numpy().argmax())]!r}."
         )
     frame["relative"] = relative.eq("true")
+    frame["kind"] = frame["kind"].replace(LEGACY_KINDS)
     return frame
 
 

@@ -88,7 +88,8 @@ es[["study", "yi", "vi", "d", "r"]].describe().loc[["mean", "min", "max"]].round
 # Flückiger, Del Re, Wampold & Horvath (2018, *Psychotherapy*, 55(4), abstract) report the
 # alliance–outcome correlation in face-to-face psychotherapy as **r = .278**, "equivalent of
 # **d = .579**". Converting their r with our function must give their d, to the three decimals they
-# print (tolerance 0.0005). The ledger records the comparison.
+# print (tolerance 0.0005). The ledger records the comparison as a *published-conversion* (arithmetic on
+# a printed number); notebook 08 re-runs published analyses on their data (*published-reanalysis*).
 
 # %%
 d_alliance = float(effect_sizes.r_to_d(0.278))
@@ -98,7 +99,7 @@ ledger.record(
     ours=d_alliance,
     tolerance=0.0005,
     source="Flückiger, Del Re, Wampold & Horvath (2018), Psychotherapy 55(4), 316-340, abstract",
-    kind="published",
+    kind="published-conversion",
 )
 
 # %% [markdown]

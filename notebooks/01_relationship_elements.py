@@ -107,7 +107,7 @@ for _, row in both.iterrows():
     entry = ledger.record(
         claim=f"{row['element']}: published r = {raw.loc[row['element'], 'estimate']} as d (equal-n r-to-d)",
         published=d_pub, ours=ours, tolerance=round(tol, 6),
-        source=f"{row['source']}, {row['where']}", kind="published",
+        source=f"{row['source']}, {row['where']}", kind="published-conversion",
     )
     rows.append({"element": row["element"], "r": r, "d published": d_pub, "d ours": round(ours, 4),
                  "tolerance": round(tol, 4), "status": entry.status})
@@ -229,7 +229,7 @@ src_paper = ("Molloy, O'Carroll & Ferguson (2014), Ann Behav Med 47(1), 92-101, 
 for what, pub, ours in (("pooled r", 0.15, pred.pred[0]), ("95% CI lower bound", 0.09, pred.ci_low[0]),
                         ("95% CI upper bound", 0.21, pred.ci_high[0])):
     ledger.record(claim=f"Molloy 2014 conscientiousness-adherence {what}", published=pub, ours=float(ours),
-                  tolerance=0.005, source=src_paper, kind="published")
+                  tolerance=0.005, source=src_paper, kind="published-reanalysis")
 
 # %% [markdown]
 # **Against R.** The same fit in metafor 3.8 (run by `tests/oracles/meta.R`, stored in

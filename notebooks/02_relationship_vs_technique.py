@@ -186,7 +186,7 @@ cbt = sub.table.loc["cbt"]
 sup_row = sub.table.loc["sup"]
 ledger.record("Cuijpers 2023: CBT vs control for depression, Hedges' g", 0.79, float(cbt["estimate"]),
               tolerance=0.095, source="Cuijpers et al. (2023), World Psychiatry 22(1), 105-115, abstract",
-              kind="published")
+              kind="published-reanalysis")
 pd.DataFrame({
     "published": ["0.79 [0.70, 0.89] (409 trials)", "0.58 [0.45, 0.72] (31 studies)"],
     "ours": [f"{cbt['estimate']:.2f} [{cbt['ci_low']:.2f}, {cbt['ci_high']:.2f}] (k = {int(cbt['k'])})",

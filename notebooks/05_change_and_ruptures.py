@@ -222,14 +222,14 @@ display(ledger.record(
     claim=f"suddengains' documented example: reliable change value for SD {ex['sd']:g}, reliability "
           f"{str(ex['reliability']).lstrip('0')}",
     published=ex["reliable_change_value"], ours=thr.threshold, tolerance=ex["tolerance"],
-    source=f"suddengains 0.4.4 documentation, {ex['call']}", kind="published", unit="points"))
+    source=f"suddengains 0.4.4 documentation, {ex['call']}", kind="published-conversion", unit="points"))
 ex = PUB["clinicalsignificance_cutoff_c"]
 cut_c = change.clinical_cutoffs(ex["m_clin"], ex["sd_clin"], ex["m_func"], ex["sd_func"])["c"]
 display(ledger.record(
     claim=f"clinicalsignificance's documented example: cut-off c (BDI-II; M {ex['m_clin']:g}, SD {ex['sd_clin']:g} "
           f"vs M {ex['m_func']:g}, SD {ex['sd_func']:g})",
     published=ex["cutoff_c"], ours=cut_c, tolerance=ex["tolerance"],
-    source="clinicalsignificance README, summary() of the claus_2020 example", kind="published",
+    source="clinicalsignificance README, summary() of the claus_2020 example", kind="published-conversion",
     unit="BDI-II points"))
 
 # %% [markdown]
@@ -307,7 +307,7 @@ for ex in CI["examples"]:  # the six scores become sessions 1-6; the interval te
     ledger.record(claim=f"suddengains tutorial, check_interval(): critical value of criterion 3 "
                         f"(sudden {kind}, alpha {ex['alpha']}, df {int(cand['df'])})",
                   published=ex["critical"], ours=cand["critical"], tolerance=CI["tolerance_critical_sd"],
-                  source=CI["source"], kind="published")
+                  source=CI["source"], kind="published-reanalysis")
 worked_table = pd.DataFrame(rows)
 assert (worked_table["ours"] == worked_table["published verdict"]).all()
 worked_table

@@ -29,7 +29,7 @@ def _record(path, **overrides):
         ours=0.2781,
         tolerance=0.0005,
         source="Flückiger et al. (2018), Table 2",
-        kind="published",
+        kind="published-reanalysis",
         notebook="01_alliance.ipynb",
         path=path,
     )
@@ -195,6 +195,33 @@ def test_bad_input_names_the_argument(path, overrides, argument):
     with pytest.raises(ValueError, match=f"`{argument}`"):
         _record(path, **overrides)
     assert not path.exists(), "a refused entry must not touch the ledger"
+
+
+def test_old_kind_published_is_refused_naming_the_two_new_kinds(path):
+    with pytest.raises(ValueError, match="`kind` 'published' was split in two: 'published-reanalysis'.*"
+                                         "'published-conversion'"):
+        _record(path, kind="published")
+    assert not path.exists(), "a refused entry must not touch the ledger"
+
+
+@pytest.mark.parametrize("kind", ledger.KINDS)
+def test_every_kind_is_recorded_and_read_back(path, kind):
+    _record(path, kind=kind)
+    assert ledger.read_ledger(path)["kind"].tolist() == [kind]
+
+
+def test_old_ledger_with_kind_published_reads_as_conversion(path):
+    """A ledger written before the split keeps reading: 'published' -> 'published-conversion'."""
+    _record(path, kind="oracle")
+    _record(path, kind="published-reanalysis")
+    text = path.read_text(encoding="utf-8").splitlines()
+    old_row = text[1].replace(",oracle,", ",published,")
+    assert old_row != text[1]
+    path.write_text("\n".join([text[0], old_row, text[2]]) + "\n", encoding="utf-8")
+    frame = ledger.read_ledger(path)
+    assert frame["kind"].tolist() == ["published-conversion", "published-reanalysis"]
+    assert ledger.LEGACY_KINDS == {"published": "published-conversion"}
+    assert set(ledger.LEGACY_KINDS.values()) <= set(ledger.KINDS)
 
 
 def test_concurrent_appends_keep_rows_whole(tmp_path):

@@ -254,7 +254,7 @@ def small_run(tmp_path_factory):
             "fig, ax = plt.subplots()\n"
             "ax.plot([0, 1], [0, n_rep])\n"
             "save_figure(fig, 'tiny_line')\n"
-            "record('tiny claim', 0.28, 0.2801, 0.0005, 'Tiny (2020), Table 1', 'published')\n"
+            "record('tiny claim', 0.28, 0.2801, 0.0005, 'Tiny (2020), Table 1', 'published-reanalysis')\n"
             "print('cwd', os.path.basename(os.getcwd()), 'n_rep', n_rep)"
         ),
     ])

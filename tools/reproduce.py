@@ -85,7 +85,7 @@ GENERATED = (
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from analysis.ledger import read_ledger, reset_ledger  # noqa: E402
+from analysis.ledger import KINDS, read_ledger, reset_ledger  # noqa: E402
 
 
 class ReproductionError(RuntimeError):
@@ -621,6 +621,27 @@ def _gallery_section(layout: Layout, runs: list[NotebookRun]) -> str:
     return '<div class="gallery">\n' + "\n".join(figures) + "\n</div>"
 
 
+#: How the index names each ledger kind (analysis.ledger.KINDS).
+KIND_TEXT = {
+    "published-reanalysis": "a published analysis re-run on its data",
+    "published-conversion": "arithmetic on a printed number",
+    "oracle": "an R reference",
+    "simulation": "a known simulation truth",
+}
+
+
+def kind_counts(frame) -> str:
+    """One line counting the ledger's rows (and their FAILs) by kind, in the order of KINDS."""
+    parts = []
+    for kind in (*KINDS, *sorted(set(frame["kind"]) - set(KINDS))):
+        rows = frame[frame["kind"] == kind]
+        n_fail = int((rows["status"] != "pass").sum())
+        fail = f", {n_fail} FAIL" if n_fail else ""
+        parts.append(f"<em>{html.escape(kind)}</em> ({html.escape(KIND_TEXT.get(kind, 'other'))}): "
+                     f"{len(rows)}{fail}")
+    return f'<p class="status-line" id="ledger-kinds">By kind: {"; ".join(parts)}.</p>'
+
+
 def build_index(layout: Layout, runs: list[NotebookRun]) -> str:
     """The index page as a string: deterministic (sorted, no timestamps)."""
     frame = read_ledger(layout.ledger)
@@ -635,6 +656,7 @@ def build_index(layout: Layout, runs: list[NotebookRun]) -> str:
         f"of {len(frame)} comparisons in the <a href=\"#ledger\">ledger</a> &middot; "
         f"{len(runs)} notebooks &middot; {n_figures} figures</p>"
     )
+    status += kind_counts(frame)
     explained = known_discrepancies()
     if n_fail:
         failed = frame[frame["status"] != "pass"]
@@ -677,8 +699,11 @@ def build_index(layout: Layout, runs: list[NotebookRun]) -> str:
 <section id="ledger">
 <h2>Reproduction ledger</h2>
 <p>Published (or reference) values beside ours; difference = ours &minus; published.
-Kinds: <em>published</em> (a paper's table or abstract), <em>oracle</em> (an R reference),
-<em>simulation</em> (a known simulation truth). The full-precision numbers are in
+Kinds: <em>published-reanalysis</em> (a printed result met by re-running the published analysis
+on its data), <em>published-conversion</em> (a printed number met by arithmetic on other printed
+numbers), <em>oracle</em> (an R reference), <em>simulation</em> (a known simulation truth); rows of
+ledgers written before the split read their old kind <em>published</em> as
+<em>published-conversion</em>. The full-precision numbers are in
 <a href="{html.escape(_relative_link(layout.ledger, layout.reports))}">the ledger file</a>.</p>
 {_ledger_section(frame, runs, explained)}
 </section>
