@@ -160,3 +160,15 @@ def test_compute_effect_sizes_new_measures_arguments():
         es.compute_effect_sizes("PR", xi="events", ni="n", data=frame)
     with pytest.raises(ValueError, match=r"`ni`.*'size'.*`data`"):
         es.compute_effect_sizes("PLO", xi="events", ni="size", data=frame)
+
+
+def test_direct_calls_name_the_argument():
+    """The same refusals called by name (the coverage test reads calls, not parametrised `fn`)."""
+    with pytest.raises(ValueError, match=r"`xi` exceeds `ni` .*position 0"):
+        es.proportion([12], [10])
+    with pytest.raises(ValueError, match=r"`xi` must be >= 0; position 0"):
+        es.logit_proportion([-1], [10])
+    with pytest.raises(ValueError, match=r"`ni` must exceed `mi` \+ 1"):
+        es.partial_correlation([2.0], [4], [3])
+    with pytest.raises(ValueError, match=r"`mi` must be a positive number of predictors"):
+        es.partial_correlation_z([2.0], [50], [0])
