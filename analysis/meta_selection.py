@@ -674,13 +674,15 @@ def selection_model(res: MetaResult, type: str = "stepfun", *, steps: Any = None
     Examples
     --------
     >>> from analysis.meta import meta_analysis
-    >>> yi = [0.45, 0.31, 0.62, 0.05, 0.28, -0.10, 0.51, 0.22, 0.70, 0.15, 0.38, 0.02]
-    >>> vi = [0.02, 0.03, 0.05, 0.04, 0.01, 0.06, 0.03, 0.02, 0.08, 0.05, 0.04, 0.03]
+    >>> yi = [0.45, 0.31, 0.62, 0.05, 0.28, -0.10, 0.51, 0.22, 0.70, 0.15, 0.38, 0.02,
+    ...       0.12, 0.55, -0.05, 0.33, 0.25, 0.41]
+    >>> vi = [0.02, 0.03, 0.05, 0.04, 0.01, 0.06, 0.03, 0.02, 0.08, 0.05, 0.04, 0.03,
+    ...       0.02, 0.06, 0.05, 0.01, 0.04, 0.03]
     >>> sel = selection_model(meta_analysis(yi, vi, method="ML"), "stepfun", steps=[0.025])
     >>> sel.interval_counts["k"].tolist()
-    [5, 7]
-    >>> sel.lrt_df
-    1
+    [8, 10]
+    >>> sel.lrt_df, round(sel.estimate, 3)
+    (1, 0.254)
     """
     if not isinstance(res, MetaResult):
         raise ValueError("`res` must be a MetaResult from analysis.meta.meta_analysis, got "
@@ -691,7 +693,10 @@ def selection_model(res: MetaResult, type: str = "stepfun", *, steps: Any = None
         raise ValueError(f"`maxiter` must be a positive integer, got {maxiter!r}.")
     steps_arr = _check_steps(steps, type_)
     random = res.method != "FE"
-    y, v, X = res.yi, res.vi, res.X
+    # work on y / c, v / c^2 (c = sqrt(median v)): the model is scale-equivariant, and the optimiser's
+    # starting values and steps are then independent of the units of y
+    c = math.sqrt(float(np.median(res.vi)))
+    y, v, X = res.yi / c, res.vi / c**2, res.X
     k, p = X.shape
     n_free_delta = (steps_arr.shape[0] - 1) if type_ == "stepfun" else 1
     if k < p + int(random) + n_free_delta:
@@ -727,10 +732,11 @@ def selection_model(res: MetaResult, type: str = "stepfun", *, steps: Any = None
         model.log_w_nodes = lambda d: _log_weight(p_nodes, d, type_, cut)
 
     # starting values: the ML (or FE) fit
-    start = res if res.method in ("ML", "FE") else _fit(y, v, X, res.coef_names, res.has_intercept, "ML", "z",
-                                                          res.level, compute_r2=False, warn_fe_knha=False)
+    start = _fit(y, v, X, res.coef_names, res.has_intercept, "ML" if random else "FE", "z", res.level,
+                 compute_r2=False, warn_fe_knha=False)
     notes: list[str] = []
-    ll0 = _loglik(start.tau2, X, y, v, reml=False)
+    log_c = k * math.log(c)  # log-likelihoods on the original scale: ll(y) = ll(y / c) - k log c
+    ll0 = _loglik(start.tau2, X, y, v, reml=False) - log_c
     Xs, M = _scale_design(X, res.has_intercept)
     model.X = Xs
     beta0 = np.linalg.solve(M, start.beta)
@@ -762,10 +768,11 @@ def selection_model(res: MetaResult, type: str = "stepfun", *, steps: Any = None
             warnings.simplefilter("ignore", RuntimeWarning)
             opt = optimize.minimize(nll, x0, jac=lambda x: _grad(nll, x), method="BFGS",
                                     options={"gtol": 1e-8, "maxiter": maxiter})
-            if not opt.success:  # polish with Nelder-Mead, then BFGS again
+            # BFGS often stops with "precision loss" at the optimum (the gradient is numerical): accept a
+            # small gradient, otherwise restart from a Nelder-Mead solution
+            if not (opt.success or np.max(np.abs(_grad(nll, opt.x))) < 1e-5):
                 nm = optimize.minimize(nll, opt.x, method="Nelder-Mead",
-                                       options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": maxiter * 10,
-                                                "maxfev": maxiter * 20})
+                                       options={"xatol": 1e-8, "fatol": 1e-12, "maxfev": 2000 * x0.shape[0]})
                 opt2 = optimize.minimize(nll, nm.x, jac=lambda x: _grad(nll, x), method="BFGS",
                                          options={"gtol": 1e-8, "maxiter": maxiter})
                 if opt2.fun <= opt.fun:
@@ -791,8 +798,9 @@ def selection_model(res: MetaResult, type: str = "stepfun", *, steps: Any = None
                      "with caution.")
         warnings.warn("selection_model: one or more delta estimates are (almost) equal to their lower or upper "
                       "bound (0 or 100); treat the results with caution.", UserWarning, stacklevel=2)
-    if random and tau2 == 0.0:
-        notes.append("tau^2 is estimated at 0 (boundary); its standard error is not meaningful.")
+    if random and tau2 < 1e-8:  # (y and v are in units of the median v here)
+        notes.append("tau^2 is estimated at (practically) 0, the boundary: its standard error and Wald "
+                     "interval are not meaningful.")
 
     # Hessian in (beta_s, tau2, free deltas) on the natural scale
     def nll_nat(theta):
@@ -832,13 +840,15 @@ def selection_model(res: MetaResult, type: str = "stepfun", *, steps: Any = None
         notes.append("The Hessian is not positive definite: standard errors, tests and intervals are not available.")
         warnings.warn("selection_model: the Hessian could not be inverted; standard errors are NaN.",
                       ConvergenceWarning, stacklevel=2)
-    beta = M @ beta_s
+    beta = c * (M @ beta_s)
+    vb = c**2 * vb
+    ll = ll - log_c
     # heterogeneity LRT (tau^2 = 0 under the same selection model)
     lrt_tau2 = lrt_tau2_p = None
     if random:
         model.X = Xs
         _, ll_t0, ok0 = fit(0.0)
-        lrt_tau2 = max(0.0, -2 * (ll_t0 - ll))
+        lrt_tau2 = max(0.0, -2 * (ll_t0 - log_c - ll))
         lrt_tau2_p = float(stats.chi2.sf(lrt_tau2, 1))
         if not ok0:
             notes.append("The fit with tau^2 = 0 (heterogeneity LRT) did not converge.")
@@ -856,7 +866,8 @@ def selection_model(res: MetaResult, type: str = "stepfun", *, steps: Any = None
         qm_df = len(btt)
     return SelectionModelResult(
         type=type_, alternative=alternative, method="ML" if random else "FE", level=res.level, k=k, p=p,
-        coef_names=list(res.coef_names), beta=beta, vcov=vb, tau2=float(tau2), se_tau2=se_tau2, delta=delta,
+        coef_names=list(res.coef_names), beta=beta, vcov=vb, tau2=float(c**2 * tau2), se_tau2=c**2 * se_tau2,
+        delta=delta,
         delta_se=delta_se, delta_fixed=~free, h0_delta=1.0 if type_ == "stepfun" else 0.0, loglik=float(ll),
         loglik0=float(ll0), lrt=float(lrt), lrt_df=lrt_df, lrt_pvalue=float(stats.chi2.sf(lrt, lrt_df)),
         lrt_tau2=lrt_tau2, lrt_tau2_pvalue=lrt_tau2_p, qm=qm, qm_df=qm_df, qm_pvalue=qm_p, steps=steps_arr,
