@@ -295,7 +295,9 @@ class SelectionModelResult:
     ML model (``loglik0``); ``lrt_tau2``/``lrt_tau2_pvalue`` test tau^2 = 0 under
     selection. ``interval_counts`` is the number of studies per p-value interval
     (step functions or a continuous model with a cut-point). ``converged`` is
-    False when the optimiser or the Hessian failed; ``notes`` says why.
+    False when the optimiser failed; ``notes`` records that, a Hessian that
+    cannot be inverted (NaN standard errors, with a ConvergenceWarning), deltas at
+    their bounds and tau^2 at 0 (then without SE).
     """
 
     type: str
@@ -381,6 +383,8 @@ class SelectionModelResult:
     @property
     def tau2_ci(self) -> tuple[float, float]:
         """Wald interval tau^2 +/- z se (lower bound truncated at 0), as metafor."""
+        if math.isnan(self.se_tau2):
+            return (float("nan"), float("nan"))
         lo = self.tau2 - self._crit * self.se_tau2
         return (max(0.0, lo), self.tau2 + self._crit * self.se_tau2)
 
@@ -590,7 +594,8 @@ def _check_steps(steps: Any, type_: str) -> np.ndarray | None:
         raise ValueError(f"`steps` has missing or infinite values at position {int(np.flatnonzero(bad)[0])}.")
     bad = (arr <= 0) | (arr > 1)
     if bad.any():
-        raise ValueError(f"`steps` must lie in (0, 1]; position {int(np.flatnonzero(bad)[0])} is {arr[bad][0]!r}.")
+        raise ValueError(f"`steps` must lie in (0, 1]; position {int(np.flatnonzero(bad)[0])} is "
+                         f"{float(arr[bad][0])!r}.")
     arr = np.unique(arr)
     if arr[-1] != 1.0:
         arr = np.append(arr, 1.0)
@@ -714,7 +719,7 @@ def selection_model(res: MetaResult, type: str = "stepfun", *, steps: Any = None
         n_j = np.bincount(group, minlength=steps_arr.shape[0])
         labels = _interval_labels(steps_arr)
         counts = pd.DataFrame({"k": n_j}, index=pd.Index(labels, name="interval"))
-        empty = [lab.replace("  ", " ").strip() for lab, n in zip(labels, n_j) if n == 0]
+        empty = [" ".join(lab.split()) for lab, n in zip(labels, n_j) if n == 0]
         if empty:
             raise ValueError(
                 f"`steps`: the p-value interval{'s' if len(empty) > 1 else ''} {'; '.join(empty)} "
@@ -798,15 +803,21 @@ def selection_model(res: MetaResult, type: str = "stepfun", *, steps: Any = None
                      "with caution.")
         warnings.warn("selection_model: one or more delta estimates are (almost) equal to their lower or upper "
                       "bound (0 or 100); treat the results with caution.", UserWarning, stacklevel=2)
-    if random and tau2 < 1e-8:  # (y and v are in units of the median v here)
-        notes.append("tau^2 is estimated at (practically) 0, the boundary: its standard error and Wald "
-                     "interval are not meaningful.")
+    boundary = random and tau2 < 1e-8  # (y and v are in units of the median v here)
+    if boundary:
+        # metafor's log(tau^2) parametrisation cannot reach 0; at the boundary the numerical Hessian in
+        # tau^2 is meaningless, so tau^2 is set to 0 and the other SEs are computed with tau^2 fixed there
+        tau2 = 0.0
+        ll = model.loglik(beta_s, 0.0, delta)
+        notes.append("tau^2 is estimated at 0 (the boundary): it has no standard error or Wald interval; the "
+                     "other standard errors are computed with tau^2 fixed at 0.")
+    h_tau = random and not boundary
 
     # Hessian in (beta_s, tau2, free deltas) on the natural scale
     def nll_nat(theta):
         b = theta[:p]
         pos = p
-        if random:
+        if h_tau:
             t2 = theta[pos]
             pos += 1
         else:
@@ -814,10 +825,10 @@ def selection_model(res: MetaResult, type: str = "stepfun", *, steps: Any = None
         d = np.r_[1.0, theta[pos:]] if type_ == "stepfun" else theta[pos:]
         return -model.loglik(b, t2, d)
 
-    theta = np.concatenate([beta_s, [tau2] if random else [], dfree])
+    theta = np.concatenate([beta_s, [tau2] if h_tau else [], dfree])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        positive = np.r_[np.zeros(p, bool), [True] if random else [], np.full(dfree.shape[0], type_ == "stepfun")]
+        positive = np.r_[np.zeros(p, bool), [True] if h_tau else [], np.full(dfree.shape[0], type_ == "stepfun")]
         H = _hessian(nll_nat, theta, positive.astype(bool), r=4)
     vb = np.full((p, p), np.nan)
     se_tau2 = float("nan")
@@ -831,13 +842,13 @@ def selection_model(res: MetaResult, type: str = "stepfun", *, steps: Any = None
         vb_s = iH[:p, :p]
         vb = M @ vb_s @ M.T
         pos = p
-        if random:
+        if h_tau:
             se_tau2 = math.sqrt(iH[pos, pos])
             pos += 1
         delta_se[free] = np.sqrt(np.diag(iH[pos:, pos:]))
     except np.linalg.LinAlgError:
-        converged = False
-        notes.append("The Hessian is not positive definite: standard errors, tests and intervals are not available.")
+        notes.append("The Hessian is not positive definite: standard errors, tests and intervals are not "
+                     "available (NaN).")
         warnings.warn("selection_model: the Hessian could not be inverted; standard errors are NaN.",
                       ConvergenceWarning, stacklevel=2)
     beta = c * (M @ beta_s)
