@@ -9,6 +9,7 @@
 #   res <- rma(yi, vi, method = "ML", control = CTRL)       # or "FE" / "REML" (selmodel refits REML by ML)
 #   selmodel(res, type = "stepfun", steps = S, control = SCTRL)
 #   selmodel(res, type = T, control = SCTRL)                # T in halfnorm, negexp, power
+#   selmodel(res, type = "halfnorm", steps = 0.025); selmodel(res, type = "negexp", alternative = "two.sided")
 #   SCTRL <- list(reltol = 1e-15, maxit = 10000, intCtrl = list(rel.tol = 1e-10, subdivisions = 1000L))
 #     (optim BFGS to a relative change of 1e-15; the continuous models integrate to 1e-10: metafor's
 #      default integrate() tolerance, .Machine$double.eps^0.25, moves the hackshaw half-normal estimate
@@ -113,6 +114,12 @@ for (tp in c("halfnorm", "negexp", "power")) {
     alternative = "greater", steps_in = NULL),
     fit_sel(h_ml, tp, call = sprintf('selmodel(res_ML, type="%s")', tp)))
 }
+sel$hack_halfnorm_cut <- c(list(data = "hackshaw1998", method = "ML", mods = NULL, type = "halfnorm",
+  alternative = "greater", steps_in = c(0.025)),
+  fit_sel(h_ml, "halfnorm", steps = c(0.025), call = 'selmodel(res_ML, type="halfnorm", steps=0.025)'))
+sel$hack_negexp_two <- c(list(data = "hackshaw1998", method = "ML", mods = NULL, type = "negexp",
+  alternative = "two.sided", steps_in = NULL),
+  fit_sel(h_ml, "negexp", alternative = "two.sided", call = 'selmodel(res_ML, type="negexp", alternative="two.sided")'))
 for (tp in c("halfnorm", "negexp")) {
   sel[[paste0("lan_", tp)]] <- c(list(data = "landenberger2005", method = "ML", mods = NULL, type = tp,
     alternative = "greater", steps_in = NULL),
