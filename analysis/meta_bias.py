@@ -821,6 +821,9 @@ def fail_safe_n(res: MetaResult, *, type: str = "Rosenthal", alpha: float = 0.05
     k = y.shape[0]
     pval = mean_es = tgt = None
     if type_ == "Rosenthal":
+        if alpha >= 0.5:
+            raise ValueError(f"`alpha` must be below 0.5 for type='Rosenthal' (its one-sided critical value "
+                             f"z_(1-alpha) must be positive); got {alpha!r}.")
         z_avg = abs(float(np.sum(y / np.sqrt(v)))) / math.sqrt(k)
         pval = float(stats.norm.sf(z_avg))
         n = max(0.0, k * (z_avg / stats.norm.isf(alpha)) ** 2 - k)

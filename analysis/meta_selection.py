@@ -597,6 +597,9 @@ def _check_steps(steps: Any, type_: str) -> np.ndarray | None:
         raise ValueError(f"`steps` must lie in (0, 1]; position {int(np.flatnonzero(bad)[0])} is "
                          f"{float(arr[bad][0])!r}.")
     arr = np.unique(arr)
+    if arr.shape[0] == 1 and arr[0] == 1.0:
+        raise ValueError("`steps` = [1] leaves a single p-value interval (0, 1], i.e. no selection to estimate; "
+                         "give at least one cut-point below 1, e.g. steps=[0.025].")
     if arr[-1] != 1.0:
         arr = np.append(arr, 1.0)
     if type_ != "stepfun" and arr.shape[0] != 2:

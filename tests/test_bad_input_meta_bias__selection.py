@@ -80,6 +80,9 @@ def test_fsn_options(res):
     for bad in [float("nan"), np.inf, "0.1", True]:
         with pytest.raises(ValueError, match="`target` must be a finite number"):
             fail_safe_n(res, type="Orwin", target=bad)
+    with pytest.raises(ValueError, match=r"`alpha` must be below 0.5 for type='Rosenthal'"):
+        fail_safe_n(res, alpha=0.5)
+    assert fail_safe_n(res, type="Rosenberg", alpha=0.6).fsn >= 0  # two-sided: z_(1-alpha/2) > 0
     with pytest.raises(ValueError, match="`weighted` must be True or False"):
         fail_safe_n(res, type="Orwin", weighted=1)
     inf = fail_safe_n(res, type="Orwin", target=0.0)

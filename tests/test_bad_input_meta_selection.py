@@ -54,6 +54,7 @@ def test_type_and_alternative_are_checked(res):
     ([0.5, 1.5], r"`steps` must lie in \(0, 1\]; position 1 is 1.5"),
     ([[0.025, 0.5]], "`steps` must be a non-empty 1-D sequence"),
     (["a", "b"], "`steps` must be numeric p-value cut-points"),
+    ([1.0], r"`steps` = \[1\] leaves a single p-value interval"),
 ])
 def test_bad_steps(res, steps, msg):
     with pytest.raises(ValueError, match=msg):

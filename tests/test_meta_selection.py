@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from analysis.meta import meta_analysis
@@ -95,7 +97,7 @@ def test_selection_model_against_metafor(name):
         close(s.qm_pvalue, ref["QMp"], **tol)
     if ref["ptable_k"] is not None:
         assert s.interval_counts["k"].tolist() == ref["ptable_k"]
-        assert list(s.interval_counts.index) == [lab.strip() if False else lab for lab in ref["ptable_labels"]]
+        assert list(s.interval_counts.index) == ref["ptable_labels"]
         close(s.steps, ref["steps"], rtol=0, atol=0)
 
 
@@ -271,3 +273,29 @@ def test_pet_peese_rule_follows_alpha():
     p = pet_peese(res).pet_pvalue
     assert pet_peese(res, alpha=min(0.999, p * 1.01)).selected == "PEESE"
     assert pet_peese(res, alpha=p * 0.99).selected == "PET"
+
+
+@given(st.lists(st.tuples(st.floats(-2, 2), st.floats(0.001, 1.0)), min_size=3, max_size=25, unique_by=lambda t: t[1]),
+       st.randoms(use_true_random=False))
+def test_ranktest_properties(pairs, rnd):
+    """tau in [-1, 1], p in [0, 1], and both unchanged when the studies are reordered."""
+    y, v = map(np.asarray, zip(*pairs))
+    a = rank_correlation_test(meta_analysis(y, v, method="FE"))
+    order = list(range(len(y)))
+    rnd.shuffle(order)
+    b = rank_correlation_test(meta_analysis(y[order], v[order], method="FE"))
+    assert -1 <= a.estimate <= 1 and 0 <= a.pvalue <= 1
+    assert b.estimate == pytest.approx(a.estimate, abs=1e-12) and b.pvalue == pytest.approx(a.pvalue, abs=1e-12)
+
+
+@given(st.lists(st.tuples(st.floats(0.01, 2), st.floats(0.001, 1.0)), min_size=2, max_size=30),
+       st.floats(1e-3, 0.49))
+def test_fsn_rosenthal_meets_its_target(pairs, alpha):
+    """Adding N null studies (z = 0) brings Stouffer's combined p to at least alpha; N - 1 does not."""
+    y, v = map(np.asarray, zip(*pairs))
+    f = fail_safe_n(meta_analysis(y, v, method="FE"), alpha=alpha)
+    z = np.sum(y / np.sqrt(v))
+    p_with = lambda n: stats.norm.sf(abs(z) / np.sqrt(len(y) + n))  # noqa: E731
+    assert p_with(f.fsn) >= alpha * (1 - 1e-9)
+    if f.fsn > 0:
+        assert p_with(f.fsn - 1) < alpha * (1 + 1e-9)
