@@ -597,6 +597,11 @@ class RankTestResult:
     exact: bool
     k: int
 
+    @property
+    def n_studies(self) -> int:
+        """Number of studies (k)."""
+        return self.k
+
     def summary(self) -> str:
         """metafor-like print."""
         return ("\nRank Correlation Test for Funnel Plot Asymmetry\n\n"
@@ -709,6 +714,11 @@ class FailSafeNResult:
     target: float | None
     k: int
     weighted: bool = False
+
+    @property
+    def n_studies(self) -> int:
+        """Number of studies (k)."""
+        return self.k
 
     def summary(self) -> str:
         """metafor-like print."""
@@ -868,6 +878,11 @@ class PetPeeseResult:
     df: int | None
     k: int
     level: float
+
+    @property
+    def n_studies(self) -> int:
+        """Number of studies (k)."""
+        return self.k
 
     def _row(self) -> pd.Series:
         tab = self.pet if self.selected == "PET" else self.peese

@@ -297,7 +297,9 @@ class SelectionModelResult:
     (step functions or a continuous model with a cut-point). ``converged`` is
     False when the optimiser failed; ``notes`` records that, a Hessian that
     cannot be inverted (NaN standard errors, with a ConvergenceWarning), deltas at
-    their bounds and tau^2 at 0 (then without SE).
+    their bounds and tau^2 at 0 (then without SE). ``hessian`` (a diagnostic) is
+    that of the negative log-likelihood in (coefficients of the standardised
+    moderators, tau^2, free deltas) for y / sqrt(median v), the scale the fit works on.
     """
 
     type: str
@@ -332,6 +334,11 @@ class SelectionModelResult:
     notes: list[str] = field(default_factory=list)
     has_intercept: bool = True
     hessian: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_studies(self) -> int:
+        """Number of studies (k)."""
+        return self.k
 
     # -- coefficients
     @property
@@ -866,6 +873,12 @@ def selection_model(res: MetaResult, type: str = "stepfun", *, steps: Any = None
         lrt_tau2_p = float(stats.chi2.sf(lrt_tau2, 1))
         if not ok0:
             notes.append("The fit with tau^2 = 0 (heterogeneity LRT) did not converge.")
+    if ll0 - ll > 1e-4:  # the model without selection is nested: the optimum cannot be below it
+        converged = False
+        notes.append(f"The maximised log-likelihood ({ll:.6g}) is below that of the model without selection "
+                     f"({ll0:.6g}): the optimiser failed.")
+        warnings.warn("selection_model: the fit is worse than the model without selection; the optimiser failed.",
+                      ConvergenceWarning, stacklevel=2)
     lrt = max(0.0, -2 * (ll0 - ll))
     lrt_df = int(n_free_delta)
     qm = qm_df = qm_p = None

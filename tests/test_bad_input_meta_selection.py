@@ -125,3 +125,19 @@ def test_extreme_magnitudes_are_equivariant(scale):
     np.testing.assert_allclose(s.delta, base.delta, rtol=1e-5)
     np.testing.assert_allclose(s.lrt, base.lrt, rtol=1e-5)
     assert ms.SELECTION_TYPES == ("stepfun", "halfnorm", "negexp", "power")
+
+
+def test_optimiser_failure_is_reported(res, monkeypatch):
+    """A failed optimiser gives converged=False, a note and a ConvergenceWarning (not silent numbers)."""
+    from scipy import optimize
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    def stuck(fun, x0, **kwargs):
+        return optimize.OptimizeResult(x=np.asarray(x0, float), fun=fun(np.asarray(x0, float)), success=False,
+                                       message="stuck", nfev=1)
+
+    monkeypatch.setattr(ms.optimize, "minimize", stuck)
+    with pytest.warns(ConvergenceWarning) as rec:
+        s = selection_model(res, "stepfun", steps=[0.025, 0.5])
+    assert any("the optimiser did not converge" in str(w.message) for w in rec)
+    assert not s.converged and any("did not converge" in n for n in s.notes)
