@@ -86,6 +86,7 @@ _DELTA_MIN, _DELTA_MAX = 0.0, 100.0
 _T_MAX = 10.0  # quadrature range in t = y / sqrt(v); 1 - Phi(10) = 7.6e-24
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(20)
 _EPS = np.finfo(float).eps
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 
 # ------------------------------------------------------------------ p-values, weights
@@ -128,7 +129,7 @@ def _quad_nodes(alternative: str, cut: float, pval_min: float) -> tuple[np.ndarr
     pts = np.array(sorted(b for b in br if -_T_MAX <= b <= _T_MAX))
     nodes, weights = [], []
     for a, b in zip(pts[:-1], pts[1:]):
-        m = max(1, int(math.ceil((b - a) / 0.5)))  # panels of width <= 0.5
+        m = max(1, int(math.ceil((b - a) / 1.0)))  # panels of width <= 1
         edges = np.linspace(a, b, m + 1)
         for lo, hi in zip(edges[:-1], edges[1:]):
             half = (hi - lo) / 2
@@ -194,7 +195,8 @@ class _Model:
             tau2 = 0.0
         mu = self.X @ beta
         s = np.sqrt(self.v + tau2)
-        log_dens = stats.norm.logpdf(self.y, mu, s)
+        r = (self.y - mu) / s
+        log_dens = -0.5 * r * r - np.log(s) - 0.5 * math.log(2 * math.pi)
         if self.type_ == "stepfun":
             if np.any(delta <= 0):
                 return -np.inf
@@ -205,7 +207,8 @@ class _Model:
             sd = np.sqrt(self.v)
             t = self.nodes
             w_nodes = np.exp(self.log_w_nodes(d))  # (n,)
-            dens = stats.norm.pdf((sd[:, None] * t[None, :] - mu[:, None]) / s[:, None]) * (sd / s)[:, None]
+            zz = (sd[:, None] * t[None, :] - mu[:, None]) / s[:, None]
+            dens = np.exp(-0.5 * zz * zz) * (_INV_SQRT_2PI * sd / s)[:, None]
             A = dens @ (self.qweights * w_nodes)
             # beyond |t| = T the p-value (and so the weight) is constant
             w_lo = math.exp(float(self._log_w_p(np.array([self._p_clamped(-_T_MAX - 1)]), d)[0]))

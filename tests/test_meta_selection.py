@@ -140,7 +140,8 @@ def test_reml_input_is_refitted_by_ml():
 @pytest.mark.parametrize("type_", ["halfnorm", "negexp", "power"])
 @pytest.mark.parametrize("alternative", ["greater", "less", "two.sided"])
 @pytest.mark.parametrize("cut", [0.0, 0.05])
-def test_quadrature_matches_adaptive_integration(type_, alternative, cut):
+@pytest.mark.parametrize(("tau2", "dval"), [(0.5, 3.0), (0.0, 50.0)])
+def test_quadrature_matches_adaptive_integration(type_, alternative, cut, tau2, dval):
     """The fixed Gauss-Legendre normalising constant A_i agrees with scipy.integrate.quad to 1e-10."""
     y = np.array([0.3, -0.1, 0.8])
     v = np.array([0.04, 0.01, 0.2])
@@ -152,7 +153,7 @@ def test_quadrature_matches_adaptive_integration(type_, alternative, cut):
     pn = np.clip(_pvalues(t, alternative), pmin, 1 - pmin)
     m.nodes, m.qweights = t, wq
     m.log_w_nodes = lambda d: _log_weight(pn, d, type_, cut)
-    beta, tau2, delta = np.array([0.2]), 0.5, np.array([3.0])
+    beta, delta = np.array([0.2]), np.array([dval])
     ll = m.loglik(beta, tau2, delta)
     ref = 0.0
     for yi, vi, p in zip(y, v, pv):
@@ -160,11 +161,15 @@ def test_quadrature_matches_adaptive_integration(type_, alternative, cut):
 
         def f(x, vi=vi, s=s):
             pp = min(max(float(_pvalues(np.array([x / math.sqrt(vi)]), alternative)[0]), pmin), 1 - pmin)
-            return math.exp(float(_log_weight(np.array([pp]), 3.0, type_, cut)[0])) * stats.norm.pdf(x, 0.2, s)
+            return math.exp(float(_log_weight(np.array([pp]), dval, type_, cut)[0])) * stats.norm.pdf(x, 0.2, s)
 
-        A = integrate.quad(f, -np.inf, np.inf, epsabs=1e-14, epsrel=1e-12, limit=500,
-                           )[0]
-        ref += float(_log_weight(np.array([p]), 3.0, type_, cut)[0]) + stats.norm.logpdf(yi, 0.2, s) - math.log(A)
+        # split at the p-value's transition (|y| of a few sqrt(v)) so that quad cannot miss it
+        pts = [-12 * math.sqrt(vi), 0.0, 12 * math.sqrt(vi)]
+        A = (integrate.quad(f, -np.inf, pts[0], epsabs=1e-15, epsrel=1e-12, limit=500)[0]
+             + integrate.quad(f, pts[0], pts[1], epsabs=1e-15, epsrel=1e-12, limit=500)[0]
+             + integrate.quad(f, pts[1], pts[2], epsabs=1e-15, epsrel=1e-12, limit=500)[0]
+             + integrate.quad(f, pts[2], np.inf, epsabs=1e-15, epsrel=1e-12, limit=500)[0])
+        ref += float(_log_weight(np.array([p]), dval, type_, cut)[0]) + stats.norm.logpdf(yi, 0.2, s) - math.log(A)
     assert ll == pytest.approx(ref, rel=1e-10, abs=1e-10)
 
 
