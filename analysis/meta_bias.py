@@ -605,7 +605,7 @@ class RankTestResult:
     def summary(self) -> str:
         """metafor-like print."""
         return ("\nRank Correlation Test for Funnel Plot Asymmetry\n\n"
-                f"Kendall's tau = {_fmt(self.estimate)}, p {_pv_eq(self.pvalue).replace('= ', '= ')}\n")
+                f"Kendall's tau = {_fmt(self.estimate)}, p {_pv_eq(self.pvalue).replace('<', '< ')}\n")
 
     def to_frame(self) -> pd.DataFrame:
         """One-row table (term, estimate, se, statistic, pvalue, ci_low, ci_high, exact, n_studies)."""

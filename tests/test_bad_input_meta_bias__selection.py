@@ -107,3 +107,9 @@ def test_extreme_magnitudes(scale):
         assert pb.selected == pa.selected
         np.testing.assert_allclose(pb.estimate / scale, pa.estimate, rtol=1e-8)
         np.testing.assert_allclose(pb.pvalue, pa.pvalue, rtol=1e-8)
+
+
+def test_rank_test_print_of_a_tiny_p_value():
+    from analysis.meta_bias import RankTestResult
+
+    assert "Kendall's tau = 0.5000, p < .0001" in RankTestResult(0.5, 1e-6, 3.0, True, 10).summary()
