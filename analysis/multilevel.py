@@ -278,7 +278,8 @@ class _Scaled:
         """Refuse results that overflow or underflow double precision in the data's units."""
         v = np.asarray(v, float)
         check = np.diag(v) if diag else v
-        lost = ~np.isfinite(check) | ((check == 0) & (np.asarray(v_s, float) != 0) & np.isfinite(v_s))
+        tiny = np.finfo(float).tiny  # below it, subnormal numbers lose precision
+        lost = ~np.isfinite(check) | ((np.abs(check) < tiny) & (np.abs(np.asarray(v_s, float)) >= tiny))
         if lost.any():
             raise ValueError(
                 f"The {what} cannot be represented in double precision in the units of the data "
@@ -586,7 +587,14 @@ def _covariate_list(covariates) -> list[str]:
         return []
     if isinstance(covariates, str):
         return [covariates]
-    return list(covariates)
+    if isinstance(covariates, (dict, pd.DataFrame, pd.Series)) or not hasattr(covariates, "__iter__"):
+        raise ValueError(f"`covariates` must be a column name or a list of column names; got "
+                         f"{type(covariates).__name__} {covariates!r}.")
+    covs = list(covariates)
+    for c in covs:
+        if not isinstance(c, str):
+            raise ValueError(f"`covariates` must hold column names (str); got {c!r}.")
+    return covs
 
 
 def _fit_ri(y, X, codes, labels, names, reml, engine, ci, ci_level, n_boot, seed, *, outcome="outcome",
@@ -623,11 +631,15 @@ def _fit_ri(y, X, codes, labels, names, reml, engine, ci, ci_level, n_boot, seed
     tau2_s = theta**2 * sigma2_s
     cov_s = sigma2_s * np.linalg.inv(A)
     beta, cov = sc.beta(beta_s), sc.cov(cov_s)
+    singular = theta < _SINGULAR_TOL
     sigma2 = float(sc.var("residual variance", sigma2_s))
-    tau2 = float(np.float64(sc.sy) ** 2 * tau2_s) if tau2_s == 0 else float(sc.var("therapist variance", tau2_s))
+    if singular:  # a boundary estimate may underflow to 0 in the data's units
+        with np.errstate(under="ignore"):
+            tau2 = float(np.float64(sc.sy) ** 2 * tau2_s)
+    else:
+        tau2 = float(sc.var("therapist variance", tau2_s))
     fixed = _fixed_table(names, beta, cov)
     icc = theta**2 / (1.0 + theta**2)
-    singular = theta < _SINGULAR_TOL
     if singular:
         msg = (f"Boundary (singular) fit: the therapist variance is estimated at {tau2:.3g} "
                f"(theta = {theta:.3g} < {_SINGULAR_TOL}); the data show no therapist variance beyond chance.")
@@ -765,6 +777,8 @@ def therapist_effect(
         raise ValueError(f"`ci_level` must be a float strictly between 0 and 1; got {ci_level!r}.")
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
         raise ValueError(f"`n_boot` must be a whole number >= 2; got {n_boot!r}.")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"`seed` must be None or a whole number >= 0; got {seed!r}.")
     covs = _covariate_list(covariates)
     cols, codes, labels = _prepare(data, outcome, therapist, covs)
     X, names = _design(cols, covs)
