@@ -66,7 +66,9 @@ from analysis._checks import (
     check_finite,
     check_open_interval,
     check_positive,
+    describe_labels,
     first_bad,
+    suggest_name,
 )
 
 __all__ = [
@@ -139,17 +141,28 @@ def check_long(
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"`{name}` must be a pandas DataFrame in long format, got {type(data).__name__}.")
     cols = [patient, session, *scores]
+    for c in cols:
+        if not isinstance(c, (str, int)) or isinstance(c, bool):
+            raise ValueError(f"Column names must be strings; got {c!r} for `{name}`.")
     missing = [c for c in cols if c not in data.columns]
     if missing:
-        raise ValueError(f"`{name}` has no column {', '.join(map(repr, missing))}; "
+        raise ValueError(f"`{name}` has no column {', '.join(map(repr, missing))};"
+                         f"{suggest_name(missing[0], data.columns)} "
                          f"columns are {', '.join(map(repr, data.columns))}.")
     if len(set(cols)) != len(cols):
         raise ValueError(f"`{name}`: the patient, session and score columns must differ; got {cols}.")
+    if len(data) == 0:
+        raise ValueError(f"`{name}` has no rows.")
+    labels = data.index
+
+    def _rows(mask: np.ndarray) -> str:  # positions, and the DataFrame's index labels
+        return f"{_positions(mask)} ({describe_labels(labels[np.asarray(mask)])})"
+
     d = data.reset_index(drop=True)
     pid = d[patient]
     if pid.isna().any():
         raise ValueError(f"`{name}` column {patient!r} has missing patient ids at rows "
-                         f"{first_bad(pid.isna().to_numpy()).split(' ', 1)[1]}.")
+                         f"{_rows(pid.isna().to_numpy())}.")
     sess = as_float_array(f"{name}[{session!r}]", d[session].to_numpy(dtype=object))
     bad = ~np.isfinite(sess)
     if bad.any():
@@ -194,13 +207,17 @@ def check_long(
     if (seen > 1).any():
         again = np.flatnonzero(starts & (seen[codes] > 1))
         raise ValueError(f"`{name}`: the rows of a patient must be contiguous; patient "
-                         f"{out['patient'].iloc[again[1]]!r} starts again at row {again[1]} (sort by "
+                         f"{out['patient'].iloc[again[1]]!r} starts again at row {again[1]} "
+                         f"(index label {labels[again[1]]!r}; sort by "
                          f"{patient!r}, {session!r}).")
     return out
 
 
 def _rows(mask: np.ndarray) -> str:
     return first_bad(mask).split(" ", 1)[1]
+
+
+_positions = _rows
 
 
 # --------------------------------------------------------------------------- reliable change
@@ -347,10 +364,16 @@ def reliable_change(
         check_positive("min_change", mc)
         min_change = float(mc[0])
     crit = as_float_array("critical", critical)
+    if crit.size != 1:
+        raise ValueError(f"`critical` must be a single number; got {crit.size} values.")
     check_positive("critical", crit)
     if not isinstance(higher_is_better, (bool, np.bool_)):
         raise ValueError(f"`higher_is_better` must be True or False; got {higher_is_better!r}.")
-    change = post_a - pre_a
+    with np.errstate(over="ignore"):
+        change = post_a - pre_a
+    if np.isinf(change).any():
+        raise ValueError(f"`post` - `pre` overflows double precision at {first_bad(np.isinf(change))}; "
+                         "rescale the scores.")
     miss = ~np.isfinite(change)
     c = float(crit[0])
     if reliability is None:
@@ -362,8 +385,9 @@ def reliable_change(
             obs = pre_a[np.isfinite(pre_a)]
             if obs.size < 2:
                 raise ValueError("`sd_pre` is needed: fewer than two observed `pre` values to estimate it.")
-            sd = float(np.std(obs, ddof=1))
-            if sd <= 0:
+            amax = float(np.max(np.abs(obs)))  # scale first: no overflow or underflow at any magnitude
+            sd = float(np.std(obs / amax, ddof=1)) * amax if amax > 0 else 0.0
+            if sd <= 1e-12 * amax or sd == 0:
                 raise ValueError("`sd_pre`: the observed `pre` values are all equal (SD 0); give `sd_pre`.")
         else:
             sd_arr = as_float_array("sd_pre", sd_pre)
@@ -564,8 +588,15 @@ def clinical_cutoffs(
                 f"got m_clin={vals['m_clin']}, m_func={vals['m_func']}.")
         sdb = vals["sd_func"] if b_sd == "functional" else vals["sd_clin"]
         out["b"] = vals["m_func"] + sign * 2 * sdb
-        out["c"] = ((vals["sd_clin"] * vals["m_func"] + vals["sd_func"] * vals["m_clin"])
-                    / (vals["sd_clin"] + vals["sd_func"]))
+        with np.errstate(over="ignore", invalid="ignore"):
+            out["c"] = float((np.float64(vals["sd_clin"]) * vals["m_func"] + np.float64(vals["sd_func"]) * vals["m_clin"])
+                             / (np.float64(vals["sd_clin"]) + vals["sd_func"]))
+        if not math.isfinite(out["c"]):  # products beyond 1e308: the same weighted mean, weights first
+            w = 1.0 / (1.0 + vals["sd_func"] / vals["sd_clin"])
+            out["c"] = w * vals["m_func"] + (1.0 - w) * vals["m_clin"]
+    bad = [k for k, v in out.items() if v is not None and not math.isfinite(v)]
+    if bad:
+        raise ValueError(f"cutoff(s) {bad} overflow double precision at these norms; rescale the scores.")
     return out
 
 
@@ -1411,6 +1442,13 @@ def sudden_losses(data: pd.DataFrame, **kwargs: Any) -> SuddenGains:
     """
     if "direction" in kwargs:
         raise ValueError("`direction` is fixed to 'loss' by sudden_losses(); use sudden_gains() to choose it.")
+    import inspect
+
+    known = set(inspect.signature(sudden_gains).parameters) - {"data"}
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        raise ValueError(f"sudden_losses() got unknown argument(s) {unknown}.{suggest_name(unknown[0], known)} "
+                         f"It takes the arguments of sudden_gains(): {', '.join(sorted(known - {'direction'}))}.")
     return sudden_gains(data, direction="loss", **kwargs)
 
 
@@ -1541,6 +1579,8 @@ def rupture_episodes(
     [[4, True, 5]]
     """
     kk = as_float_array("k", k)
+    if kk.size != 1:
+        raise ValueError(f"`k` must be a single number; got {kk.size} values.")
     check_positive("k", kk)
     if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
         raise ValueError(f"`m` must be a whole number >= 1; got {m!r}.")
@@ -1560,7 +1600,11 @@ def rupture_episodes(
             row["status"] = f"too short ({n} observed ratings < min_sessions={min_sessions})"
             pats.append(row)
             continue
-        mu, sd = float(a.mean()), float(a.std(ddof=1))
+        amax = float(np.max(np.abs(a)))  # scale first: no overflow or underflow at any magnitude
+        mu = float(np.mean(a / amax)) * amax if amax > 0 else 0.0
+        sd = float(np.std(a / amax, ddof=1)) * amax if amax > 0 else 0.0
+        if sd <= 1e-12 * amax:
+            sd = 0.0
         row.update(mean=mu, sd=sd)
         if sd == 0:
             row["status"] = "constant series (SD 0): no ruptures can be defined"
@@ -1702,7 +1746,8 @@ def rupture_outcome(
         raise ValueError("`outcome` must be a DataFrame with one row per patient.")
     miss = [c for c in cols if c not in outcome.columns]
     if miss:
-        raise ValueError(f"`outcome` has no column {', '.join(map(repr, miss))}.")
+        raise ValueError(f"`outcome` has no column {', '.join(map(repr, miss))}."
+                         f"{suggest_name(miss[0], outcome.columns)}")
     dup = outcome[patient].duplicated().to_numpy()
     if dup.any():
         raise ValueError(f"`outcome` has duplicated patients at rows {_rows(dup)}.")

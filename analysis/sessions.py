@@ -885,9 +885,23 @@ def riclpm(
             var = x if c[0] == "x" else y
             raise ValueError(f"`data`: column {var!r} has no observed value at wave {use[int(c[1:]) - 1]} "
                              f"(column {wave!r}); the RI-CLPM cannot be estimated. Drop that wave with `waves=`.")
+    xs = [f"x{k}" for k in range(1, W + 1)]
+    ys = [f"y{k}" for k in range(1, W + 1)]
+    for var, block in ((x, xs), (y, ys)):
+        vals = wd[block].to_numpy(dtype=float)
+        vals = vals[np.isfinite(vals)]
+        amax = float(np.max(np.abs(vals)))
+        if amax == 0 or float(np.std(vals / amax)) <= 1e-12:
+            raise ValueError(f"`data`: column {var!r} has zero variance over waves {use}; the RI-CLPM needs "
+                             "variation within and between patients.")
+    # fit on rescaled variables (a power of two near each variable's SD over all waves) and transform
+    # back: ML estimates are equivariant, so results do not depend on the units (1e-150 or 1e150)
+    sx, sy = (_power2_scale(wd[block].to_numpy(dtype=float)) for block in (xs, ys))
+    wd = wd.copy()
+    wd[xs], wd[ys] = wd[xs] / sx, wd[ys] / sy
     if missing == "ml":
         n_patients = int(clean["patient"].nunique())
-        return _riclpm_ml(wd, use, x, y, constrain, n_patients, wave)
+        return _riclpm_ml(wd, use, x, y, constrain, n_patients, wave, scales=(sx, sy))
     import semopy
 
     n_all = len(wd)
@@ -935,6 +949,9 @@ def riclpm(
     ld_s = np.linalg.slogdet(S)[1]
     loglik_sat = float(-0.5 * n * (p * math.log(2 * math.pi) + ld_s + p))
     boundary = _boundary(params, notes, bounded=True)
+    params = _unscale(params, sx, sy)
+    shift = n * W * (math.log(sx) + math.log(sy))
+    loglik, loglik_sat = loglik - shift, loglik_sat - shift
     return RICLPM(params=_rename(params, use, x, y), lagged=_lagged(params, use), fit=fit, syntax=syntax, n=n,
                   n_dropped=n_all - n, x=x, y=y, notes=notes, missing="listwise", loglik=loglik,
                   loglik_saturated=loglik_sat, n_patterns=1, converged=converged, boundary=boundary)
@@ -984,9 +1001,44 @@ def _boundary(params: pd.DataFrame, notes: list, *, bounded: bool) -> list:
     return out
 
 
+def _power2_scale(values: np.ndarray) -> float:
+    """A power of two near the SD of the finite ``values`` (1 when they do not vary)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    a = float(np.max(np.abs(v))) if v.size else 0.0
+    sd = float(np.std(v / a)) * a if a > 0 else 0.0
+    return 2.0 ** round(math.log2(sd)) if sd > 0 and np.isfinite(sd) else 1.0
+
+
+def _unscale(params: pd.DataFrame, sx: float, sy: float) -> pd.DataFrame:
+    """Estimates and SEs of a fit to ``x / sx``, ``y / sy`` in the data's units (internal names)."""
+    def sc(name: str) -> float:
+        return sx if name in ("RIx",) or name.startswith(("x", "wx")) else sy
+
+    k = []
+    for l, o, r in zip(params["lhs"], params["op"], params["rhs"]):
+        if o == "~~":
+            k.append(sc(l) * sc(r))
+        elif o == "~":
+            k.append(sc(l) / sc(r))
+        elif o == "~1":
+            k.append(sc(l))
+        else:
+            k.append(1.0)
+    k = np.asarray(k)
+    out = params.copy()
+    with np.errstate(over="ignore"):
+        out["estimate"] = params["estimate"].to_numpy() * k
+        out["se"] = params["se"].to_numpy() * k
+    if not np.isfinite(out["estimate"]).all():
+        raise ValueError("`data`: the RI-CLPM estimates cannot be represented in double precision in the units "
+                         "of the data (variances beyond 1e308); rescale x and y (e.g. to SD units) first.")
+    return out
+
+
 def _riclpm_ml(wd: pd.DataFrame, use: list, x: str, y: str, constrain: bool, n_patients: int,
-               wave: str) -> RICLPM:
-    """FIML branch of :func:`riclpm` (see there for the formulas)."""
+               wave: str, scales: tuple[float, float] = (1.0, 1.0)) -> RICLPM:
+    """FIML branch of :func:`riclpm` (see there for the formulas); ``wd`` holds x / sx and y / sy."""
     from analysis.multilevel import ConvergenceWarning
 
     W = len(use)
@@ -1054,6 +1106,8 @@ def _riclpm_ml(wd: pd.DataFrame, use: list, x: str, y: str, constrain: bool, n_p
     params["z"] = params["estimate"] / params["se"]
     params["p"] = 2 * stats.norm.sf(np.abs(params["z"]))
     boundary = _boundary(params, notes, bounded=False)
+    sx, sy = scales
+    params = _unscale(params, sx, sy)
     _, Psi, Phi = st.matrices(theta)
     if not boundary and (np.linalg.eigvalsh(Psi)[0] < 0 or np.linalg.eigvalsh(Phi)[0] < 0):
         notes.append("a covariance matrix of the latent components is not positive definite (a correlation "
@@ -1074,7 +1128,8 @@ def _riclpm_ml(wd: pd.DataFrame, use: list, x: str, y: str, constrain: bool, n_p
     srmr = math.sqrt((np.sum(r_cov[iu] ** 2) + np.sum(r_mean ** 2)) / (len(iu[0]) + p))
     fit = _fit_indices(chisq, df, chib, dfb, n, srmr)
     syntax = riclpm_syntax(W, "x", "y", constrain=constrain)
+    shift = float(obs[:, :W].sum()) * math.log(sx) + float(obs[:, W:].sum()) * math.log(sy)
     return RICLPM(params=_rename(params, use, x, y), lagged=_lagged(params, use), fit=fit, syntax=syntax, n=n,
-                  n_dropped=n_dropped, x=x, y=y, notes=notes, missing="ml", loglik=float(ll),
-                  loglik_saturated=float(ll_h1), n_patterns=len(pat.groups), converged=converged,
+                  n_dropped=n_dropped, x=x, y=y, notes=notes, missing="ml", loglik=float(ll) - shift,
+                  loglik_saturated=float(ll_h1) - shift, n_patterns=len(pat.groups), converged=converged,
                   boundary=boundary)
