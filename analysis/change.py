@@ -588,12 +588,12 @@ def clinical_cutoffs(
                 f"got m_clin={vals['m_clin']}, m_func={vals['m_func']}.")
         sdb = vals["sd_func"] if b_sd == "functional" else vals["sd_clin"]
         out["b"] = vals["m_func"] + sign * 2 * sdb
-        with np.errstate(over="ignore", invalid="ignore"):
-            out["c"] = float((np.float64(vals["sd_clin"]) * vals["m_func"] + np.float64(vals["sd_func"]) * vals["m_clin"])
-                             / (np.float64(vals["sd_clin"]) + vals["sd_func"]))
-        if not math.isfinite(out["c"]):  # products beyond 1e308: the same weighted mean, weights first
-            w = 1.0 / (1.0 + vals["sd_func"] / vals["sd_clin"])
-            out["c"] = w * vals["m_func"] + (1.0 - w) * vals["m_clin"]
+        # in units of a power of two near the largest norm (exact), so the products neither
+        # overflow nor underflow at any magnitude
+        big = max(abs(vals["m_clin"]), vals["sd_clin"], abs(vals["m_func"]), vals["sd_func"])
+        u = 2.0 ** math.floor(math.log2(big))
+        mc, sc, mf, sf = (vals[k] / u for k in ("m_clin", "sd_clin", "m_func", "sd_func"))
+        out["c"] = (sc * mf + sf * mc) / (sc + sf) * u
     bad = [k for k, v in out.items() if v is not None and not math.isfinite(v)]
     if bad:
         raise ValueError(f"cutoff(s) {bad} overflow double precision at these norms; rescale the scores.")
@@ -1741,7 +1741,14 @@ def rupture_outcome(
 
     if not isinstance(episodes, RuptureEpisodes):
         raise ValueError("`episodes` must be the result of rupture_episodes().")
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    if covariates is None:
+        covariates = []
+    covariates = list(covariates)
     cols = [patient, outcome_col, *covariates]
+    if len(set(cols)) != len(cols):
+        raise ValueError(f"`patient`, `outcome_col` and `covariates` must name different columns; got {cols}.")
     if not isinstance(outcome, pd.DataFrame):
         raise ValueError("`outcome` must be a DataFrame with one row per patient.")
     miss = [c for c in cols if c not in outcome.columns]
@@ -1750,12 +1757,19 @@ def rupture_outcome(
                          f"{suggest_name(miss[0], outcome.columns)}")
     dup = outcome[patient].duplicated().to_numpy()
     if dup.any():
-        raise ValueError(f"`outcome` has duplicated patients at rows {_rows(dup)}.")
+        raise ValueError(f"`outcome` has duplicated patients at rows {_rows(dup)} "
+                         f"({describe_labels(outcome.index[dup])}).")
     for c in [outcome_col, *covariates]:
         conv = pd.to_numeric(outcome[c], errors="coerce")
         bad = (conv.isna() & outcome[c].notna()).to_numpy()
-        if bad.any():
-            raise ValueError(f"`outcome` column {c!r} must be numeric; rows {_rows(bad)} are not.")
+        if bad.any() or outcome[c].dtype == bool:
+            bad = bad if bad.any() else np.ones(len(outcome), bool)
+            raise ValueError(f"`outcome` column {c!r} must be numeric; rows {_rows(bad)} "
+                             f"({describe_labels(outcome.index[bad])}) are not.")
+        inf = np.isinf(conv.to_numpy(dtype=float))
+        if inf.any():
+            raise ValueError(f"`outcome` column {c!r} has infinite values at rows {_rows(inf)} "
+                             f"({describe_labels(outcome.index[inf])}).")
     p = episodes.patients[episodes.patients["status"] == "ok"][["patient", "n_ruptures", "n_unrepaired"]]
     df = p.merge(outcome[cols].rename(columns={patient: "patient"}), on="patient", how="inner")
     notes = []
@@ -1778,17 +1792,36 @@ def rupture_outcome(
         raise ValueError(f"No patient in group(s) {', '.join(empty)}: the contrast cannot be estimated.")
     if (X[["all_repaired", "any_unrepaired"]].sum(axis=1) == 0).sum() == 0:
         raise ValueError("No patient without ruptures: the reference group is empty.")
-    fit = sm.OLS(pd.to_numeric(df[outcome_col]).astype(float), X).fit()
+    if len(df) <= X.shape[1]:
+        raise ValueError(f"{len(df)} patients for {X.shape[1]} regression coefficients: more parameters than "
+                         "observations (no residual degrees of freedom).")
+    yv = pd.to_numeric(df[outcome_col]).to_numpy(dtype=float)
+    ymax = float(np.max(np.abs(yv)))
+    if ymax == 0 or float(np.std(yv / ymax)) <= 1e-12:
+        raise ValueError(f"`outcome` column {outcome_col!r} has zero variance among the analysed patients.")
+    # fit in units of the largest |outcome| and scale back (results do not depend on the units)
+    for c in covariates:
+        cmax = float(np.max(np.abs(X[c].to_numpy())))
+        if cmax > 0:
+            X[c] = X[c] / cmax
+    fit = sm.OLS(pd.Series(yv / ymax, index=df.index), X).fit()
+    cov_scale = pd.Series(1.0, index=X.columns)
+    for c in covariates:
+        cmax = float(np.max(np.abs(pd.to_numeric(df[c]).to_numpy(dtype=float))))
+        cov_scale[c] = 1.0 / cmax if cmax > 0 else 1.0
+    k = ymax * cov_scale
     ci = fit.conf_int()
-    tab = pd.DataFrame({"estimate": fit.params, "se": fit.bse, "t": fit.tvalues, "p": fit.pvalues,
-                        "ci_low": ci[0], "ci_high": ci[1]})
+    tab = pd.DataFrame({"estimate": fit.params * k, "se": fit.bse * k, "t": fit.tvalues, "p": fit.pvalues,
+                        "ci_low": ci[0] * k, "ci_high": ci[1] * k})
     con = np.zeros(len(X.columns))
     con[1], con[2] = 1, -1
     tt = fit.t_test(con)
     cci = np.asarray(tt.conf_int()).ravel()
-    tab.loc["repaired_vs_unrepaired"] = [float(np.squeeze(tt.effect)), float(np.squeeze(tt.sd)),
+    tab.loc["repaired_vs_unrepaired"] = [float(np.squeeze(tt.effect)) * ymax, float(np.squeeze(tt.sd)) * ymax,
                                          float(np.squeeze(tt.tvalue)), float(np.squeeze(tt.pvalue)),
-                                         cci[0], cci[1]]
-    groups = df.groupby("group")[outcome_col].agg(["mean", "std", "count"]).reindex(
-        ["no rupture", "all repaired", "any unrepaired"])
+                                         cci[0] * ymax, cci[1] * ymax]
+    groups = pd.DataFrame({"y": yv / ymax, "group": df["group"].to_numpy()}).groupby("group")["y"].agg(
+        ["mean", "std", "count"]).reindex(["no rupture", "all repaired", "any unrepaired"])
+    groups[["mean", "std"]] = groups[["mean", "std"]] * ymax
+    groups.index.name = "group"
     return RuptureOutcome(table=tab, groups=groups, n=len(df), notes=notes)

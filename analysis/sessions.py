@@ -117,6 +117,10 @@ def within_between(
     >>> within_between(d, "alliance", detrend=True)["alliance_within"].round(3).tolist()
     [0.0, 0.0, 0.0, 0.5, -1.0, 0.5]
     """
+    if not isinstance(detrend, (bool, np.bool_)):
+        raise ValueError(f"`detrend` must be True or False; got {detrend!r}.")
+    if columns is None or isinstance(columns, (dict, int, float)):
+        raise ValueError(f"`columns` must be a column name or a list of column names; got {columns!r}.")
     cols = [columns] if isinstance(columns, str) else list(columns)
     if not cols:
         raise ValueError("`columns` must name at least one column.")
@@ -128,6 +132,10 @@ def within_between(
     for c in cols:
         y = clean[c].to_numpy(dtype=float)
         obs = np.isfinite(y)
+        # in units of the largest |score| (exact back-transformation): no overflow at any magnitude
+        unit = float(np.max(np.abs(y[obs]))) if obs.any() else 0.0
+        unit = 2.0 ** math.floor(math.log2(unit)) if unit > 0 else 1.0
+        y = y / unit
         n = np.bincount(codes, weights=obs.astype(float))
         s = np.bincount(codes, weights=np.where(obs, y, 0.0))
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -144,7 +152,7 @@ def within_between(
             ok = (n >= 3) & (sxx > 0)
             slope = np.where(ok, sxy / np.where(ok, sxx, 1.0), np.nan)
             within = np.where(obs, y - between - slope[codes] * (t - tbar), np.nan)
-            out[f"{c}_trend"] = slope[codes]
+            out[f"{c}_trend"] = slope[codes] * unit
             n_bad = int((~ok & (n > 0)).sum())
             if n_bad:
                 notes.append(f"{c}: {n_bad} patients with fewer than three observed scores cannot be detrended; "
@@ -154,8 +162,8 @@ def within_between(
         n_none = int((n == 0).sum())
         if n_none:
             notes.append(f"{c}: {n_none} patients have no observed score (between and within missing)")
-        out[f"{c}_between"] = between
-        out[f"{c}_within"] = within
+        out[f"{c}_between"] = between * unit
+        out[f"{c}_within"] = within * unit
     out.attrs["notes"] = notes
     return out
 
@@ -298,6 +306,9 @@ def lagged_model(
     from analysis.multilevel import BoundaryWarning, therapist_effect
 
     check_choice("method", method, ("REML", "ML"))
+    for nm, v in (("split", split), ("detrend", detrend)):
+        if not isinstance(v, (bool, np.bool_)):
+            raise ValueError(f"`{nm}` must be True or False; got {v!r}.")
     if detrend and not split:
         raise ValueError("`detrend=True` needs `split=True` (detrending defines the within-person part).")
     clean = check_long(data, patient, session, [predictor, outcome])
@@ -326,10 +337,18 @@ def lagged_model(
     if m["patient"].nunique() < 2:
         raise ValueError("`data`: fewer than two patients have a usable session pair (t, t+1).")
     cov = [*xcols, outcome]
+    if m["patient"].nunique() >= len(m):
+        raise ValueError(f"`data`: every patient has a single usable session pair (t, t+1) ({len(m)} pairs, "
+                         f"{len(m)} patients): the patient and residual variances are not separately "
+                         "identified. The lagged model needs patients with several consecutive sessions.")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = therapist_effect(m, f"{outcome}_next", "patient", covariates=cov, method=method, engine="profile",
-                               ci="profile")
+        try:
+            fit = therapist_effect(m, f"{outcome}_next", "patient", covariates=cov, method=method,
+                                   engine="profile", ci="profile")
+        except ValueError as exc:  # name this function's arguments, not therapist_effect's
+            raise ValueError(f"lagged_model: {exc}".replace("(`therapist`)", "(`patient`)")
+                             .replace("(`outcome`)", f"(`outcome`, the next session's {outcome!r})")) from None
     for w in caught:
         if not issubclass(w.category, BoundaryWarning):
             notes.append(str(w.message).splitlines()[0])
@@ -391,6 +410,14 @@ def riclpm_syntax(n_waves: int, x: str = "x", y: str = "y", *, constrain: bool =
     if isinstance(n_waves, bool) or not isinstance(n_waves, (int, np.integer)) or n_waves < 3:
         raise ValueError(f"`n_waves` must be a whole number >= 3 (the RI-CLPM needs 3 waves); got {n_waves!r}.")
     W = int(n_waves)
+    for nm, v in (("x", x), ("y", y)):
+        if not isinstance(v, str) or not v.isidentifier():
+            raise ValueError(f"`{nm}` must be a variable stem usable in model syntax (letters, digits, _); "
+                             f"got {v!r}.")
+    if x == y:
+        raise ValueError(f"`x` and `y` must differ; both are {x!r}.")
+    if not isinstance(constrain, (bool, np.bool_)):
+        raise ValueError(f"`constrain` must be True or False; got {constrain!r}.")
     L = ["RIx =~ " + " + ".join(f"1*{x}{t}" for t in range(1, W + 1)),
          "RIy =~ " + " + ".join(f"1*{y}{t}" for t in range(1, W + 1))]
     for t in range(1, W + 1):
@@ -864,8 +891,25 @@ def riclpm(
     (240, 5, True, [], 21)
     """
     check_choice("missing", missing, ("listwise", "ml"))
+    if not isinstance(constrain, (bool, np.bool_)):
+        raise ValueError(f"`constrain` must be True or False; got {constrain!r}.")
+    if isinstance(x, str) and x == y:
+        raise ValueError(f"`x` and `y` must be different columns; both are {x!r}.")
     clean = check_long(data, patient, wave, [x, y])
     all_waves = sorted(clean["session"].unique().tolist())
+    if waves is not None:
+        if isinstance(waves, (str, bytes, dict)) or not hasattr(waves, "__iter__"):
+            raise ValueError(f"`waves` must be a list of wave numbers; got {waves!r}.")
+        wl = list(waves)
+        bad = [w for w in wl if isinstance(w, (bool, np.bool_)) or not isinstance(w, (int, float, np.number))
+               or not np.isfinite(w) or w != int(w)]
+        if bad:
+            raise ValueError(f"`waves` must hold whole wave numbers; got {bad[0]!r}.")
+        if len(set(int(w) for w in wl)) != len(wl):
+            raise ValueError(f"`waves` lists a wave twice: {wl}.")
+        if [int(w) for w in wl] != sorted(int(w) for w in wl):
+            raise ValueError(f"`waves` must be in increasing order (the lagged paths run from each wave to the "
+                             f"next); got {wl}.")
     use = all_waves if waves is None else [int(w) for w in waves]
     miss = [w for w in use if w not in all_waves]
     if miss:
