@@ -505,9 +505,13 @@ def wai_sr_key(items: Sequence[str] | None = None, *, min_answered: int = 3, pro
     >>> wai_sr_key().subscales["bond"]
     ('wai3', 'wai5', 'wai7', 'wai9')
     """
+    if items is not None and (isinstance(items, (str, Mapping)) or not hasattr(items, "__iter__")):
+        raise ValueError(f"`items` must be a list of 12 column names; got {type(items).__name__} {items!r}.")
     names = [f"wai{j}" for j in range(1, 13)] if items is None else list(items)
     if len(names) != 12 or len(set(names)) != 12:
-        raise ValueError(f"`items` must name 12 distinct columns (items 1..12), got {len(names)}.")
+        dup = sorted({str(c) for c in names if names.count(c) > 1})
+        raise ValueError(f"`items` must name 12 distinct columns (items 1..12), got {len(names)}"
+                         + (f" with repeats {dup}." if dup else "."))
     subs = {s: tuple(names[j - 1] for j in nums) for s, nums in WAI_SR_SUBSCALES.items()}
     return InstrumentKey("WAI-SR", subs, 1, 5, min_answered=min_answered,
                          min_answered_total=3 * min_answered, prorate=prorate, method=method)
@@ -766,6 +770,9 @@ def cronbach_alpha(data: pd.DataFrame, items: Sequence[str] | None = None, *, le
     a = float(a)
     n, k = block.shape
     cov = block.cov().to_numpy()
+    if cov.sum() <= 1e-12 * np.trace(cov):
+        raise ValueError("`data`: the sum of the items has zero variance (the items cancel out, e.g. an item and "
+                         "its reverse); alpha is undefined. Reverse-key the items first (score_items).")
     total = block.sum(axis=1)
     rows = []
     for j, c in enumerate(block.columns):
@@ -886,8 +893,12 @@ class CFAResult:
             model also ``hierarchical``.
         """
         check_choice("denominator", denominator, ("model", "observed"))
-        V = float((self.implied_cov if denominator == "model" else self.sample_cov).to_numpy().sum())
-        L = self._lambda()
+        C = (self.implied_cov if denominator == "model" else self.sample_cov).to_numpy()
+        # in units of the largest item SD (a common rescaling leaves omega unchanged; no overflow)
+        c = float(np.sqrt(np.max(np.diag(self.implied_cov.to_numpy()))))
+        c = 2.0 ** math.floor(math.log2(c)) if c > 0 and np.isfinite(c) else 1.0
+        V = float((C / c / c).sum())
+        L = self._lambda() / c
         Phi = self.factor_cov.to_numpy()
         one = np.ones(L.shape[0])
         out = {"total": float(one @ L @ Phi @ L.T @ one) / V}
@@ -987,6 +998,24 @@ def _fit_indices(S: np.ndarray, Sig: np.ndarray, n: int, npar: int) -> dict:
             "aic": -2 * loglik + 2 * npar, "bic": -2 * loglik + math.log(n) * npar}
 
 
+def _read_semopy(est: pd.DataFrame, inv_f: dict, inv_i: dict, scales: np.ndarray, sm: dict, items: list,
+                 load_rows: list, Phi: pd.DataFrame, theta: pd.Series) -> None:
+    """Loadings, factor covariances and residual variances from semopy's ``inspect()``, in the data's
+    units (the fit was to items divided by ``scales``; factors are identified by their markers)."""
+    for _, r in est.iterrows():
+        if r["op"] == "~" and r["rval"] in inv_f:
+            se = r["Std. Err"]
+            f_, it = inv_f[r["rval"]], inv_i[r["lval"]]
+            k = scales[items.index(it)] / sm[f_]
+            load_rows.append({"factor": f_, "item": it, "estimate": r["Estimate"] * k,
+                              "se": float(se) * k if se != "-" else np.nan})
+        elif r["op"] == "~~" and r["lval"] in inv_f and r["rval"] in inv_f:
+            a, b = inv_f[r["lval"]], inv_f[r["rval"]]
+            Phi.loc[a, b] = Phi.loc[b, a] = r["Estimate"] * sm[a] * sm[b]
+        elif r["op"] == "~~" and r["lval"] == r["rval"] and r["lval"] in inv_i:
+            theta[inv_i[r["lval"]]] = r["Estimate"] * scales[items.index(inv_i[r["lval"]])] ** 2
+
+
 def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general: str | None = None,
             orthogonal: bool | None = None, missing: str = "listwise") -> CFAResult:
     r"""Confirmatory factor analysis by maximum likelihood (semopy), with lavaan-style fit indices.
@@ -1077,6 +1106,9 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
     check_choice("missing", missing, MISSING_METHODS)
     if not isinstance(factors, Mapping) or not factors:
         raise ValueError("`factors` must be a non-empty mapping of factor name -> items.")
+    for k, v in factors.items():
+        if isinstance(v, (str, bytes, Mapping)) or not hasattr(v, "__iter__"):
+            raise ValueError(f"`factors`: the items of factor {k!r} must be a list of column names; got {v!r}.")
     facs = {str(k): list(v) for k, v in factors.items()}
     for f_, its in facs.items():
         if len(its) < 2:
@@ -1110,7 +1142,7 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
                          f"covariance matrix is singular unless n > {p} (number of items). Collect more "
                          "respondents or fit fewer items.")
     scales = _item_scales(block.to_numpy())
-    Rs = np.corrcoef(block.to_numpy().T)
+    Rs = np.corrcoef((block / scales).to_numpy().T)
     if not np.all(np.isfinite(Rs)) or np.linalg.eigvalsh(Rs).min() < 1e-10:
         raise ValueError(f"`data`: the items are linearly dependent (singular sample covariance matrix, "
                          f"n = {len(block)}, {p} items); drop the redundant item.")
@@ -1146,8 +1178,8 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
     Sig_s = model.calc_sigma()[0][np.ix_(pos, pos)]
     n = len(block)
     S_s = np.cov((block / scales).to_numpy().T, bias=True)
-    D = np.outer(scales, scales)
     with np.errstate(over="ignore"):
+        D = np.outer(scales, scales)
         Sig, S = Sig_s * D, S_s * D
     _check_representable("fit_cfa", Sig)
     sm = {f_: scales[items.index(facs[f_][0])] for f_ in fl}  # the markers' scales
@@ -1158,18 +1190,9 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
     Phi = pd.DataFrame(0.0, index=fl, columns=fl)
     theta = pd.Series(0.0, index=items)
     load_rows = []
-    for _, r in est.iterrows():
-        if r["op"] == "~" and r["rval"] in inv_f:
-            se = r["Std. Err"]
-            f_, it = inv_f[r["rval"]], inv_i[r["lval"]]
-            k = scales[items.index(it)] / sm[f_]
-            load_rows.append({"factor": f_, "item": it, "estimate": r["Estimate"] * k,
-                              "se": float(se) * k if se != "-" else np.nan})
-        elif r["op"] == "~~" and r["lval"] in inv_f and r["rval"] in inv_f:
-            a, b = inv_f[r["lval"]], inv_f[r["rval"]]
-            Phi.loc[a, b] = Phi.loc[b, a] = r["Estimate"] * sm[a] * sm[b]
-        elif r["op"] == "~~" and r["lval"] == r["rval"] and r["lval"] in inv_i:
-            theta[inv_i[r["lval"]]] = r["Estimate"] * scales[items.index(inv_i[r["lval"]])] ** 2
+    with np.errstate(over="ignore"):
+        _read_semopy(est, inv_f, inv_i, scales, sm, items, load_rows, Phi, theta)
+    _check_representable("fit_cfa", np.r_[Phi.to_numpy().ravel(), theta.to_numpy()])
     loadings = pd.DataFrame(load_rows)
     loadings["_f"] = loadings["factor"].map(fl.index)
     loadings["_i"] = loadings["item"].map(items.index)
@@ -1254,7 +1277,18 @@ def compare_factor_models(data: pd.DataFrame, key: InstrumentKey | Mapping[str, 
     --------
     >>> cmp = compare_factor_models(items, wai_sr_key())  # doctest: +SKIP
     """
-    subs = key.subscales if isinstance(key, InstrumentKey) else {k: list(v) for k, v in key.items()}
+    if isinstance(key, InstrumentKey):
+        subs = key.subscales
+    elif isinstance(key, Mapping) and key:
+        subs = _check_factors(key)
+    else:
+        raise ValueError(f"`key` must be an InstrumentKey or a non-empty mapping of subscale -> items; got "
+                         f"{type(key).__name__}.")
+    if not isinstance(general, str) or not general:
+        raise ValueError(f"`general` must be a factor name (str); got {general!r}.")
+    if len(subs) < 2:
+        raise ValueError(f"`key` has {len(subs)} subscale; the correlated-subscale and bifactor models need at "
+                         "least 2 subscales.")
     items = [it for its in subs.values() for it in its]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -2010,6 +2044,9 @@ class InvarianceResult:
 def _check_factors(factors: Any) -> dict[str, list[str]]:
     if not isinstance(factors, Mapping) or not factors:
         raise ValueError("`factors` must be a non-empty mapping of factor name -> items.")
+    for k, v in factors.items():
+        if isinstance(v, (str, bytes, Mapping)) or not hasattr(v, "__iter__"):
+            raise ValueError(f"`factors`: the items of factor {k!r} must be a list of column names; got {v!r}.")
     facs = {str(k): list(v) for k, v in factors.items()}
     seen: dict[str, str] = {}
     for f_, its in facs.items():
@@ -2137,6 +2174,12 @@ def _item_scales(X: np.ndarray) -> np.ndarray:
     return out
 
 
+def _outer(scales: np.ndarray) -> np.ndarray:
+    """``s s^T`` (inf where it overflows; callers then refuse with a message about scale)."""
+    with np.errstate(over="ignore"):
+        return np.outer(scales, scales)
+
+
 def _unscale_factors(rows: pd.DataFrame, scales: np.ndarray, facs: dict[str, list[str]], items: list[str]
                      ) -> np.ndarray:
     """Per parameter-table row, the factor that takes an estimate on ``X / s`` back to the data's units.
@@ -2147,6 +2190,12 @@ def _unscale_factors(rows: pd.DataFrame, scales: np.ndarray, facs: dict[str, lis
     fl = list(facs)
     sm = np.array([scales[items.index(facs[f_][0])] for f_ in fl])
     out = np.ones(len(rows))
+    with np.errstate(over="ignore"):
+        _fill_factors(out, rows, scales, sm)
+    return out
+
+
+def _fill_factors(out: np.ndarray, rows: pd.DataFrame, scales: np.ndarray, sm: np.ndarray) -> None:
     for k, r in enumerate(rows.itertuples()):
         if r.kind == "lam":
             out[k] = scales[r.i] / sm[r.j]
@@ -2158,7 +2207,6 @@ def _unscale_factors(rows: pd.DataFrame, scales: np.ndarray, facs: dict[str, lis
             out[k] = scales[r.i]
         elif r.kind == "alpha":
             out[k] = sm[r.j]
-    return out
 
 
 def _check_representable(what: str, values: np.ndarray) -> None:
@@ -2242,7 +2290,7 @@ def _fit_step(pt: _ParTable, gdata: list[_GroupData], facs: dict[str, list[str]]
                       f"{info['grad_max']:.2g}); check the results.", UserWarning, stacklevel=3)
     Sig, mu = model.implied(x)
     with np.errstate(over="ignore"):
-        Sig = Sig * np.outer(scales, scales)[None]
+        Sig = Sig * _outer(scales)[None]
         mu = mu * scales[None]
     _check_representable(what, Sig)
     implied = {lab: (pd.Series(mu[g_i], index=items), pd.DataFrame(Sig[g_i], index=items, columns=items))
@@ -2294,7 +2342,8 @@ def _fit_cfa_ml(data: pd.DataFrame, facs: dict[str, list[str]], items: list[str]
     fit = step.fit.copy()
     return CFAResult(factors=facs, general=general, n=gd.n, n_dropped=dropped, fit=fit, loadings=loadings,
                      factor_cov=Phi, residual_var=theta, implied_cov=Sig,
-                     sample_cov=pd.DataFrame(gd.cov * np.outer(scales, scales), index=items, columns=items),
+                     sample_cov=pd.DataFrame(gd.cov * _outer(scales),
+                                             index=items, columns=items),
                      converged=step.converged,
                      boundary=step.boundary, missing="ml", n_incomplete=gd.n_incomplete,
                      intercepts=pd.Series(nu["est"].to_numpy(dtype=float), index=nu["lhs"].to_numpy()).reindex(items),
