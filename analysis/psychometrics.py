@@ -1079,6 +1079,22 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
     -------
     CFAResult
 
+    Raises
+    ------
+    ValueError
+        Checked before fitting: no more respondents than items (``n <= p``: the sample
+        covariance matrix is singular), linearly dependent items, a model with more free
+        parameters than variances and covariances, a factor with fewer than 3 items in an
+        orthogonal (or bifactor) model; missing or non-numeric columns (with the nearest
+        name), infinite or constant items; estimates beyond double precision.
+
+    Notes
+    -----
+    Scale: the items are divided by a power of two near their SD before fitting and the
+    estimates, SEs, implied moments and log-likelihood are transformed back (ML is
+    equivariant under rescaling), so items in any units (1e-150 to 1e150) give the same
+    chi-square, fit indices and standardised solution.
+
     References
     ----------
     Arbuckle, J. L. (1996). Full information estimation in the presence of incomplete data. In
@@ -1128,6 +1144,12 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
     if not isinstance(orthogonal, (bool, np.bool_)):
         raise ValueError(f"`orthogonal` must be True, False or None; got {orthogonal!r}.")
     p, m = len(items), len(facs)
+    if orthogonal and m > 1:
+        two = [f_ for f_, its in facs.items() if len(its) < 3]
+        if two:
+            raise ValueError(f"`factors`: factor {two[0]!r} has {len(facs[two[0]])} items in an orthogonal model "
+                             f"(orthogonal=True or a bifactor model): its loading and variance are not separately "
+                             "identified. Give it at least 3 items or let the factors correlate.")
     npar_model = (sum(len(v) - 1 for v in facs.values()) + p
                   + (m if orthogonal else m * (m + 1) // 2))
     if npar_model > p * (p + 1) // 2:
@@ -2247,14 +2269,20 @@ def _fit_step(pt: _ParTable, gdata: list[_GroupData], facs: dict[str, list[str]]
     x, info = _fit_mg(model, model.start(facs, items))
     fit = _mg_fit_indices(model, x, pt.n_free)
     name = f"the {step} model" if step else "the model"
+    identified = True
     try:
         I = model.information(x) if missing == "listwise" else model.observed_information(x)
+        ev = np.linalg.eigvalsh((I + I.T) / 2)
+        if not np.all(np.isfinite(ev)) or ev[0] <= 1e-10 * max(ev[-1], 0.0):
+            raise np.linalg.LinAlgError("singular information")
         vcov = np.linalg.inv(I) / model.N
         se_free = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
     except np.linalg.LinAlgError:
+        identified = False
         se_free = np.full(pt.n_free, np.nan)
-        warnings.warn(f"{what}: the information matrix of {name} is singular; "
-                      "no standard errors (is the model identified?).", UserWarning, stacklevel=3)
+        warnings.warn(f"{what}: the information matrix of {name} is singular: the model is not identified "
+                      "at this solution (no standard errors; the fit is reported as not converged).",
+                      UserWarning, stacklevel=3)
     rows = pt.rows
     free = rows["free"].to_numpy()
     back = _unscale_factors(rows, scales, facs, items)
@@ -2299,7 +2327,8 @@ def _fit_step(pt: _ParTable, gdata: list[_GroupData], facs: dict[str, list[str]]
         fit[k] -= log_jacobian
     fit["aic"] = -2 * fit["loglik"] + 2 * fit["npar"]
     fit["bic"] = -2 * fit["loglik"] + math.log(model.N) * fit["npar"]
-    return InvarianceStep(name=step, fit=pd.Series(fit), params=params, converged=info["converged"],
+    info = {**info, "identified": identified}
+    return InvarianceStep(name=step, fit=pd.Series(fit), params=params, converged=bool(info["converged"] and identified),
                           boundary=boundary, optimizer=info, implied=implied,
                           information="expected" if missing == "listwise" else "observed")
 
@@ -2472,6 +2501,16 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     -------
     InvarianceResult
         ``summary()`` gives the table of steps; ``steps[name].params`` the estimates.
+
+    Raises
+    ------
+    ValueError
+        Checked before fitting: a group with no more respondents than items, linearly
+        dependent or constant items in a group, more free parameters than sample moments;
+        bad columns or options. The items are rescaled (one power of two per item, the same in
+        every group) and the results transformed back, so the fit does not depend on units;
+        a singular information matrix at the solution (an unidentified model) is warned
+        about and the step reported as not converged.
 
     References
     ----------
@@ -2906,6 +2945,11 @@ def fit_cfa_ordinal(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *,
         raise ValueError("`data` must be a pandas DataFrame.")
     if not isinstance(orthogonal, (bool, np.bool_)):
         raise ValueError(f"`orthogonal` must be True or False, got {orthogonal!r}.")
+    two = [f_ for f_, its in facs.items() if len(its) < 3]
+    if orthogonal and len(facs) > 1 and two:
+        raise ValueError(f"`factors`: factor {two[0]!r} has {len(facs[two[0]])} items in an orthogonal model: its "
+                         "loading and variance are not separately identified. Give it at least 3 items or let "
+                         "the factors correlate.")
     items = [it for its in facs.values() for it in its]
     absent = [c for c in items if c not in data.columns]
     if absent:

@@ -864,6 +864,15 @@ def riclpm(
     -------
     RICLPM
 
+    Raises
+    ------
+    ValueError
+        Bad or missing columns, ``x == y``, bad ``waves`` (missing, fractional, repeated, out
+        of order, fewer than 3), no more patients than observed variables, an ``x`` or ``y``
+        with zero variance, estimates beyond double precision. The variables are divided by a
+        power of two near their SD before fitting and the results transformed back, so the
+        fit does not depend on their units.
+
     References
     ----------
     Hamaker, E. L., Kuiper, R. M., & Grasman, R. P. P. P. (2015). *Psychological Methods,

@@ -355,3 +355,16 @@ def test_measurement_invariance_is_scale_equivariant(items, scales):
     items_nu = nu & p1["lhs"].isin(ITEMS)
     k = p1.loc[items_nu, "lhs"].map(dict(zip(ITEMS, s))).to_numpy()
     np.testing.assert_allclose(p1.loc[items_nu, "est"] / k, p0.loc[items_nu, "est"], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("missing", ["listwise", "ml"])
+def test_two_item_factor_in_an_orthogonal_model_is_not_identified(items, missing):
+    with pytest.raises(ValueError, match=r"factor 'f2' has 2 items in an orthogonal model.*not separately identified"):
+        ps.fit_cfa(items, {"f1": list("abcd"), "f2": ["e", "f"]}, orthogonal=True, missing=missing)
+    with pytest.raises(ValueError, match=r"factor 'f2' has 2 items in an orthogonal model"):
+        ps.fit_cfa(items, {"f1": list("abcd"), "f2": ["e", "f"]}, general="g", missing=missing)
+
+
+def test_two_item_factor_in_an_orthogonal_ordinal_model(ordinal):
+    with pytest.raises(ValueError, match=r"factor 'f2' has 2 items in an orthogonal model"):
+        ps.fit_cfa_ordinal(ordinal, {"f1": list("abcd"), "f2": ["e", "f"]}, orthogonal=True)
