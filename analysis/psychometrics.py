@@ -2701,6 +2701,9 @@ def _pair_scores(t1: np.ndarray, t2: np.ndarray, rho: float):
     a, b = np.r_[-np.inf, t1, np.inf], np.r_[-np.inf, t2, np.inf]
     P = _cell_probs(t1, t2, rho)
     f = _bvn_pdf(a[:, None], b[None, :], rho)
+    # cells whose probability underflows to 0 are empty cells (never indexed by an observed pair);
+    # observed ones are checked for finite scores by the caller
+    P = np.where(P > 0, P, np.nan)
     d_rho = (f[1:, 1:] - f[:-1, 1:] - f[1:, :-1] + f[:-1, :-1]) / P
     s = math.sqrt(1 - rho * rho)
     K1, K2 = P.shape
@@ -2749,6 +2752,9 @@ def _ordinal_sample_stats(X: np.ndarray, K: list[int]):
         A21[q, start[i]:start[i + 1]] = sc_r[:, q] @ d1[X[:, i], X[:, j], :]
         A21[q, start[j]:start[j + 1]] = sc_r[:, q] @ d2[X[:, i], X[:, j], :]
     SC = np.hstack([sc_th, sc_r])
+    if not np.all(np.isfinite(SC)) or not np.all(np.isfinite(A21)):
+        raise ValueError("`data`: an observed pair of categories has a model probability of 0 (categories too "
+                         "sparse or a polychoric correlation of +-1); merge sparse categories or use fit_cfa.")
     inner = SC.T @ SC
     A11 = np.zeros((nth, nth))
     for j in range(p):
@@ -2977,6 +2983,12 @@ def fit_cfa_ordinal(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *,
         X[:, j] = np.searchsorted(u, v)
         K.append(int(u.size))
         cats[c] = [int(x) for x in u]
+    many = [c for c, k in zip(items, K) if k > 15]
+    if many:
+        warnings.warn(f"fit_cfa_ordinal: item(s) {many} have more than 15 categories "
+                      f"({max(K)} at most); they look continuous: thresholds for sparse categories are "
+                      "poorly estimated, and fit_cfa (ML for continuous items) may suit them better.",
+                      UserWarning, stacklevel=2)
     if n_dropped:
         warnings.warn(f"fit_cfa_ordinal: {n_dropped} respondents with a missing answer were dropped "
                       "(listwise, lavaan's default for categorical data).", UserWarning, stacklevel=2)

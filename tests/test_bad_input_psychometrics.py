@@ -368,3 +368,9 @@ def test_two_item_factor_in_an_orthogonal_model_is_not_identified(items, missing
 def test_two_item_factor_in_an_orthogonal_ordinal_model(ordinal):
     with pytest.raises(ValueError, match=r"factor 'f2' has 2 items in an orthogonal model"):
         ps.fit_cfa_ordinal(ordinal, {"f1": list("abcd"), "f2": ["e", "f"]}, orthogonal=True)
+
+
+def test_fit_cfa_ordinal_warns_about_continuous_items(items):
+    cont = pd.DataFrame(np.round(items[ITEMS].to_numpy() * 10).astype(int), columns=ITEMS)
+    with pytest.warns(UserWarning, match=r"have more than 15 categories.*look continuous.*fit_cfa"):
+        ps.fit_cfa_ordinal(cont, FAC)
