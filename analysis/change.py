@@ -66,7 +66,9 @@ from analysis._checks import (
     check_finite,
     check_open_interval,
     check_positive,
+    describe_labels,
     first_bad,
+    suggest_name,
 )
 
 __all__ = [
@@ -139,17 +141,28 @@ def check_long(
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"`{name}` must be a pandas DataFrame in long format, got {type(data).__name__}.")
     cols = [patient, session, *scores]
+    for c in cols:
+        if not isinstance(c, (str, int)) or isinstance(c, bool):
+            raise ValueError(f"Column names must be strings; got {c!r} for `{name}`.")
     missing = [c for c in cols if c not in data.columns]
     if missing:
-        raise ValueError(f"`{name}` has no column {', '.join(map(repr, missing))}; "
+        raise ValueError(f"`{name}` has no column {', '.join(map(repr, missing))};"
+                         f"{suggest_name(missing[0], data.columns)} "
                          f"columns are {', '.join(map(repr, data.columns))}.")
     if len(set(cols)) != len(cols):
         raise ValueError(f"`{name}`: the patient, session and score columns must differ; got {cols}.")
+    if len(data) == 0:
+        raise ValueError(f"`{name}` has no rows.")
+    labels = data.index
+
+    def _rows(mask: np.ndarray) -> str:  # positions, and the DataFrame's index labels
+        return f"{_positions(mask)} ({describe_labels(labels[np.asarray(mask)])})"
+
     d = data.reset_index(drop=True)
     pid = d[patient]
     if pid.isna().any():
         raise ValueError(f"`{name}` column {patient!r} has missing patient ids at rows "
-                         f"{first_bad(pid.isna().to_numpy()).split(' ', 1)[1]}.")
+                         f"{_rows(pid.isna().to_numpy())}.")
     sess = as_float_array(f"{name}[{session!r}]", d[session].to_numpy(dtype=object))
     bad = ~np.isfinite(sess)
     if bad.any():
@@ -194,13 +207,17 @@ def check_long(
     if (seen > 1).any():
         again = np.flatnonzero(starts & (seen[codes] > 1))
         raise ValueError(f"`{name}`: the rows of a patient must be contiguous; patient "
-                         f"{out['patient'].iloc[again[1]]!r} starts again at row {again[1]} (sort by "
+                         f"{out['patient'].iloc[again[1]]!r} starts again at row {again[1]} "
+                         f"(index label {labels[again[1]]!r}; sort by "
                          f"{patient!r}, {session!r}).")
     return out
 
 
 def _rows(mask: np.ndarray) -> str:
     return first_bad(mask).split(" ", 1)[1]
+
+
+_positions = _rows
 
 
 # --------------------------------------------------------------------------- reliable change
@@ -347,10 +364,16 @@ def reliable_change(
         check_positive("min_change", mc)
         min_change = float(mc[0])
     crit = as_float_array("critical", critical)
+    if crit.size != 1:
+        raise ValueError(f"`critical` must be a single number; got {crit.size} values.")
     check_positive("critical", crit)
     if not isinstance(higher_is_better, (bool, np.bool_)):
         raise ValueError(f"`higher_is_better` must be True or False; got {higher_is_better!r}.")
-    change = post_a - pre_a
+    with np.errstate(over="ignore"):
+        change = post_a - pre_a
+    if np.isinf(change).any():
+        raise ValueError(f"`post` - `pre` overflows double precision at {first_bad(np.isinf(change))}; "
+                         "rescale the scores.")
     miss = ~np.isfinite(change)
     c = float(crit[0])
     if reliability is None:
@@ -362,8 +385,9 @@ def reliable_change(
             obs = pre_a[np.isfinite(pre_a)]
             if obs.size < 2:
                 raise ValueError("`sd_pre` is needed: fewer than two observed `pre` values to estimate it.")
-            sd = float(np.std(obs, ddof=1))
-            if sd <= 0:
+            amax = float(np.max(np.abs(obs)))  # scale first: no overflow or underflow at any magnitude
+            sd = float(np.std(obs / amax, ddof=1)) * amax if amax > 0 else 0.0
+            if sd <= 1e-12 * amax or sd == 0:
                 raise ValueError("`sd_pre`: the observed `pre` values are all equal (SD 0); give `sd_pre`.")
         else:
             sd_arr = as_float_array("sd_pre", sd_pre)
@@ -564,8 +588,15 @@ def clinical_cutoffs(
                 f"got m_clin={vals['m_clin']}, m_func={vals['m_func']}.")
         sdb = vals["sd_func"] if b_sd == "functional" else vals["sd_clin"]
         out["b"] = vals["m_func"] + sign * 2 * sdb
-        out["c"] = ((vals["sd_clin"] * vals["m_func"] + vals["sd_func"] * vals["m_clin"])
-                    / (vals["sd_clin"] + vals["sd_func"]))
+        # in units of a power of two near the largest norm (exact), so the products neither
+        # overflow nor underflow at any magnitude
+        big = max(abs(vals["m_clin"]), vals["sd_clin"], abs(vals["m_func"]), vals["sd_func"])
+        u = 2.0 ** math.floor(math.log2(big))
+        mc, sc, mf, sf = (vals[k] / u for k in ("m_clin", "sd_clin", "m_func", "sd_func"))
+        out["c"] = (sc * mf + sf * mc) / (sc + sf) * u
+    bad = [k for k, v in out.items() if v is not None and not math.isfinite(v)]
+    if bad:
+        raise ValueError(f"cutoff(s) {bad} overflow double precision at these norms; rescale the scores.")
     return out
 
 
@@ -1411,6 +1442,13 @@ def sudden_losses(data: pd.DataFrame, **kwargs: Any) -> SuddenGains:
     """
     if "direction" in kwargs:
         raise ValueError("`direction` is fixed to 'loss' by sudden_losses(); use sudden_gains() to choose it.")
+    import inspect
+
+    known = set(inspect.signature(sudden_gains).parameters) - {"data"}
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        raise ValueError(f"sudden_losses() got unknown argument(s) {unknown}.{suggest_name(unknown[0], known)} "
+                         f"It takes the arguments of sudden_gains(): {', '.join(sorted(known - {'direction'}))}.")
     return sudden_gains(data, direction="loss", **kwargs)
 
 
@@ -1541,6 +1579,8 @@ def rupture_episodes(
     [[4, True, 5]]
     """
     kk = as_float_array("k", k)
+    if kk.size != 1:
+        raise ValueError(f"`k` must be a single number; got {kk.size} values.")
     check_positive("k", kk)
     if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
         raise ValueError(f"`m` must be a whole number >= 1; got {m!r}.")
@@ -1560,7 +1600,11 @@ def rupture_episodes(
             row["status"] = f"too short ({n} observed ratings < min_sessions={min_sessions})"
             pats.append(row)
             continue
-        mu, sd = float(a.mean()), float(a.std(ddof=1))
+        amax = float(np.max(np.abs(a)))  # scale first: no overflow or underflow at any magnitude
+        mu = float(np.mean(a / amax)) * amax if amax > 0 else 0.0
+        sd = float(np.std(a / amax, ddof=1)) * amax if amax > 0 else 0.0
+        if sd <= 1e-12 * amax:
+            sd = 0.0
         row.update(mean=mu, sd=sd)
         if sd == 0:
             row["status"] = "constant series (SD 0): no ruptures can be defined"
@@ -1697,20 +1741,35 @@ def rupture_outcome(
 
     if not isinstance(episodes, RuptureEpisodes):
         raise ValueError("`episodes` must be the result of rupture_episodes().")
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    if covariates is None:
+        covariates = []
+    covariates = list(covariates)
     cols = [patient, outcome_col, *covariates]
+    if len(set(cols)) != len(cols):
+        raise ValueError(f"`patient`, `outcome_col` and `covariates` must name different columns; got {cols}.")
     if not isinstance(outcome, pd.DataFrame):
         raise ValueError("`outcome` must be a DataFrame with one row per patient.")
     miss = [c for c in cols if c not in outcome.columns]
     if miss:
-        raise ValueError(f"`outcome` has no column {', '.join(map(repr, miss))}.")
+        raise ValueError(f"`outcome` has no column {', '.join(map(repr, miss))}."
+                         f"{suggest_name(miss[0], outcome.columns)}")
     dup = outcome[patient].duplicated().to_numpy()
     if dup.any():
-        raise ValueError(f"`outcome` has duplicated patients at rows {_rows(dup)}.")
+        raise ValueError(f"`outcome` has duplicated patients at rows {_rows(dup)} "
+                         f"({describe_labels(outcome.index[dup])}).")
     for c in [outcome_col, *covariates]:
         conv = pd.to_numeric(outcome[c], errors="coerce")
         bad = (conv.isna() & outcome[c].notna()).to_numpy()
-        if bad.any():
-            raise ValueError(f"`outcome` column {c!r} must be numeric; rows {_rows(bad)} are not.")
+        if bad.any() or outcome[c].dtype == bool:
+            bad = bad if bad.any() else np.ones(len(outcome), bool)
+            raise ValueError(f"`outcome` column {c!r} must be numeric; rows {_rows(bad)} "
+                             f"({describe_labels(outcome.index[bad])}) are not.")
+        inf = np.isinf(conv.to_numpy(dtype=float))
+        if inf.any():
+            raise ValueError(f"`outcome` column {c!r} has infinite values at rows {_rows(inf)} "
+                             f"({describe_labels(outcome.index[inf])}).")
     p = episodes.patients[episodes.patients["status"] == "ok"][["patient", "n_ruptures", "n_unrepaired"]]
     df = p.merge(outcome[cols].rename(columns={patient: "patient"}), on="patient", how="inner")
     notes = []
@@ -1733,17 +1792,36 @@ def rupture_outcome(
         raise ValueError(f"No patient in group(s) {', '.join(empty)}: the contrast cannot be estimated.")
     if (X[["all_repaired", "any_unrepaired"]].sum(axis=1) == 0).sum() == 0:
         raise ValueError("No patient without ruptures: the reference group is empty.")
-    fit = sm.OLS(pd.to_numeric(df[outcome_col]).astype(float), X).fit()
+    if len(df) <= X.shape[1]:
+        raise ValueError(f"{len(df)} patients for {X.shape[1]} regression coefficients: more parameters than "
+                         "observations (no residual degrees of freedom).")
+    yv = pd.to_numeric(df[outcome_col]).to_numpy(dtype=float)
+    ymax = float(np.max(np.abs(yv)))
+    if ymax == 0 or float(np.std(yv / ymax)) <= 1e-12:
+        raise ValueError(f"`outcome` column {outcome_col!r} has zero variance among the analysed patients.")
+    # fit in units of the largest |outcome| and scale back (results do not depend on the units)
+    for c in covariates:
+        cmax = float(np.max(np.abs(X[c].to_numpy())))
+        if cmax > 0:
+            X[c] = X[c] / cmax
+    fit = sm.OLS(pd.Series(yv / ymax, index=df.index), X).fit()
+    cov_scale = pd.Series(1.0, index=X.columns)
+    for c in covariates:
+        cmax = float(np.max(np.abs(pd.to_numeric(df[c]).to_numpy(dtype=float))))
+        cov_scale[c] = 1.0 / cmax if cmax > 0 else 1.0
+    k = ymax * cov_scale
     ci = fit.conf_int()
-    tab = pd.DataFrame({"estimate": fit.params, "se": fit.bse, "t": fit.tvalues, "p": fit.pvalues,
-                        "ci_low": ci[0], "ci_high": ci[1]})
+    tab = pd.DataFrame({"estimate": fit.params * k, "se": fit.bse * k, "t": fit.tvalues, "p": fit.pvalues,
+                        "ci_low": ci[0] * k, "ci_high": ci[1] * k})
     con = np.zeros(len(X.columns))
     con[1], con[2] = 1, -1
     tt = fit.t_test(con)
     cci = np.asarray(tt.conf_int()).ravel()
-    tab.loc["repaired_vs_unrepaired"] = [float(np.squeeze(tt.effect)), float(np.squeeze(tt.sd)),
+    tab.loc["repaired_vs_unrepaired"] = [float(np.squeeze(tt.effect)) * ymax, float(np.squeeze(tt.sd)) * ymax,
                                          float(np.squeeze(tt.tvalue)), float(np.squeeze(tt.pvalue)),
-                                         cci[0], cci[1]]
-    groups = df.groupby("group")[outcome_col].agg(["mean", "std", "count"]).reindex(
-        ["no rupture", "all repaired", "any unrepaired"])
+                                         cci[0] * ymax, cci[1] * ymax]
+    groups = pd.DataFrame({"y": yv / ymax, "group": df["group"].to_numpy()}).groupby("group")["y"].agg(
+        ["mean", "std", "count"]).reindex(["no rupture", "all repaired", "any unrepaired"])
+    groups[["mean", "std"]] = groups[["mean", "std"]] * ymax
+    groups.index.name = "group"
     return RuptureOutcome(table=tab, groups=groups, n=len(df), notes=notes)

@@ -66,11 +66,13 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
+
+from analysis._checks import check_columns, check_dataframe, check_level, describe_labels
 
 __all__ = [
     "BoundaryWarning",
@@ -94,16 +96,23 @@ class ConvergenceWarning(UserWarning):
 
 
 # --------------------------------------------------------------------------- input
-def _prepare(data: pd.DataFrame, outcome: str, therapist: str, predictors: Sequence[str]):
+def _prepare(data: pd.DataFrame, outcome: str, therapist: str, predictors: Sequence[str],
+             roles: Sequence[str] | None = None):
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
-    for role, col in [("outcome", outcome), ("therapist", therapist)] + [("covariate", c) for c in predictors]:
+    roles = list(roles) if roles is not None else ["covariates"] * len(predictors)
+    named = [("outcome", outcome), ("therapist", therapist)] + list(zip(roles, predictors))
+    for role, col in named:
         if not isinstance(col, str):
             raise ValueError(f"`{role}` must be a column name (str); got {col!r}.")
-        if col not in data.columns:
-            raise ValueError(f"Column {col!r} (`{role}`) is not in `data`; columns are {list(data.columns)}.")
-    if len(set(predictors)) != len(predictors) or outcome in predictors or therapist in predictors:
-        raise ValueError("Each column may appear only once among outcome, therapist and covariates.")
+    for role, col in named:
+        check_columns(data, {role: col}, argument="data")
+    all_cols = [outcome, therapist, *predictors]
+    if len(set(all_cols)) != len(all_cols):
+        dup = sorted({c for c in all_cols if all_cols.count(c) > 1})
+        raise ValueError(f"Each column may appear only once among outcome, therapist and covariates; "
+                         f"{', '.join(map(repr, dup))} appears more than once.")
+    check_dataframe("data", data, min_rows=1)
     cols = {}
     for col in [outcome, *predictors]:
         s = data[col]
@@ -122,27 +131,163 @@ def _prepare(data: pd.DataFrame, outcome: str, therapist: str, predictors: Seque
         if bad.any():
             rows = list(data.index[bad][:5])
             raise ValueError(
-                f"Column {col!r} has missing or infinite values at row(s) {rows}"
-                f"{' and more' if bad.sum() > 5 else ''}; drop or impute them first."
+                f"Column {col!r} has missing or infinite values at row(s) {rows} "
+                f"({describe_labels(data.index[bad])}); drop or impute them first."
             )
         cols[col] = arr
     g = data[therapist]
     if g.isna().any():
         rows = list(data.index[g.isna().to_numpy()][:5])
         raise ValueError(f"Column {therapist!r} (therapist id) is missing at row(s) {rows}.")
-    codes, labels = pd.factorize(g, sort=True)
+    try:
+        codes, labels = pd.factorize(g, sort=True)
+    except TypeError:  # mixed, unorderable ids (e.g. 1 and "a")
+        codes, labels = pd.factorize(g.astype(str), sort=True)
     if len(labels) < 2:
-        raise ValueError(f"Column {therapist!r} must identify at least two therapists; found {len(labels)}.")
+        raise ValueError(f"Column {therapist!r} (`therapist`) must identify at least two clusters "
+                         f"(therapists); found {len(labels)}: a between-cluster variance needs at least "
+                         "two therapists.")
+    N, J = len(codes), len(labels)
+    if J >= N:
+        raise ValueError(
+            f"Every cluster in column {therapist!r} (`therapist`) has one observation ({N} rows, {J} "
+            f"clusters): the cluster (therapist) and residual variances are not separately identified "
+            f"(lme4 refuses this too: the number of levels of a grouping factor must be < the number "
+            f"of observations). Is {therapist!r} a patient id rather than a therapist id?"
+        )
     return cols, codes.astype(np.int64), labels
+
+
+def _center_scale(v: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """Mean, (population) SD and standardised copy of ``v``, without overflow or underflow at any
+    magnitude; the SD is 0 when ``v`` varies by less than 1e-12 of its largest absolute value."""
+    a = float(np.max(np.abs(v)))
+    if a == 0.0:
+        return 0.0, 0.0, np.zeros_like(v)
+    w = v / a
+    m, sd = float(np.mean(w)), float(np.std(w))
+    if sd <= 1e-12:
+        return m * a, 0.0, np.zeros_like(v)
+    return m * a, sd * a, (w - m) / sd
 
 
 def _design(cols: dict, predictors: Sequence[str]) -> tuple[np.ndarray, list[str]]:
     n = len(next(iter(cols.values())))
     X = np.column_stack([np.ones(n)] + [cols[c] for c in predictors])
     names = ["Intercept", *predictors]
-    if np.linalg.matrix_rank(X) < X.shape[1]:
+    for c in predictors:
+        if _center_scale(cols[c])[1] == 0.0:
+            raise ValueError(f"Covariate {c!r} does not vary (it is collinear with the intercept).")
+    Xs, _ = _standardise_X(X)
+    if np.linalg.matrix_rank(Xs) < X.shape[1]:
         raise ValueError(f"The covariates {list(predictors)} are collinear (with each other or the intercept).")
     return X, names
+
+
+def _standardise_X(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and scale every column but the intercept: ``Xs = X @ M`` (returns ``Xs, M``)."""
+    p = X.shape[1]
+    M = np.eye(p)
+    Xs = X.copy()
+    for k in range(1, p):
+        m, s, Xs[:, k] = _center_scale(X[:, k])
+        M[k, k] = 1.0 / s
+        M[0, k] = -m / s
+    return Xs, M
+
+
+class _Scaled:
+    r"""The model on standardised data, and the back-transformation to the data's units.
+
+    The (RE)ML optimum is equivariant: with :math:`y_s = (y - m_y)/s_y` and :math:`X_s = XM`
+    (covariates centred and scaled), :math:`\beta = s_y M\beta_s + m_y e_1`,
+    :math:`\operatorname{cov}\beta = s_y^2 M \operatorname{cov}\beta_s M^\top`, variances times
+    :math:`s_y^2`, and the criterion shifts by :math:`n\log s_y^2` (ML) or
+    :math:`(N-p)\log s_y^2 - 2\log|\det M|` (REML). Fitting on the standardised scale makes
+    results the same for outcomes or covariates in any units (1e-150 or 1e150).
+    """
+
+    def __init__(self, y: np.ndarray, X: np.ndarray, codes: np.ndarray, J: int, outcome: str, therapist: str,
+                 names: Sequence[str]):
+        self.my, self.sy, self.y = _center_scale(y)
+        if self.sy == 0.0:
+            raise ValueError(f"Column {outcome!r} (`outcome`) has zero variance (every value is "
+                             f"{float(y[0])!r}, to 12 digits): there is no variance to split between therapists "
+                             "and patients.")
+        self.X, self.M = _standardise_X(X)
+        self.N, self.p = X.shape
+        if self.N < self.p + 2:
+            raise ValueError(
+                f"More parameters than observations: {self.p} fixed effects and 2 variances from "
+                f"{self.N} rows of `data`."
+            )
+        # identification: the residual (within-therapist) variance must be positive
+        n_j = np.bincount(codes, minlength=J).astype(float)
+        def demean(v):
+            return v - (np.bincount(codes, weights=v, minlength=J) / n_j)[codes]
+        yw = demean(self.y)
+        Xw = np.column_stack([demean(self.X[:, k]) for k in range(1, self.p)]) if self.p > 1 else np.zeros((self.N, 0))
+        if Xw.shape[1]:
+            coef, *_ = np.linalg.lstsq(Xw, yw, rcond=None)
+            rw = yw - Xw @ coef
+        else:
+            rw = yw
+        coef_t, *_ = np.linalg.lstsq(self.X, self.y, rcond=None)
+        rt = self.y - self.X @ coef_t
+        if float(rt @ rt) <= 1e-20 * self.N:
+            raise ValueError(
+                f"The covariates reproduce {outcome!r} exactly (zero residual variance): the variance "
+                "components are not identified."
+            )
+        if float(rw @ rw) <= 1e-20 * self.N:
+            raise ValueError(
+                f"{outcome!r} does not vary within the clusters of {therapist!r} once the covariates are "
+                "taken into account: the residual variance is zero and the therapist variance is not "
+                "identified (the likelihood is unbounded)."
+            )
+        self.logdetM = float(np.linalg.slogdet(self.M)[1])
+
+    def crit_shift(self, reml: bool) -> float:
+        log_s2 = 2.0 * math.log(self.sy)
+        if reml:
+            return (self.N - self.p) * log_s2 - 2.0 * self.logdetM
+        return self.N * log_s2
+
+    def beta(self, beta_s: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore", under="ignore"):
+            b = self.sy * (self.M @ beta_s)
+            b[0] += self.my
+        return self.representable("fixed effects", b, beta_s)
+
+    def cov(self, cov_s: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore", under="ignore"):
+            c = np.float64(self.sy) ** 2 * (self.M @ cov_s @ self.M.T)
+        return self.representable("fixed-effect covariance", c, np.diag(cov_s), diag=True)
+
+    def var(self, what: str, v_s: Any) -> Any:
+        with np.errstate(over="ignore", under="ignore"):
+            v = np.float64(self.sy) ** 2 * np.asarray(v_s, float)
+        return self.representable(what, v, v_s)
+
+    def times_sy(self, what: str, v_s: Any) -> Any:
+        with np.errstate(over="ignore", under="ignore"):
+            v = np.float64(self.sy) * np.asarray(v_s, float)
+        return self.representable(what, v, v_s)
+
+    def representable(self, what: str, v: np.ndarray, v_s: Any, diag: bool = False) -> np.ndarray:
+        """Refuse results that overflow or underflow double precision in the data's units."""
+        v = np.asarray(v, float)
+        check = np.diag(v) if diag else v
+        tiny = np.finfo(float).tiny  # below it, subnormal numbers lose precision
+        lost = ~np.isfinite(check) | ((np.abs(check) < tiny) & (np.abs(np.asarray(v_s, float)) >= tiny))
+        if lost.any():
+            raise ValueError(
+                f"The {what} cannot be represented in double precision in the units of the data "
+                f"(outcome SD {self.sy:.3g}, covariate SDs "
+                f"{', '.join(f'{1 / self.M[k, k]:.3g}' for k in range(1, self.p)) or 'none'}): rescale "
+                "the outcome or covariates (e.g. to SD units) before fitting."
+            )
+        return v
 
 
 # --------------------------------------------------------------------------- profiled engine
@@ -442,21 +587,33 @@ def _covariate_list(covariates) -> list[str]:
         return []
     if isinstance(covariates, str):
         return [covariates]
-    return list(covariates)
+    if isinstance(covariates, (dict, pd.DataFrame, pd.Series)) or not hasattr(covariates, "__iter__"):
+        raise ValueError(f"`covariates` must be a column name or a list of column names; got "
+                         f"{type(covariates).__name__} {covariates!r}.")
+    covs = list(covariates)
+    for c in covs:
+        if not isinstance(c, str):
+            raise ValueError(f"`covariates` must hold column names (str); got {c!r}.")
+    return covs
 
 
-def _fit_ri(y, X, codes, labels, names, reml, engine, ci, ci_level, n_boot, seed):
-    """Random-intercept fit shared by both public functions."""
+def _fit_ri(y, X, codes, labels, names, reml, engine, ci, ci_level, n_boot, seed, *, outcome="outcome",
+            therapist="therapist"):
+    """Random-intercept fit shared by both public functions (on standardised data; see _Scaled)."""
     N, p = X.shape
     J = len(labels)
     notes: list[str] = []
-    prof = _ProfiledRI(y, X, codes, J, reml)
+    sc = _Scaled(y, X, codes, J, outcome, therapist, names)
+    prof = _ProfiledRI(sc.y, sc.X, codes, J, reml)
     log = None
     if engine == "profile":
         theta, crit = prof.optimise()
-        converged = True
+        converged = bool(np.isfinite(crit)) and theta < 1e8
+        if not converged:
+            notes.append(f"the optimiser stopped at theta = {theta:.3g} (tau/sigma), the edge of its search "
+                         "range: the residual variance is (nearly) zero and the fit is not trustworthy")
     else:
-        best, log = _fit_mixedlm(y, X, codes, np.ones((N, 1)), reml, names, ["Intercept"])
+        best, log = _fit_mixedlm(sc.y, sc.X, codes, np.ones((N, 1)), reml, names, ["Intercept"])
         sigma2 = float(best.scale)
         tau2 = float(np.asarray(best.cov_re)[0, 0])
         theta = math.sqrt(max(tau2, 0.0) / sigma2)
@@ -469,21 +626,27 @@ def _fit_ri(y, X, codes, labels, names, reml, engine, ci, ci_level, n_boot, seed
         if np.isfinite(spread) and spread > 1e-4:
             notes.append(f"MixedLM optimizers reached log-likelihoods differing by {spread:.3g}; "
                          "the best was kept")
-    c, A, beta, r2, _, _ = prof.pieces(theta)
-    sigma2 = r2 / (N - p if reml else N)
-    tau2 = theta**2 * sigma2
-    Ainv = np.linalg.inv(A)
-    cov = sigma2 * Ainv
-    fixed = _fixed_table(names, beta, cov)
-    icc = tau2 / (tau2 + sigma2)
+    c, A, beta_s, r2, _, _ = prof.pieces(theta)
+    sigma2_s = r2 / (N - p if reml else N)
+    tau2_s = theta**2 * sigma2_s
+    cov_s = sigma2_s * np.linalg.inv(A)
+    beta, cov = sc.beta(beta_s), sc.cov(cov_s)
     singular = theta < _SINGULAR_TOL
+    sigma2 = float(sc.var("residual variance", sigma2_s))
+    if singular:  # a boundary estimate may underflow to 0 in the data's units
+        with np.errstate(under="ignore"):
+            tau2 = float(np.float64(sc.sy) ** 2 * tau2_s)
+    else:
+        tau2 = float(sc.var("therapist variance", tau2_s))
+    fixed = _fixed_table(names, beta, cov)
+    icc = theta**2 / (1.0 + theta**2)
     if singular:
         msg = (f"Boundary (singular) fit: the therapist variance is estimated at {tau2:.3g} "
                f"(theta = {theta:.3g} < {_SINGULAR_TOL}); the data show no therapist variance beyond chance.")
         notes.append(msg)
         warnings.warn(msg, BoundaryWarning, stacklevel=3)
     for msg in notes:
-        if msg.startswith("MixedLM") or msg.startswith("not every"):
+        if msg.startswith("MixedLM") or msg.startswith("not every") or msg.startswith("the optimiser"):
             warnings.warn(msg, ConvergenceWarning, stacklevel=3)
     # interval for the ICC
     if ci == "profile":
@@ -491,23 +654,24 @@ def _fit_ri(y, X, codes, labels, names, reml, engine, ci, ci_level, n_boot, seed
         icc_ci = (tl**2 / (1 + tl**2), 1.0 if math.isinf(tu) else tu**2 / (1 + tu**2))
     else:
         rng = np.random.default_rng(seed)
-        xb = X @ beta
+        xb = sc.X @ beta_s
         boots = np.empty(n_boot)
         for b in range(n_boot):
-            yb = xb + rng.normal(0, math.sqrt(tau2), J)[codes] + rng.normal(0, math.sqrt(sigma2), N)
+            yb = xb + rng.normal(0, math.sqrt(tau2_s), J)[codes] + rng.normal(0, math.sqrt(sigma2_s), N)
             prof.set_y(yb)
             tb, _ = prof.optimise()
             boots[b] = tb**2 / (1 + tb**2)
-        prof.set_y(y)
+        prof.set_y(sc.y)
         a = (1 - ci_level) / 2
         icc_ci = (float(np.quantile(boots, a)), float(np.quantile(boots, 1 - a)))
     # BLUPs
-    Sr = prof.Sy - prof.Sx @ beta
-    u = c * Sr
-    se_u = np.sqrt(sigma2 * c)
+    Sr = prof.Sy - prof.Sx @ beta_s
+    u = sc.times_sy("therapist effects (BLUPs)", c * Sr)
+    se_u = sc.times_sy("SEs of the therapist effects", np.sqrt(sigma2_s * c))
     zc = stats.norm.ppf(0.975)
     effects = pd.DataFrame({"therapist": labels, "n": prof.n_j.astype(int), "effect": u, "se": se_u,
                             "lower": u - zc * se_u, "upper": u + zc * se_u})
+    crit = crit + sc.crit_shift(reml)
     return dict(fixed=fixed, fixed_cov=pd.DataFrame(cov, index=names, columns=names), therapist_var=tau2,
                 residual_var=sigma2, icc=icc, icc_ci=icc_ci, loglik=-crit / 2, theta=theta, singular=singular,
                 converged=converged, effects=effects, optimizer_log=log, notes=notes)
@@ -570,9 +734,16 @@ def therapist_effect(
     Raises
     ------
     ValueError
-        Missing columns, a non-numeric outcome or covariate (naming the row),
-        missing values (naming rows), a missing therapist id, fewer than two
-        therapists, collinear covariates, bad options.
+        Missing columns (with the nearest name), a non-numeric outcome or covariate
+        (naming the row), missing values (naming rows), a missing therapist id, fewer
+        than two therapists; a model that is not identified, checked before fitting:
+        one observation in every cluster (the therapist and residual variances cannot
+        be told apart; lme4 refuses this too), an outcome with zero variance, more
+        parameters than observations, collinear covariates, an outcome reproduced
+        exactly by the covariates or constant within every therapist (zero residual
+        variance); results that overflow double precision in the data's units; bad
+        options. The fit itself is done on standardised data and transformed back, so
+        it does not depend on the units (outcome and covariates from 1e-150 to 1e150).
 
     Warns
     -----
@@ -606,10 +777,13 @@ def therapist_effect(
         raise ValueError(f"`ci_level` must be a float strictly between 0 and 1; got {ci_level!r}.")
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
         raise ValueError(f"`n_boot` must be a whole number >= 2; got {n_boot!r}.")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"`seed` must be None or a whole number >= 0; got {seed!r}.")
     covs = _covariate_list(covariates)
     cols, codes, labels = _prepare(data, outcome, therapist, covs)
     X, names = _design(cols, covs)
-    res = _fit_ri(cols[outcome], X, codes, labels, names, reml, engine, ci, ci_level, int(n_boot), seed)
+    res = _fit_ri(cols[outcome], X, codes, labels, names, reml, engine, ci, ci_level, int(n_boot), seed,
+                  outcome=outcome, therapist=therapist)
     return TherapistEffect(outcome=outcome, therapist=therapist, covariates=covs, method=method, engine=engine,
                            n_obs=len(codes), n_therapists=len(labels),
                            ci_method=("profile likelihood" if ci == "profile"
@@ -754,7 +928,8 @@ def disaggregate_alliance(
     ------
     ValueError
         As :func:`therapist_effect`; also when the alliance does not vary within
-        or between therapists.
+        or between therapists, and, with ``random_slope=True``, when there are not
+        more observations than random effects (``N <= 2J``).
 
     References
     ----------
@@ -783,7 +958,8 @@ def disaggregate_alliance(
     covs = _covariate_list(covariates)
     if alliance in covs:
         raise ValueError(f"Column {alliance!r} is the alliance; do not list it in `covariates`.")
-    cols, codes, labels = _prepare(data, outcome, therapist, [alliance, *covs])
+    cols, codes, labels = _prepare(data, outcome, therapist, [alliance, *covs],
+                                   roles=["alliance"] + ["covariates"] * len(covs))
     J = len(labels)
     a = cols.pop(alliance)
     n_j = np.bincount(codes, minlength=J)
@@ -791,41 +967,60 @@ def disaggregate_alliance(
     between = mean_j[codes]
     within = a - between
     wname, bname = f"{alliance}_within", f"{alliance}_between"
-    if np.allclose(within, 0):
-        raise ValueError(f"Column {alliance!r} does not vary within therapists.")
-    if np.ptp(mean_j) == 0:
-        raise ValueError(f"Column {alliance!r} does not vary between therapists.")
+    amax = float(np.max(np.abs(a)))
+    if amax == 0 or np.max(np.abs(within)) <= 1e-12 * amax:
+        raise ValueError(f"Column {alliance!r} (`alliance`) does not vary within therapists: the within "
+                         "coefficient is not identified.")
+    if np.ptp(mean_j) <= 1e-12 * amax:
+        raise ValueError(f"Column {alliance!r} (`alliance`) does not vary between therapists (every "
+                         "therapist has the same mean): the between coefficient is not identified.")
     cols = {outcome: cols[outcome], wname: within, bname: between, **{c: cols[c] for c in covs}}
     X, names = _design(cols, [wname, bname, *covs])
     y = cols[outcome]
     N, p = X.shape
     notes: list[str] = []
     if not random_slope:
-        r = _fit_ri(y, X, codes, labels, names, reml, engine, "profile", 0.95, 2, 0)
+        r = _fit_ri(y, X, codes, labels, names, reml, engine, "profile", 0.95, 2, 0,
+                    outcome=outcome, therapist=therapist)
         fixed, cov = r["fixed"], r["fixed_cov"]
         tau2, sigma2, loglik = r["therapist_var"], r["residual_var"], r["loglik"]
         singular, converged, log, notes = r["singular"], r["converged"], r["optimizer_log"], r["notes"]
         slope_var = isc = None
     else:
-        Z = np.column_stack([np.ones(N), within])
-        best, log = _fit_mixedlm(y, X, codes, Z, reml, names, ["Intercept", wname])
+        if N <= 2 * J:
+            raise ValueError(
+                f"A random slope needs more observations than random effects: {N} rows and {J} clusters "
+                f"in {therapist!r} (`therapist`) give {2 * J} random effects (intercept and slope per "
+                "cluster), so the variances are not identified (lme4 refuses this too). Fit the random "
+                "intercept model (random_slope=False)."
+            )
+        sc = _Scaled(y, X, codes, J, outcome, therapist, names)
+        Z = np.column_stack([np.ones(N), sc.X[:, 1]])
+        T = sc.M[np.ix_([0, 1], [0, 1])]  # Z_s = Z_original @ T
+        best, log = _fit_mixedlm(sc.y, sc.X, codes, Z, reml, names, ["Intercept", wname])
         # polish MixedLM's best optimum on lme4's profiled criterion, keep the better
-        prof = _ProfiledRE(y, X, Z, codes, J, reml)
+        prof = _ProfiledRE(sc.y, sc.X, Z, codes, J, reml)
         theta0 = prof.theta_from(best.cov_re, float(best.scale))
         theta, crit = prof.polish(theta0)
+        crit = crit + sc.crit_shift(reml)
         log = pd.concat([log, pd.DataFrame([{"optimizer": "profiled polish (L-BFGS-B, Nelder-Mead)",
-                                             "loglik": -crit / 2, "converged": True, "message": ""}])],
-                        ignore_index=True)
+                                             "loglik": -crit / 2, "converged": bool(np.isfinite(crit)),
+                                             "message": ""}])], ignore_index=True)
         A, est, r2, _, _ = prof.pieces(theta)
-        sigma2 = r2 / (N - p if reml else N)
-        cov_arr = sigma2 * np.linalg.inv(A)
-        fixed = _fixed_table(names, est, cov_arr)
+        sigma2_s = r2 / (N - p if reml else N)
+        cov_arr = sc.cov(sigma2_s * np.linalg.inv(A))
+        fixed = _fixed_table(names, sc.beta(est), cov_arr)
         cov = pd.DataFrame(cov_arr, index=names, columns=names)
-        Lm = prof.lam(theta)
-        cre = sigma2 * Lm @ Lm.T
+        Lm = T @ prof.lam(theta)  # relative covariance factor in the data's units
+        rel = Lm @ Lm.T
+        sigma2 = float(sc.var("residual variance", sigma2_s))
+        cre = sc.var("random-effect covariance", sigma2_s * rel)
         tau2, slope_var, isc = float(cre[0, 0]), float(cre[1, 1]), float(cre[0, 1])
-        singular = bool(np.min(np.abs(np.diag(Lm))) < _SINGULAR_TOL)
-        converged = True
+        try:
+            singular = bool(np.min(np.diag(np.linalg.cholesky(rel))) < _SINGULAR_TOL)
+        except np.linalg.LinAlgError:
+            singular = True
+        converged = bool(np.isfinite(crit))
         loglik = -crit / 2
         if not log["converged"].all():
             notes.append("not every MixedLM optimizer converged; the best log-likelihood was kept")

@@ -120,7 +120,15 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from analysis import _sem_fit
-from analysis._checks import check_choice, check_open_interval
+from analysis._checks import (
+    check_choice,
+    check_columns,
+    check_dataframe,
+    check_level,
+    check_open_interval,
+    describe_labels,
+    suggest_name,
+)
 
 __all__ = [
     "InstrumentKey",
@@ -322,12 +330,11 @@ def _respondent_ids(data: pd.DataFrame, respondent: str | None) -> pd.Index:
     if respondent is None:
         ids = data.index
     else:
-        if respondent not in data.columns:
-            raise ValueError(f"`respondent`: column {respondent!r} is not in `data`.")
+        check_columns(data, {"respondent": respondent}, argument="data")
         ids = pd.Index(data[respondent])
         if ids.isna().any():
-            raise ValueError(f"`respondent`: column {respondent!r} has missing ids at row "
-                             f"{int(np.flatnonzero(ids.isna())[0])}.")
+            raise ValueError(f"`respondent`: column {respondent!r} has missing ids at "
+                             f"{describe_labels(data.index[np.asarray(ids.isna())])}.")
     if ids.has_duplicates:
         dup = ids[ids.duplicated()][0]
         raise ValueError(f"respondent ids must be unique; {dup!r} appears more than once.")
@@ -339,7 +346,8 @@ def _numeric_items(data: pd.DataFrame, items: Sequence[str], ids: pd.Index, low:
     """Item answers as floats; ValueError naming respondent and item for bad answers."""
     missing_cols = [c for c in items if c not in data.columns]
     if missing_cols:
-        raise ValueError(f"{what}: item columns not in `data`: {missing_cols}.")
+        raise ValueError(f"{what}: item columns not in `data`: {missing_cols}."
+                         f"{suggest_name(missing_cols[0], data.columns)}")
     out = {}
     for it in items:
         col = data[it]
@@ -497,9 +505,13 @@ def wai_sr_key(items: Sequence[str] | None = None, *, min_answered: int = 3, pro
     >>> wai_sr_key().subscales["bond"]
     ('wai3', 'wai5', 'wai7', 'wai9')
     """
+    if items is not None and (isinstance(items, (str, Mapping)) or not hasattr(items, "__iter__")):
+        raise ValueError(f"`items` must be a list of 12 column names; got {type(items).__name__} {items!r}.")
     names = [f"wai{j}" for j in range(1, 13)] if items is None else list(items)
     if len(names) != 12 or len(set(names)) != 12:
-        raise ValueError(f"`items` must name 12 distinct columns (items 1..12), got {len(names)}.")
+        dup = sorted({str(c) for c in names if names.count(c) > 1})
+        raise ValueError(f"`items` must name 12 distinct columns (items 1..12), got {len(names)}"
+                         + (f" with repeats {dup}." if dup else "."))
     subs = {s: tuple(names[j - 1] for j in nums) for s, nums in WAI_SR_SUBSCALES.items()}
     return InstrumentKey("WAI-SR", subs, 1, 5, min_answered=min_answered,
                          min_answered_total=3 * min_answered, prorate=prorate, method=method)
@@ -559,10 +571,14 @@ def _item_frame(data: pd.DataFrame, items: Sequence[str] | None, what: str, min_
     """Numeric complete-case item block and the number of rows dropped."""
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"`data` must be a pandas DataFrame, got {type(data).__name__}.")
+    if items is not None and (isinstance(items, (str, Mapping)) or not hasattr(items, "__iter__")):
+        raise ValueError(f"`items` must be a list of column names; got {type(items).__name__} {items!r}.")
     cols = list(data.columns) if items is None else list(items)
     absent = [c for c in cols if c not in data.columns]
     if absent:
-        raise ValueError(f"`items`: columns not in `data`: {absent}.")
+        raise ValueError(f"`items`: columns not in `data`: {absent}.{suggest_name(absent[0], data.columns)}")
+    if len(set(cols)) != len(cols):
+        raise ValueError(f"`items` lists a column twice: {sorted({c for c in cols if cols.count(c) > 1})}.")
     if len(cols) < min_items:
         raise ValueError(f"{what} needs at least {min_items} items, got {len(cols)}.")
     block = data[cols]
@@ -576,9 +592,14 @@ def _item_frame(data: pd.DataFrame, items: Sequence[str] | None, what: str, min_
     dropped = len(block) - len(complete)
     if len(complete) < 3:
         raise ValueError(f"{what} needs at least 3 complete rows, got {len(complete)}.")
-    zero = complete.var(ddof=1) == 0
+    X = complete.to_numpy(dtype=float)
+    amax = np.max(np.abs(X), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel_sd = np.std(np.where(amax > 0, X / np.where(amax > 0, amax, 1.0), 0.0), axis=0)
+    zero = rel_sd <= 1e-12
     if zero.any():
-        raise ValueError(f"`data` column {zero[zero].index[0]!r} has zero variance; it carries no information.")
+        raise ValueError(f"`data` column {cols[int(np.flatnonzero(zero)[0])]!r} has zero variance; it carries "
+                         "no information.")
     return complete.astype(float), dropped
 
 
@@ -619,10 +640,16 @@ def feldt_ci(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, 
     >>> [round(v, 4) for v in feldt_ci(0.8, 100, 10)]
     [0.736, 0.8537]
     """
-    if not 0 < level < 1:
-        raise ValueError(f"`level` must lie strictly between 0 and 1, got {level!r}.")
+    level = check_level("level", level)
+    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.number)) \
+            or not np.isfinite(alpha) or alpha > 1:
+        raise ValueError(f"`alpha` must be a finite number <= 1 (Cronbach's alpha), got {alpha!r}.")
+    for name, v in (("n", n), ("k", k)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer, float)) or v != int(v):
+            raise ValueError(f"`{name}` must be a whole number, got {v!r}.")
     if n < 2 or k < 2:
         raise ValueError(f"`n` and `k` must be at least 2, got n={n}, k={k}.")
+    n, k = int(n), int(k)
     g = 1 - level
     df1, df2 = n - 1, (n - 1) * (k - 1)
     return (float(1 - (1 - alpha) * stats.f.isf(g / 2, df1, df2)),
@@ -728,18 +755,24 @@ def cronbach_alpha(data: pd.DataFrame, items: Sequence[str] | None = None, *, le
     """
     import pingouin
 
-    if not 0 < level < 1:
-        raise ValueError(f"`level` must lie strictly between 0 and 1, got {level!r}.")
+    level = check_level("level", level)
     block, dropped = _item_frame(data, items, "cronbach_alpha")
     if dropped:
         warnings.warn(f"cronbach_alpha: {dropped} respondents with a missing answer were dropped (listwise).",
                       UserWarning, stacklevel=2)
+    # one common power-of-two rescaling (alpha is invariant to it; variances then cannot overflow)
+    common = float(np.max(_item_scales(block.to_numpy())))
+    unit = block
+    block = block / common
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         a, _ = pingouin.cronbach_alpha(block, ci=level, nan_policy="listwise")
     a = float(a)
     n, k = block.shape
     cov = block.cov().to_numpy()
+    if cov.sum() <= 1e-12 * np.trace(cov):
+        raise ValueError("`data`: the sum of the items has zero variance (the items cancel out, e.g. an item and "
+                         "its reverse); alpha is undefined. Reverse-key the items first (score_items).")
     total = block.sum(axis=1)
     rows = []
     for j, c in enumerate(block.columns):
@@ -747,8 +780,8 @@ def cronbach_alpha(data: pd.DataFrame, items: Sequence[str] | None = None, *, le
         keep = [i for i in range(k) if i != j]
         rows.append({
             "item": c,
-            "mean": block[c].mean(),
-            "sd": block[c].std(ddof=1),
+            "mean": unit[c].mean(),
+            "sd": float(np.std(block[c].to_numpy(), ddof=1)) * common,
             "r_drop": float(np.corrcoef(block[c], rest)[0, 1]),
             "alpha_if_deleted": _alpha(cov[np.ix_(keep, keep)]) if k > 2 else np.nan,
         })
@@ -860,8 +893,12 @@ class CFAResult:
             model also ``hierarchical``.
         """
         check_choice("denominator", denominator, ("model", "observed"))
-        V = float((self.implied_cov if denominator == "model" else self.sample_cov).to_numpy().sum())
-        L = self._lambda()
+        C = (self.implied_cov if denominator == "model" else self.sample_cov).to_numpy()
+        # in units of the largest item SD (a common rescaling leaves omega unchanged; no overflow)
+        c = float(np.sqrt(np.max(np.diag(self.implied_cov.to_numpy()))))
+        c = 2.0 ** math.floor(math.log2(c)) if c > 0 and np.isfinite(c) else 1.0
+        V = float((C / c / c).sum())
+        L = self._lambda() / c
         Phi = self.factor_cov.to_numpy()
         one = np.ones(L.shape[0])
         out = {"total": float(one @ L @ Phi @ L.T @ one) / V}
@@ -961,6 +998,24 @@ def _fit_indices(S: np.ndarray, Sig: np.ndarray, n: int, npar: int) -> dict:
             "aic": -2 * loglik + 2 * npar, "bic": -2 * loglik + math.log(n) * npar}
 
 
+def _read_semopy(est: pd.DataFrame, inv_f: dict, inv_i: dict, scales: np.ndarray, sm: dict, items: list,
+                 load_rows: list, Phi: pd.DataFrame, theta: pd.Series) -> None:
+    """Loadings, factor covariances and residual variances from semopy's ``inspect()``, in the data's
+    units (the fit was to items divided by ``scales``; factors are identified by their markers)."""
+    for _, r in est.iterrows():
+        if r["op"] == "~" and r["rval"] in inv_f:
+            se = r["Std. Err"]
+            f_, it = inv_f[r["rval"]], inv_i[r["lval"]]
+            k = scales[items.index(it)] / sm[f_]
+            load_rows.append({"factor": f_, "item": it, "estimate": r["Estimate"] * k,
+                              "se": float(se) * k if se != "-" else np.nan})
+        elif r["op"] == "~~" and r["lval"] in inv_f and r["rval"] in inv_f:
+            a, b = inv_f[r["lval"]], inv_f[r["rval"]]
+            Phi.loc[a, b] = Phi.loc[b, a] = r["Estimate"] * sm[a] * sm[b]
+        elif r["op"] == "~~" and r["lval"] == r["rval"] and r["lval"] in inv_i:
+            theta[inv_i[r["lval"]]] = r["Estimate"] * scales[items.index(inv_i[r["lval"]])] ** 2
+
+
 def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general: str | None = None,
             orthogonal: bool | None = None, missing: str = "listwise") -> CFAResult:
     r"""Confirmatory factor analysis by maximum likelihood (semopy), with lavaan-style fit indices.
@@ -1024,6 +1079,22 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
     -------
     CFAResult
 
+    Raises
+    ------
+    ValueError
+        Checked before fitting: no more respondents than items (``n <= p``: the sample
+        covariance matrix is singular), linearly dependent items, a model with more free
+        parameters than variances and covariances, a factor with fewer than 3 items in an
+        orthogonal (or bifactor) model; missing or non-numeric columns (with the nearest
+        name), infinite or constant items; estimates beyond double precision.
+
+    Notes
+    -----
+    Scale: the items are divided by a power of two near their SD before fitting and the
+    estimates, SEs, implied moments and log-likelihood are transformed back (ML is
+    equivariant under rescaling), so items in any units (1e-150 to 1e150) give the same
+    chi-square, fit indices and standardised solution.
+
     References
     ----------
     Arbuckle, J. L. (1996). Full information estimation in the presence of incomplete data. In
@@ -1051,6 +1122,9 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
     check_choice("missing", missing, MISSING_METHODS)
     if not isinstance(factors, Mapping) or not factors:
         raise ValueError("`factors` must be a non-empty mapping of factor name -> items.")
+    for k, v in factors.items():
+        if isinstance(v, (str, bytes, Mapping)) or not hasattr(v, "__iter__"):
+            raise ValueError(f"`factors`: the items of factor {k!r} must be a list of column names; got {v!r}.")
     facs = {str(k): list(v) for k, v in factors.items()}
     for f_, its in facs.items():
         if len(its) < 2:
@@ -1067,9 +1141,33 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
         raise ValueError(f"factor names must differ from item names: {sorted(clash)}.")
     if orthogonal is None:
         orthogonal = general is not None
+    if not isinstance(orthogonal, (bool, np.bool_)):
+        raise ValueError(f"`orthogonal` must be True, False or None; got {orthogonal!r}.")
+    p, m = len(items), len(facs)
+    if orthogonal and m > 1:
+        two = [f_ for f_, its in facs.items() if len(its) < 3]
+        if two:
+            raise ValueError(f"`factors`: factor {two[0]!r} has {len(facs[two[0]])} items in an orthogonal model "
+                             f"(orthogonal=True or a bifactor model): its loading and variance are not separately "
+                             "identified. Give it at least 3 items or let the factors correlate.")
+    npar_model = (sum(len(v) - 1 for v in facs.values()) + p
+                  + (m if orthogonal else m * (m + 1) // 2))
+    if npar_model > p * (p + 1) // 2:
+        raise ValueError(f"`factors`: the model is not identified: {npar_model} free parameters for "
+                         f"{p * (p + 1) // 2} variances and covariances of {p} items (a single factor needs at "
+                         "least 3 items).")
     if missing == "ml":
         return _fit_cfa_ml(data, facs, items, general, bool(orthogonal))
     block, dropped = _item_frame(data, items, "fit_cfa", min_items=3)
+    if len(block) <= p:
+        raise ValueError(f"`data`: fit_cfa has n = {len(block)} complete respondents for {p} items; the sample "
+                         f"covariance matrix is singular unless n > {p} (number of items). Collect more "
+                         "respondents or fit fewer items.")
+    scales = _item_scales(block.to_numpy())
+    Rs = np.corrcoef((block / scales).to_numpy().T)
+    if not np.all(np.isfinite(Rs)) or np.linalg.eigvalsh(Rs).min() < 1e-10:
+        raise ValueError(f"`data`: the items are linearly dependent (singular sample covariance matrix, "
+                         f"n = {len(block)}, {p} items); drop the redundant item.")
     if dropped:
         warnings.warn(f"fit_cfa: {dropped} respondents with a missing answer were dropped (listwise).",
                       UserWarning, stacklevel=2)
@@ -1080,7 +1178,7 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
     fl = list(facs)
     if orthogonal:
         lines += [f"{fname[a]} ~~ 0*{fname[b]}" for i, a in enumerate(fl) for b in fl[i + 1:]]
-    X = block.rename(columns=iname)
+    X = (block / scales).rename(columns=iname)
     converged = False
     for solver, opts in (("SLSQP", {"ftol": 1e-14, "maxiter": 100000}),
                          ("L-BFGS-B", {"ftol": 1e-15, "gtol": 1e-10, "maxiter": 100000})):
@@ -1099,9 +1197,14 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
     inv_f = {v: k for k, v in fname.items()}
     order = [iname[it] for it in items]
     pos = [obs.index(o) for o in order]
-    Sig = model.calc_sigma()[0][np.ix_(pos, pos)]
+    Sig_s = model.calc_sigma()[0][np.ix_(pos, pos)]
     n = len(block)
-    S = np.cov(block.to_numpy().T, bias=True)
+    S_s = np.cov((block / scales).to_numpy().T, bias=True)
+    with np.errstate(over="ignore"):
+        D = np.outer(scales, scales)
+        Sig, S = Sig_s * D, S_s * D
+    _check_representable("fit_cfa", Sig)
+    sm = {f_: scales[items.index(facs[f_][0])] for f_ in fl}  # the markers' scales
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est = model.inspect(std_est=False)
@@ -1109,16 +1212,9 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
     Phi = pd.DataFrame(0.0, index=fl, columns=fl)
     theta = pd.Series(0.0, index=items)
     load_rows = []
-    for _, r in est.iterrows():
-        if r["op"] == "~" and r["rval"] in inv_f:
-            se = r["Std. Err"]
-            load_rows.append({"factor": inv_f[r["rval"]], "item": inv_i[r["lval"]], "estimate": r["Estimate"],
-                              "se": float(se) if se != "-" else np.nan})
-        elif r["op"] == "~~" and r["lval"] in inv_f and r["rval"] in inv_f:
-            a, b = inv_f[r["lval"]], inv_f[r["rval"]]
-            Phi.loc[a, b] = Phi.loc[b, a] = r["Estimate"]
-        elif r["op"] == "~~" and r["lval"] == r["rval"] and r["lval"] in inv_i:
-            theta[inv_i[r["lval"]]] = r["Estimate"]
+    with np.errstate(over="ignore"):
+        _read_semopy(est, inv_f, inv_i, scales, sm, items, load_rows, Phi, theta)
+    _check_representable("fit_cfa", np.r_[Phi.to_numpy().ravel(), theta.to_numpy()])
     loadings = pd.DataFrame(load_rows)
     loadings["_f"] = loadings["factor"].map(fl.index)
     loadings["_i"] = loadings["item"].map(items.index)
@@ -1127,9 +1223,14 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
     loadings["std"] = [r["estimate"] * math.sqrt(max(Phi.loc[r["factor"], r["factor"]], 0.0)) / sd_item[r["item"]]
                        for _, r in loadings.iterrows()]
     npar = len(model.param_vals)
-    fit = pd.Series(_fit_indices(S, Sig, n, npar))
-    boundary = [f"factor {f_}" for f_ in fl if Phi.loc[f_, f_] < 1e-6] + \
-               [f"item {it}" for it in items if theta[it] < 1e-6]
+    fit = _fit_indices(S_s, Sig_s, n, npar)
+    shift = n * float(np.sum(np.log(scales)))  # log-Jacobian of the rescaling
+    fit["loglik"] -= shift
+    fit["aic"], fit["bic"] = fit["aic"] + 2 * shift, fit["bic"] + 2 * shift
+    fit = pd.Series(fit)
+    # boundary checks on the rescaled fit (items with SD near 1), so they do not depend on units
+    boundary = [f"factor {f_}" for f_ in fl if Phi.loc[f_, f_] / sm[f_] ** 2 < 1e-6] + \
+               [f"item {it}" for it in items if theta[it] / scales[items.index(it)] ** 2 < 1e-6]
     if boundary:
         warnings.warn(f"fit_cfa: boundary estimates (variance at zero): {', '.join(boundary)}.",
                       UserWarning, stacklevel=2)
@@ -1198,7 +1299,18 @@ def compare_factor_models(data: pd.DataFrame, key: InstrumentKey | Mapping[str, 
     --------
     >>> cmp = compare_factor_models(items, wai_sr_key())  # doctest: +SKIP
     """
-    subs = key.subscales if isinstance(key, InstrumentKey) else {k: list(v) for k, v in key.items()}
+    if isinstance(key, InstrumentKey):
+        subs = key.subscales
+    elif isinstance(key, Mapping) and key:
+        subs = _check_factors(key)
+    else:
+        raise ValueError(f"`key` must be an InstrumentKey or a non-empty mapping of subscale -> items; got "
+                         f"{type(key).__name__}.")
+    if not isinstance(general, str) or not general:
+        raise ValueError(f"`general` must be a factor name (str); got {general!r}.")
+    if len(subs) < 2:
+        raise ValueError(f"`key` has {len(subs)} subscale; the correlated-subscale and bifactor models need at "
+                         "least 2 subscales.")
     items = [it for its in subs.values() for it in its]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -1289,8 +1401,10 @@ def configural_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[str
     --------
     >>> res = configural_invariance(df, wai_sr_key().subscales, "site")  # doctest: +SKIP
     """
-    if not isinstance(data, pd.DataFrame) or group not in data.columns:
-        raise ValueError(f"`group`: column {group!r} is not in `data`.")
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError(f"`data` must be a pandas DataFrame, got {type(data).__name__}.")
+    if not isinstance(group, str) or group not in data.columns:
+        raise ValueError(f"`group`: column {group!r} is not in `data`.{suggest_name(group, data.columns)}")
     if data[group].isna().any():
         raise ValueError(f"`group`: column {group!r} has missing values at row "
                          f"{data.index[data[group].isna().to_numpy()][0]!r}.")
@@ -1952,6 +2066,9 @@ class InvarianceResult:
 def _check_factors(factors: Any) -> dict[str, list[str]]:
     if not isinstance(factors, Mapping) or not factors:
         raise ValueError("`factors` must be a non-empty mapping of factor name -> items.")
+    for k, v in factors.items():
+        if isinstance(v, (str, bytes, Mapping)) or not hasattr(v, "__iter__"):
+            raise ValueError(f"`factors`: the items of factor {k!r} must be a list of column names; got {v!r}.")
     facs = {str(k): list(v) for k, v in factors.items()}
     seen: dict[str, str] = {}
     for f_, its in facs.items():
@@ -2057,6 +2174,71 @@ def _prepare_group(X: np.ndarray, items: list[str], missing: str, where: str) ->
     return gd, dropped
 
 
+def _item_scales(X: np.ndarray) -> np.ndarray:
+    """A power of two near each item's SD (1 for constant or empty columns).
+
+    The SEM engines fit ``X / s`` and transform the estimates back (see :func:`_unscale_params`):
+    ML estimates are equivariant under rescaling of the items, so results do not depend on the
+    units (1e-150 or 1e150), and items already on a unit scale (SD between about 0.7 and 1.4)
+    are fitted exactly as given (a power of two rescales without rounding)."""
+    X = np.asarray(X, float)
+    out = np.ones(X.shape[1])
+    for j in range(X.shape[1]):
+        col = X[:, j][np.isfinite(X[:, j])]
+        if col.size < 2:
+            continue
+        a = float(np.max(np.abs(col)))
+        if a == 0:
+            continue
+        sd = float(np.std(col / a)) * a
+        if sd > 0 and np.isfinite(sd):
+            out[j] = 2.0 ** round(math.log2(sd))
+    return out
+
+
+def _outer(scales: np.ndarray) -> np.ndarray:
+    """``s s^T`` (inf where it overflows; callers then refuse with a message about scale)."""
+    with np.errstate(over="ignore"):
+        return np.outer(scales, scales)
+
+
+def _unscale_factors(rows: pd.DataFrame, scales: np.ndarray, facs: dict[str, list[str]], items: list[str]
+                     ) -> np.ndarray:
+    """Per parameter-table row, the factor that takes an estimate on ``X / s`` back to the data's units.
+
+    Item ``i`` rescaled by ``s_i``, factor ``f`` identified by its marker item ``m(f)`` (loading 1):
+    loading ``s_i / s_m(f)``, residual (co)variance ``s_i s_j``, factor (co)variance
+    ``s_m(a) s_m(b)``, intercept ``s_i``, latent mean ``s_m(f)``."""
+    fl = list(facs)
+    sm = np.array([scales[items.index(facs[f_][0])] for f_ in fl])
+    out = np.ones(len(rows))
+    with np.errstate(over="ignore"):
+        _fill_factors(out, rows, scales, sm)
+    return out
+
+
+def _fill_factors(out: np.ndarray, rows: pd.DataFrame, scales: np.ndarray, sm: np.ndarray) -> None:
+    for k, r in enumerate(rows.itertuples()):
+        if r.kind == "lam":
+            out[k] = scales[r.i] / sm[r.j]
+        elif r.kind == "theta":
+            out[k] = scales[r.i] * scales[r.j]
+        elif r.kind == "phi":
+            out[k] = sm[r.i] * sm[r.j]
+        elif r.kind == "nu":
+            out[k] = scales[r.i]
+        elif r.kind == "alpha":
+            out[k] = sm[r.j]
+
+
+def _check_representable(what: str, values: np.ndarray) -> None:
+    """Refuse results that overflow double precision once back in the data's units."""
+    v = np.asarray(values, float)
+    if (~np.isfinite(v[~np.isnan(v)])).any():
+        raise ValueError(f"{what}: the estimates cannot be represented in double precision in the units of the "
+                         "data (variances beyond 1e308); rescale the items (e.g. to SD units) before fitting.")
+
+
 def _warn_em(gdata: list[_GroupData], labels: list[str], what: str) -> None:
     for gd, lab in zip(gdata, labels):
         if not gd.em_converged:
@@ -2066,25 +2248,48 @@ def _warn_em(gdata: list[_GroupData], labels: list[str], what: str) -> None:
 
 
 def _fit_step(pt: _ParTable, gdata: list[_GroupData], facs: dict[str, list[str]], items: list[str],
-              labels: list[str], step: str, missing: str, what: str) -> InvarianceStep:
-    """Fit one parameter table; estimates, SEs, fit indices, boundary and convergence reports."""
+              labels: list[str], step: str, missing: str, what: str, scales: np.ndarray | None = None
+              ) -> InvarianceStep:
+    """Fit one parameter table; estimates, SEs, fit indices, boundary and convergence reports.
+
+    ``gdata`` hold the items divided by ``scales`` (see :func:`_item_scales`); estimates, SEs and
+    implied moments are transformed back, and the log-likelihoods shifted by the log-Jacobian
+    (the sum over observed answers of ``log s_i``). Boundary checks use the rescaled fit."""
     m = len(facs)
+    p = len(items)
+    n_moments = len(gdata) * (p * (p + 1) // 2 + p)
+    if pt.n_free > n_moments:
+        raise ValueError(f"{what}: the model is not identified: {pt.n_free} free parameters for {n_moments} "
+                         "sample moments (means, variances and covariances).")
+    scales = np.ones(p) if scales is None else np.asarray(scales, float)
+    log_s = np.log(scales)
+    log_jacobian = float(sum(n_k * (log_s.sum() if obs is None else log_s[obs].sum())
+                             for gd in gdata for obs, n_k, *_ in gd.patterns))
     model = _MGModel(pt, gdata, m)
     x, info = _fit_mg(model, model.start(facs, items))
     fit = _mg_fit_indices(model, x, pt.n_free)
     name = f"the {step} model" if step else "the model"
+    identified = True
     try:
         I = model.information(x) if missing == "listwise" else model.observed_information(x)
+        ev = np.linalg.eigvalsh((I + I.T) / 2)
+        if not np.all(np.isfinite(ev)) or ev[0] <= 1e-10 * max(ev[-1], 0.0):
+            raise np.linalg.LinAlgError("singular information")
         vcov = np.linalg.inv(I) / model.N
         se_free = np.sqrt(np.where(np.diag(vcov) > 0, np.diag(vcov), np.nan))
     except np.linalg.LinAlgError:
+        identified = False
         se_free = np.full(pt.n_free, np.nan)
-        warnings.warn(f"{what}: the information matrix of {name} is singular; "
-                      "no standard errors (is the model identified?).", UserWarning, stacklevel=3)
+        warnings.warn(f"{what}: the information matrix of {name} is singular: the model is not identified "
+                      "at this solution (no standard errors; the fit is reported as not converged).",
+                      UserWarning, stacklevel=3)
     rows = pt.rows
     free = rows["free"].to_numpy()
-    est = model.values(x)
-    se = np.where(free >= 0, se_free[np.maximum(free, 0)], np.nan)
+    back = _unscale_factors(rows, scales, facs, items)
+    with np.errstate(over="ignore"):
+        est = model.values(x) * back
+        se = np.where(free >= 0, se_free[np.maximum(free, 0)], np.nan) * back
+    _check_representable(what, est)
     params = rows[["lhs", "op", "rhs", "group"]].copy()
     params["est"] = est
     params["se"] = se
@@ -2112,9 +2317,18 @@ def _fit_step(pt: _ParTable, gdata: list[_GroupData], facs: dict[str, list[str]]
         warnings.warn(f"{what}: {name} did not converge (max |gradient| = "
                       f"{info['grad_max']:.2g}); check the results.", UserWarning, stacklevel=3)
     Sig, mu = model.implied(x)
+    with np.errstate(over="ignore"):
+        Sig = Sig * _outer(scales)[None]
+        mu = mu * scales[None]
+    _check_representable(what, Sig)
     implied = {lab: (pd.Series(mu[g_i], index=items), pd.DataFrame(Sig[g_i], index=items, columns=items))
                for g_i, lab in enumerate(labels)}
-    return InvarianceStep(name=step, fit=pd.Series(fit), params=params, converged=info["converged"],
+    for k in ("loglik", "loglik_h1"):
+        fit[k] -= log_jacobian
+    fit["aic"] = -2 * fit["loglik"] + 2 * fit["npar"]
+    fit["bic"] = -2 * fit["loglik"] + math.log(model.N) * fit["npar"]
+    info = {**info, "identified": identified}
+    return InvarianceStep(name=step, fit=pd.Series(fit), params=params, converged=bool(info["converged"] and identified),
                           boundary=boundary, optimizer=info, implied=implied,
                           information="expected" if missing == "listwise" else "observed")
 
@@ -2126,17 +2340,19 @@ def _fit_cfa_ml(data: pd.DataFrame, facs: dict[str, list[str]], items: list[str]
         raise ValueError(f"`data` must be a pandas DataFrame, got {type(data).__name__}.")
     absent = [c for c in items if c not in data.columns]
     if absent:
-        raise ValueError(f"`items`: columns not in `data`: {absent}.")
+        raise ValueError(f"`items`: columns not in `data`: {absent}.{suggest_name(absent[0], data.columns)}")
     if len(items) < 3:
         raise ValueError(f"fit_cfa needs at least 3 items, got {len(items)}.")
     _check_numeric_items(data, items)
-    gd, dropped = _prepare_group(data[items].to_numpy(dtype=float), items, "ml", "the data")
+    X = data[items].to_numpy(dtype=float)
+    scales = _item_scales(X)
+    gd, dropped = _prepare_group(X / scales, items, "ml", "the data")
     if dropped:
         warnings.warn(f"fit_cfa: {dropped} respondents with no answer at all were dropped (FIML keeps everyone "
                       "with at least one answer).", UserWarning, stacklevel=3)
     _warn_em([gd], [""], "fit_cfa")
     pt = _mg_partable(items, facs, [""], "configural", (), orthogonal=orthogonal)
-    step = _fit_step(pt, [gd], facs, items, [""], "", "ml", "fit_cfa")
+    step = _fit_step(pt, [gd], facs, items, [""], "", "ml", "fit_cfa", scales=scales)
     pr = step.params.drop(columns=["group", "equal"])
     fl = list(facs)
     ld = pr[pr["op"] == "=~"]
@@ -2155,10 +2371,12 @@ def _fit_cfa_ml(data: pd.DataFrame, facs: dict[str, list[str]], items: list[str]
     fit = step.fit.copy()
     return CFAResult(factors=facs, general=general, n=gd.n, n_dropped=dropped, fit=fit, loadings=loadings,
                      factor_cov=Phi, residual_var=theta, implied_cov=Sig,
-                     sample_cov=pd.DataFrame(gd.cov, index=items, columns=items), converged=step.converged,
+                     sample_cov=pd.DataFrame(gd.cov * _outer(scales),
+                                             index=items, columns=items),
+                     converged=step.converged,
                      boundary=step.boundary, missing="ml", n_incomplete=gd.n_incomplete,
                      intercepts=pd.Series(nu["est"].to_numpy(dtype=float), index=nu["lhs"].to_numpy()).reindex(items),
-                     sample_mean=pd.Series(gd.mean, index=items), params=pr.reset_index(drop=True),
+                     sample_mean=pd.Series(gd.mean * scales, index=items), params=pr.reset_index(drop=True),
                      optimizer=step.optimizer)
 
 
@@ -2284,6 +2502,16 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     InvarianceResult
         ``summary()`` gives the table of steps; ``steps[name].params`` the estimates.
 
+    Raises
+    ------
+    ValueError
+        Checked before fitting: a group with no more respondents than items, linearly
+        dependent or constant items in a group, more free parameters than sample moments;
+        bad columns or options. The items are rescaled (one power of two per item, the same in
+        every group) and the results transformed back, so the fit does not depend on units;
+        a singular information matrix at the solution (an unidentified model) is warned
+        about and the step reported as not converged.
+
     References
     ----------
     Arbuckle, J. L. (1996). Full information estimation in the presence of incomplete data. In
@@ -2323,7 +2551,7 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     facs = _check_factors(factors)
     items = [it for its in facs.values() for it in its]
     if not isinstance(group, str) or group not in data.columns:
-        raise ValueError(f"`group`: column {group!r} is not in `data`.")
+        raise ValueError(f"`group`: column {group!r} is not in `data`.{suggest_name(group, data.columns)}")
     if group in items:
         raise ValueError(f"`group`: column {group!r} is also an item.")
     if isinstance(steps, str):
@@ -2348,7 +2576,7 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     free_loadings = _check_free_loadings(free_loadings, facs, steps)
     absent = [c for c in items if c not in data.columns]
     if absent:
-        raise ValueError(f"`factors`: item columns not in `data`: {absent}.")
+        raise ValueError(f"`factors`: item columns not in `data`: {absent}.{suggest_name(absent[0], data.columns)}")
     _check_numeric_items(data, items)
     gcol = data[group]
     if gcol.isna().any():
@@ -2367,9 +2595,10 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
                          f"per group for {p * (p + 1) // 2} variances and covariances); a single factor "
                          "needs at least 3 items.")
     gdata, n, n_dropped = [], {}, {}
+    scales = _item_scales(data[items].to_numpy(dtype=float))
     for g, lab in zip(levels, labels):
         block = data.loc[(gcol == g).to_numpy(), items].astype(float)
-        gd, dropped = _prepare_group(block.to_numpy(), items, missing, f"group {lab!r}")
+        gd, dropped = _prepare_group(block.to_numpy() / scales, items, missing, f"group {lab!r}")
         gdata.append(gd)
         n[lab], n_dropped[lab] = gd.n, dropped
     total_dropped = sum(n_dropped.values())
@@ -2384,7 +2613,8 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     for step in steps:
         pt = _mg_partable(items, facs, labels, step, free_intercepts if step in ("scalar", "strict") else (),
                           free_loadings=free_loadings)
-        fitted[step] = _fit_step(pt, gdata, facs, items, labels, step, missing, "measurement_invariance")
+        fitted[step] = _fit_step(pt, gdata, facs, items, labels, step, missing, "measurement_invariance",
+                                 scales=scales)
 
     rows_t = {}
     prev = None
@@ -2471,6 +2701,9 @@ def _pair_scores(t1: np.ndarray, t2: np.ndarray, rho: float):
     a, b = np.r_[-np.inf, t1, np.inf], np.r_[-np.inf, t2, np.inf]
     P = _cell_probs(t1, t2, rho)
     f = _bvn_pdf(a[:, None], b[None, :], rho)
+    # cells whose probability underflows to 0 are empty cells (never indexed by an observed pair);
+    # observed ones are checked for finite scores by the caller
+    P = np.where(P > 0, P, np.nan)
     d_rho = (f[1:, 1:] - f[:-1, 1:] - f[1:, :-1] + f[:-1, :-1]) / P
     s = math.sqrt(1 - rho * rho)
     K1, K2 = P.shape
@@ -2519,6 +2752,9 @@ def _ordinal_sample_stats(X: np.ndarray, K: list[int]):
         A21[q, start[i]:start[i + 1]] = sc_r[:, q] @ d1[X[:, i], X[:, j], :]
         A21[q, start[j]:start[j + 1]] = sc_r[:, q] @ d2[X[:, i], X[:, j], :]
     SC = np.hstack([sc_th, sc_r])
+    if not np.all(np.isfinite(SC)) or not np.all(np.isfinite(A21)):
+        raise ValueError("`data`: an observed pair of categories has a model probability of 0 (categories too "
+                         "sparse or a polychoric correlation of +-1); merge sparse categories or use fit_cfa.")
     inner = SC.T @ SC
     A11 = np.zeros((nth, nth))
     for j in range(p):
@@ -2715,10 +2951,15 @@ def fit_cfa_ordinal(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *,
         raise ValueError("`data` must be a pandas DataFrame.")
     if not isinstance(orthogonal, (bool, np.bool_)):
         raise ValueError(f"`orthogonal` must be True or False, got {orthogonal!r}.")
+    two = [f_ for f_, its in facs.items() if len(its) < 3]
+    if orthogonal and len(facs) > 1 and two:
+        raise ValueError(f"`factors`: factor {two[0]!r} has {len(facs[two[0]])} items in an orthogonal model: its "
+                         "loading and variance are not separately identified. Give it at least 3 items or let "
+                         "the factors correlate.")
     items = [it for its in facs.values() for it in its]
     absent = [c for c in items if c not in data.columns]
     if absent:
-        raise ValueError(f"`data` has no column(s) {absent}.")
+        raise ValueError(f"`data` has no column(s) {absent}.{suggest_name(absent[0], data.columns)}")
     _check_numeric_items(data, items)
     D = data[items]
     complete = D.notna().all(axis=1).to_numpy()
@@ -2742,6 +2983,12 @@ def fit_cfa_ordinal(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *,
         X[:, j] = np.searchsorted(u, v)
         K.append(int(u.size))
         cats[c] = [int(x) for x in u]
+    many = [c for c, k in zip(items, K) if k > 15]
+    if many:
+        warnings.warn(f"fit_cfa_ordinal: item(s) {many} have more than 15 categories "
+                      f"({max(K)} at most); they look continuous: thresholds for sparse categories are "
+                      "poorly estimated, and fit_cfa (ML for continuous items) may suit them better.",
+                      UserWarning, stacklevel=2)
     if n_dropped:
         warnings.warn(f"fit_cfa_ordinal: {n_dropped} respondents with a missing answer were dropped "
                       "(listwise, lavaan's default for categorical data).", UserWarning, stacklevel=2)

@@ -117,6 +117,10 @@ def within_between(
     >>> within_between(d, "alliance", detrend=True)["alliance_within"].round(3).tolist()
     [0.0, 0.0, 0.0, 0.5, -1.0, 0.5]
     """
+    if not isinstance(detrend, (bool, np.bool_)):
+        raise ValueError(f"`detrend` must be True or False; got {detrend!r}.")
+    if columns is None or isinstance(columns, (dict, int, float)):
+        raise ValueError(f"`columns` must be a column name or a list of column names; got {columns!r}.")
     cols = [columns] if isinstance(columns, str) else list(columns)
     if not cols:
         raise ValueError("`columns` must name at least one column.")
@@ -128,6 +132,10 @@ def within_between(
     for c in cols:
         y = clean[c].to_numpy(dtype=float)
         obs = np.isfinite(y)
+        # in units of the largest |score| (exact back-transformation): no overflow at any magnitude
+        unit = float(np.max(np.abs(y[obs]))) if obs.any() else 0.0
+        unit = 2.0 ** math.floor(math.log2(unit)) if unit > 0 else 1.0
+        y = y / unit
         n = np.bincount(codes, weights=obs.astype(float))
         s = np.bincount(codes, weights=np.where(obs, y, 0.0))
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -144,7 +152,7 @@ def within_between(
             ok = (n >= 3) & (sxx > 0)
             slope = np.where(ok, sxy / np.where(ok, sxx, 1.0), np.nan)
             within = np.where(obs, y - between - slope[codes] * (t - tbar), np.nan)
-            out[f"{c}_trend"] = slope[codes]
+            out[f"{c}_trend"] = slope[codes] * unit
             n_bad = int((~ok & (n > 0)).sum())
             if n_bad:
                 notes.append(f"{c}: {n_bad} patients with fewer than three observed scores cannot be detrended; "
@@ -154,8 +162,8 @@ def within_between(
         n_none = int((n == 0).sum())
         if n_none:
             notes.append(f"{c}: {n_none} patients have no observed score (between and within missing)")
-        out[f"{c}_between"] = between
-        out[f"{c}_within"] = within
+        out[f"{c}_between"] = between * unit
+        out[f"{c}_within"] = within * unit
     out.attrs["notes"] = notes
     return out
 
@@ -298,6 +306,9 @@ def lagged_model(
     from analysis.multilevel import BoundaryWarning, therapist_effect
 
     check_choice("method", method, ("REML", "ML"))
+    for nm, v in (("split", split), ("detrend", detrend)):
+        if not isinstance(v, (bool, np.bool_)):
+            raise ValueError(f"`{nm}` must be True or False; got {v!r}.")
     if detrend and not split:
         raise ValueError("`detrend=True` needs `split=True` (detrending defines the within-person part).")
     clean = check_long(data, patient, session, [predictor, outcome])
@@ -326,10 +337,18 @@ def lagged_model(
     if m["patient"].nunique() < 2:
         raise ValueError("`data`: fewer than two patients have a usable session pair (t, t+1).")
     cov = [*xcols, outcome]
+    if m["patient"].nunique() >= len(m):
+        raise ValueError(f"`data`: every patient has a single usable session pair (t, t+1) ({len(m)} pairs, "
+                         f"{len(m)} patients): the patient and residual variances are not separately "
+                         "identified. The lagged model needs patients with several consecutive sessions.")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = therapist_effect(m, f"{outcome}_next", "patient", covariates=cov, method=method, engine="profile",
-                               ci="profile")
+        try:
+            fit = therapist_effect(m, f"{outcome}_next", "patient", covariates=cov, method=method,
+                                   engine="profile", ci="profile")
+        except ValueError as exc:  # name this function's arguments, not therapist_effect's
+            raise ValueError(f"lagged_model: {exc}".replace("(`therapist`)", "(`patient`)")
+                             .replace("(`outcome`)", f"(`outcome`, the next session's {outcome!r})")) from None
     for w in caught:
         if not issubclass(w.category, BoundaryWarning):
             notes.append(str(w.message).splitlines()[0])
@@ -391,6 +410,14 @@ def riclpm_syntax(n_waves: int, x: str = "x", y: str = "y", *, constrain: bool =
     if isinstance(n_waves, bool) or not isinstance(n_waves, (int, np.integer)) or n_waves < 3:
         raise ValueError(f"`n_waves` must be a whole number >= 3 (the RI-CLPM needs 3 waves); got {n_waves!r}.")
     W = int(n_waves)
+    for nm, v in (("x", x), ("y", y)):
+        if not isinstance(v, str) or not v.isidentifier():
+            raise ValueError(f"`{nm}` must be a variable stem usable in model syntax (letters, digits, _); "
+                             f"got {v!r}.")
+    if x == y:
+        raise ValueError(f"`x` and `y` must differ; both are {x!r}.")
+    if not isinstance(constrain, (bool, np.bool_)):
+        raise ValueError(f"`constrain` must be True or False; got {constrain!r}.")
     L = ["RIx =~ " + " + ".join(f"1*{x}{t}" for t in range(1, W + 1)),
          "RIy =~ " + " + ".join(f"1*{y}{t}" for t in range(1, W + 1))]
     for t in range(1, W + 1):
@@ -837,6 +864,15 @@ def riclpm(
     -------
     RICLPM
 
+    Raises
+    ------
+    ValueError
+        Bad or missing columns, ``x == y``, bad ``waves`` (missing, fractional, repeated, out
+        of order, fewer than 3), no more patients than observed variables, an ``x`` or ``y``
+        with zero variance, estimates beyond double precision. The variables are divided by a
+        power of two near their SD before fitting and the results transformed back, so the
+        fit does not depend on their units.
+
     References
     ----------
     Hamaker, E. L., Kuiper, R. M., & Grasman, R. P. P. P. (2015). *Psychological Methods,
@@ -864,8 +900,25 @@ def riclpm(
     (240, 5, True, [], 21)
     """
     check_choice("missing", missing, ("listwise", "ml"))
+    if not isinstance(constrain, (bool, np.bool_)):
+        raise ValueError(f"`constrain` must be True or False; got {constrain!r}.")
+    if isinstance(x, str) and x == y:
+        raise ValueError(f"`x` and `y` must be different columns; both are {x!r}.")
     clean = check_long(data, patient, wave, [x, y])
     all_waves = sorted(clean["session"].unique().tolist())
+    if waves is not None:
+        if isinstance(waves, (str, bytes, dict)) or not hasattr(waves, "__iter__"):
+            raise ValueError(f"`waves` must be a list of wave numbers; got {waves!r}.")
+        wl = list(waves)
+        bad = [w for w in wl if isinstance(w, (bool, np.bool_)) or not isinstance(w, (int, float, np.number))
+               or not np.isfinite(w) or w != int(w)]
+        if bad:
+            raise ValueError(f"`waves` must hold whole wave numbers; got {bad[0]!r}.")
+        if len(set(int(w) for w in wl)) != len(wl):
+            raise ValueError(f"`waves` lists a wave twice: {wl}.")
+        if [int(w) for w in wl] != sorted(int(w) for w in wl):
+            raise ValueError(f"`waves` must be in increasing order (the lagged paths run from each wave to the "
+                             f"next); got {wl}.")
     use = all_waves if waves is None else [int(w) for w in waves]
     miss = [w for w in use if w not in all_waves]
     if miss:
@@ -885,9 +938,23 @@ def riclpm(
             var = x if c[0] == "x" else y
             raise ValueError(f"`data`: column {var!r} has no observed value at wave {use[int(c[1:]) - 1]} "
                              f"(column {wave!r}); the RI-CLPM cannot be estimated. Drop that wave with `waves=`.")
+    xs = [f"x{k}" for k in range(1, W + 1)]
+    ys = [f"y{k}" for k in range(1, W + 1)]
+    for var, block in ((x, xs), (y, ys)):
+        vals = wd[block].to_numpy(dtype=float)
+        vals = vals[np.isfinite(vals)]
+        amax = float(np.max(np.abs(vals)))
+        if amax == 0 or float(np.std(vals / amax)) <= 1e-12:
+            raise ValueError(f"`data`: column {var!r} has zero variance over waves {use}; the RI-CLPM needs "
+                             "variation within and between patients.")
+    # fit on rescaled variables (a power of two near each variable's SD over all waves) and transform
+    # back: ML estimates are equivariant, so results do not depend on the units (1e-150 or 1e150)
+    sx, sy = (_power2_scale(wd[block].to_numpy(dtype=float)) for block in (xs, ys))
+    wd = wd.copy()
+    wd[xs], wd[ys] = wd[xs] / sx, wd[ys] / sy
     if missing == "ml":
         n_patients = int(clean["patient"].nunique())
-        return _riclpm_ml(wd, use, x, y, constrain, n_patients, wave)
+        return _riclpm_ml(wd, use, x, y, constrain, n_patients, wave, scales=(sx, sy))
     import semopy
 
     n_all = len(wd)
@@ -935,6 +1002,9 @@ def riclpm(
     ld_s = np.linalg.slogdet(S)[1]
     loglik_sat = float(-0.5 * n * (p * math.log(2 * math.pi) + ld_s + p))
     boundary = _boundary(params, notes, bounded=True)
+    params = _unscale(params, sx, sy)
+    shift = n * W * (math.log(sx) + math.log(sy))
+    loglik, loglik_sat = loglik - shift, loglik_sat - shift
     return RICLPM(params=_rename(params, use, x, y), lagged=_lagged(params, use), fit=fit, syntax=syntax, n=n,
                   n_dropped=n_all - n, x=x, y=y, notes=notes, missing="listwise", loglik=loglik,
                   loglik_saturated=loglik_sat, n_patterns=1, converged=converged, boundary=boundary)
@@ -984,9 +1054,44 @@ def _boundary(params: pd.DataFrame, notes: list, *, bounded: bool) -> list:
     return out
 
 
+def _power2_scale(values: np.ndarray) -> float:
+    """A power of two near the SD of the finite ``values`` (1 when they do not vary)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    a = float(np.max(np.abs(v))) if v.size else 0.0
+    sd = float(np.std(v / a)) * a if a > 0 else 0.0
+    return 2.0 ** round(math.log2(sd)) if sd > 0 and np.isfinite(sd) else 1.0
+
+
+def _unscale(params: pd.DataFrame, sx: float, sy: float) -> pd.DataFrame:
+    """Estimates and SEs of a fit to ``x / sx``, ``y / sy`` in the data's units (internal names)."""
+    def sc(name: str) -> float:
+        return sx if name in ("RIx",) or name.startswith(("x", "wx")) else sy
+
+    k = []
+    for l, o, r in zip(params["lhs"], params["op"], params["rhs"]):
+        if o == "~~":
+            k.append(sc(l) * sc(r))
+        elif o == "~":
+            k.append(sc(l) / sc(r))
+        elif o == "~1":
+            k.append(sc(l))
+        else:
+            k.append(1.0)
+    k = np.asarray(k)
+    out = params.copy()
+    with np.errstate(over="ignore"):
+        out["estimate"] = params["estimate"].to_numpy() * k
+        out["se"] = params["se"].to_numpy() * k
+    if not np.isfinite(out["estimate"]).all():
+        raise ValueError("`data`: the RI-CLPM estimates cannot be represented in double precision in the units "
+                         "of the data (variances beyond 1e308); rescale x and y (e.g. to SD units) first.")
+    return out
+
+
 def _riclpm_ml(wd: pd.DataFrame, use: list, x: str, y: str, constrain: bool, n_patients: int,
-               wave: str) -> RICLPM:
-    """FIML branch of :func:`riclpm` (see there for the formulas)."""
+               wave: str, scales: tuple[float, float] = (1.0, 1.0)) -> RICLPM:
+    """FIML branch of :func:`riclpm` (see there for the formulas); ``wd`` holds x / sx and y / sy."""
     from analysis.multilevel import ConvergenceWarning
 
     W = len(use)
@@ -1054,6 +1159,8 @@ def _riclpm_ml(wd: pd.DataFrame, use: list, x: str, y: str, constrain: bool, n_p
     params["z"] = params["estimate"] / params["se"]
     params["p"] = 2 * stats.norm.sf(np.abs(params["z"]))
     boundary = _boundary(params, notes, bounded=False)
+    sx, sy = scales
+    params = _unscale(params, sx, sy)
     _, Psi, Phi = st.matrices(theta)
     if not boundary and (np.linalg.eigvalsh(Psi)[0] < 0 or np.linalg.eigvalsh(Phi)[0] < 0):
         notes.append("a covariance matrix of the latent components is not positive definite (a correlation "
@@ -1074,7 +1181,8 @@ def _riclpm_ml(wd: pd.DataFrame, use: list, x: str, y: str, constrain: bool, n_p
     srmr = math.sqrt((np.sum(r_cov[iu] ** 2) + np.sum(r_mean ** 2)) / (len(iu[0]) + p))
     fit = _fit_indices(chisq, df, chib, dfb, n, srmr)
     syntax = riclpm_syntax(W, "x", "y", constrain=constrain)
+    shift = float(obs[:, :W].sum()) * math.log(sx) + float(obs[:, W:].sum()) * math.log(sy)
     return RICLPM(params=_rename(params, use, x, y), lagged=_lagged(params, use), fit=fit, syntax=syntax, n=n,
-                  n_dropped=n_dropped, x=x, y=y, notes=notes, missing="ml", loglik=float(ll),
-                  loglik_saturated=float(ll_h1), n_patterns=len(pat.groups), converged=converged,
+                  n_dropped=n_dropped, x=x, y=y, notes=notes, missing="ml", loglik=float(ll) - shift,
+                  loglik_saturated=float(ll_h1) - shift, n_patterns=len(pat.groups), converged=converged,
                   boundary=boundary)
