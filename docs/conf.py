@@ -1,0 +1,91 @@
+"""Sphinx configuration of the API reference.
+
+Build with ``make docs`` (tools/build_docs.py), which assembles the pages from the
+package and the notebooks; this file is copied into that staging folder. Nothing is
+downloaded at build or read time: no intersphinx, the furo theme ships its assets, and
+MathJax 2 is copied from the jupyter-server-mathjax package beside the pages.
+"""
+
+import re
+import shutil
+from pathlib import Path
+
+import jupyter_server_mathjax
+
+import analysis
+
+project = "The alliance workbook"
+author = "Alliance workbook contributors"
+copyright = "Alliance workbook contributors, MIT license"
+version = release = analysis.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "myst_nb",
+]
+
+root_doc = "index"
+exclude_patterns = ["_build"]
+source_suffix = {".rst": "restructuredtext", ".ipynb": "myst-nb"}
+templates_path: list[str] = []
+
+# autodoc / numpydoc: members are documented from __all__ by tools/build_docs.py.
+autodoc_default_options = {"member-order": "bysource"}
+autodoc_typehints = "none"  # numpydoc's Parameters section says the types
+autosummary_generate = False
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+
+# Notebooks: shown as committed (outputs stripped), never executed.
+nb_execution_mode = "off"
+myst_enable_extensions = ["dollarmath", "amsmath"]
+myst_update_mathjax = False
+myst_heading_anchors = 3
+
+# Offline MathJax 2 (the copy jupyter-server-mathjax ships; the notebooks' HTML uses it too).
+MATHJAX_SOURCE = Path(jupyter_server_mathjax.__file__).parent / "static"
+mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML"
+mathjax2_config = {
+    "tex2jax": {
+        "inlineMath": [["\\(", "\\)"]],
+        "displayMath": [["\\[", "\\]"]],
+        "processEscapes": True,
+    },
+    "showMathMenu": False,
+    "messageStyle": "none",
+}
+
+html_theme = "furo"
+html_title = "The alliance workbook — API reference"
+html_static_path: list[str] = []
+html_last_updated_fmt = None
+html_show_sourcelink = False
+html_copy_source = False
+
+
+def _copy_mathjax(app, exception):
+    if exception is None and app.builder.format == "html":
+        target = Path(app.outdir) / "_static" / "mathjax"
+        if not (target / "MathJax.js").exists():
+            shutil.copytree(MATHJAX_SOURCE, target, dirs_exist_ok=True)
+
+
+# References are written APA style in plain text, ``*J Consult Clin Psychol, 85*(6)``: in
+# reStructuredText an emphasis must be followed by a space or punctuation, so the page gets an
+# escaped space there (``*...*\\ (6)``); doctest lines are left alone.
+_EMPHASIS_THEN_PAREN = re.compile(r"(?<=\S)\*\(")
+
+
+def _apa_emphasis(app, what, name, obj, options, lines):
+    for i, line in enumerate(lines):
+        if not line.lstrip().startswith((">>>", "...")):
+            lines[i] = _EMPHASIS_THEN_PAREN.sub("*\\ (", line)
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _apa_emphasis, priority=100)
+    app.connect("build-finished", _copy_mathjax)
