@@ -6,11 +6,10 @@ downloaded at build or read time: no intersphinx, the furo theme ships its asset
 MathJax 2 is copied from the jupyter-server-mathjax package beside the pages.
 """
 
+import importlib.util
 import re
 import shutil
 from pathlib import Path
-
-import jupyter_server_mathjax
 
 import analysis
 
@@ -47,7 +46,8 @@ myst_update_mathjax = False
 myst_heading_anchors = 3
 
 # Offline MathJax 2 (the copy jupyter-server-mathjax ships; the notebooks' HTML uses it too).
-MATHJAX_SOURCE = Path(jupyter_server_mathjax.__file__).parent / "static"
+# (Located without importing it: importing it imports jupyter_server, seconds of start-up.)
+MATHJAX_SOURCE = Path(importlib.util.find_spec("jupyter_server_mathjax").origin).parent / "static"
 mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML"
 mathjax2_config = {
     "tex2jax": {
