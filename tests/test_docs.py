@@ -87,3 +87,26 @@ def test_pages_load_nothing_from_the_network(site):
     page = (site / "api" / "change.html").read_text(encoding="utf-8")
     assert 'src="../_static/mathjax/MathJax.js' in page
     assert _builder().remote_resources(site) == []
+
+
+def test_reproduce_links_the_api_reference_only_when_built_and_cleans_it(tmp_path):
+    from conftest import load_runner
+
+    runner = load_runner()
+    reports = tmp_path / "reports"
+    layout = runner.Layout(notebooks=tmp_path, reports=reports, ledger=reports / "ledger.csv")
+    assert runner._api_section(layout) == ""
+    (reports / "api").mkdir(parents=True)
+    (reports / "api" / "index.html").write_text("<html></html>", encoding="utf-8")
+    assert '<a href="api/index.html">' in runner._api_section(layout)
+    (reports / "api" / ".buildinfo").write_text("# Sphinx build info", encoding="utf-8")
+    runner.clean_outputs(layout)
+    assert not (reports / "api").exists()
+
+
+def test_the_builder_never_replaces_a_folder_it_did_not_write(tmp_path):
+    keep = tmp_path / "mine.txt"
+    keep.write_text("keep", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="not a Sphinx build"):
+        _builder().build(tmp_path)
+    assert keep.read_text(encoding="utf-8") == "keep"

@@ -149,6 +149,8 @@ def build(out: Path, strict: bool = False, quiet: bool = True) -> Path:
         if quiet:
             args += ["-q"]
         if out.exists():
+            if any(out.iterdir()) and not (out / ".buildinfo").exists():
+                raise RuntimeError(f"{out} is not empty and not a Sphinx build: not replaced.")
             shutil.rmtree(out)
         status = build_main([*args, str(stage), str(out)])
     if status != 0:
