@@ -48,7 +48,7 @@ myst_heading_anchors = 3
 # Offline MathJax 2 (the copy jupyter-server-mathjax ships; the notebooks' HTML uses it too).
 # (Located without importing it: importing it imports jupyter_server, seconds of start-up.)
 MATHJAX_SOURCE = Path(importlib.util.find_spec("jupyter_server_mathjax").origin).parent / "static"
-mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML"
+mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 mathjax2_config = {
     "tex2jax": {
         "inlineMath": [["\\(", "\\)"]],

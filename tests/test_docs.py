@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import inspect
 import os
+import re
 import subprocess
 import sys
 import time
@@ -85,7 +86,10 @@ def test_notebooks_are_shown_unexecuted(site):
 def test_pages_load_nothing_from_the_network(site):
     assert (site / "_static" / "mathjax" / "MathJax.js").exists()
     page = (site / "api" / "change.html").read_text(encoding="utf-8")
-    assert 'src="../_static/mathjax/MathJax.js' in page
+    configs = re.search(r'src="\.\./_static/mathjax/MathJax\.js\?config=([^"]+)"', page)
+    assert configs, "the pages do not load the local MathJax"
+    for name in configs.group(1).split(","):  # every configuration MathJax is asked for is there
+        assert (site / "_static" / "mathjax" / "config" / f"{name}.js").exists(), name
     assert _builder().remote_resources(site) == []
 
 
