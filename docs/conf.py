@@ -86,6 +86,29 @@ def _apa_emphasis(app, what, name, obj, options, lines):
             lines[i] = _EMPHASIS_THEN_PAREN.sub("*\\ (", line)
 
 
+_UNDERLINE = re.compile(r"^(-{3,}|={3,})\s*$")
+
+
+def _module_sections(app, what, name, obj, options, lines):
+    """A module docstring's sections ("References", "Notes" ...) become rubrics: as page
+    sections they would sit beside the module's title in the navigation."""
+    if what != "module":
+        return
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.strip() and i + 1 < len(lines) and _UNDERLINE.match(lines[i + 1]) \
+                and len(lines[i + 1].strip()) >= len(line.strip()):
+            out += ["", f".. rubric:: {line.strip()}", ""]
+            i += 2
+            continue
+        out.append(line)
+        i += 1
+    lines[:] = out
+
+
 def setup(app):
     app.connect("autodoc-process-docstring", _apa_emphasis, priority=100)
+    app.connect("autodoc-process-docstring", _module_sections, priority=100)
     app.connect("build-finished", _copy_mathjax)
