@@ -21,11 +21,12 @@ export OPENBLAS_NUM_THREADS OMP_NUM_THREADS MKL_NUM_THREADS
 # Data: everything is shipped in data/ (the Metapsy databases in data/metapsy/), so neither
 # target downloads anything.
 
-.PHONY: all install reproduce test oracles data lock bench clean help
+.PHONY: all install reproduce test docs oracles data lock bench clean help
 
 help:
 	@echo "make reproduce  - run every notebook, write reports/ (HTML, figures, ledger, index)"
 	@echo "make test       - run the whole test suite"
+	@echo "make docs       - build the API reference (Sphinx) into docs/_build/html/"
 	@echo "make oracles    - regenerate tests/fixtures/ with R (needs the Debian R packages)"
 	@echo "make data       - re-export data/raw/ from R's metadat (needs R)"
 	@echo "make lock       - re-pin requirements.lock from pyproject.toml"
@@ -45,6 +46,9 @@ reproduce: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+docs: $(STAMP)
+	$(PY) tools/build_docs.py --out docs/_build/html
 
 oracles:
 	Rscript tests/oracles/run_all.R
@@ -68,4 +72,4 @@ bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) reports/*.html reports/*.pdf reports/*.png reports/figures reports/notebooks reports/ledger.csv
+	rm -rf $(VENV) docs/_build reports/api reports/*.html reports/*.pdf reports/*.png reports/figures reports/notebooks reports/ledger.csv

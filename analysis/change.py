@@ -237,7 +237,7 @@ class ReliableChange:
         ``"improved"``, ``"deteriorated"``, ``"unchanged"`` (not reliable) or
         ``"missing"``.
     critical : float
-        |RC| must exceed this value (default 1.96).
+        :math:`|RC|` must exceed this value (default 1.96).
     higher_is_better : bool
     n_missing : int
         Patients with pre or post missing (not classified).
@@ -325,7 +325,7 @@ def reliable_change(
     higher_is_better : bool, default False
         True for instruments where higher scores mean better functioning.
     critical : float, default 1.96
-        Critical |RC|.
+        Critical :math:`|RC|`.
     min_change : float, optional
         A fixed threshold in raw points instead of the index: a change is reliable when
         :math:`|x_{post} - x_{pre}| \ge` ``min_change`` — the form in which publishers

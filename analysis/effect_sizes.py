@@ -1478,8 +1478,7 @@ def compute_effect_sizes(
 
     Parameters
     ----------
-    measure : {"SMD", "MD", "OR", "RR", "RD", "COR", "ZCOR", "SMCR", "SMCC", "SMDH", "ROM", \
-"RPB", "PR", "PLO", "UCOR", "PCOR", "ZPCOR", "SPCOR"}
+    measure : {"SMD", "MD", "OR", "RR", "RD", "COR", "ZCOR", "SMCR", "SMCC", "SMDH", "ROM", "RPB", "PR", "PLO", "UCOR", "PCOR", "ZPCOR", "SPCOR"}
         The effect size, named as in metafor (the keys of ``MEASURES``).
     ai, bi, ci, di : array-like, str or pandas.Series, optional
         2x2 cell counts (events/non-events in groups 1 and 2); for ``"SMD"``, ``di`` is

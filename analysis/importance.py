@@ -24,8 +24,8 @@ Budescu, D. V. (1993). Dominance analysis: A new approach to the problem of rela
     of predictors in multiple regression. *Psychological Bulletin, 114*, 542-551.
 Azen, R., & Budescu, D. V. (2003). The dominance analysis approach for comparing predictors in
     multiple regression. *Psychological Methods, 8*, 129-148.
-Lipovetsky, S., & Conklin, M. (2001). Analysis of regression in game theory approach. *Applied
-    Stochastic Models in Business and Industry, 17*, 319-330.
+Lipovetsky, S., & Conklin, M. (2001). Analysis of regression in game theory approach.
+    *Applied Stochastic Models in Business and Industry, 17*, 319-330.
 Grömping, U. (2007). Estimators of relative importance in linear regression based on variance
     decomposition. *The American Statistician, 61*, 139-147.
 """

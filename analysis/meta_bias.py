@@ -213,8 +213,8 @@ def influence(res: MetaResult, labels: Any = None) -> BiasTable:
     BiasTable
         Columns rstudent, dffits, cook_d, cov_r, tau2_del, qe_del, hat, weight,
         dfbetas (intercept-only) or dfbetas_<coef>, and ``influential`` flagged by
-        metafor's rules (|dffits| > 3 sqrt(p/(k-p)), P(chi2_p <= cook_d) > .5,
-        hat > 3p/k, any |dfbetas| > 1). When leaving study i out makes the
+        metafor's rules (``|dffits| > 3 sqrt(p/(k-p))``, P(chi2_p <= cook_d) > .5,
+        hat > 3p/k, any ``|dfbetas| > 1``). When leaving study i out makes the
         moderator design singular (e.g. the only study in a category), metafor
         drops a coefficient and reports NA: row i then holds NaN in the
         case-deletion columns (hat and weight stay), a UserWarning names the study,

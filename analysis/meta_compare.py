@@ -29,10 +29,10 @@ References
 Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
     *Journal of Statistical Software, 36*(3), 1-48.
 Viechtbauer, W. (2005). Bias and efficiency of meta-analytic variance estimators
-    in the random-effects model. *Journal of Educational and Behavioral
-    Statistics, 30*, 261-293.
-Burnham, K. P., & Anderson, D. R. (2002). *Model selection and multimodel
-    inference* (2nd ed.). Springer.
+    in the random-effects model.
+    *Journal of Educational and Behavioral Statistics, 30*, 261-293.
+Burnham, K. P., & Anderson, D. R. (2002).
+    *Model selection and multimodel inference* (2nd ed.). Springer.
 """
 
 from __future__ import annotations

@@ -57,8 +57,8 @@ Welton, N. J., Caldwell, D. M., Adamopoulos, E., & Vedhara, K. (2009). Mixed tre
     *American Journal of Epidemiology, 169*, 1158-1165.
 Rücker, G., Petropoulou, M., & Schwarzer, G. (2020). Network meta-analysis of multicomponent
     interventions. *Biometrical Journal, 62*(3), 808-821.
-Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package. *Journal of
-    Statistical Software, 36*(3), 1-48.
+Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package.
+    *Journal of Statistical Software, 36*(3), 1-48.
 """
 
 from __future__ import annotations

@@ -18,7 +18,10 @@ the notebook (and cell) when it fails:
    gallery of every exported figure, the ledger with FAIL rows marked), with
    inline CSS and no external resource, and no timestamp;
 5. print the index to ``reports/index.pdf`` with Debian's chromium (its print
-   time replaced by ``SOURCE_DATE_EPOCH``), or say clearly that the PDF was skipped.
+   time replaced by ``SOURCE_DATE_EPOCH``), or say clearly that the PDF was skipped;
+6. (before the index) build the API reference into ``reports/api/`` with
+   ``tools/build_docs.py`` (what ``make docs`` runs), linked from the index
+   (``--no-api`` skips it).
 
 Two runs in the same folder write identical files: figures, ledger, index, PDF and
 notebook pages (warnings are printed without the kernel's temporary file name and in
@@ -27,7 +30,7 @@ program order, and stream outputs are merged before the pages are written).
 Usage::
 
     python tools/reproduce.py [--reports DIR] [--notebooks DIR]
-                              [--param key=value ...] [--timeout S] [--no-pdf]
+                              [--param key=value ...] [--timeout S] [--no-pdf] [--no-api]
 
 ``--param`` works like papermill: the values are injected as a new cell after
 the cell tagged ``parameters`` (tests use it for small replicate counts).
@@ -171,6 +174,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="seconds one cell may run before the run fails (default 1800)",
     )
     parser.add_argument("--no-pdf", action="store_true", help="do not print index.pdf")
+    parser.add_argument("--no-api", action="store_true",
+                        help="do not build the API reference into REPORTS/api/")
     return parser.parse_args(argv)
 
 
@@ -230,6 +235,8 @@ def clean_outputs(layout: Layout) -> None:
                 stale.unlink()
     if (layout.mathjax / "MathJax.js").is_file():
         shutil.rmtree(layout.mathjax)
+    if (layout.reports / "api" / ".buildinfo").is_file():  # the API reference Sphinx wrote
+        shutil.rmtree(layout.reports / "api")
     layout.figures.mkdir(parents=True, exist_ok=True)
     layout.html_dir.mkdir(parents=True, exist_ok=True)
 
@@ -642,6 +649,26 @@ def kind_counts(frame) -> str:
     return f'<p class="status-line" id="ledger-kinds">By kind: {"; ".join(parts)}.</p>'
 
 
+def build_api(layout: Layout) -> bool:
+    """Build the API reference (Sphinx) into ``reports/api/``; True when written."""
+    sys.path.insert(0, str(TOOLS_DIR))
+    from build_docs import build
+
+    try:
+        build(layout.reports / "api")
+    except RuntimeError as error:
+        raise ReproductionError(f"the API reference was not built: {error}") from None
+    return True
+
+
+def _api_section(layout: Layout) -> str:
+    if not (layout.reports / "api" / "index.html").exists():
+        return ""
+    return ('<section id="api">\n<h2>API reference</h2>\n<p><a href="api/index.html">Every '
+            "function and class of <code>analysis</code></a>, with its formula, reference and "
+            "example (built by <code>make docs</code> too).</p>\n</section>\n")
+
+
 def build_index(layout: Layout, runs: list[NotebookRun]) -> str:
     """The index page as a string: deterministic (sorted, no timestamps)."""
     frame = read_ledger(layout.ledger)
@@ -692,7 +719,7 @@ def build_index(layout: Layout, runs: list[NotebookRun]) -> str:
 <h2>Notebooks</h2>
 {_notebook_section(runs, frame)}
 </section>
-<section id="figures">
+{_api_section(layout)}<section id="figures">
 <h2>Figures</h2>
 {_gallery_section(layout, runs)}
 </section>
@@ -804,13 +831,16 @@ def run_notebooks(layout: Layout, params: dict[str, object], timeout: int) -> li
     return runs
 
 
-def reproduce(layout: Layout, params: dict[str, object], timeout: int, pdf: bool) -> int:
+def reproduce(layout: Layout, params: dict[str, object], timeout: int, pdf: bool,
+              api: bool = True) -> int:
     """All steps; returns the number of FAIL entries in the ledger."""
     print(f"reports: {layout.reports}\nledger:  {layout.ledger}", flush=True)
     clean_outputs(layout)
     copy_mathjax(layout)
     runs = run_notebooks(layout, params, timeout)
     check_figure_formats(layout)
+    if api and build_api(layout):
+        print(f"wrote {layout.reports / 'api' / 'index.html'}")
     layout.index.write_text(build_index(layout, runs), encoding="utf-8")
     check_offline(layout.index)
     print(f"wrote {layout.index}")
@@ -837,7 +867,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         params = parse_params(args.param)
         layout = resolve_layout(args)
-        reproduce(layout, params, args.timeout, pdf=not args.no_pdf)
+        reproduce(layout, params, args.timeout, pdf=not args.no_pdf, api=not args.no_api)
     except ReproductionError as error:
         print(f"\nREPRODUCTION FAILED: {error}", file=sys.stderr, flush=True)
         return 1
