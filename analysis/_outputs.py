@@ -57,10 +57,12 @@ def output_dir() -> Path:
     """The output folder of runs outside ``make reproduce`` (absolute; not created here).
 
     >>> import os, tempfile
+    >>> saved = os.environ.get(OUTPUT_ENV)
     >>> os.environ[OUTPUT_ENV] = tempfile.gettempdir()
-    >>> output_dir() == Path(tempfile.gettempdir())
+    >>> output_dir() == Path(tempfile.gettempdir()).absolute()
     True
     >>> del os.environ[OUTPUT_ENV]
+    >>> if saved is not None: os.environ[OUTPUT_ENV] = saved
     """
     value = os.environ.get(OUTPUT_ENV)
     if value:
