@@ -3,8 +3,8 @@
 A notebook that reproduces a published number calls :func:`record` with the
 published value, our value, a tolerance stated in advance and the source. The
 comparison is shown inline in the notebook and appended as one row to the
-ledger file (``reports/ledger.csv``), which ``make reproduce`` turns into a
-table in ``reports/index.html``. A comparison outside its tolerance is recorded
+ledger file (``reports/ledger.csv`` under ``make reproduce``), which the runner
+turns into a table in ``reports/index.html``. A comparison outside its tolerance is recorded
 as ``FAIL``: it is never dropped, and the tolerance is never tuned to pass.
 
 The ledger functions write only ledger files: a path that exists and does not
@@ -15,8 +15,12 @@ temporary file in the same folder, then :func:`os.replace`).
 Where the ledger lives:
 
 * ``$ALLIANCE_LEDGER`` if set;
-* else ``$ALLIANCE_REPORTS_DIR/ledger.csv`` if that is set;
-* else ``<repository root>/reports/ledger.csv``.
+* else ``$ALLIANCE_REPORTS_DIR/ledger.csv`` if that is set (``make reproduce`` sets both,
+  and so do the tests);
+* else, for a notebook run by hand or a user's script, a scratch ledger in the output
+  folder: ``$ALLIANCE_OUTPUT_DIR/ledger.csv``, or ``alliance-output/ledger.csv`` in the
+  current working folder. The first row recorded there in a process prints where it went.
+  Only ``make reproduce`` writes the workbook's ``reports/ledger.csv``.
 
 The notebook that made a row is the `notebook` argument, else
 ``$ALLIANCE_NOTEBOOK`` (set by ``tools/reproduce.py`` for each notebook), else
@@ -37,6 +41,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import _outputs
 from analysis._checks import as_float_array, check_choice, check_finite
 
 __all__ = ["KINDS", "LEGACY_KINDS", "COLUMNS", "LedgerEntry", "record", "read_ledger", "reset_ledger",
@@ -73,7 +78,6 @@ COLUMNS: tuple[str, ...] = (
     "notebook",
 )
 
-_REPO_ROOT = Path(__file__).resolve().parents[1]
 _FLOAT_COLUMNS = ("published", "ours", "difference", "tolerance")
 
 
@@ -156,7 +160,7 @@ class LedgerEntry:
 
 
 def ledger_path(path: str | os.PathLike | None = None) -> Path:
-    """Return the ledger file: `path`, else the environment's, else ``reports/ledger.csv``.
+    """Return the ledger file: `path`, else the environment's, else the output folder's.
 
     Parameters
     ----------
@@ -166,8 +170,11 @@ def ledger_path(path: str | os.PathLike | None = None) -> Path:
     Returns
     -------
     pathlib.Path
-        `path`, else ``$ALLIANCE_LEDGER``, else ``$ALLIANCE_REPORTS_DIR/ledger.csv``, else
-        ``<repository root>/reports/ledger.csv`` (the file need not exist).
+        `path`, else ``$ALLIANCE_LEDGER``, else ``$ALLIANCE_REPORTS_DIR/ledger.csv``
+        (``make reproduce`` and the tests set these), else ``ledger.csv`` in the output
+        folder of runs by hand: ``$ALLIANCE_OUTPUT_DIR/ledger.csv``, or
+        ``alliance-output/ledger.csv`` in the current working folder (beside ``reports/``
+        when that folder is inside the workbook's ``reports/``). The file need not exist.
 
     Raises
     ------
@@ -175,7 +182,9 @@ def ledger_path(path: str | os.PathLike | None = None) -> Path:
         If `path` is not a str or path-like, or names a file that exists and
         is not a ledger (its first line is not the ledger's header; empty files
         are fine), or a folder. Every ledger function goes through this check,
-        so no ledger function writes into a file that is not a ledger.
+        so no ledger function writes into a file that is not a ledger. Also if
+        ``$ALLIANCE_OUTPUT_DIR`` lies inside the workbook's ``reports/`` (which only
+        ``make reproduce`` writes) or the output folder is a file.
 
     References
     ----------
@@ -194,10 +203,10 @@ def ledger_path(path: str | os.PathLike | None = None) -> Path:
         target = Path(path)
     elif os.environ.get("ALLIANCE_LEDGER"):
         target = Path(os.environ["ALLIANCE_LEDGER"])
-    elif os.environ.get("ALLIANCE_REPORTS_DIR"):
-        target = Path(os.environ["ALLIANCE_REPORTS_DIR"]) / "ledger.csv"
+    elif _outputs.reports_dir() is not None:
+        target = _outputs.reports_dir() / "ledger.csv"
     else:
-        target = _REPO_ROOT / "reports" / "ledger.csv"
+        target = _outputs.output_dir() / "ledger.csv"
     _check_is_ledger(target)
     return target
 
@@ -353,7 +362,9 @@ def record(
     unit : str, optional
         Unit shown beside the numbers (e.g. ``"sessions"``).
     path : path, optional
-        Ledger file; default :func:`ledger_path`.
+        Ledger file; default :func:`ledger_path` (``reports/ledger.csv`` only under
+        ``make reproduce``; a run by hand records into ``alliance-output/ledger.csv`` or
+        ``$ALLIANCE_OUTPUT_DIR/ledger.csv`` and the first such row prints where it went).
 
     Returns
     -------
@@ -413,8 +424,16 @@ def record(
         source=source,
         notebook=_notebook_name(notebook),
     )
-    _append(ledger_path(path), entry.as_row())
+    target = ledger_path(path)
+    if _is_scratch(path):
+        _outputs.announce("ledger rows", target, "path")
+    _append(target, entry.as_row())
     return entry
+
+
+def _is_scratch(path: object) -> bool:
+    """True when a ledger call without `path` writes the output folder's ledger (a run by hand)."""
+    return path is None and not os.environ.get("ALLIANCE_LEDGER") and _outputs.reports_dir() is None
 
 
 def _csv_line(fields: list[str] | tuple[str, ...]) -> str:

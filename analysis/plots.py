@@ -2,10 +2,11 @@
 
 Every figure of the workbook is drawn in one style (:func:`set_style`) and
 written with :func:`save_figure`, which exports PNG (300 dpi), SVG and PDF into
-``reports/figures/`` so that the report index can show them and readers can
-reuse them in papers. The three files are byte-identical from run to run: the
-backends' timestamps are removed and the SVG ids are derived from a fixed salt
-instead of a random one.
+``reports/figures/`` under ``make reproduce`` (so that the report index can show
+them and readers can reuse them in papers) and into ``alliance-output/figures/``
+(or ``$ALLIANCE_OUTPUT_DIR/figures/``) when a notebook or script is run by hand.
+The three files are byte-identical from run to run: the backends' timestamps
+are removed and the SVG ids are derived from a fixed salt instead of a random one.
 
 Plotting functions for the analyses (forest and funnel plots, issue 3) belong in
 the section marked below; like the rest of the module they draw, they never
@@ -21,6 +22,8 @@ from pathlib import Path
 import matplotlib as mpl
 import seaborn as sns
 from matplotlib.figure import Figure
+
+from analysis import _outputs
 
 __all__ = [
     "OKABE_ITO",
@@ -67,8 +70,6 @@ _METADATA = {
 # Letters, digits, '-' and '_' only: no path separators, no dots (so no
 # extension and no '..'), no spaces that would break links in the index.
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
-
-_REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def set_style(context: str = "notebook") -> None:
@@ -133,22 +134,33 @@ def set_style(context: str = "notebook") -> None:
 def figures_dir(directory: str | os.PathLike | None = None) -> Path:
     """Return the folder that figures are written to.
 
+    Only ``make reproduce`` writes the workbook's ``reports/``: it sets
+    ``$ALLIANCE_REPORTS_DIR`` (so do the tests). A notebook run by hand (JupyterLab,
+    ``jupyter nbconvert --execute``) or a user's script writes into the output folder
+    instead, ``$ALLIANCE_OUTPUT_DIR`` or ``./alliance-output/``.
+
     Parameters
     ----------
     directory : path, optional
-        Explicit folder. Without it: ``$ALLIANCE_REPORTS_DIR/figures`` when
-        that variable is set (``make reproduce`` and the tests set it), else
-        ``<repository root>/reports/figures``.
+        Explicit folder, returned as given. Without it: ``$ALLIANCE_REPORTS_DIR/figures``
+        when that variable is set (``make reproduce`` and the tests set it), else
+        ``$ALLIANCE_OUTPUT_DIR/figures`` when that is set, else ``alliance-output/figures``
+        in the current working folder (a notebook's kernel runs in the notebook's folder;
+        when the current folder is inside the workbook's ``reports/``, ``alliance-output/``
+        is made beside ``reports/`` instead).
 
     Returns
     -------
     pathlib.Path
-        The folder (not created here).
+        The folder (not created here); never inside the workbook's ``reports/`` unless
+        ``$ALLIANCE_REPORTS_DIR`` or `directory` says so.
 
     Raises
     ------
     ValueError
-        If `directory` is not a str or path (or is the empty string).
+        If `directory` is not a str or path (or is the empty string), if
+        ``$ALLIANCE_OUTPUT_DIR`` lies inside the workbook's ``reports/``, or if the
+        output folder exists and is a file.
 
     References
     ----------
@@ -163,10 +175,10 @@ def figures_dir(directory: str | os.PathLike | None = None) -> Path:
         if not isinstance(directory, (str, os.PathLike)) or isinstance(directory, bytes) or str(directory) == "":
             raise ValueError(f"`directory` must be a folder path (str or pathlib.Path) or None; got {directory!r}.")
         return Path(directory)
-    reports = os.environ.get("ALLIANCE_REPORTS_DIR")
-    if reports:
-        return Path(reports) / "figures"
-    return _REPO_ROOT / "reports" / "figures"
+    reports = _outputs.reports_dir()
+    if reports is not None:
+        return reports / "figures"
+    return _outputs.output_dir() / "figures"
 
 
 def _check_name(name: object) -> str:
@@ -211,8 +223,10 @@ def save_figure(
     name : str
         File stem: letters, digits, ``-`` and ``_``; no folder, no extension.
     directory : path, optional
-        Target folder; default :func:`figures_dir` (``reports/figures``, or
-        ``$ALLIANCE_REPORTS_DIR/figures``). Created if needed.
+        Target folder; default :func:`figures_dir`: ``$ALLIANCE_REPORTS_DIR/figures``
+        under ``make reproduce`` (and the tests), else the output folder's ``figures/``
+        (``$ALLIANCE_OUTPUT_DIR/figures`` or ``./alliance-output/figures``; the first
+        such save in a process prints where it goes). Created if needed.
 
     Returns
     -------
@@ -249,6 +263,8 @@ def save_figure(
     if not isinstance(fig, Figure):
         raise ValueError(f"`fig` must be a matplotlib Figure, got {type(fig).__name__}.")
     folder = figures_dir(directory)
+    if directory is None and _outputs.reports_dir() is None:
+        _outputs.announce("figures", folder, "directory")
     folder.mkdir(parents=True, exist_ok=True)
     paths = SavedFigure((fmt, folder / f"{name}.{fmt}") for fmt in FIGURE_FORMATS)
     # Overwrite only earlier figures: never truncate a file that is not one (issue 13).

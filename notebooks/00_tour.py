@@ -25,7 +25,9 @@
 # 1. **load** a real, shipped dataset whose provenance and checksum are verified on loading;
 # 2. **compute effect sizes** (here log odds ratios, then the same effects as *d* and *r*);
 # 3. **draw and save a figure** in the house style, and **record** each comparison with a published
-#    number in the reproduction ledger, so that `reports/index.html` shows it beside ours.
+#    number in the reproduction ledger, so that `reports/index.html` shows it beside ours
+#    (`make reproduce` writes `reports/`; run by hand, figures and ledger rows go to `alliance-output/`
+#    beside this notebook, or `$ALLIANCE_OUTPUT_DIR`, and the first save says where).
 #
 # Everything the notebook computes comes from the package `analysis`; the notebook only tells the story.
 
@@ -126,8 +128,9 @@ print(f"corrected r = {float(corrected.yi[0]):.3f} (SE {float(corrected.sei[0]):
 # ## 5 · A figure in the house style
 #
 # Each study's log odds ratio with its 95% confidence interval, sorted by size. The dashed line is
-# "no effect". `save_figure` writes PNG (300 dpi), SVG and PDF into `reports/figures/`, byte-identical
-# from run to run.
+# "no effect". `save_figure` writes PNG (300 dpi), SVG and PDF, byte-identical from run to run, into
+# `reports/figures/` under `make reproduce`, and into `alliance-output/figures/` when you run the
+# notebook yourself (only `make reproduce` writes `reports/`).
 
 # %%
 order = es.sort_values("yi").reset_index(drop=True)
@@ -150,4 +153,5 @@ plt.show()
 # - The meta-analysis engine pools such effects and checks every number against R's *metafor*.
 # - Later notebooks take the relationship side (alliance, empathy, rupture repair) and the technique
 #   side (therapy types, components) onto this one scale.
-# - Every comparison with a published number lands in the ledger: open `reports/index.html`.
+# - Every comparison with a published number lands in the ledger: open `reports/index.html` after
+#   `make reproduce` (a run by hand records into the scratch ledger `alliance-output/ledger.csv`).

@@ -112,10 +112,15 @@ def test_default_directory_follows_environment(tmp_path, monkeypatch):
     assert paths["pdf"].exists()
 
 
-def test_default_directory_without_environment(monkeypatch):
+def test_default_directory_without_environment(tmp_path, monkeypatch):
+    # Only `make reproduce` writes reports/: a run by hand saves into ./alliance-output/figures
+    # (the rule is tested in detail in test_interactive_runs.py).
     monkeypatch.delenv("ALLIANCE_REPORTS_DIR", raising=False)
+    monkeypatch.delenv("ALLIANCE_OUTPUT_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
     root = Path(plots.__file__).resolve().parents[1]
-    assert plots.figures_dir() == root / "reports" / "figures"
+    assert plots.figures_dir() == tmp_path / "alliance-output" / "figures"
+    assert root / "reports" not in plots.figures_dir().parents
 
 
 @pytest.mark.parametrize(
