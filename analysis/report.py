@@ -1,0 +1,691 @@
+"""One-call reports on your own CSV file: validated data in, a complete report out.
+
+``make_report(kind, path, out=...)`` (or ``python -m analysis report <kind> <file.csv>
+--out <folder>``) checks the file against the kind's schema (required and optional
+columns, types, missing values; errors name the file's line and column and suggest the
+nearest column name), then executes a template notebook from
+``analysis/report_templates/`` with the same machinery as ``make reproduce``
+(:mod:`analysis._runner`: nbclient, the offline HTML template, chromium for the PDF)
+and writes into a folder of its own:
+
+- ``report.html`` (reads offline) and ``report.pdf`` (where Debian's chromium exists);
+- ``figures/*.png|svg|pdf`` and ``tables/*.csv``; ``results.json`` (the key numbers at
+  full precision); ``report.ipynb`` (the executed notebook);
+- ``.alliance-report.json``, the manifest of the files the report wrote.
+
+The report folder is ``<out>/<kind>-<file stem>``. It is created if absent; a folder of
+that name made by an earlier report (it has the manifest) has the files listed in its
+manifest replaced; any other existing folder, and any folder inside the workbook's
+``reports/`` or ``data/``, is refused, so no file the report did not create is
+overwritten.
+
+Kinds (``KINDS``): ``meta`` (random-effects meta-analysis: effect sizes from raw
+columns or given ``yi``/``vi``, REML with the Knapp-Hartung option, prediction
+interval, moderators, forest and funnel plots, Egger's test, trim-and-fill, influence
+diagnostics, an APA paragraph).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis._checks import check_choice, check_level, check_na_action, suggest_name
+
+__all__ = [
+    "KINDS",
+    "ReportInputError",
+    "ReportResult",
+    "load_input",
+    "make_report",
+    "example_file",
+]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+TEMPLATES = PACKAGE_DIR / "report_templates"
+EXAMPLES = REPO_ROOT / "data" / "examples"
+MANIFEST = ".alliance-report.json"
+#: Folders of the workbook a report never writes into.
+PROTECTED = (REPO_ROOT / "reports", REPO_ROOT / "data")
+#: Cells read as missing (besides an empty cell).
+NA_TOKENS = frozenset({"", "na", "nan", "n/a", "null", "none", ".", "-"})
+
+
+class ReportInputError(ValueError):
+    """The input file does not fit the report's schema (message names lines and columns)."""
+
+
+# --------------------------------------------------------------------------------------
+# Schemas
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a report's input file."""
+
+    name: str
+    type: str  # "number", "integer", "text"
+    description: str
+    positive: bool = False
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A report kind: its template, columns and example file."""
+
+    name: str
+    title: str
+    template: str
+    columns: dict[str, Column]
+    example: str
+    example_command: str
+    notes: str = ""
+
+
+def _c(name: str, type_: str, description: str, positive: bool = False) -> tuple[str, Column]:
+    return name, Column(name, type_, description, positive)
+
+
+_META_COLUMNS = dict([
+    _c("study", "text", "study label (optional; else the file's line numbers label the studies)"),
+    _c("yi", "number", "effect size (without --measure)"),
+    _c("vi", "number", "sampling variance of yi, > 0 (without --measure)", True),
+    _c("ri", "number", "correlation (COR, ZCOR, UCOR)"),
+    _c("ni", "number", "sample size (COR, ZCOR, UCOR, SMCR, SMCC, PR, PLO)", True),
+    _c("m1i", "number", "mean of group 1 (SMD, MD, SMDH, ROM)"),
+    _c("sd1i", "number", "SD of group 1", True),
+    _c("n1i", "number", "size of group 1", True),
+    _c("m2i", "number", "mean of group 2"),
+    _c("sd2i", "number", "SD of group 2", True),
+    _c("n2i", "number", "size of group 2", True),
+    _c("ai", "number", "events in group 1 (OR, RR, RD)"),
+    _c("bi", "number", "non-events in group 1"),
+    _c("ci", "number", "events in group 2"),
+    _c("di", "number", "non-events in group 2 (or Cohen's d with SMD)"),
+    _c("ti", "number", "t statistic (SMD)"),
+    _c("xi", "number", "events (PR, PLO)"),
+    _c("mi", "number", "non-events (PR, PLO)"),
+])
+
+#: Columns each --measure needs (alternatives in order; the first complete one is used).
+MEASURE_COLUMNS: dict[str | None, tuple[tuple[str, ...], ...]] = {
+    None: (("yi", "vi"),),
+    "SMD": (("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"), ("ti", "n1i", "n2i"), ("di", "n1i", "n2i")),
+    "MD": (("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"),),
+    "SMDH": (("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"),),
+    "ROM": (("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"),),
+    "OR": (("ai", "bi", "ci", "di"), ("ai", "n1i", "ci", "n2i")),
+    "RR": (("ai", "bi", "ci", "di"), ("ai", "n1i", "ci", "n2i")),
+    "RD": (("ai", "bi", "ci", "di"), ("ai", "n1i", "ci", "n2i")),
+    "COR": (("ri", "ni"),),
+    "ZCOR": (("ri", "ni"),),
+    "UCOR": (("ri", "ni"),),
+    "PR": (("xi", "ni"), ("xi", "mi")),
+    "PLO": (("xi", "ni"), ("xi", "mi")),
+}
+
+KINDS: dict[str, Kind] = {
+    "meta": Kind(
+        name="meta",
+        title="Random-effects meta-analysis",
+        template="meta.py",
+        columns=_META_COLUMNS,
+        example="meta_molloy2014.csv",
+        example_command=(
+            "python -m analysis report meta data/examples/meta_molloy2014.csv "
+            "--measure ZCOR --mods meanage --out my_reports"
+        ),
+        notes=(
+            "Give yi and vi, or raw columns with --measure (metafor's names; needed columns: "
+            + "; ".join(
+                f"{m}: " + " or ".join(", ".join(alt) for alt in alts)
+                for m, alts in MEASURE_COLUMNS.items() if m is not None
+            )
+            + "). Moderators (--mods) are further columns of the file (numbers or text)."
+        ),
+    ),
+}
+
+
+def example_file(kind: str) -> Path:
+    """The example input file shipped for a report kind (in ``data/examples/``).
+
+    >>> example_file("meta").name
+    'meta_molloy2014.csv'
+    """
+    check_choice("kind", kind, tuple(KINDS))
+    return EXAMPLES / KINDS[kind].example
+
+
+def describe_kind(kind: str) -> str:
+    """The columns of a kind's input file, for ``--help``."""
+    spec = KINDS[kind]
+    lines = [f"{spec.title} ({kind}). Input columns (a CSV file with a header line):"]
+    for col in spec.columns.values():
+        lines.append(f"  {col.name:<8} {col.type:<8} {col.description}")
+    if spec.notes:
+        lines.append("")
+        lines.append(spec.notes)
+    lines += ["", f"Example file: data/examples/{spec.example}", f"Example: {spec.example_command}"]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# Reading and validating the file
+# --------------------------------------------------------------------------------------
+
+
+def _read_csv_lines(path: Path) -> tuple[list[str], pd.DataFrame]:
+    """Header and a frame of strings indexed by the file's line numbers (header = line 1)."""
+    if not path.is_file():
+        raise ReportInputError(f"`path`: no file {str(path)!r}.")
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise ReportInputError(f"{path.name} is empty (line 1 should name the columns).") from None
+        header = [h.strip() for h in header]
+        rows, lines = [], []
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue  # blank line
+            if len(record) != len(header):
+                raise ReportInputError(
+                    f"line {reader.line_num} of {path.name}: {len(record)} fields, but the header "
+                    f"(line 1) names {len(header)} columns."
+                )
+            rows.append([cell.strip() for cell in record])
+            lines.append(reader.line_num)
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise ReportInputError(f"line 1 of {path.name}: column name(s) {dupes} appear more than once.")
+    if not rows:
+        raise ReportInputError(f"{path.name} has a header but no data lines.")
+    frame = pd.DataFrame(rows, columns=header, index=pd.Index(lines, name="line"), dtype=object)
+    return header, frame
+
+
+def _lines(index) -> str:
+    shown = ", ".join(str(i) for i in list(index)[:10])
+    return shown + (f" and {len(index) - 10} more" if len(index) > 10 else "")
+
+
+def _convert(frame: pd.DataFrame, col: Column, file: str) -> pd.Series:
+    """A column as numbers (NaN where missing), or text; refuse a cell that is not a number."""
+    raw = frame[col.name].astype(str)
+    missing = raw.str.lower().isin(NA_TOKENS)
+    if col.type == "text":
+        return raw.where(~missing, None)
+    values = pd.to_numeric(raw.where(~missing, None), errors="coerce")
+    bad = values.isna() & ~missing
+    if bad.any():
+        first = bad[bad].index[0]
+        raise ReportInputError(
+            f"line {first} of {file}, column {col.name!r}: {raw[first]!r} is not a number"
+            + (f" (also lines {_lines(bad[bad].index[1:])})" if bad.sum() > 1 else "") + "."
+        )
+    values = values.astype(float)
+    if not np.isfinite(values[~missing]).all():
+        first = values[~missing & ~np.isfinite(values)].index[0]
+        raise ReportInputError(f"line {first} of {file}, column {col.name!r}: {raw[first]!r} is not finite.")
+    if col.type == "integer":
+        frac = ~missing & (values != np.round(values))
+        if frac.any():
+            first = frac[frac].index[0]
+            raise ReportInputError(
+                f"line {first} of {file}, column {col.name!r}: {raw[first]!r} is not a whole number."
+            )
+    if col.positive:
+        nonpos = ~missing & (values <= 0)
+        if nonpos.any():
+            first = nonpos[nonpos].index[0]
+            raise ReportInputError(
+                f"line {first} of {file}, column {col.name!r}: {raw[first]!r} must be > 0"
+                + (f" (also lines {_lines(nonpos[nonpos].index[1:])})" if nonpos.sum() > 1 else "") + "."
+            )
+    return values
+
+
+def _require_columns(header: list[str], needed: tuple[str, ...], file: str, why: str,
+                     alternatives: tuple[tuple[str, ...], ...] = ()) -> None:
+    missing = [c for c in needed if c not in header]
+    if not missing:
+        return
+    hints = "".join(
+        f" Column {c!r} is missing.{suggest_name(c, [h for h in header if h not in needed])}" for c in missing
+    )
+    other = ""
+    if alternatives:
+        other = " Or give: " + " or ".join(", ".join(a) for a in alternatives) + "."
+    raise ReportInputError(
+        f"line 1 (header) of {file}: {why} needs the column(s) {', '.join(map(repr, needed))}."
+        f"{hints}{other} Columns found: {', '.join(header)}."
+    )
+
+
+def _meta_columns(options: dict[str, Any], header: list[str], file: str) -> tuple[list[str], list[str]]:
+    """(effect-size columns, moderator columns) the meta report reads."""
+    measure = options.get("measure")
+    if measure is not None and measure not in MEASURE_COLUMNS:
+        check_choice("measure", measure, tuple(m for m in MEASURE_COLUMNS if m is not None))
+    alts = MEASURE_COLUMNS[measure]
+    chosen = next((a for a in alts if all(c in header for c in a)), None)
+    why = f"--measure {measure}" if measure else "a meta-analysis of given effect sizes (no --measure)"
+    if chosen is None:
+        _require_columns(header, alts[0], file, why, alts[1:])
+    mods = _mod_columns(options.get("mods"))
+    for m in mods:
+        if m not in header:
+            raise ReportInputError(
+                f"line 1 (header) of {file}: the moderator {m!r} (--mods) is not a column."
+                f"{suggest_name(m, header)} Columns found: {', '.join(header)}."
+            )
+    return list(chosen), mods
+
+
+def _mod_columns(mods: Any) -> list[str]:
+    """Column names of --mods: "a,b" or a formula "~ a + b" (its plain names)."""
+    if mods is None or mods == "" or mods == []:
+        return []
+    if isinstance(mods, (list, tuple)):
+        return [str(m).strip() for m in mods]
+    text = str(mods).strip()
+    if text.startswith("~"):
+        import re
+
+        names = re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", text[1:])
+        return [n for n in dict.fromkeys(names) if n not in {"C", "I", "np", "log", "exp", "Treatment"}]
+    return [m.strip() for m in text.split(",") if m.strip()]
+
+
+def _mods_formula(mods: Any) -> str | None:
+    """--mods as a formula: "a,b" or ["a", "b"] -> "~ a + b"; a formula is kept.
+
+    >>> _mods_formula("meanage, design"), _mods_formula("~ meanage"), _mods_formula(None)
+    ('~ meanage + design', '~ meanage', None)
+    """
+    if mods is None or (isinstance(mods, str) and not mods.strip()):
+        return None
+    if isinstance(mods, str) and mods.strip().startswith("~"):
+        return mods.strip()
+    names = _mod_columns(mods)
+    return "~ " + " + ".join(names) if names else None
+
+
+def load_input(kind: str, path: str | os.PathLike, **options: Any) -> pd.DataFrame:
+    """Read and validate a report's input file; the frame is indexed by file line number.
+
+    Every column the report uses is checked: present (else the message names line 1,
+    the missing column and the nearest column name of the file), numeric where it must
+    be (naming the line and column of the first bad cell), positive where it must be.
+    Missing values in the used columns are refused with their line numbers
+    (``na_action="fail"``) or the lines are dropped with a ``UserWarning`` listing them
+    (``na_action="omit"``).
+
+    Parameters
+    ----------
+    kind : str
+        A key of :data:`KINDS`.
+    path : path-like
+        The CSV file (comma-separated, header line first, UTF-8).
+    **options
+        The report's options that decide the columns (``measure``, ``mods``,
+        ``na_action``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Used columns converted (numbers as float), index = the file's line numbers.
+
+    Examples
+    --------
+    >>> data = load_input("meta", example_file("meta"), measure="ZCOR")
+    >>> data.index[:2].tolist(), data["ni"].iloc[0]
+    ([2, 3], 109.0)
+    """
+    check_choice("kind", kind, tuple(KINDS))
+    na_action = check_na_action(options.get("na_action", "fail"))
+    path = Path(path)
+    file = path.name
+    header, frame = _read_csv_lines(path)
+    spec = KINDS[kind]
+    if kind == "meta":
+        used, mods = _meta_columns(options, header, file)
+        label = ["study"] if "study" in header else []
+        typed = {c: spec.columns[c] for c in used + label}
+        for m in mods:
+            raw = frame[m].astype(str)
+            numeric = pd.to_numeric(raw.where(~raw.str.lower().isin(NA_TOKENS), None), errors="coerce")
+            as_number = numeric.notna() | raw.str.lower().isin(NA_TOKENS)
+            typed[m] = Column(m, "number" if as_number.all() else "text", "moderator")
+    else:  # pragma: no cover - every kind is handled above
+        raise ReportInputError(f"kind {kind!r} has no reader.")
+    out = pd.DataFrame(index=frame.index)
+    for name, col in typed.items():
+        out[name] = _convert(frame, col, file)
+    for name in frame.columns:  # keep the other columns as text, for the tables
+        if name not in out.columns:
+            out[name] = frame[name]
+    checked = [c for c in typed if c != "study"]
+    incomplete = out[checked].isna().any(axis=1)
+    if incomplete.any():
+        where = "; ".join(
+            f"line {line}: {', '.join(c for c in checked if pd.isna(out.at[line, c]))}"
+            for line in incomplete[incomplete].index[:10]
+        )
+        more = f" and {int(incomplete.sum()) - 10} more lines" if incomplete.sum() > 10 else ""
+        if na_action == "fail":
+            raise ReportInputError(
+                f"{file}: missing values in the columns the report uses ({where}{more}). "
+                "Fill them in, or pass na_action='omit' (--na-action omit) to leave those lines out."
+            )
+        warnings.warn(
+            f"{file}: {int(incomplete.sum())} line(s) with missing values left out ({where}{more}).",
+            UserWarning,
+            stacklevel=2,
+        )
+        out = out[~incomplete]
+    if len(out) < 2:
+        raise ReportInputError(f"{file}: {len(out)} complete data line(s); a report needs at least 2.")
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# The output folder
+# --------------------------------------------------------------------------------------
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _prepare_folder(out: str | os.PathLike, kind: str, stem: str) -> Path:
+    """Create (or reclaim) ``<out>/<kind>-<stem>``; refuse the workbook's folders."""
+    base = Path(out).expanduser().resolve()
+    for protected in PROTECTED:
+        if _inside(base, protected):
+            raise ValueError(
+                f"`out`: {base} is inside the workbook's {protected.name}/ folder, which "
+                "`make reproduce` and the shipped data own; write your report elsewhere."
+            )
+    if base.exists() and not base.is_dir():
+        raise ValueError(f"`out`: {base} exists and is not a folder.")
+    folder = base / f"{kind}-{stem}"
+    if folder.exists():
+        manifest = folder / MANIFEST
+        if not manifest.is_file():
+            raise ValueError(
+                f"`out`: {folder} exists and was not made by analysis.report (no {MANIFEST}); "
+                "refusing to write into it. Choose another --out or remove the folder."
+            )
+        try:
+            listed = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+        except (ValueError, KeyError, TypeError):
+            raise ValueError(f"`out`: {manifest} is not a report manifest; refusing to write.") from None
+        for name in listed:
+            target = (folder / name).resolve()
+            if _inside(target, folder) and target.is_file():
+                target.unlink()
+        manifest.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "figures").mkdir(exist_ok=True)
+    (folder / "tables").mkdir(exist_ok=True)
+    return folder
+
+
+# --------------------------------------------------------------------------------------
+# Running a template
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportResult:
+    """What a report wrote: its folder, the pages and files, the key numbers."""
+
+    kind: str
+    folder: Path
+    html: Path
+    pdf: Path | None
+    files: list[str]
+    results: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """Where the report is, in a few lines."""
+        pdf = self.pdf.name if self.pdf else "not printed (no chromium, or pdf=False)"
+        return (f"{self.kind} report in {self.folder} ({self.seconds:.1f} s)\n"
+                f"  page: {self.html.name}; PDF: {pdf}\n  files: {len(self.files)}")
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def _kernel_env() -> dict[str, str]:
+    from analysis._runner import ipython_dir
+
+    env = dict(os.environ)
+    env["IPYTHONDIR"] = str(ipython_dir())
+    env.pop("MPLBACKEND", None)  # ipykernel's inline backend shows the figures in the page
+    env.setdefault("PYTHONHASHSEED", "0")
+    # The kernel imports this copy of `analysis` (a source checkout wins over an install).
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(PACKAGE_DIR.parent)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+    )
+    return env
+
+
+def _execute(template: Path, params: dict[str, Any], folder: Path, timeout: int):
+    import jupytext
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from nbconvert.filters import strip_ansi
+
+    from analysis._runner import RunnerError, cell_excerpt, inject_parameters
+
+    nb = jupytext.read(template)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    if not inject_parameters(nb, params, by="analysis.report.make_report"):
+        raise RunnerError(f"template {template.name} has no cell tagged 'parameters'.")
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
+                            record_timing=False, resources={"metadata": {"path": str(folder)}})
+    current = {"index": -1}
+    client.on_cell_start = lambda cell, cell_index, **_: current.update(index=cell_index)
+    try:
+        client.execute(env=_kernel_env())
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+        index = current["index"]
+        excerpt = cell_excerpt(nb.cells[index]) if 0 <= index < len(nb.cells) else ""
+        raise RunnerError(
+            f"the {template.stem} report failed at cell {index + 1} of {len(nb.cells)}:\n{excerpt}\n"
+            f"{strip_ansi(str(error))[-3000:]}"
+        ) from None
+    return nb
+
+
+def _options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Check and complete a kind's options (defaults as metafor's rma)."""
+    if kind == "meta":
+        allowed = {"measure", "method", "test", "level", "mods", "na_action", "title"}
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise ValueError(
+                f"unknown option(s) {unknown} for the meta report."
+                f"{suggest_name(unknown[0], sorted(allowed))} Options: {', '.join(sorted(allowed))}."
+            )
+        from analysis.meta import METHODS, TESTS
+
+        out = {
+            "measure": options.get("measure"),
+            "method": check_choice("method", options.get("method", "REML"), METHODS),
+            "test": check_choice("test", options.get("test", "z"), TESTS),
+            "level": float(check_level("level", options.get("level", 0.95))),
+            "mods": _mods_formula(options.get("mods")),
+            "na_action": check_na_action(options.get("na_action", "fail")),
+            "title": str(options.get("title") or "Meta-analysis report"),
+        }
+        return out
+    raise ValueError(f"`kind`: no options for {kind!r}.")  # pragma: no cover
+
+
+def make_report(kind: str, path: str | os.PathLike, out: str | os.PathLike, *,
+                pdf: bool = True, timeout: int = 600, **options: Any) -> ReportResult:
+    """Validate a CSV file and write a complete report (HTML, PDF, figures, tables) for it.
+
+    The file is validated first (:func:`load_input`); then the kind's template notebook
+    runs in a fresh kernel with the file and options as parameters, and its page is
+    written with the workbook's offline template. The folder is
+    ``<out>/<kind>-<file stem>`` (see the module docstring for what is refused).
+
+    Parameters
+    ----------
+    kind : {"meta"}
+        The report (a key of :data:`KINDS`; ``describe_kind(kind)`` lists its columns).
+    path : path-like
+        The CSV file.
+    out : path-like
+        The folder in which the report's own folder is made (not inside the
+        workbook's ``reports/`` or ``data/``).
+    pdf : bool, default True
+        Print ``report.pdf`` with Debian's chromium when it is installed.
+    timeout : int, default 600
+        Seconds one cell may run.
+    **options
+        For ``meta``: ``measure`` (metafor's name, e.g. ``"ZCOR"``, ``"SMD"``; None
+        for given ``yi``/``vi``), ``method`` ("REML"), ``test`` ("z" or "knha" for
+        Knapp-Hartung), ``level`` (0.95), ``mods`` ("a,b" or a formula "~ a + b"),
+        ``na_action`` ("fail" or "omit"), ``title``.
+
+    Returns
+    -------
+    ReportResult
+        The folder, the page, the PDF (or None), the files written and the key numbers
+        (``results``, as in ``results.json``).
+
+    Raises
+    ------
+    ReportInputError
+        The file does not fit the schema (line, column and nearest name in the message).
+    ValueError
+        Bad options, or an output folder that is refused.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
+    ...     rep = make_report("meta", example_file("meta"), out=tmp, measure="ZCOR")
+    ...     sorted(p.name for p in rep.folder.glob("figures/*.png"))
+    ['forest.png', 'funnel.png']
+    """
+    from analysis._runner import (REPORT_TEMPLATE, RunnerError, external_resources,
+                                  print_to_pdf, render_html)
+
+    start = time.monotonic()
+    check_choice("kind", kind, tuple(KINDS))
+    opts = _options(kind, options)
+    path = Path(path).expanduser().resolve()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # shown again by the report itself
+        load_input(kind, path, **opts)  # validate before anything is written
+    folder = _prepare_folder(out, kind, path.stem)
+    params = {"csv_path": str(path), "report_dir": str(folder), **opts}
+    template = TEMPLATES / KINDS[kind].template
+    try:
+        nb = _execute(template, params, folder, timeout)
+        page = render_html(nb, f"{kind}-{path.stem}", REPORT_TEMPLATE, mathjax_url="")
+    except RunnerError as error:
+        _write_manifest(folder)
+        raise RuntimeError(str(error)) from None
+    remote = external_resources(page)
+    if remote:  # pragma: no cover - the template loads nothing
+        raise RuntimeError(f"the report page would load external resources: {remote[:5]}")
+    html_path = folder / "report.html"
+    html_path.write_text(page, encoding="utf-8")
+    import nbformat
+
+    nbformat.write(nb, folder / "report.ipynb")
+    pdf_path = None
+    if pdf:
+        try:
+            if print_to_pdf(html_path, folder / "report.pdf"):
+                pdf_path = folder / "report.pdf"
+        except RunnerError as error:
+            warnings.warn(f"report.pdf was not printed: {error}", UserWarning, stacklevel=2)
+    files = _write_manifest(folder)
+    results_file = folder / "results.json"
+    results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.is_file() else {}
+    return ReportResult(kind=kind, folder=folder, html=html_path, pdf=pdf_path, files=files,
+                        results=results, seconds=time.monotonic() - start)
+
+
+def _write_manifest(folder: Path) -> list[str]:
+    """List every file in the report folder (all written by this report) in the manifest."""
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                   if p.is_file() and p.name != MANIFEST)
+    (folder / MANIFEST).write_text(
+        json.dumps({"made_by": "analysis.report", "files": files}, indent=1) + "\n", encoding="utf-8"
+    )
+    return files
+
+
+# --------------------------------------------------------------------------------------
+# Helpers the templates use
+# --------------------------------------------------------------------------------------
+
+
+def write_table(frame: pd.DataFrame, name: str, report_dir: str | os.PathLike, *, index: bool = True) -> Path:
+    """Write ``tables/<name>.csv`` in the report folder (full precision)."""
+    target = Path(report_dir) / "tables" / f"{name}.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(target, index=index, float_format="%.17g")
+    return target
+
+
+def write_results(results: dict[str, Any], report_dir: str | os.PathLike) -> Path:
+    """Write ``results.json`` (numbers as JSON floats, NaN as null)."""
+
+    def clean(value):
+        if isinstance(value, dict):
+            return {str(k): clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple, np.ndarray)):
+            return [clean(v) for v in value]
+        if isinstance(value, (np.integer,)):
+            return int(value)
+        if isinstance(value, (float, np.floating)):
+            return None if not np.isfinite(value) else float(value)
+        return value
+
+    target = Path(report_dir) / "results.json"
+    target.write_text(json.dumps(clean(results), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return target
+
+
+def study_labels(data: pd.DataFrame) -> list[str]:
+    """The ``study`` column, else "line N" (the file's line numbers)."""
+    if "study" in data.columns:
+        return [str(s) if s is not None else f"line {i}" for i, s in zip(data.index, data["study"])]
+    return [f"line {i}" for i in data.index]
+
+
+def copy_example(kind: str, target: str | os.PathLike) -> Path:
+    """Copy a kind's example file to `target` (a folder) and return the copy's path."""
+    source = example_file(kind)
+    dest = Path(target) / source.name
+    shutil.copyfile(source, dest)
+    return dest
