@@ -176,8 +176,9 @@ def describe_kind(kind: str) -> str:
     for col in spec.columns.values():
         lines.append(f"  {col.name:<8} {col.type:<8} {col.description}")
     if spec.notes:
-        lines.append("")
-        lines.append(spec.notes)
+        import textwrap
+
+        lines += ["", textwrap.fill(spec.notes, width=88)]
     lines += ["", f"Example file: data/examples/{spec.example}", f"Example: {spec.example_command}"]
     return "\n".join(lines)
 

@@ -1,0 +1,75 @@
+"""Command line of the workbook: ``python -m analysis report <kind> <file.csv> --out <folder>``.
+
+``python -m analysis report --help`` lists the report kinds and the columns each needs;
+``python -m analysis report <kind> --help`` the kind's options. Exit codes: 0 written,
+2 bad input (the message names the line and column), 1 the report failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+from analysis import report
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (``analysis`` -> ``report`` -> one sub-command per kind)."""
+    parser = argparse.ArgumentParser(prog="python -m analysis",
+                                     description="The alliance workbook's command line.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    kinds_help = "\n\n".join(report.describe_kind(k) for k in report.KINDS)
+    rep = commands.add_parser(
+        "report",
+        help="a complete report (HTML, PDF, figures, tables) on your own CSV file",
+        description="Validate a CSV file and write a complete report on it into a folder of its "
+                    "own, <out>/<kind>-<file stem> (never into the workbook's reports/).",
+        epilog="Report kinds:\n\n" + kinds_help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    kinds = rep.add_subparsers(dest="kind", required=True, metavar="KIND")
+    for name, spec in report.KINDS.items():
+        sub = kinds.add_parser(name, help=spec.title, description=report.describe_kind(name),
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub.add_argument("file", help="the CSV file (header line first)")
+        sub.add_argument("--out", required=True,
+                         help="folder in which the report's own folder <kind>-<file stem> is made")
+        sub.add_argument("--no-pdf", action="store_true", help="do not print report.pdf")
+        sub.add_argument("--na-action", choices=("fail", "omit"), default="fail",
+                         help="lines with missing values: refuse (default) or leave out with a warning")
+        if name == "meta":
+            sub.add_argument("--measure", default=None,
+                             help="effect size from raw columns, metafor's names (SMD, MD, OR, RR, RD, "
+                                  "COR, ZCOR, ...); omit when the file has yi and vi")
+            sub.add_argument("--method", default="REML", help="tau^2 estimator (default REML)")
+            sub.add_argument("--test", default="z", choices=("z", "knha"),
+                             help="z tests, or knha for Knapp-Hartung t tests (default z)")
+            sub.add_argument("--level", type=float, default=0.95, help="confidence level (0.95)")
+            sub.add_argument("--mods", default=None,
+                             help='moderators: columns "a,b" or a formula "~ a + b"')
+            sub.add_argument("--title", default=None, help="title of the report")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    options = {k: v for k, v in vars(args).items()
+               if k not in ("command", "kind", "file", "out", "no_pdf") and v is not None}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            result = report.make_report(args.kind, args.file, out=args.out, pdf=not args.no_pdf, **options)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except RuntimeError as error:
+        print(f"report failed: {error}", file=sys.stderr)
+        return 1
+    print(result.summary())
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""One-call reports on a user's CSV file (analysis.report, ``python -m analysis report``; issue 16).
+
+The meta-analysis report runs twice on its example file (z tests with a moderator and the
+PDF; Knapp-Hartung without the PDF); its numbers are compared with metafor's
+(tests/oracles/report_meta.R -> tests/fixtures/report_meta.json) at 1e-6. Edge files
+(missing values, a misspelt column, a cell that is not a number) are refused before any
+analysis runs, with the line and column named. Nothing may be written into the
+workbook's reports/ folder.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import report
+from analysis.__main__ import main as cli_main
+from conftest import REPO_ROOT
+
+FIXTURE = json.loads((REPO_ROOT / "tests" / "fixtures" / "report_meta.json").read_text())
+EXAMPLE = report.example_file("meta")
+# metafor's fixture values are written with 15 significant digits; the estimators agree
+# with metafor to about 1e-10 (tests/test_meta.py), so 1e-6 is a wide margin.
+TOL = 1e-6
+#: A report should take well under this (seconds) on a quiet machine; measured per kind below.
+TIMES: dict[str, float] = {}
+
+
+def _tree_state(folder: Path) -> dict[str, tuple[int, int]]:
+    """{relative path: (size, mtime_ns)} of every file under `folder` (empty if absent)."""
+    if not folder.exists():
+        return {}
+    return {p.relative_to(folder).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def reports_before():
+    return _tree_state(REPO_ROOT / "reports")
+
+
+@pytest.fixture(scope="module")
+def meta_z(tmp_path_factory, reports_before):
+    out = tmp_path_factory.mktemp("meta-z")
+    start = time.monotonic()
+    rep = report.make_report("meta", EXAMPLE, out=out, measure="ZCOR", mods="meanage")
+    TIMES["meta (z, mods, PDF)"] = time.monotonic() - start
+    print(f"\nmeta report (z, moderator, PDF): {TIMES['meta (z, mods, PDF)']:.1f} s")
+    return rep
+
+
+@pytest.fixture(scope="module")
+def meta_knha(tmp_path_factory, reports_before):
+    out = tmp_path_factory.mktemp("meta-knha")
+    start = time.monotonic()
+    rep = report.make_report("meta", EXAMPLE, out=out, measure="ZCOR", test="knha",
+                             mods="~ meanage", pdf=False)
+    TIMES["meta (knha, no PDF)"] = time.monotonic() - start
+    print(f"\nmeta report (Knapp-Hartung, no PDF): {TIMES['meta (knha, no PDF)']:.1f} s")
+    return rep
+
+
+# ---------------------------------------------------------------------------------------
+# The meta-analysis report on its example file
+# ---------------------------------------------------------------------------------------
+
+
+def test_meta_report_writes_every_file(meta_z):
+    folder = meta_z.folder
+    assert folder.parent.name.startswith("meta-z") and folder.name == "meta-meta_molloy2014"
+    for name in ("report.html", "report.ipynb", "results.json", "apa.txt",
+                 "tables/model.csv", "tables/data_with_effect_sizes.csv", "tables/influence.csv",
+                 "tables/small_study_effects.csv", "tables/moderators.csv"):
+        assert (folder / name).is_file() and (folder / name).stat().st_size > 0, name
+    for stem in ("forest", "funnel"):
+        for fmt in ("png", "svg", "pdf"):
+            assert (folder / "figures" / f"{stem}.{fmt}").stat().st_size > 0
+    if report_pdf_expected():
+        assert meta_z.pdf is not None and meta_z.pdf.read_bytes()[:5] == b"%PDF-"
+    manifest = json.loads((folder / report.MANIFEST).read_text())
+    on_disk = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                     if p.is_file() and p.name != report.MANIFEST)
+    assert manifest["files"] == on_disk == meta_z.files
+
+
+def report_pdf_expected() -> bool:
+    from analysis._runner import chromium_available
+
+    return chromium_available()
+
+
+def test_meta_report_html_shows_the_key_numbers_and_reads_offline(meta_z):
+    from analysis._runner import external_resources
+
+    page = meta_z.html.read_text(encoding="utf-8")
+    z = FIXTURE["z"]["model"]
+    # metafor-style summary (4 decimals) and the APA paragraph (2 decimals, r scale)
+    assert f"{z['estimate']:.4f}" in page and f"{z['tau2']:.4f}" in page
+    assert f"Q(df = 15) = {z['q']:.4f}" in page
+    assert "pooled correlation of 0.15, 95% CI [0.09, 0.21]" in page
+    assert "Egger&#x27;s regression test did not indicate" in page or "Egger's regression test did not" in page
+    assert "imputed 2 studies on the left side" in page
+    assert "Axelsson et al. (2009)" in page  # study labels from the file
+    assert external_resources(page) == []
+    assert "<script src=" not in page  # no MathJax, no CDN
+
+
+def _close(ours, theirs, what):
+    ours, theirs = np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float)
+    assert ours.shape == theirs.shape, what
+    np.testing.assert_allclose(ours, theirs, rtol=TOL, atol=TOL, err_msg=what)
+
+
+@pytest.mark.parametrize("test_kind", ["z", "knha"])
+def test_meta_report_numbers_equal_metafor(test_kind, meta_z, meta_knha):
+    rep = meta_z if test_kind == "z" else meta_knha
+    ours, ref = rep.results, FIXTURE[test_kind]
+    assert ours["k"] == 16 and ours["test"] == test_kind
+    for key, value in ref["model"].items():
+        _close(ours["model"][key], value, f"model {key}")
+    # the tables hold the same numbers at full precision
+    table = pd.read_csv(rep.folder / "tables" / "model.csv")
+    _close(table.loc[0, "estimate"], ref["model"]["estimate"], "model.csv estimate")
+    _close(table.loc[0, "estimate_r"], np.tanh(ref["model"]["estimate"]), "pooled r")
+    for key, value in ref["egger"].items():
+        _close(ours["egger"][key], value, f"egger {key}")
+    tf = ref["trimfill"]
+    assert ours["trimfill"]["k0"] == tf["k0"] and ours["trimfill"]["side"] == tf["side"]
+    for key in ("estimate", "se", "ci_low", "ci_high", "tau2"):
+        _close(ours["trimfill"][key], tf[key], f"trimfill {key}")
+    for key in ("rstudent", "cook_d", "hat"):
+        _close(ours["influence"][key], ref["influence"][key], f"influence {key}")
+    assert len(ours["influence"]["influential"]) == len(ref["influence"]["influential"])
+    mods = ref["moderators"]
+    for key in ("estimate", "se", "pvalue"):
+        _close(ours["moderators"][key], mods[key], f"moderators {key}")
+    for key in ("tau2", "qm", "qm_pvalue", "r2", "i2"):
+        _close(ours["moderators"][key], mods[key], f"moderators {key}")
+
+
+def test_reports_take_modest_time(meta_z, meta_knha):
+    # Not a benchmark: a guard against a report that hangs. Seen 20-70 s on a 2-core machine
+    # shared by 8 processes (most of it the kernel start, the imports and chromium).
+    for what, seconds in TIMES.items():
+        assert seconds < 300, f"{what} took {seconds:.0f} s"
+
+
+def test_nothing_was_written_into_reports(meta_z, meta_knha, reports_before):
+    assert _tree_state(REPO_ROOT / "reports") == reports_before
+
+
+def test_rerun_replaces_only_its_own_files(meta_z, tmp_path):
+    # a copy of a finished report folder stands for an earlier run
+    out = tmp_path / "mine"
+    shutil.copytree(meta_z.folder, out / meta_z.folder.name)
+    keep = out / meta_z.folder.name / "my_notes.txt"
+    keep.write_text("mine")
+    folder = report._prepare_folder(out, "meta", "meta_molloy2014")
+    assert keep.read_text() == "mine"  # not listed in the manifest: kept
+    assert not (folder / "report.html").exists() and not (folder / report.MANIFEST).exists()
+
+
+# ---------------------------------------------------------------------------------------
+# Output folders that are refused
+# ---------------------------------------------------------------------------------------
+
+
+def test_out_inside_reports_is_refused():
+    with pytest.raises(ValueError, match=r"inside the workbook's reports/ folder"):
+        report.make_report("meta", EXAMPLE, out=REPO_ROOT / "reports" / "mine", measure="ZCOR")
+    assert not (REPO_ROOT / "reports" / "mine").exists()
+
+
+def test_out_inside_data_is_refused():
+    with pytest.raises(ValueError, match=r"inside the workbook's data/ folder"):
+        report.make_report("meta", EXAMPLE, out=REPO_ROOT / "data", measure="ZCOR")
+
+
+def test_existing_folder_not_made_by_a_report_is_refused(tmp_path):
+    theirs = tmp_path / "meta-meta_molloy2014"
+    theirs.mkdir()
+    (theirs / "report.html").write_text("someone else's page")
+    with pytest.raises(ValueError, match=r"was not made by analysis.report"):
+        report.make_report("meta", EXAMPLE, out=tmp_path, measure="ZCOR")
+    assert (theirs / "report.html").read_text() == "someone else's page"
+
+
+# ---------------------------------------------------------------------------------------
+# Edge files: refused before any analysis, with line and column
+# ---------------------------------------------------------------------------------------
+
+
+def _edit(tmp_path, name, fn) -> Path:
+    frame = pd.read_csv(EXAMPLE)
+    frame = fn(frame)
+    target = tmp_path / name
+    frame.to_csv(target, index=False)
+    return target
+
+
+def test_missing_values_are_refused_with_their_lines(tmp_path):
+    def blank(f):
+        f = f.astype(object)
+        f.loc[2, "ni"] = None
+        f.loc[5, "ri"] = None
+        return f
+
+    path = _edit(tmp_path, "missing.csv", blank)
+    with pytest.raises(report.ReportInputError,
+                       match=r"missing\.csv: missing values .*line 4: ni; line 7: ri.*na_action='omit'"):
+        report.make_report("meta", path, out=tmp_path / "out", measure="ZCOR")
+    assert not (tmp_path / "out").exists()  # nothing was written
+    with pytest.warns(UserWarning, match=r"2 line\(s\) with missing values left out \(line 4: ni; line 7: ri\)"):
+        data = report.load_input("meta", path, measure="ZCOR", na_action="omit")
+    assert len(data) == 14 and 4 not in data.index and 7 not in data.index
+
+
+def test_misspelt_column_names_line_1_and_suggests_the_name(tmp_path, capsys):
+    path = _edit(tmp_path, "misspelt.csv", lambda f: f.rename(columns={"ni": "n_i"}))
+    with pytest.raises(report.ReportInputError,
+                       match=r"line 1 \(header\) of misspelt\.csv: --measure ZCOR needs the column\(s\) "
+                             r"'ri', 'ni'\. Column 'ni' is missing\. Did you mean 'n_i'\?"):
+        report.make_report("meta", path, out=tmp_path / "out", measure="ZCOR")
+    # the same through the command line: exit code 2 and the message on stderr
+    assert cli_main(["report", "meta", str(path), "--measure", "ZCOR", "--out", str(tmp_path / "o")]) == 2
+    assert "Did you mean 'n_i'?" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_misspelt_moderator_is_named(tmp_path):
+    with pytest.raises(report.ReportInputError, match=r"the moderator 'mean_age' .*Did you mean 'meanage'\?"):
+        report.make_report("meta", EXAMPLE, out=tmp_path, measure="ZCOR", mods="mean_age")
+
+
+def test_a_cell_that_is_not_a_number_names_line_and_column(tmp_path):
+    def text(f):
+        f = f.astype(object)
+        f.loc[3, "ri"] = "0.3O"
+        return f
+
+    path = _edit(tmp_path, "typo.csv", text)
+    with pytest.raises(report.ReportInputError, match=r"line 5 of typo\.csv, column 'ri': '0\.3O' is not a number"):
+        report.load_input("meta", path, measure="ZCOR")
+
+
+def test_given_yi_vi_need_positive_variances(tmp_path):
+    path = tmp_path / "yv.csv"
+    path.write_text("study,yi,vi\nA,0.1,0.01\nB,0.2,0\nC,0.3,0.02\n")
+    with pytest.raises(report.ReportInputError, match=r"line 3 of yv\.csv, column 'vi': '0' must be > 0"):
+        report.load_input("meta", path)
+
+
+def test_ragged_line_is_named(tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("yi,vi\n0.1,0.01\n0.2\n")
+    with pytest.raises(report.ReportInputError, match=r"line 3 of ragged\.csv: 1 fields"):
+        report.load_input("meta", path)
+
+
+def test_unknown_option_suggests_the_name(tmp_path):
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['mesure'\].*Did you mean 'measure'\?"):
+        report.make_report("meta", EXAMPLE, out=tmp_path, mesure="ZCOR")
+
+
+# ---------------------------------------------------------------------------------------
+# Help and results as data
+# ---------------------------------------------------------------------------------------
+
+
+def test_help_lists_kinds_columns_and_example(capsys):
+    with pytest.raises(SystemExit) as done:
+        cli_main(["report", "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert "meta" in text and "ri       number" in text and "data/examples/meta_molloy2014.csv" in text
+    with pytest.raises(SystemExit):
+        cli_main(["report", "meta", "--help"])
+    text = capsys.readouterr().out
+    assert "--measure" in text and "--test {z,knha}" in text and "--mods" in text
+
+
+def test_every_kind_ships_its_example_file():
+    for kind in report.KINDS:
+        path = report.example_file(kind)
+        assert path.is_file(), path
+        assert path.name in (REPO_ROOT / "data" / "examples" / "README.md").read_text()
+
+
+def test_effect_sizes_append_joins_yi_vi_to_the_data():
+    from analysis.effect_sizes import compute_effect_sizes
+
+    data = pd.read_csv(EXAMPLE)
+    out = compute_effect_sizes("ZCOR", ri="ri", ni="ni", data=data, append=True)
+    assert list(out.columns) == list(data.columns) + ["yi", "vi"]
+    np.testing.assert_allclose(out["yi"], np.arctanh(data["ri"]), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(out["vi"], 1 / (data["ni"] - 3), rtol=0, atol=1e-15)
