@@ -354,7 +354,7 @@ def load_input(kind: str, path: str | os.PathLike, **options: Any) -> pd.DataFra
     Examples
     --------
     >>> data = load_input("meta", example_file("meta"), measure="ZCOR")
-    >>> data.index[:2].tolist(), data["ni"].iloc[0]
+    >>> data.index[:2].tolist(), float(data["ni"].iloc[0])
     ([2, 3], 109.0)
     """
     check_choice("kind", kind, tuple(KINDS))

@@ -170,7 +170,13 @@ else:
 
 # %%
 paragraph = res.apa(transform="z2r", label="correlation") if measure == "ZCOR" else res.apa()
-paragraph += " " + egger.apa() + " " + tf.apa()
+if measure == "ZCOR":  # trim-and-fill pools Fisher's z; report its estimate as r too
+    tf_text = (f"Trim-and-fill ({tf.estimator}) imputed {tf.k0} stud{'y' if tf.k0 == 1 else 'ies'} on the "
+               f"{tf.side} side; the adjusted correlation was {np.tanh(tf.estimate):.2f}, "
+               f"{level:.0%} CI [{np.tanh(tf.fit.ci_low):.2f}, {np.tanh(tf.fit.ci_high):.2f}].")
+else:
+    tf_text = tf.apa()
+paragraph += " " + egger.apa() + " " + tf_text
 if flagged:
     paragraph += f" Influence diagnostics flagged {', '.join(flagged)}."
 if mod is not None:
