@@ -49,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--mods", default=None,
                              help='moderators: columns "a,b" or a formula "~ a + b"')
             sub.add_argument("--title", default=None, help="title of the report")
+        if name == "therapists":
+            sub.add_argument("--outcome", default="post", help="outcome column (default post)")
+            sub.add_argument("--therapist", default="therapist", help="therapist id column (default therapist)")
+            sub.add_argument("--alliance", default=None,
+                             help="alliance column (default: 'alliance' if the file has it)")
+            sub.add_argument("--covariates", default=None, help='adjustment columns, e.g. "pre,arm"')
+            sub.add_argument("--level", type=float, default=0.95, help="confidence level (0.95)")
+            sub.add_argument("--title", default=None, help="title of the report")
     return parser
 
 

@@ -22,7 +22,9 @@ overwritten.
 Kinds (``KINDS``): ``meta`` (random-effects meta-analysis: effect sizes from raw
 columns or given ``yi``/``vi``, REML with the Knapp-Hartung option, prediction
 interval, moderators, forest and funnel plots, Egger's test, trim-and-fill, influence
-diagnostics, an APA paragraph).
+diagnostics, an APA paragraph); ``therapists`` (therapist variance and ICC with each
+therapist's predicted effect, and the alliance-outcome association within and between
+therapists).
 """
 
 from __future__ import annotations
@@ -155,6 +157,29 @@ KINDS: dict[str, Kind] = {
             )
             + "). Moderators (--mods) are further columns of the file (numbers or text)."
         ),
+    ),
+    "therapists": Kind(
+        name="therapists",
+        title="Therapist effects and the alliance within and between therapists",
+        template="therapists.py",
+        columns=dict([
+            _c("therapist", "text", "therapist id (--therapist names another column)"),
+            _c("post", "number", "outcome, one row per patient (--outcome names another column)"),
+            _c("alliance", "number", "alliance score (optional; --alliance names another column): "
+               "within/between-therapist disaggregation"),
+            _c("<covariates>", "number", "adjustment columns given by --covariates, e.g. pre,arm "
+               "(code categories as 0/1)"),
+        ]),
+        example="therapists_simulated.csv",
+        example_command=(
+            "python -m analysis report therapists data/examples/therapists_simulated.csv "
+            "--covariates pre,arm --out my_reports"
+        ),
+        notes=("One row per patient. The therapist variance, ICC (profile-likelihood CI) and each "
+               "therapist's predicted effect come from a random-intercept model "
+               "(analysis.multilevel.therapist_effect, checked against lme4); with an alliance "
+               "column, its within- and between-therapist coefficients "
+               "(analysis.multilevel.disaggregate_alliance; Baldwin, Wampold & Imel, 2007)."),
     ),
 }
 
@@ -312,6 +337,39 @@ def _mod_columns(mods: Any) -> list[str]:
     return [m.strip() for m in text.split(",") if m.strip()]
 
 
+def _names(value: Any) -> list[str]:
+    """A list of column names from "a,b", ["a", "b"] or None."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v).strip() for v in value]
+
+
+def _therapist_columns(options: dict[str, Any], header: list[str], file: str) -> dict[str, Column]:
+    """The columns the therapists report reads, typed; missing ones named with a suggestion."""
+    outcome = options.get("outcome") or "post"
+    therapist = options.get("therapist") or "therapist"
+    alliance = options.get("alliance")
+    if alliance is None and "alliance" in header:
+        alliance = "alliance"
+    covariates = _names(options.get("covariates"))
+    roles = [(therapist, "--therapist", "text"), (outcome, "--outcome", "number")]
+    roles += [(alliance, "--alliance", "number")] if alliance else []
+    roles += [(c, "--covariates", "number") for c in covariates]
+    typed: dict[str, Column] = {}
+    for name, flag, type_ in roles:
+        if name not in header:
+            raise ReportInputError(
+                f"line 1 (header) of {file}: no column {name!r} ({flag})."
+                f"{suggest_name(name, header)} Columns found: {', '.join(header)}."
+            )
+        if name in typed:
+            raise ReportInputError(f"column {name!r} is given twice (as {flag} and another role).")
+        typed[name] = Column(name, type_, flag)
+    return typed
+
+
 def _mods_formula(mods: Any) -> str | None:
     """--mods as a formula: "a,b" or ["a", "b"] -> "~ a + b"; a formula is kept.
 
@@ -372,6 +430,8 @@ def load_input(kind: str, path: str | os.PathLike, **options: Any) -> pd.DataFra
             numeric = pd.to_numeric(raw.where(~raw.str.lower().isin(NA_TOKENS), None), errors="coerce")
             as_number = numeric.notna() | raw.str.lower().isin(NA_TOKENS)
             typed[m] = Column(m, "number" if as_number.all() else "text", "moderator")
+    elif kind == "therapists":
+        typed = _therapist_columns(options, header, file)
     else:  # pragma: no cover - every kind is handled above
         raise ReportInputError(f"kind {kind!r} has no reader.")
     out = pd.DataFrame(index=frame.index)
@@ -542,6 +602,23 @@ def _options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
             "title": str(options.get("title") or "Meta-analysis report"),
         }
         return out
+    if kind == "therapists":
+        allowed = {"outcome", "therapist", "alliance", "covariates", "na_action", "title", "level"}
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise ValueError(
+                f"unknown option(s) {unknown} for the therapists report."
+                f"{suggest_name(unknown[0], sorted(allowed))} Options: {', '.join(sorted(allowed))}."
+            )
+        return {
+            "outcome": str(options.get("outcome") or "post"),
+            "therapist": str(options.get("therapist") or "therapist"),
+            "alliance": options.get("alliance"),
+            "covariates": _names(options.get("covariates")),
+            "level": float(check_level("level", options.get("level", 0.95))),
+            "na_action": check_na_action(options.get("na_action", "fail")),
+            "title": str(options.get("title") or "Therapist-effects report"),
+        }
     raise ValueError(f"`kind`: no options for {kind!r}.")  # pragma: no cover
 
 
@@ -556,7 +633,7 @@ def make_report(kind: str, path: str | os.PathLike, out: str | os.PathLike, *,
 
     Parameters
     ----------
-    kind : {"meta"}
+    kind : {"meta", "therapists"}
         The report (a key of :data:`KINDS`; ``describe_kind(kind)`` lists its columns).
     path : path-like
         The CSV file.
@@ -571,7 +648,10 @@ def make_report(kind: str, path: str | os.PathLike, out: str | os.PathLike, *,
         For ``meta``: ``measure`` (metafor's name, e.g. ``"ZCOR"``, ``"SMD"``; None
         for given ``yi``/``vi``), ``method`` ("REML"), ``test`` ("z" or "knha" for
         Knapp-Hartung), ``level`` (0.95), ``mods`` ("a,b" or a formula "~ a + b"),
-        ``na_action`` ("fail" or "omit"), ``title``.
+        ``na_action`` ("fail" or "omit"), ``title``. For ``therapists``: ``outcome``
+        ("post"), ``therapist`` ("therapist"), ``alliance`` (default: the column
+        ``alliance`` if present), ``covariates`` ("pre,arm" or a list), ``level``,
+        ``na_action``, ``title``.
 
     Returns
     -------

@@ -300,3 +300,68 @@ def test_effect_sizes_append_joins_yi_vi_to_the_data():
     assert list(out.columns) == list(data.columns) + ["yi", "vi"]
     np.testing.assert_allclose(out["yi"], np.arctanh(data["ri"]), rtol=0, atol=1e-15)
     np.testing.assert_allclose(out["vi"], 1 / (data["ni"] - 3), rtol=0, atol=1e-15)
+
+
+# ---------------------------------------------------------------------------------------
+# The therapists report
+# ---------------------------------------------------------------------------------------
+
+THERAPISTS = report.example_file("therapists")
+
+
+@pytest.fixture(scope="module")
+def therapists(tmp_path_factory, reports_before):
+    out = tmp_path_factory.mktemp("therapists")
+    start = time.monotonic()
+    rep = report.make_report("therapists", THERAPISTS, out=out, covariates="pre,arm", pdf=False)
+    TIMES["therapists (no PDF)"] = time.monotonic() - start
+    print(f"\ntherapists report (no PDF): {TIMES['therapists (no PDF)']:.1f} s")
+    return rep
+
+
+def test_therapists_report_files_and_numbers(therapists, reports_before):
+    from analysis.multilevel import disaggregate_alliance, therapist_effect
+
+    folder = therapists.folder
+    for name in ("report.html", "results.json", "apa.txt", "tables/fixed_effects.csv",
+                 "tables/therapist_effects.csv", "tables/alliance_within_between.csv",
+                 "tables/caseloads.csv", "figures/caterpillar.png", "figures/caterpillar.svg",
+                 "figures/caterpillar.pdf"):
+        assert (folder / name).is_file() and (folder / name).stat().st_size > 0, name
+    # The report's numbers are the estimators' (which tests/test_multilevel.py checks against
+    # lme4 at 1e-4 relative): same data, same call, so equal to 1e-10.
+    data = pd.read_csv(THERAPISTS)
+    fit = therapist_effect(data, "post", "therapist", covariates=["pre", "arm"])
+    dis = disaggregate_alliance(data, "post", "alliance", "therapist", covariates=["pre", "arm"])
+    res = therapists.results
+    assert res["n_obs"] == 331 and res["n_therapists"] == 80
+    _close([res["icc"], res["therapist_var"], res["residual_var"], *res["icc_ci"]],
+           [fit.icc, fit.therapist_var, fit.residual_var, *fit.icc_ci], "therapist model")
+    _close([res["alliance"]["within"], res["alliance"]["between"], res["alliance"]["contextual_p"]],
+           [dis.within, dis.between, dis.contextual_p], "alliance disaggregation")
+    page = therapists.html.read_text(encoding="utf-8")
+    assert f"ICC = {fit.icc:.4f}" in page and "ICC = .120, 95% CI [.027, .242]" in page
+    assert "Within therapists, a one-point higher alliance" in page
+    assert _tree_state(REPO_ROOT / "reports") == reports_before
+
+
+def test_therapists_missing_outcome_is_refused_with_its_line(tmp_path):
+    frame = pd.read_csv(THERAPISTS).astype(object)
+    frame.loc[10, "post"] = None
+    frame.loc[20, "therapist"] = ""
+    path = tmp_path / "gaps.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(report.ReportInputError, match=r"gaps\.csv: missing values .*line 12: post; line 22: therapist"):
+        report.make_report("therapists", path, out=tmp_path / "out", covariates="pre,arm")
+    assert not (tmp_path / "out").exists()
+
+
+def test_therapists_misspelt_column_suggests_the_name(tmp_path):
+    path = tmp_path / "t.csv"
+    pd.read_csv(THERAPISTS).rename(columns={"therapist": "therapist_id"}).to_csv(path, index=False)
+    with pytest.raises(report.ReportInputError,
+                       match=r"line 1 \(header\) of t\.csv: no column 'therapist' \(--therapist\)\. "
+                             r"Did you mean 'therapist_id'\?"):
+        report.make_report("therapists", path, out=tmp_path / "out")
+    with pytest.raises(report.ReportInputError, match=r"no column 'pree' \(--covariates\)\. Did you mean 'pre'\?"):
+        report.load_input("therapists", THERAPISTS, covariates="pree")
