@@ -57,6 +57,21 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--covariates", default=None, help='adjustment columns, e.g. "pre,arm"')
             sub.add_argument("--level", type=float, default=0.95, help="confidence level (0.95)")
             sub.add_argument("--title", default=None, help="title of the report")
+        if name == "change":
+            sub.add_argument("--pre", default="pre", help="pre-treatment score column (default pre)")
+            sub.add_argument("--post", default="post", help="post-treatment score column (default post)")
+            sub.add_argument("--group", default=None, help="optional group column (e.g. treatment)")
+            sub.add_argument("--instrument", default=None,
+                             help="published norms to use (BDI-II, PHQ-9, OQ-45, ...)")
+            sub.add_argument("--reliability", type=float, default=None, help="reliability r_xx in (0, 1)")
+            sub.add_argument("--cutoff", default=None, help='"a", "b", "c", "published" or a number')
+            for norm in ("m-clin", "sd-clin", "m-func", "sd-func"):
+                sub.add_argument(f"--{norm}", type=float, default=None,
+                                 help=f"{'mean' if norm[0] == 'm' else 'SD'} of the "
+                                      f"{'clinical' if 'clin' in norm else 'functional'} population")
+            sub.add_argument("--higher-is-better", action="store_true", default=None,
+                             help="higher scores are better (default: symptoms, lower is better)")
+            sub.add_argument("--title", default=None, help="title of the report")
     return parser
 
 

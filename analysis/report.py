@@ -24,7 +24,7 @@ columns or given ``yi``/``vi``, REML with the Knapp-Hartung option, prediction
 interval, moderators, forest and funnel plots, Egger's test, trim-and-fill, influence
 diagnostics, an APA paragraph); ``therapists`` (therapist variance and ICC with each
 therapist's predicted effect, and the alliance-outcome association within and between
-therapists).
+therapists); ``change`` (Jacobson-Truax reliable change and clinical significance).
 """
 
 from __future__ import annotations
@@ -180,6 +180,28 @@ KINDS: dict[str, Kind] = {
                "(analysis.multilevel.therapist_effect, checked against lme4); with an alliance "
                "column, its within- and between-therapist coefficients "
                "(analysis.multilevel.disaggregate_alliance; Baldwin, Wampold & Imel, 2007)."),
+    ),
+    "change": Kind(
+        name="change",
+        title="Reliable change and clinical significance (Jacobson & Truax, 1991)",
+        template="change.py",
+        columns=dict([
+            _c("pre", "number", "score before treatment (--pre names another column)"),
+            _c("post", "number", "score after treatment (--post names another column)"),
+            _c("<group>", "text", "optional group column given by --group (e.g. treatment arm)"),
+        ]),
+        example="change_btheb.csv",
+        example_command=(
+            "python -m analysis report change data/examples/change_btheb.csv --instrument BDI-II "
+            "--cutoff 14 --group treatment --out my_reports"
+        ),
+        notes=("One row per patient. Reliable change index (analysis.change.reliable_change) and "
+               "the recovered / improved / unchanged / deteriorated categories "
+               "(clinical_significance). Give --reliability or --instrument (published norms of "
+               "analysis.change.PUBLISHED_NORMS, e.g. BDI-II, PHQ-9, OQ-45); cut-off c needs "
+               "functional norms (--m-func, --sd-func), else cut-off a (2 SD from the clinical "
+               "mean) is used. Scores are taken as symptoms (lower is better) unless "
+               "--higher-is-better."),
     ),
 }
 
@@ -357,6 +379,11 @@ def _therapist_columns(options: dict[str, Any], header: list[str], file: str) ->
     roles = [(therapist, "--therapist", "text"), (outcome, "--outcome", "number")]
     roles += [(alliance, "--alliance", "number")] if alliance else []
     roles += [(c, "--covariates", "number") for c in covariates]
+    return _role_columns(roles, header, file)
+
+
+def _role_columns(roles: list[tuple[str, str, str]], header: list[str], file: str) -> dict[str, Column]:
+    """Typed columns for (name, option, type) roles; a missing one is named with a suggestion."""
     typed: dict[str, Column] = {}
     for name, flag, type_ in roles:
         if name not in header:
@@ -432,6 +459,12 @@ def load_input(kind: str, path: str | os.PathLike, **options: Any) -> pd.DataFra
             typed[m] = Column(m, "number" if as_number.all() else "text", "moderator")
     elif kind == "therapists":
         typed = _therapist_columns(options, header, file)
+    elif kind == "change":
+        roles = [(options.get("pre") or "pre", "--pre", "number"),
+                 (options.get("post") or "post", "--post", "number")]
+        if options.get("group"):
+            roles.append((options["group"], "--group", "text"))
+        typed = _role_columns(roles, header, file)
     else:  # pragma: no cover - every kind is handled above
         raise ReportInputError(f"kind {kind!r} has no reader.")
     out = pd.DataFrame(index=frame.index)
@@ -619,6 +652,39 @@ def _options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
             "na_action": check_na_action(options.get("na_action", "fail")),
             "title": str(options.get("title") or "Therapist-effects report"),
         }
+    if kind == "change":
+        allowed = {"pre", "post", "group", "instrument", "reliability", "cutoff", "m_clin", "sd_clin",
+                   "m_func", "sd_func", "higher_is_better", "critical", "na_action", "title"}
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise ValueError(
+                f"unknown option(s) {unknown} for the change report."
+                f"{suggest_name(unknown[0], sorted(allowed))} Options: {', '.join(sorted(allowed))}."
+            )
+        norms_given = {k: options.get(k) for k in ("m_clin", "sd_clin", "m_func", "sd_func", "reliability")}
+        for key, value in norms_given.items():
+            if value is not None and not (isinstance(value, (int, float)) and np.isfinite(value)):
+                raise ValueError(f"`{key}` must be a finite number, got {value!r}.")
+        if options.get("instrument") is None and options.get("reliability") is None:
+            raise ValueError("the change report needs `reliability` (--reliability) or `instrument` "
+                             "(--instrument, e.g. BDI-II) for the reliable change index.")
+        cutoff = options.get("cutoff")
+        if cutoff is None:
+            cutoff = "c" if options.get("m_func") is not None else "a"
+        if isinstance(cutoff, str):
+            try:
+                cutoff = float(cutoff)
+            except ValueError:
+                cutoff = check_choice("cutoff", cutoff, ("a", "b", "c", "published"))
+        return {
+            "pre": str(options.get("pre") or "pre"), "post": str(options.get("post") or "post"),
+            "group": options.get("group"), "instrument": options.get("instrument"), "cutoff": cutoff,
+            **norms_given,
+            "higher_is_better": bool(options.get("higher_is_better", False)),
+            "critical": float(options.get("critical", 1.96)),
+            "na_action": check_na_action(options.get("na_action", "fail")),
+            "title": str(options.get("title") or "Reliable change and clinical significance"),
+        }
     raise ValueError(f"`kind`: no options for {kind!r}.")  # pragma: no cover
 
 
@@ -633,7 +699,7 @@ def make_report(kind: str, path: str | os.PathLike, out: str | os.PathLike, *,
 
     Parameters
     ----------
-    kind : {"meta", "therapists"}
+    kind : {"meta", "therapists", "change"}
         The report (a key of :data:`KINDS`; ``describe_kind(kind)`` lists its columns).
     path : path-like
         The CSV file.
@@ -651,7 +717,11 @@ def make_report(kind: str, path: str | os.PathLike, out: str | os.PathLike, *,
         ``na_action`` ("fail" or "omit"), ``title``. For ``therapists``: ``outcome``
         ("post"), ``therapist`` ("therapist"), ``alliance`` (default: the column
         ``alliance`` if present), ``covariates`` ("pre,arm" or a list), ``level``,
-        ``na_action``, ``title``.
+        ``na_action``, ``title``. For ``change``: ``pre``, ``post`` (column names),
+        ``group`` (optional column), ``instrument`` or ``reliability``, ``cutoff``
+        ("a", "b", "c", "published" or a number; default "c" with functional norms, else
+        "a"), ``m_clin``, ``sd_clin``, ``m_func``, ``sd_func``, ``higher_is_better``,
+        ``critical``, ``na_action``, ``title``.
 
     Returns
     -------
