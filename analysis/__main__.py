@@ -72,6 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--higher-is-better", action="store_true", default=None,
                              help="higher scores are better (default: symptoms, lower is better)")
             sub.add_argument("--title", default=None, help="title of the report")
+        if name == "growth":
+            sub.add_argument("--outcome", default="score", help="outcome column (default score)")
+            sub.add_argument("--time", default="session", help="time column (default session)")
+            sub.add_argument("--subject", default="patient", help="patient id column (default patient)")
+            sub.add_argument("--covariates", default=None, help='fixed-effect columns, e.g. "pre,arm"')
+            sub.add_argument("--time-by", default=None, help="covariates whose interaction with time is added")
+            sub.add_argument("--no-random-slope", dest="random_slope", action="store_false", default=None,
+                             help="random intercept only")
+            sub.add_argument("--method", default="REML", choices=("REML", "ML"))
+            sub.add_argument("--level", type=float, default=0.95, help="confidence level (0.95)")
+            sub.add_argument("--title", default=None, help="title of the report")
     return parser
 
 

@@ -24,7 +24,8 @@ columns or given ``yi``/``vi``, REML with the Knapp-Hartung option, prediction
 interval, moderators, forest and funnel plots, Egger's test, trim-and-fill, influence
 diagnostics, an APA paragraph); ``therapists`` (therapist variance and ICC with each
 therapist's predicted effect, and the alliance-outcome association within and between
-therapists); ``change`` (Jacobson-Truax reliable change and clinical significance).
+therapists); ``change`` (Jacobson-Truax reliable change and clinical significance); ``growth``
+(session-by-session growth model with random intercepts and slopes).
 """
 
 from __future__ import annotations
@@ -202,6 +203,26 @@ KINDS: dict[str, Kind] = {
                "functional norms (--m-func, --sd-func), else cut-off a (2 SD from the clinical "
                "mean) is used. Scores are taken as symptoms (lower is better) unless "
                "--higher-is-better."),
+    ),
+    "growth": Kind(
+        name="growth",
+        title="Session-by-session growth (random intercept and slope per patient)",
+        template="growth.py",
+        columns=dict([
+            _c("patient", "text", "patient id (--subject names another column)"),
+            _c("session", "number", "measurement time, e.g. session or month (--time)"),
+            _c("score", "number", "the outcome at that time (--outcome)"),
+            _c("<covariates>", "number", "fixed effects given by --covariates (0/1 for categories); "
+               "--time-by adds their interaction with time"),
+        ]),
+        example="growth_btheb.csv",
+        example_command=(
+            "python -m analysis report growth data/examples/growth_btheb.csv --outcome bdi --time month "
+            "--subject patient --covariates bdi_pre,btheb,drug,length6 --time-by btheb --out my_reports"
+        ),
+        notes=("Long format: one row per measurement (missing measurements are absent rows). The "
+               "model is lme4's lmer(score ~ time + covariates + time:time_by + (time | patient)), "
+               "REML by default (analysis.growth.growth_model, checked against lme4)."),
     ),
 }
 
@@ -459,6 +480,12 @@ def load_input(kind: str, path: str | os.PathLike, **options: Any) -> pd.DataFra
             typed[m] = Column(m, "number" if as_number.all() else "text", "moderator")
     elif kind == "therapists":
         typed = _therapist_columns(options, header, file)
+    elif kind == "growth":
+        roles = [(options.get("subject") or "patient", "--subject", "text"),
+                 (options.get("time") or "session", "--time", "number"),
+                 (options.get("outcome") or "score", "--outcome", "number")]
+        roles += [(c, "--covariates", "number") for c in _names(options.get("covariates"))]
+        typed = _role_columns(roles, header, file)
     elif kind == "change":
         roles = [(options.get("pre") or "pre", "--pre", "number"),
                  (options.get("post") or "post", "--post", "number")]
@@ -652,6 +679,28 @@ def _options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
             "na_action": check_na_action(options.get("na_action", "fail")),
             "title": str(options.get("title") or "Therapist-effects report"),
         }
+    if kind == "growth":
+        allowed = {"outcome", "time", "subject", "covariates", "time_by", "random_slope", "method",
+                   "level", "na_action", "title"}
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise ValueError(
+                f"unknown option(s) {unknown} for the growth report."
+                f"{suggest_name(unknown[0], sorted(allowed))} Options: {', '.join(sorted(allowed))}."
+            )
+        covariates, time_by = _names(options.get("covariates")), _names(options.get("time_by"))
+        extra = [c for c in time_by if c not in covariates]
+        if extra:
+            raise ValueError(f"`time_by` {extra} must also be in `covariates` ({covariates}).")
+        return {
+            "outcome": str(options.get("outcome") or "score"), "time": str(options.get("time") or "session"),
+            "subject": str(options.get("subject") or "patient"), "covariates": covariates,
+            "time_by": time_by, "random_slope": bool(options.get("random_slope", True)),
+            "method": check_choice("method", options.get("method", "REML"), ("REML", "ML")),
+            "level": float(check_level("level", options.get("level", 0.95))),
+            "na_action": check_na_action(options.get("na_action", "fail")),
+            "title": str(options.get("title") or "Growth-model report"),
+        }
     if kind == "change":
         allowed = {"pre", "post", "group", "instrument", "reliability", "cutoff", "m_clin", "sd_clin",
                    "m_func", "sd_func", "higher_is_better", "critical", "na_action", "title"}
@@ -699,7 +748,7 @@ def make_report(kind: str, path: str | os.PathLike, out: str | os.PathLike, *,
 
     Parameters
     ----------
-    kind : {"meta", "therapists", "change"}
+    kind : {"meta", "therapists", "change", "growth"}
         The report (a key of :data:`KINDS`; ``describe_kind(kind)`` lists its columns).
     path : path-like
         The CSV file.
@@ -721,7 +770,9 @@ def make_report(kind: str, path: str | os.PathLike, out: str | os.PathLike, *,
         ``group`` (optional column), ``instrument`` or ``reliability``, ``cutoff``
         ("a", "b", "c", "published" or a number; default "c" with functional norms, else
         "a"), ``m_clin``, ``sd_clin``, ``m_func``, ``sd_func``, ``higher_is_better``,
-        ``critical``, ``na_action``, ``title``.
+        ``critical``, ``na_action``, ``title``. For ``growth``: ``outcome`` ("score"),
+        ``time`` ("session"), ``subject`` ("patient"), ``covariates``, ``time_by``,
+        ``random_slope`` (True), ``method`` ("REML"), ``level``, ``na_action``, ``title``.
 
     Returns
     -------

@@ -426,3 +426,61 @@ def test_change_misspelt_column_and_missing_reliability(tmp_path):
     with pytest.raises(ValueError, match=r"needs `reliability` \(--reliability\) or `instrument`"):
         report.make_report("change", CHANGE, out=tmp_path)
     assert not any(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------------------------------
+# The growth report
+# ---------------------------------------------------------------------------------------
+
+GROWTH = report.example_file("growth")
+LME4 = json.loads((REPO_ROOT / "tests" / "fixtures" / "growth_lme4.json").read_text())["btheb"]["rsx_reml"]
+GROWTH_OPTIONS = dict(outcome="bdi", time="month", subject="patient",
+                      covariates="bdi_pre,btheb,drug,length6", time_by="btheb")
+
+
+@pytest.fixture(scope="module")
+def growth(tmp_path_factory, reports_before):
+    out = tmp_path_factory.mktemp("growth")
+    start = time.monotonic()
+    rep = report.make_report("growth", GROWTH, out=out, pdf=False, **GROWTH_OPTIONS)
+    TIMES["growth (no PDF)"] = time.monotonic() - start
+    print(f"\ngrowth report (no PDF): {TIMES['growth (no PDF)']:.1f} s")
+    return rep
+
+
+def test_growth_report_equals_lme4(growth, reports_before):
+    folder = growth.folder
+    for name in ("report.html", "results.json", "apa.txt", "tables/fixed_effects.csv",
+                 "tables/variance_components.csv", "tables/random_effects.csv",
+                 "figures/trajectories.png", "figures/trajectories.svg", "figures/trajectories.pdf"):
+        assert (folder / name).is_file() and (folder / name).stat().st_size > 0, name
+    res = growth.results
+    assert res["n_obs"] == 280 and res["n_subjects"] == 97 and res["converged"]
+    # lme4's names: time -> month in the example file. Tolerance 1e-4 relative, as
+    # tests/test_growth.py (differences seen there <= 1e-6).
+    for term, value in LME4["fixef"].items():
+        ours = res["fixef"][term.replace("time", "month")]
+        np.testing.assert_allclose(ours, value, rtol=1e-4, err_msg=term)
+    for term, value in LME4["se"].items():
+        np.testing.assert_allclose(res["se"][term.replace("time", "month")], value, rtol=1e-4, err_msg=term)
+    np.testing.assert_allclose(res["sigma2"], LME4["sigma2"], rtol=1e-4)
+    np.testing.assert_allclose(res["loglik"], LME4["loglik"], rtol=1e-6)
+    variances = [r["variance"] for r in res["variance_components"]]
+    np.testing.assert_allclose(variances, [v["vcov"] for v in LME4["varcomp"]], rtol=1e-4, atol=1e-8)
+    page = html.unescape(growth.html.read_text(encoding="utf-8"))
+    assert "the month:btheb effect was b = 0.51, SE = 0.30" in page
+    assert _tree_state(REPO_ROOT / "reports") == reports_before
+
+
+def test_growth_edge_files_name_line_and_column(tmp_path):
+    frame = pd.read_csv(GROWTH).astype(object)
+    frame.loc[4, "bdi"] = ""
+    path = tmp_path / "gap.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(report.ReportInputError, match=r"gap\.csv: missing values .*\(line 6: bdi\)"):
+        report.make_report("growth", path, out=tmp_path / "out", **GROWTH_OPTIONS)
+    with pytest.raises(report.ReportInputError, match=r"no column 'months' \(--time\)\. Did you mean 'month'\?"):
+        report.make_report("growth", GROWTH, out=tmp_path / "out", **{**GROWTH_OPTIONS, "time": "months"})
+    with pytest.raises(ValueError, match=r"`time_by` \['arm'\] must also be in `covariates`"):
+        report.make_report("growth", GROWTH, out=tmp_path / "out", **{**GROWTH_OPTIONS, "time_by": "arm"})
+    assert not (tmp_path / "out").exists()
