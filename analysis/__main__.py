@@ -32,12 +32,14 @@ def build_parser() -> argparse.ArgumentParser:
     for name, spec in report.KINDS.items():
         sub = kinds.add_parser(name, help=spec.title, description=report.describe_kind(name),
                                formatter_class=argparse.RawDescriptionHelpFormatter)
-        sub.add_argument("file", help="the CSV file (header line first)")
+        if spec.columns:
+            sub.add_argument("file", help="the CSV file (header line first)")
         sub.add_argument("--out", required=True,
                          help="folder in which the report's own folder <kind>-<file stem> is made")
         sub.add_argument("--no-pdf", action="store_true", help="do not print report.pdf")
-        sub.add_argument("--na-action", choices=("fail", "omit"), default="fail",
-                         help="lines with missing values: refuse (default) or leave out with a warning")
+        if spec.columns:
+            sub.add_argument("--na-action", choices=("fail", "omit"), default="fail",
+                             help="lines with missing values: refuse (default) or leave out with a warning")
         if name == "meta":
             sub.add_argument("--measure", default=None,
                              help="effect size from raw columns, metafor's names (SMD, MD, OR, RR, RD, "
@@ -83,6 +85,20 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--method", default="REML", choices=("REML", "ML"))
             sub.add_argument("--level", type=float, default=0.95, help="confidence level (0.95)")
             sub.add_argument("--title", default=None, help="title of the report")
+        if name == "power":
+            for flag, default, text in (
+                ("--effect-size", 0.3, "standardised difference between the arms (0.3)"),
+                ("--r", 0.28, "alliance-outcome correlation to detect (0.28)"),
+                ("--caseload", 6.0, "patients per therapist (6)"),
+                ("--icc", 0.05, "therapist ICC of the outcome (0.05)"),
+                ("--alpha", 0.05, "two-sided level (0.05)"),
+                ("--target", 0.8, "target power (0.8)"),
+                ("--allocation", 0.5, "share of patients in arm 1 (0.5)"),
+            ):
+                sub.add_argument(flag, type=float, default=default, help=text)
+            sub.add_argument("--n-min", type=int, default=20, help="smallest total N shown (20)")
+            sub.add_argument("--n-max", type=int, default=1000, help="largest total N shown (1000)")
+            sub.add_argument("--title", default=None, help="title of the report")
     return parser
 
 
@@ -94,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
-            result = report.make_report(args.kind, args.file, out=args.out, pdf=not args.no_pdf, **options)
+            result = report.make_report(args.kind, getattr(args, "file", None), out=args.out,
+                                        pdf=not args.no_pdf, **options)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -25,7 +25,8 @@ interval, moderators, forest and funnel plots, Egger's test, trim-and-fill, infl
 diagnostics, an APA paragraph); ``therapists`` (therapist variance and ICC with each
 therapist's predicted effect, and the alliance-outcome association within and between
 therapists); ``change`` (Jacobson-Truax reliable change and clinical significance); ``growth``
-(session-by-session growth model with random intercepts and slopes).
+(session-by-session growth model with random intercepts and slopes); ``power`` (analytic
+power of a planned therapist-clustered design; options only).
 """
 
 from __future__ import annotations
@@ -224,6 +225,24 @@ KINDS: dict[str, Kind] = {
                "model is lme4's lmer(score ~ time + covariates + time:time_by + (time | patient)), "
                "REML by default (analysis.growth.growth_model, checked against lme4)."),
     ),
+    "power": Kind(
+        name="power",
+        title="Power of a planned therapist-clustered design (options only, no file)",
+        template="power.py",
+        columns={},
+        example="",
+        example_command=(
+            "python -m analysis report power --effect-size 0.3 --r 0.28 --caseload 6 --icc 0.05 "
+            "--out my_reports"
+        ),
+        notes=("No input file: the design is given by options. Analytic power (normal "
+               "approximation with the design effect DE = 1 + (caseload - 1) ICC; "
+               "analysis.power.power_two_arm and power_correlation) for a two-arm comparison "
+               "with therapists nested in arms and for an alliance-outcome correlation, over a "
+               "range of total sample sizes; the smallest N reaching the target power. For "
+               "Monte Carlo power with the workbook's simulator use "
+               "analysis.power.simulate_power."),
+    ),
 }
 
 
@@ -234,20 +253,26 @@ def example_file(kind: str) -> Path:
     'meta_molloy2014.csv'
     """
     check_choice("kind", kind, tuple(KINDS))
+    if not KINDS[kind].example:
+        raise ValueError(f"the {kind!r} report reads no file (its design is given by options).")
     return EXAMPLES / KINDS[kind].example
 
 
 def describe_kind(kind: str) -> str:
     """The columns of a kind's input file, for ``--help``."""
     spec = KINDS[kind]
-    lines = [f"{spec.title} ({kind}). Input columns (a CSV file with a header line):"]
+    lines = [f"{spec.title} ({kind})." + (" Input columns (a CSV file with a header line):"
+                                           if spec.columns else "")]
     for col in spec.columns.values():
         lines.append(f"  {col.name:<8} {col.type:<8} {col.description}")
     if spec.notes:
         import textwrap
 
         lines += ["", textwrap.fill(spec.notes, width=88)]
-    lines += ["", f"Example file: data/examples/{spec.example}", f"Example: {spec.example_command}"]
+    lines.append("")
+    if spec.example:
+        lines.append(f"Example file: data/examples/{spec.example}")
+    lines.append(f"Example: {spec.example_command}")
     return "\n".join(lines)
 
 
@@ -701,6 +726,36 @@ def _options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
             "na_action": check_na_action(options.get("na_action", "fail")),
             "title": str(options.get("title") or "Growth-model report"),
         }
+    if kind == "power":
+        allowed = {"effect_size", "r", "caseload", "icc", "alpha", "target", "allocation", "n_min",
+                   "n_max", "title"}
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise ValueError(
+                f"unknown option(s) {unknown} for the power report."
+                f"{suggest_name(unknown[0], sorted(allowed))} Options: {', '.join(sorted(allowed))}."
+            )
+        opts = {"effect_size": options.get("effect_size", 0.3), "r": options.get("r", 0.28),
+                "caseload": options.get("caseload", 6.0), "icc": options.get("icc", 0.05),
+                "alpha": options.get("alpha", 0.05), "target": options.get("target", 0.8),
+                "allocation": options.get("allocation", 0.5), "n_min": options.get("n_min", 20),
+                "n_max": options.get("n_max", 1000)}
+        for key, value in opts.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+                raise ValueError(f"`{key}` must be a finite number, got {value!r}.")
+        if opts["effect_size"] == 0 or not -1 < opts["r"] < 1 or opts["r"] == 0:
+            raise ValueError("`effect_size` must be non-zero and `r` must lie in (-1, 1) without 0 "
+                             f"(power against no effect is alpha); got {opts['effect_size']!r}, {opts['r']!r}.")
+        if opts["caseload"] < 1 or not 0 <= opts["icc"] < 1:
+            raise ValueError(f"`caseload` must be >= 1 and `icc` in [0, 1); got {opts['caseload']!r}, {opts['icc']!r}.")
+        for key in ("alpha", "target", "allocation"):
+            check_level(key, opts[key])
+        if not 4 <= opts["n_min"] < opts["n_max"] <= 1e6:
+            raise ValueError(f"need 4 <= n_min < n_max <= 1e6; got n_min={opts['n_min']!r}, n_max={opts['n_max']!r}.")
+        opts = {k: float(v) for k, v in opts.items()}
+        opts["n_min"], opts["n_max"] = int(opts["n_min"]), int(opts["n_max"])
+        opts["title"] = str(options.get("title") or "Power of a planned design")
+        return opts
     if kind == "change":
         allowed = {"pre", "post", "group", "instrument", "reliability", "cutoff", "m_clin", "sd_clin",
                    "m_func", "sd_func", "higher_is_better", "critical", "na_action", "title"}
@@ -737,7 +792,7 @@ def _options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
     raise ValueError(f"`kind`: no options for {kind!r}.")  # pragma: no cover
 
 
-def make_report(kind: str, path: str | os.PathLike, out: str | os.PathLike, *,
+def make_report(kind: str, path: str | os.PathLike | None, out: str | os.PathLike, *,
                 pdf: bool = True, timeout: int = 600, **options: Any) -> ReportResult:
     """Validate a CSV file and write a complete report (HTML, PDF, figures, tables) for it.
 
@@ -748,10 +803,10 @@ def make_report(kind: str, path: str | os.PathLike, out: str | os.PathLike, *,
 
     Parameters
     ----------
-    kind : {"meta", "therapists", "change", "growth"}
+    kind : {"meta", "therapists", "change", "growth", "power"}
         The report (a key of :data:`KINDS`; ``describe_kind(kind)`` lists its columns).
-    path : path-like
-        The CSV file.
+    path : path-like or None
+        The CSV file (None for ``power``, whose design is given by options).
     out : path-like
         The folder in which the report's own folder is made (not inside the
         workbook's ``reports/`` or ``data/``).
@@ -773,6 +828,9 @@ def make_report(kind: str, path: str | os.PathLike, out: str | os.PathLike, *,
         ``critical``, ``na_action``, ``title``. For ``growth``: ``outcome`` ("score"),
         ``time`` ("session"), ``subject`` ("patient"), ``covariates``, ``time_by``,
         ``random_slope`` (True), ``method`` ("REML"), ``level``, ``na_action``, ``title``.
+        For ``power``: ``effect_size`` (0.3), ``r`` (0.28), ``caseload`` (6), ``icc``
+        (0.05), ``alpha`` (0.05), ``target`` (0.8), ``allocation`` (0.5), ``n_min`` (20),
+        ``n_max`` (1000), ``title``.
 
     Returns
     -------
@@ -801,16 +859,24 @@ def make_report(kind: str, path: str | os.PathLike, out: str | os.PathLike, *,
     start = time.monotonic()
     check_choice("kind", kind, tuple(KINDS))
     opts = _options(kind, options)
-    path = Path(path).expanduser().resolve()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # shown again by the report itself
-        load_input(kind, path, **opts)  # validate before anything is written
-    folder = _prepare_folder(out, kind, path.stem)
-    params = {"csv_path": str(path), "report_dir": str(folder), **opts}
+    if not KINDS[kind].columns:  # a design given by options (power): no file
+        if path is not None:
+            raise ValueError(f"the {kind!r} report reads no file; pass path=None (got {str(path)!r}).")
+        stem, params = "plan", {}
+    else:
+        if path is None:
+            raise ValueError(f"`path`: the {kind!r} report needs a CSV file.")
+        path = Path(path).expanduser().resolve()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # shown again by the report itself
+            load_input(kind, path, **opts)  # validate before anything is written
+        stem, params = path.stem, {"csv_path": str(path)}
+    folder = _prepare_folder(out, kind, stem)
+    params = {**params, "report_dir": str(folder), **opts}
     template = TEMPLATES / KINDS[kind].template
     try:
         nb = _execute(template, params, folder, timeout)
-        page = render_html(nb, f"{kind}-{path.stem}", REPORT_TEMPLATE, mathjax_url="")
+        page = render_html(nb, f"{kind}-{stem}", REPORT_TEMPLATE, mathjax_url="")
     except RunnerError as error:
         _write_manifest(folder)
         raise RuntimeError(str(error)) from None

@@ -284,10 +284,18 @@ def test_help_lists_kinds_columns_and_example(capsys):
         cli_main(["report", "meta", "--help"])
     text = capsys.readouterr().out
     assert "--measure" in text and "--test {z,knha}" in text and "--mods" in text
+    for kind in ("therapists", "change", "growth", "power"):
+        with pytest.raises(SystemExit):
+            cli_main(["report", kind, "--help"])
+        assert "Example: python -m analysis report " + kind in capsys.readouterr().out
 
 
 def test_every_kind_ships_its_example_file():
     for kind in report.KINDS:
+        if not report.KINDS[kind].columns:  # power: options only
+            with pytest.raises(ValueError, match="reads no file"):
+                report.example_file(kind)
+            continue
         path = report.example_file(kind)
         assert path.is_file(), path
         assert path.name in (REPO_ROOT / "data" / "examples" / "README.md").read_text()
@@ -484,3 +492,66 @@ def test_growth_edge_files_name_line_and_column(tmp_path):
     with pytest.raises(ValueError, match=r"`time_by` \['arm'\] must also be in `covariates`"):
         report.make_report("growth", GROWTH, out=tmp_path / "out", **{**GROWTH_OPTIONS, "time_by": "arm"})
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------------------------------
+# The power report (options only)
+# ---------------------------------------------------------------------------------------
+
+
+def _smallest_n(power_of_n, target=0.8):
+    n = np.arange(20, 1001)
+    return int(n[np.argmax(power_of_n(n) >= target)])
+
+
+@pytest.fixture(scope="module")
+def power(tmp_path_factory, reports_before):
+    out = tmp_path_factory.mktemp("power")
+    start = time.monotonic()
+    rep = report.make_report("power", None, out=out, effect_size=0.3, r=0.28, caseload=6, icc=0.05,
+                             pdf=False)
+    TIMES["power (no PDF)"] = time.monotonic() - start
+    print(f"\npower report (no PDF): {TIMES['power (no PDF)']:.1f} s")
+    return rep
+
+
+def test_power_report_sample_sizes_match_the_formula(power, reports_before):
+    from scipy.stats import norm
+
+    folder = power.folder
+    assert folder.name == "power-plan"
+    for name in ("report.html", "results.json", "apa.txt", "tables/power_by_n.csv",
+                 "tables/sample_size_needed.csv", "figures/power_curves.png",
+                 "figures/power_curves.svg", "figures/power_curves.pdf"):
+        assert (folder / name).is_file() and (folder / name).stat().st_size > 0, name
+    de = 1 + (6 - 1) * 0.05
+    z = norm.ppf(0.975)
+
+    def two_arm(n, de_):
+        lam = 0.3 * np.sqrt(0.25 * n / de_)
+        return norm.cdf(lam - z) + norm.cdf(-lam - z)
+
+    def corr(n, de_):
+        lam = np.arctanh(0.28) * np.sqrt(n / de_ - 3)
+        return norm.cdf(lam - z) + norm.cdf(-lam - z)
+
+    needed = power.results["n_needed"]
+    assert needed["two arms, therapists nested in arms"] == _smallest_n(lambda n: two_arm(n, de)) == 437
+    assert needed["two arms, ignoring therapists (DE = 1)"] == _smallest_n(lambda n: two_arm(n, 1.0)) == 349
+    assert needed["alliance-outcome correlation"] == _smallest_n(lambda n: corr(n, de))
+    _close(power.results["design_effect"], de, "design effect")
+    page = html.unescape(power.html.read_text(encoding="utf-8"))
+    assert "with 437 patients (73 therapists)" in page
+    assert _tree_state(REPO_ROOT / "reports") == reports_before
+
+
+def test_power_options_are_checked(tmp_path):
+    with pytest.raises(ValueError, match=r"`caseload` must be >= 1 and `icc` in \[0, 1\)"):
+        report.make_report("power", None, out=tmp_path, icc=1.2)
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['efect_size'\].*Did you mean 'effect_size'\?"):
+        report.make_report("power", None, out=tmp_path, efect_size=0.3)
+    with pytest.raises(ValueError, match=r"the 'power' report reads no file"):
+        report.make_report("power", EXAMPLE, out=tmp_path)
+    with pytest.raises(ValueError, match=r"`effect_size` must be non-zero"):
+        report.make_report("power", None, out=tmp_path, effect_size=0)
+    assert not any(tmp_path.iterdir())
