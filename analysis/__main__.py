@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--method", default="REML", choices=("REML", "ML"))
             sub.add_argument("--level", type=float, default=0.95, help="confidence level (0.95)")
             sub.add_argument("--title", default=None, help="title of the report")
+        if name == "scale":
+            sub.add_argument("--items", default=None,
+                             help="the 12 item columns in form order (default wai1,...,wai12)")
+            sub.add_argument("--respondent", default=None, help="respondent id column (optional)")
+            sub.add_argument("--level", type=float, default=0.95, help="confidence level (0.95)")
+            sub.add_argument("--title", default=None, help="title of the report")
         if name == "power":
             for flag, default, text in (
                 ("--effect-size", 0.3, "standardised difference between the arms (0.3)"),

@@ -25,8 +25,9 @@ interval, moderators, forest and funnel plots, Egger's test, trim-and-fill, infl
 diagnostics, an APA paragraph); ``therapists`` (therapist variance and ICC with each
 therapist's predicted effect, and the alliance-outcome association within and between
 therapists); ``change`` (Jacobson-Truax reliable change and clinical significance); ``growth``
-(session-by-session growth model with random intercepts and slopes); ``power`` (analytic
-power of a planned therapist-clustered design; options only).
+(session-by-session growth model with random intercepts and slopes); ``scale`` (WAI-SR
+scores, alpha, omega, CFA); ``power`` (analytic power of a planned therapist-clustered
+design; options only).
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ class Column:
     type: str  # "number", "integer", "text"
     description: str
     positive: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,26 @@ KINDS: dict[str, Kind] = {
                "Monte Carlo power with the workbook's simulator use "
                "analysis.power.simulate_power."),
     ),
+    "scale": Kind(
+        name="scale",
+        title="WAI-SR scoring, reliability (alpha, omega) and confirmatory factor analysis",
+        template="scale.py",
+        columns=dict([
+            _c("respondent", "text", "respondent id (optional; else the file's line numbers)"),
+            _c("wai1..wai12", "integer", "the 12 WAI-SR answers, 1-5, in the order of the printed "
+               "form (--items names other columns); missing answers allowed"),
+        ]),
+        example="scale_wai_sr_simulated.csv",
+        example_command=(
+            "python -m analysis report scale data/examples/scale_wai_sr_simulated.csv --respondent respondent "
+            "--out my_reports"
+        ),
+        notes=("WAI-SR subscales task (items 1, 2, 10, 12), bond (3, 5, 7, 9) and goal (4, 6, 8, "
+               "11) scored as item means with analysis.psychometrics.score_wai_sr (a subscale "
+               "needs 3 of its 4 answers; the item key was read in secondary scoring guides, see "
+               "analysis.psychometrics); Cronbach's alpha with Feldt CIs; the three-factor CFA "
+               "(ML, listwise) with fit indices and McDonald's omega."),
+    ),
 }
 
 
@@ -349,6 +372,17 @@ def _convert(frame: pd.DataFrame, col: Column, file: str) -> pd.Series:
             raise ReportInputError(
                 f"line {first} of {file}, column {col.name!r}: {raw[first]!r} must be > 0"
                 + (f" (also lines {_lines(nonpos[nonpos].index[1:])})" if nonpos.sum() > 1 else "") + "."
+            )
+    if col.minimum is not None or col.maximum is not None:
+        low = -np.inf if col.minimum is None else col.minimum
+        high = np.inf if col.maximum is None else col.maximum
+        outside = ~missing & ((values < low) | (values > high))
+        if outside.any():
+            first = outside[outside].index[0]
+            raise ReportInputError(
+                f"line {first} of {file}, column {col.name!r}: {raw[first]!r} is outside "
+                f"{col.minimum:g}..{col.maximum:g}"
+                + (f" (also lines {_lines(outside[outside].index[1:])})" if outside.sum() > 1 else "") + "."
             )
     return values
 
@@ -511,6 +545,14 @@ def load_input(kind: str, path: str | os.PathLike, **options: Any) -> pd.DataFra
                  (options.get("outcome") or "score", "--outcome", "number")]
         roles += [(c, "--covariates", "number") for c in _names(options.get("covariates"))]
         typed = _role_columns(roles, header, file)
+    elif kind == "scale":
+        items = _names(options.get("items")) or [f"wai{j}" for j in range(1, 13)]
+        roles = [(c, "--items", "integer") for c in items]
+        if options.get("respondent"):
+            roles.append((options["respondent"], "--respondent", "text"))
+        typed = _role_columns(roles, header, file)
+        for c in items:
+            typed[c] = Column(c, "integer", "WAI-SR item", minimum=1, maximum=5)
     elif kind == "change":
         roles = [(options.get("pre") or "pre", "--pre", "number"),
                  (options.get("post") or "post", "--post", "number")]
@@ -525,7 +567,8 @@ def load_input(kind: str, path: str | os.PathLike, **options: Any) -> pd.DataFra
     for name in frame.columns:  # keep the other columns as text, for the tables
         if name not in out.columns:
             out[name] = frame[name]
-    checked = [c for c in typed if c != "study"]
+    # WAI-SR answers may be missing (scored by the scale's missing-data rule).
+    checked = [c for c in typed if c != "study" and not (kind == "scale" and typed[c].description == "WAI-SR item")]
     incomplete = out[checked].isna().any(axis=1)
     if incomplete.any():
         where = "; ".join(
@@ -756,6 +799,21 @@ def _options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
         opts["n_min"], opts["n_max"] = int(opts["n_min"]), int(opts["n_max"])
         opts["title"] = str(options.get("title") or "Power of a planned design")
         return opts
+    if kind == "scale":
+        allowed = {"items", "respondent", "level", "title", "na_action"}
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise ValueError(
+                f"unknown option(s) {unknown} for the scale report."
+                f"{suggest_name(unknown[0], sorted(allowed))} Options: {', '.join(sorted(allowed))}."
+            )
+        items = _names(options.get("items")) or [f"wai{j}" for j in range(1, 13)]
+        if len(items) != 12 or len(set(items)) != 12:
+            raise ValueError(f"`items` must name 12 distinct columns (WAI-SR items 1..12), got {items}.")
+        return {"items": items, "respondent": options.get("respondent"),
+                "level": float(check_level("level", options.get("level", 0.95))),
+                "na_action": check_na_action(options.get("na_action", "fail")),
+                "title": str(options.get("title") or "WAI-SR scale report")}
     if kind == "change":
         allowed = {"pre", "post", "group", "instrument", "reliability", "cutoff", "m_clin", "sd_clin",
                    "m_func", "sd_func", "higher_is_better", "critical", "na_action", "title"}
@@ -803,7 +861,7 @@ def make_report(kind: str, path: str | os.PathLike | None, out: str | os.PathLik
 
     Parameters
     ----------
-    kind : {"meta", "therapists", "change", "growth", "power"}
+    kind : {"meta", "therapists", "change", "growth", "scale", "power"}
         The report (a key of :data:`KINDS`; ``describe_kind(kind)`` lists its columns).
     path : path-like or None
         The CSV file (None for ``power``, whose design is given by options).
@@ -828,7 +886,8 @@ def make_report(kind: str, path: str | os.PathLike | None, out: str | os.PathLik
         ``critical``, ``na_action``, ``title``. For ``growth``: ``outcome`` ("score"),
         ``time`` ("session"), ``subject`` ("patient"), ``covariates``, ``time_by``,
         ``random_slope`` (True), ``method`` ("REML"), ``level``, ``na_action``, ``title``.
-        For ``power``: ``effect_size`` (0.3), ``r`` (0.28), ``caseload`` (6), ``icc``
+        For ``scale``: ``items`` (12 columns, default wai1..wai12), ``respondent``,
+        ``level``, ``title``. For ``power``: ``effect_size`` (0.3), ``r`` (0.28), ``caseload`` (6), ``icc``
         (0.05), ``alpha`` (0.05), ``target`` (0.8), ``allocation`` (0.5), ``n_min`` (20),
         ``n_max`` (1000), ``title``.
 

@@ -555,3 +555,66 @@ def test_power_options_are_checked(tmp_path):
     with pytest.raises(ValueError, match=r"`effect_size` must be non-zero"):
         report.make_report("power", None, out=tmp_path, effect_size=0)
     assert not any(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------------------------------
+# The scale report
+# ---------------------------------------------------------------------------------------
+
+SCALE = report.example_file("scale")
+WAI = [f"wai{j}" for j in range(1, 13)]
+
+
+@pytest.fixture(scope="module")
+def scale(tmp_path_factory, reports_before):
+    out = tmp_path_factory.mktemp("scale")
+    start = time.monotonic()
+    rep = report.make_report("scale", SCALE, out=out, respondent="respondent", pdf=False)
+    TIMES["scale (no PDF)"] = time.monotonic() - start
+    print(f"\nscale report (no PDF): {TIMES['scale (no PDF)']:.1f} s")
+    return rep
+
+
+def test_scale_report_files_and_numbers(scale, reports_before):
+    from analysis.psychometrics import cronbach_alpha, fit_cfa, wai_sr_key
+
+    folder = scale.folder
+    for name in ("report.html", "results.json", "apa.txt", "tables/scores.csv", "tables/alpha.csv",
+                 "tables/item_statistics.csv", "tables/cfa_fit.csv", "tables/cfa_loadings.csv",
+                 "tables/omega.csv", "figures/score_distributions.png",
+                 "figures/score_distributions.svg", "figures/score_distributions.pdf"):
+        assert (folder / name).is_file() and (folder / name).stat().st_size > 0, name
+    # The estimators are checked against psych and lavaan in tests/test_psychometrics.py;
+    # here the report must carry their numbers unchanged (1e-10).
+    items = pd.read_csv(SCALE)[WAI]
+    a = cronbach_alpha(items)
+    cfa = fit_cfa(items, {k: list(v) for k, v in wai_sr_key().subscales.items()})
+    res = scale.results
+    _close([res["alpha"]["total"], *res["alpha_ci_total"]], [a.alpha, *a.ci], "alpha")
+    _close([res["cfa_fit"][k] for k in ("chisq", "cfi", "rmsea", "srmr")],
+           [cfa.fit[k] for k in ("chisq", "cfi", "rmsea", "srmr")], "CFA fit")
+    _close(res["omega"]["total"], cfa.omega()["total"], "omega")
+    page = html.unescape(scale.html.read_text(encoding="utf-8"))
+    assert f"Cronbach's α = .{round(a.alpha * 100):02d}" in page and "χ²(51) = " in page
+    assert _tree_state(REPO_ROOT / "reports") == reports_before
+
+
+def test_scale_edge_files(tmp_path):
+    frame = pd.read_csv(SCALE).astype(object)
+    frame.loc[7, "wai3"] = 6
+    path = tmp_path / "range.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(report.ReportInputError, match=r"line 9 of range\.csv, column 'wai3': '6' is outside 1\.\.5"):
+        report.make_report("scale", path, out=tmp_path / "out")
+    renamed = tmp_path / "renamed.csv"
+    pd.read_csv(SCALE).rename(columns={"wai3": "wai_3"}).to_csv(renamed, index=False)
+    with pytest.raises(report.ReportInputError, match=r"no column 'wai3' \(--items\)\. Did you mean 'wai_3'\?"):
+        report.make_report("scale", renamed, out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    # missing answers are allowed (scored by the WAI-SR missing-data rule), not refused
+    gaps = pd.read_csv(SCALE).astype(object)
+    gaps.loc[[0, 5], "wai2"] = ""
+    gaps_path = tmp_path / "gaps.csv"
+    gaps.to_csv(gaps_path, index=False)
+    loaded = report.load_input("scale", gaps_path)
+    assert loaded["wai2"].isna().sum() == 2 and len(loaded) == 300
