@@ -35,7 +35,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -662,6 +661,12 @@ class ReportResult:
         return (f"{self.kind} report in {self.folder} ({self.seconds:.1f} s)\n"
                 f"  page: {self.html.name}; PDF: {pdf}\n  files: {len(self.files)}")
 
+    def to_dict(self) -> dict[str, Any]:
+        """Paths as strings, with the key numbers (``results``)."""
+        return {"kind": self.kind, "folder": str(self.folder), "html": str(self.html),
+                "pdf": str(self.pdf) if self.pdf else None, "files": list(self.files),
+                "results": self.results, "seconds": self.seconds}
+
     def __repr__(self) -> str:
         return self.summary()
 
@@ -1008,11 +1013,3 @@ def study_labels(data: pd.DataFrame) -> list[str]:
     if "study" in data.columns:
         return [str(s) if s is not None else f"line {i}" for i, s in zip(data.index, data["study"])]
     return [f"line {i}" for i in data.index]
-
-
-def copy_example(kind: str, target: str | os.PathLike) -> Path:
-    """Copy a kind's example file to `target` (a folder) and return the copy's path."""
-    source = example_file(kind)
-    dest = Path(target) / source.name
-    shutil.copyfile(source, dest)
-    return dest

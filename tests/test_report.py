@@ -88,6 +88,7 @@ def test_meta_report_writes_every_file(meta_z):
     on_disk = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
                      if p.is_file() and p.name != report.MANIFEST)
     assert manifest["files"] == on_disk == meta_z.files
+    assert meta_z.to_dict()["files"] == meta_z.files and "meta report in" in meta_z.summary()
 
 
 def report_pdf_expected() -> bool:
