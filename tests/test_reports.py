@@ -272,7 +272,7 @@ def small_run(tmp_path_factory):
     (reports / "figures").mkdir(parents=True)
     (reports / "figures" / "stale.png").write_bytes(b"old")
     (reports / "index.pdf").write_bytes(b"old")
-    done = _run(["--notebooks", str(notebooks), "--param", "n_rep=7", "--no-pdf"], reports)
+    done = _run(["--notebooks", str(notebooks), "--param", "n_rep=7", "--no-pdf", "--no-api"], reports)
     assert done.returncode == 0, done.stdout + done.stderr
     return reports, done
 
@@ -325,7 +325,7 @@ def test_failing_notebook_fails_the_run_naming_notebook_and_cell(tmp_path):
     _write_notebook(notebooks / "01_broken.ipynb", [
         new_markdown_cell("# Broken"), new_code_cell("y = 2"), new_code_cell("1 / 0  # boom")])
     _write_notebook(notebooks / "02_never.ipynb", [new_code_cell("z = 3")])
-    done = _run(["--notebooks", str(notebooks), "--no-pdf"], tmp_path / "reports")
+    done = _run(["--notebooks", str(notebooks), "--no-pdf", "--no-api"], tmp_path / "reports")
     assert done.returncode == 1
     assert "01_broken.ipynb failed at cell 3 of 3" in done.stderr
     assert "1 / 0  # boom" in done.stderr and "ZeroDivisionError" in done.stderr
@@ -336,7 +336,7 @@ def test_failing_notebook_fails_the_run_naming_notebook_and_cell(tmp_path):
 
 def test_empty_notebook_folder_fails(tmp_path):
     (tmp_path / "notebooks").mkdir()
-    done = _run(["--notebooks", str(tmp_path / "notebooks"), "--no-pdf"], tmp_path / "r")
+    done = _run(["--notebooks", str(tmp_path / "notebooks"), "--no-pdf", "--no-api"], tmp_path / "r")
     assert done.returncode == 1
     assert "no notebook" in done.stderr
 

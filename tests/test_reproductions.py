@@ -38,7 +38,7 @@ def ledger_08(tmp_path_factory) -> pd.DataFrame:
     env = {k: v for k, v in os.environ.items() if k not in ("ALLIANCE_LEDGER", "ALLIANCE_REPORTS_DIR")}
     env.update(PYTHONHASHSEED="0", SOURCE_DATE_EPOCH="0", MPLBACKEND="Agg")
     done = subprocess.run(
-        [sys.executable, str(RUNNER), "--reports", str(reports), "--notebooks", str(notebooks), "--no-pdf"],
+        [sys.executable, str(RUNNER), "--reports", str(reports), "--notebooks", str(notebooks), "--no-pdf", "--no-api"],
         capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=900,
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
