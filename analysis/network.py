@@ -299,7 +299,8 @@ def arm_to_contrast(
     if baseline not in BASELINES:
         raise ValueError(f"`baseline` must be one of {', '.join(map(repr, BASELINES))}; got {baseline!r}."
                          f"{suggest_name(baseline, BASELINES)}")
-    if reference is not None and not isinstance(reference, (str, int, np.integer)) or isinstance(reference, bool):
+    if reference is not None and (isinstance(reference, bool)
+                                  or not isinstance(reference, (str, int, float, np.integer, np.floating))):
         raise ValueError(f"`reference` must be one treatment label (a string); got {reference!r}.")
     if order is not None and (isinstance(order, (str, bytes, dict)) or not hasattr(order, "__iter__")):
         raise ValueError(f"`order` must be a list of treatment labels; got {order!r}.")
@@ -599,6 +600,9 @@ def _check_common(cd: Any, method: str, rho: float, level: float) -> str:
 
 def _treatment_design(cd: ContrastData, reference: str) -> tuple[np.ndarray, list[str]]:
     others = [t for t in cd.treatments if t != reference]
+    if not others:
+        raise ValueError(f"`contrasts` has one treatment only ({reference!r}; every study compares arms of it): "
+                         "a network needs two or more treatments.")
     d = cd.data
     X = np.column_stack([(d["treatment1"] == t).to_numpy(float) - (d["treatment2"] == t).to_numpy(float)
                          for t in others])
