@@ -18,7 +18,27 @@ consistency :math:`d_{ab} = \beta_a - \beta_b` holds by construction). This is e
 ``rma.mv(yi, V, mods = ~ 0 + X, random = ~ comp | study, rho = 1/2)``
 
 (struct ``"CS"`` with rho fixed at 1/2, one common between-study variance tau^2 for every
-comparison; with rho = 1/2 the model does not depend on which arm is the baseline).
+comparison) fitted to the contrasts of metafor's ``to.wide(arms, study, grp, ref)``.
+
+When the baseline matters. With :math:`\rho = 1/2` and one common :math:`\tau^2`, a study whose
+arms are all different treatments has :math:`R_s = \tfrac12(I + 11')`, which is the covariance of
+contrasts of independent arm-level random effects (variance :math:`\tau^2/2` each); choosing
+another baseline arm is then an invertible linear map of :math:`y_s` with determinant
+:math:`\pm 1` that keeps the form of the model, so the likelihood, :math:`\hat\tau^2` and every
+treatment contrast are the same whichever arm is the baseline. This
+fails for a study with two or more arms of the same treatment (and at least three arms): two
+contrasts of the same pair of treatments get correlation 1 in :math:`R_s` instead of 1/2, and
+whether two of its contrasts are the same pair depends on the baseline (arms A, B, B: baseline A
+gives "B vs A" twice; baseline B gives "A vs B" and "B vs B"); a two-arm study is never
+affected. In dat.lopez2019 (16 of 76 studies have such arms) the REML :math:`\hat\tau^2` is
+1.568 with to.wide's default (reference F2F CBT, the treatment with most arms; baseline the
+*last* F2F CBT arm) but 1.488 with the *first* F2F CBT arm as baseline (``baseline="order"``,
+the earlier default of this module), and 1.626 with reference TAU, as in metafor's own example
+(there both rules happen to pick baseline arms of the same treatments). With
+:math:`\rho \ne 1/2` the baseline matters in every study with three or more arms.
+:func:`arm_to_contrast` therefore follows to.wide's rule by default (``baseline="metafor"``),
+so that default results equal metafor's; ``baseline="order"`` gives the other rule.
+
 :math:`\hat\beta = (X'W X)^{-1} X'W y`, :math:`W = (S + \tau^2 R)^{-1}` (block diagonal),
 :math:`\mathrm{Var}(\hat\beta) = (X'WX)^{-1}`; tau^2 maximises the REML log-likelihood
 :math:`-\tfrac12[(k-p)\log 2\pi - \log|X'X| + \log|V| + \log|X'V^{-1}X| + r'V^{-1}r]`
@@ -85,6 +105,8 @@ __all__ = [
 ]
 
 METHODS = ("REML", "ML", "FE")
+#: Rules for the baseline arm of each study in :func:`arm_to_contrast`.
+BASELINES = ("metafor", "order")
 
 
 # ----------------------------------------------------------------------------- data
@@ -97,8 +119,9 @@ class ContrastData:
     ``data`` has one row per contrast (``study``, ``treatment1`` = the arm, ``treatment2`` = the
     study's baseline, ``arm1``/``arm2`` = row positions in the arm data, ``yi``, ``vi``,
     ``design``, ``comp``); ``V`` is the block-diagonal sampling covariance; ``arms`` the arm data
-    (kept for component models); ``treatments`` the treatment order (the first is the network
-    reference unless another is chosen when fitting).
+    (kept for component models); ``treatments`` the treatment order (the first is ``reference``,
+    the network reference unless another is chosen when fitting); ``baseline`` the rule that
+    chose each study's baseline arm ("metafor" or "order").
     """
 
     data: pd.DataFrame
@@ -107,6 +130,10 @@ class ContrastData:
     treatments: list[str]
     #: Arm rows (index labels of the arm data) dropped by ``na_action="omit"``.
     dropped: list = field(default_factory=list)
+    #: The reference treatment (to.wide's ``ref``; first of ``treatments``).
+    reference: str | None = None
+    #: The baseline rule used ("metafor" = to.wide's, or "order").
+    baseline: str = "metafor"
 
     @property
     def k(self) -> int:
@@ -119,7 +146,8 @@ class ContrastData:
         note = (f"; {len(self.dropped)} arm rows omitted because of missing values (na_action='omit'): "
                 f"{describe_labels(self.dropped)}" if self.dropped else "")
         return (f"Contrast-based network: {d['study'].nunique()} studies, {len(self.arms)} arms, {self.k} contrasts, "
-                f"{d['design'].nunique()} designs; treatments: {', '.join(self.treatments)}{note}")
+                f"{d['design'].nunique()} designs; treatments: {', '.join(self.treatments)}; "
+                f"reference {self.reference}, baseline rule {self.baseline!r}{note}")
 
     def __repr__(self) -> str:
         return self.summary()
@@ -150,6 +178,19 @@ def _omit_incomplete(arms: pd.DataFrame, cols: list[str], study: str, na_action:
     return kept.loc[sizes >= 2], labels + lone
 
 
+def _levels(col: pd.Series) -> list:
+    """Distinct labels in R's level order: a categorical's categories (those present), else the
+    sorted values (numbers numerically; mixed types as strings), as ``factor()``/``sort()`` do."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        present = set(col.dropna().unique())
+        return [c for c in col.cat.categories if c in present]
+    uniq = list(pd.unique(col.to_numpy()))
+    try:
+        return sorted(uniq)
+    except TypeError:
+        return sorted(uniq, key=str)
+
+
 def arm_to_contrast(
     arms: pd.DataFrame,
     *,
@@ -159,16 +200,35 @@ def arm_to_contrast(
     vi: str | None = None,
     sei: str | None = None,
     order: Sequence[str] | None = None,
+    reference: str | None = None,
+    baseline: str = "metafor",
     na_action: str = "fail",
 ) -> ContrastData:
     r"""Turn arm-level estimates into contrasts against each study's baseline arm, with their covariance.
 
-    In study :math:`s` the baseline :math:`b_s` is the first arm (in data order) of the first
-    treatment of ``order`` present in the study; every other arm :math:`a` gives
+    In study :math:`s` with baseline arm :math:`b_s`, every other arm :math:`a` gives
     :math:`y = \hat\theta_a - \hat\theta_{b_s}` with :math:`\mathrm{Var} = v_a + v_{b_s}`, and two
     contrasts of the same study have :math:`\mathrm{Cov} = v_{b_s}` (arms are independent
     samples; Salanti et al., 2008). A study with two arms of the same treatment gives a contrast
     of that treatment against itself (it informs tau^2 and component models).
+
+    The baseline arm (``baseline="metafor"``, the default) is the one metafor's
+    ``to.wide(arms, study, grp = treatment, ref = reference)`` picks: the treatment levels
+    (a categorical's categories, else the sorted labels) are put in order with ``reference``
+    moved to the end, the arms of a study are sorted by level and, within a level, by data order,
+    and the last arm is the baseline — the *last* arm (in data order) of ``reference`` when the
+    study has it, otherwise the last arm of its last treatment in level order. The other arms
+    give the contrasts in that sorted order, and studies come in sorted order of their labels
+    (as in ``to.wide``; R sorts character labels in the locale's collation, the same as Python's
+    in the C locale). ``order`` does not change this rule (as in ``to.wide``, pass a pandas
+    Categorical to set the levels). ``baseline="order"`` is the other rule: the baseline is the
+    *first* arm (in data order) of the earliest treatment of ``[reference] + order`` present in
+    the study, the contrasts follow data order, and studies their first appearance.
+
+    The rule matters only for studies with two or more arms of the same treatment (and at least
+    three arms): otherwise, with ``rho = 1/2`` and one common tau^2, every fit of this module is
+    the same whichever arm is the baseline (see the module docstring). With the default, results
+    equal metafor's ``rma.mv`` on ``to.wide``'s contrasts.
 
     Parameters
     ----------
@@ -180,8 +240,15 @@ def arm_to_contrast(
     vi, sei : str
         Column of the arm-level sampling variance, or of its standard error (give one).
     order : sequence of str, optional
-        Treatment order (default: sorted labels); its first treatment is the default network
-        reference. Must list every treatment.
+        Treatment order of ``treatments`` (coefficients, league table; default: the levels of
+        the treatment column). Must list every treatment. Its first treatment is the default
+        ``reference``.
+    reference : str, optional
+        Reference treatment: to.wide's ``ref`` and the default network reference of the fits.
+        Default: the first of ``order`` if given, else to.wide's default, the treatment with the
+        most arms (ties: the first in level order).
+    baseline : {"metafor", "order"}
+        Rule for each study's baseline arm (above).
     na_action : {"fail", "omit"}
         Arms with missing values (NaN/None) in the study, treatment, estimate or variance
         columns: refuse them, listing their index labels (default), or drop them with a
@@ -198,20 +265,45 @@ def arm_to_contrast(
     White, I. R., Barrett, J. K., Jackson, D., & Higgins, J. P. T. (2012). Consistency and
     inconsistency in network meta-analysis: model estimation using multivariate
     meta-regression. *Research Synthesis Methods, 3*, 111-125.
+    Viechtbauer, W. (2010). Conducting meta-analyses in R with the metafor package. *Journal of
+    Statistical Software, 36*(3), 1-48 (``to.wide``).
 
     Examples
     --------
     >>> arms = pd.DataFrame({"study": [1, 1, 1, 2, 2], "treatment": ["A", "B", "C", "A", "B"],
     ...                      "yi": [0.0, 0.5, 0.8, 0.1, 0.4], "vi": [0.1, 0.2, 0.2, 0.1, 0.1]})
     >>> cd = arm_to_contrast(arms, vi="vi")
-    >>> cd.data[["treatment1", "treatment2", "yi"]].to_dict("list")
-    {'treatment1': ['B', 'C', 'B'], 'treatment2': ['A', 'A', 'A'], 'yi': [0.5, 0.8, 0.30000000000000004]}
+    >>> cd.reference, cd.data[["treatment1", "treatment2", "yi"]].to_dict("list")
+    ('A', {'treatment1': ['B', 'C', 'B'], 'treatment2': ['A', 'A', 'A'], 'yi': [0.5, 0.8, 0.30000000000000004]})
     >>> float(cd.V[0, 1])   # the shared baseline variance
     0.1
+
+    Two arms of B: to.wide's baseline is the last arm of the reference (or, without it, of the
+    last treatment); ``baseline="order"`` takes the first arm of the first treatment of the order.
+
+    >>> arms = pd.DataFrame({"study": [1, 1, 1], "treatment": ["B", "A", "B"], "yi": [0.5, 0.0, 0.7],
+    ...                      "vi": [0.1, 0.1, 0.1]})
+    >>> arm_to_contrast(arms, vi="vi", reference="A").data["comp"].tolist()
+    ['B vs A', 'B vs A']
+    >>> cols = ["comp", "arm1", "arm2"]
+    >>> arm_to_contrast(arms, vi="vi").data[cols].to_dict("list")   # default reference: B (most arms)
+    {'comp': ['A vs B', 'B vs B'], 'arm1': [1, 0], 'arm2': [2, 2]}
+    >>> arm_to_contrast(arms, vi="vi", reference="B", baseline="order").data[cols].to_dict("list")
+    {'comp': ['A vs B', 'B vs B'], 'arm1': [1, 2], 'arm2': [0, 0]}
     """
     if not isinstance(arms, pd.DataFrame):
         raise ValueError("`arms` must be a pandas DataFrame with one row per arm.")
     na_action = check_na_action(na_action)
+    if not isinstance(baseline, str):
+        raise ValueError(f"`baseline` must be one of {', '.join(map(repr, BASELINES))}; got {baseline!r}.")
+    if baseline not in BASELINES:
+        raise ValueError(f"`baseline` must be one of {', '.join(map(repr, BASELINES))}; got {baseline!r}."
+                         f"{suggest_name(baseline, BASELINES)}")
+    if reference is not None and (isinstance(reference, bool)
+                                  or not isinstance(reference, (str, int, float, np.integer, np.floating))):
+        raise ValueError(f"`reference` must be one treatment label (a string); got {reference!r}.")
+    if order is not None and (isinstance(order, (str, bytes, dict)) or not hasattr(order, "__iter__")):
+        raise ValueError(f"`order` must be a list of treatment labels; got {order!r}.")
     if (vi is None) == (sei is None):
         raise ValueError("Give exactly one of `vi` (variance column) or `sei` (standard-error column).")
     names = {"study": study, "treatment": treatment, "yi": yi, "vi" if vi is not None else "sei": vi or sei}
@@ -242,27 +334,50 @@ def arm_to_contrast(
             raise ValueError(f"`{name}`: column {col.name!r} has missing labels at {first_bad(col.isna().to_numpy())}"
                              " (pass na_action='omit' to drop these arms).")
     tl = t.astype(str).to_numpy()
-    labels = sorted(set(tl))
-    if order is None:
-        order = labels
+    # treatment levels as R's factor() would make them (categories, or sorted labels)
+    levels = list(dict.fromkeys(str(x) for x in _levels(t)))
+    present = set(levels)
+    order_given = order is not None
+    if not order_given:
+        order = levels
     else:
         order = [str(o) for o in order]
-        missing = sorted(set(labels) - set(order))
+        missing = sorted(set(levels) - set(order))
         if missing:
             raise ValueError(f"`order` does not list the treatments {missing}.")
         if len(set(order)) != len(order):
             raise ValueError("`order` lists a treatment twice.")
-        order = [o for o in order if o in set(labels)]
-    prio = {o: i for i, o in enumerate(order)}
-    rows, blocks = [], []
+        order = [o for o in order if o in present]
+    if reference is None and order_given:
+        reference = order[0]
+    elif reference is None:  # to.wide's default: the treatment with the most arms (ties: first level)
+        counts = pd.Series(tl).value_counts()
+        reference = next(lv for lv in levels if counts.get(lv, 0) == counts.max())
+    else:
+        reference = str(reference)
+        if reference not in present:
+            raise ValueError(f"`reference` {reference!r} is not a treatment of `arms` ({levels})."
+                             f"{suggest_name(reference, levels)}")
+    treatments = [reference] + [o for o in order if o != reference]
     sv = s.to_numpy()
-    for st in pd.unique(sv):
+    if baseline == "metafor":
+        rank = {lv: i for i, lv in enumerate([lv for lv in levels if lv != reference] + [reference])}
+        study_order = _levels(s)
+    else:
+        rank = {lv: i for i, lv in enumerate(treatments)}
+        study_order = list(pd.unique(sv))
+    rows, blocks = [], []
+    for st in study_order:
         idx = np.flatnonzero(sv == st)
         if idx.size < 2:
             lab = st.item() if isinstance(st, np.generic) else st
             raise ValueError(f"Study {lab!r} has only one arm (row {idx[0]}); a contrast needs two.")
-        base = min(idx, key=lambda i: (prio[tl[i]], i))
-        others = [i for i in idx if i != base]
+        if baseline == "metafor":  # to.wide: sort by level, then data order; the last arm is the baseline
+            srt = sorted(idx, key=lambda i: (rank[tl[i]], i))
+            base, others = srt[-1], srt[:-1]
+        else:  # first arm of the earliest treatment of [reference] + order; contrasts in data order
+            base = min(idx, key=lambda i: (rank[tl[i]], i))
+            others = [i for i in idx if i != base]
         design = ":".join(sorted(set(tl[idx])))
         for i in others:
             rows.append({"study": st, "treatment1": tl[i], "treatment2": tl[base], "arm1": int(i), "arm2": int(base),
@@ -272,8 +387,8 @@ def arm_to_contrast(
         b[np.diag_indices_from(b)] = v[others] + v[base]
         blocks.append(b)
     d = pd.DataFrame(rows)
-    return ContrastData(data=d, V=linalg.block_diag(*blocks), arms=arms.reset_index(drop=True), treatments=list(order),
-                        dropped=dropped)
+    return ContrastData(data=d, V=linalg.block_diag(*blocks), arms=arms.reset_index(drop=True), treatments=treatments,
+                        dropped=dropped, reference=reference, baseline=baseline)
 
 
 # ---------------------------------------------------------------------------- fitting
@@ -485,6 +600,9 @@ def _check_common(cd: Any, method: str, rho: float, level: float) -> str:
 
 def _treatment_design(cd: ContrastData, reference: str) -> tuple[np.ndarray, list[str]]:
     others = [t for t in cd.treatments if t != reference]
+    if not others:
+        raise ValueError(f"`contrasts` has one treatment only ({reference!r}; every study compares arms of it): "
+                         "a network needs two or more treatments.")
     d = cd.data
     X = np.column_stack([(d["treatment1"] == t).to_numpy(float) - (d["treatment2"] == t).to_numpy(float)
                          for t in others])
@@ -512,7 +630,9 @@ def network_meta_analysis(
     contrasts : ContrastData
         From :func:`arm_to_contrast`.
     reference : str, optional
-        Network reference treatment (default: the first of ``contrasts.treatments``).
+        Network reference treatment (default: ``contrasts.reference``, the first of
+        ``contrasts.treatments``). It only re-expresses the same fit; the baseline arms were
+        chosen by :func:`arm_to_contrast`.
     method : {"REML", "ML", "FE"}
         Estimator of tau^2 ("FE": tau^2 = 0, common-effect network).
     rho : float

@@ -160,6 +160,78 @@ has$v <- 1 / (has$xi + 0.5) + 1 / (has$ni - has$xi + 0.5)
 horder <- c("no_contact", "self_help", "ind_counseling", "grp_counseling")
 hassel <- nma(has, horder, "no_contact")
 
+# ---- metafor's own arm-to-contrast step (the default of arm_to_contrast, baseline = "metafor"):
+#   w <- to.wide(arms, study = "study", grp = "treatment", ref = REF, grpvars = c("treatment", "y", "v", "arm_row"))
+#       (REF missing = to.wide's default, the treatment with the most arms; within a study the arms
+#        are sorted by treatment level with REF last, the last arm is the baseline "treatment.2")
+#   yi = y.1 - y.2, vi = v.1 + v.2, V = bldiag(per study: v.2 off the diagonal, vi on it)
+#   w <- contrmat(w, grp1 = "treatment.1", grp2 = "treatment.2"); X = its columns other than REF
+#   rma.mv(yi, V, mods = ~ 0 + X, random = ~ comp | study, rho = 1/2, method = M, control = CTRL_MV)
+#       (comp = to.wide's comparison label, e.g. "Wa-F2")
+# to.wide sorts studies (and character treatment labels) with order()/sort(), i.e. in the locale's
+# collation; Python's sorted() is code-point order, which is R's in the C collation. The C collation
+# is set here so that the rows come in the same order (another locale gives the same contrasts in
+# another row order, e.g. "de Graaf (2008)" among the D's).
+invisible(Sys.setlocale("LC_COLLATE", "C"))
+towide_nma <- function(arms, ref = NULL, methods = c("REML", "ML", "FE")) {
+  arms$arm_row <- seq_len(nrow(arms))
+  if (is.null(ref)) {
+    w <- to.wide(arms, study = "study", grp = "treatment", grpvars = c("treatment", "y", "v", "arm_row"))
+    ref <- names(sort(table(arms$treatment), decreasing = TRUE)[1])   # to.wide's default ref
+  } else {
+    w <- to.wide(arms, study = "study", grp = "treatment", ref = ref, grpvars = c("treatment", "y", "v", "arm_row"))
+  }
+  w$yi <- w$y.1 - w$y.2
+  w$vi <- w$v.1 + w$v.2
+  V <- bldiag(lapply(split(w, factor(w$study, levels = unique(w$study))), function(x) {
+    m <- matrix(x$v.2[1], nrow(x), nrow(x)); diag(m) <- x$vi; m
+  }))
+  others <- setdiff(sort(unique(arms$treatment)), ref)
+  wc <- contrmat(w, grp1 = "treatment.1", grp2 = "treatment.2")
+  X <- as.matrix(wc[, make.names(others), drop = FALSE])
+  colnames(X) <- others
+  fits <- list()
+  for (M in methods) {
+    message(" to.wide NMA ", M)
+    res <- if (M == "FE") rma.mv(w$yi, V, mods = ~ 0 + X, data = w, method = "FE") else mv(w$yi, V, X, w, M)
+    fits[[M]] <- fit_summary(res)
+  }
+  list(reference = ref, treatments = c(ref, others),
+       contrasts = list(study = w$study, treatment1 = w$treatment.1, treatment2 = w$treatment.2,
+                        arm1 = w$arm_row.1 - 1, arm2 = w$arm_row.2 - 1, yi = w$yi, vi = w$vi, comp = w$comp,
+                        id = w$id),
+       V = unname(as.matrix(V)), fits = fits)
+}
+message("dat.lopez2019, to.wide default ref")
+lopez_towide <- towide_nma(lop)
+message("dat.lopez2019, to.wide ref = TAU")
+lopez_towide_tau <- towide_nma(lop, "TAU", methods = "REML")
+
+# ---- a small constructed network with repeated treatments (arms of one treatment twice in s4, s5,
+# s7; study labels out of order; arms of a study out of level order; A and C tie for the most arms,
+# so to.wide's default ref is the first level, A)
+toy <- data.frame(
+  study = c("s3", "s3", "s1", "s1", "s2", "s2", "s4", "s4", "s4", "s5", "s5", "s5", "s6", "s6", "s6",
+            "s7", "s7", "s7", "s8", "s8", "s9", "s9", "s10", "s10", "s11", "s11"),
+  treatment = c("B", "C", "A", "B", "C", "A", "B", "A", "B", "C", "B", "C", "A", "B", "C",
+                "A", "C", "A", "A", "B", "C", "B", "A", "C", "C", "A"),
+  y = c(0.31, 1.12, -0.05, 0.92, 0.61, 0.10, 0.20, -0.30, 1.05, 1.40, 0.15, 0.70, 0.02, 0.41, 1.30,
+        0.25, 0.83, -0.40, 0.12, 0.18, 0.95, 0.62, -0.20, 1.45, 0.58, 0.05),
+  v = c(0.04, 0.05, 0.03, 0.06, 0.05, 0.04, 0.05, 0.04, 0.03, 0.06, 0.05, 0.04, 0.03, 0.05, 0.04,
+        0.05, 0.04, 0.06, 0.03, 0.04, 0.05, 0.03, 0.04, 0.05, 0.06, 0.04),
+  stringsAsFactors = FALSE)
+message("toy, to.wide default ref")
+toy_default <- towide_nma(toy, methods = c("REML", "ML"))
+message("toy, to.wide ref = B")
+toy_b <- towide_nma(toy, "B", methods = "REML")
+message("toy, treatment a factor with levels C, A, B (to.wide's levels; default ref: C wins the A-C tie)")
+toy_f <- toy; toy_f$treatment <- factor(toy$treatment, levels = c("C", "A", "B"))
+toy_factor <- towide_nma(toy_f, methods = "REML")
+# the other rule (baseline = "order" in Python): first arm of the first treatment of ORDER
+cdo <- to_contrasts(toy, c("A", "B", "C")); d <- cdo$data
+ro <- mv(d$yi, cdo$V, contrast_matrix(d, c("A", "B", "C"), "A"), d, "REML")
+toy_order <- list(order = c("A", "B", "C"), fits = list(REML = fit_summary(ro)))
+
 write_fixture <- function(obj, name) {
   txt <- toJSON(obj, digits = NA, auto_unbox = TRUE, null = "null", na = "null", pretty = TRUE, matrix = "rowmajor")
   writeLines(txt, file.path("tests", "fixtures", name))
@@ -167,6 +239,9 @@ write_fixture <- function(obj, name) {
 }
 write_fixture(list(lopez = c(lopez, list(order = lorder, reference = "TAU")),
                    hasselblad = c(hassel, list(order = horder, reference = "no_contact")),
+                   lopez_towide = lopez_towide, lopez_towide_tau = lopez_towide_tau,
+                   toy = list(arms = toy, towide_default = toy_default, towide_ref_b = toy_b, towide_factor_cab = toy_factor,
+                              order_rule = toy_order),
                    versions = list(R = paste(R.version$major, R.version$minor, sep = "."),
                                    metafor = as.character(packageVersion("metafor")))),
               "network.json")
