@@ -97,7 +97,7 @@ class ConvergenceWarning(UserWarning):
 
 # --------------------------------------------------------------------------- input
 def _prepare(data: pd.DataFrame, outcome: str, therapist: str, predictors: Sequence[str],
-             roles: Sequence[str] | None = None):
+             roles: Sequence[str] | None = None, *, singletons: bool = True):
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
     roles = list(roles) if roles is not None else ["covariates"] * len(predictors)
@@ -148,7 +148,7 @@ def _prepare(data: pd.DataFrame, outcome: str, therapist: str, predictors: Seque
                          f"(therapists); found {len(labels)}: a between-cluster variance needs at least "
                          "two therapists.")
     N, J = len(codes), len(labels)
-    if J >= N:
+    if J >= N and singletons:
         raise ValueError(
             f"Every cluster in column {therapist!r} (`therapist`) has one observation ({N} rows, {J} "
             f"clusters): the cluster (therapist) and residual variances are not separately identified "
@@ -959,8 +959,15 @@ def disaggregate_alliance(
     if alliance in covs:
         raise ValueError(f"Column {alliance!r} is the alliance; do not list it in `covariates`.")
     cols, codes, labels = _prepare(data, outcome, therapist, [alliance, *covs],
-                                   roles=["alliance"] + ["covariates"] * len(covs))
+                                   roles=["alliance"] + ["covariates"] * len(covs), singletons=False)
     J = len(labels)
+    if J >= len(codes):
+        raise ValueError(
+            f"Column {alliance!r} (`alliance`) does not vary within therapists: every cluster in column "
+            f"{therapist!r} (`therapist`) has one observation ({len(codes)} rows, {J} clusters), so the within "
+            "coefficient is not identified and the cluster (therapist) and residual variances are not "
+            f"separately identified (lme4 refuses such a model too). Is {therapist!r} a patient id?"
+        )
     a = cols.pop(alliance)
     n_j = np.bincount(codes, minlength=J)
     mean_j = np.bincount(codes, weights=a, minlength=J) / n_j

@@ -120,6 +120,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from analysis import _sem_fit
+from analysis.multilevel import BoundaryWarning, ConvergenceWarning  # UserWarning subclasses
 from analysis._checks import (
     check_choice,
     check_columns,
@@ -1191,7 +1192,7 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
             break
     if not converged:
         warnings.warn("fit_cfa: the optimizer did not report convergence; check the results.",
-                      UserWarning, stacklevel=2)
+                      ConvergenceWarning, stacklevel=2)
     obs = list(model.vars["observed"])
     inv_i = {v: k for k, v in iname.items()}
     inv_f = {v: k for k, v in fname.items()}
@@ -1233,7 +1234,7 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
                [f"item {it}" for it in items if theta[it] / scales[items.index(it)] ** 2 < 1e-6]
     if boundary:
         warnings.warn(f"fit_cfa: boundary estimates (variance at zero): {', '.join(boundary)}.",
-                      UserWarning, stacklevel=2)
+                      BoundaryWarning, stacklevel=2)
     return CFAResult(factors=facs, general=general, n=n, n_dropped=dropped, fit=fit, loadings=loadings,
                      factor_cov=Phi, residual_var=theta,
                      implied_cov=pd.DataFrame(Sig, index=items, columns=items),
@@ -2244,7 +2245,7 @@ def _warn_em(gdata: list[_GroupData], labels: list[str], what: str) -> None:
         if not gd.em_converged:
             warnings.warn(f"{what}: the EM estimate of the unrestricted (H1) moments{f' in group {lab!r}' if lab else ''}"
                           f" did not converge in {gd.em_iterations} iterations; the chi-square, CFI, TLI, RMSEA "
-                          "and SRMR may be off.", UserWarning, stacklevel=3)
+                          "and SRMR may be off.", ConvergenceWarning, stacklevel=3)
 
 
 def _fit_step(pt: _ParTable, gdata: list[_GroupData], facs: dict[str, list[str]], items: list[str],
@@ -2282,7 +2283,7 @@ def _fit_step(pt: _ParTable, gdata: list[_GroupData], facs: dict[str, list[str]]
         se_free = np.full(pt.n_free, np.nan)
         warnings.warn(f"{what}: the information matrix of {name} is singular: the model is not identified "
                       "at this solution (no standard errors; the fit is reported as not converged).",
-                      UserWarning, stacklevel=3)
+                      ConvergenceWarning, stacklevel=3)
     rows = pt.rows
     free = rows["free"].to_numpy()
     back = _unscale_factors(rows, scales, facs, items)
@@ -2312,10 +2313,10 @@ def _fit_step(pt: _ParTable, gdata: list[_GroupData], facs: dict[str, list[str]]
             boundary.append(f"{pre}factor covariance matrix not positive definite")
     if boundary:
         warnings.warn(f"{what}: {name} has boundary estimates: {'; '.join(boundary)}.",
-                      UserWarning, stacklevel=3)
+                      BoundaryWarning, stacklevel=3)
     if not info["converged"]:
         warnings.warn(f"{what}: {name} did not converge (max |gradient| = "
-                      f"{info['grad_max']:.2g}); check the results.", UserWarning, stacklevel=3)
+                      f"{info['grad_max']:.2g}); check the results.", ConvergenceWarning, stacklevel=3)
     Sig, mu = model.implied(x)
     with np.errstate(over="ignore"):
         Sig = Sig * _outer(scales)[None]
@@ -2995,7 +2996,7 @@ def fit_cfa_ordinal(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *,
     TH, R, G, pairs, failed = _ordinal_sample_stats(X, K)
     if failed:
         warnings.warn("fit_cfa_ordinal: the polychoric correlation did not converge for "
-                      + ", ".join(f"{items[i]}-{items[j]}" for i, j in failed) + ".", UserWarning, stacklevel=2)
+                      + ", ".join(f"{items[i]}-{items[j]}" for i, j in failed) + ".", ConvergenceWarning, stacklevel=2)
     near1 = [(items[i], items[j]) for i, j in pairs if abs(R[i, j]) > 0.99]
     if near1:
         warnings.warn(f"fit_cfa_ordinal: polychoric correlation(s) near 1: {near1}.", UserWarning, stacklevel=2)
@@ -3047,7 +3048,7 @@ def fit_cfa_ordinal(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *,
     theta = opt.x
     converged = bool(opt.success)
     if not converged:
-        warnings.warn(f"fit_cfa_ordinal: the DWLS fit did not converge ({opt.message}).", UserWarning, stacklevel=2)
+        warnings.warn(f"fit_cfa_ordinal: the DWLS fit did not converge ({opt.message}).", ConvergenceWarning, stacklevel=2)
     e = r - implied(theta)
     npm = theta.size
     ns = nth + len(pairs)
@@ -3087,7 +3088,7 @@ def fit_cfa_ordinal(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *,
     boundary = [it for it in items if resid[it] <= 0]
     if boundary:
         warnings.warn(f"fit_cfa_ordinal: residual variance at or below zero for {boundary} (Heywood case).",
-                      UserWarning, stacklevel=2)
+                      BoundaryWarning, stacklevel=2)
     np.fill_diagonal(Pimp, 1.0)
     lam_se = dict(zip(lam_free, se[nth:nth + len(lam_free)]))
     loadings = pd.DataFrame([{"factor": fnames[fidx[i]], "item": items[i], "estimate": L[i, fidx[i]],

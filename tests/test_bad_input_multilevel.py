@@ -39,7 +39,8 @@ def test_one_patient_per_therapist_is_refused_before_fitting(data):
         ml.therapist_effect(data, "y", "pid", ["x"])
     with pytest.raises(ValueError, match="'pid'.*one observation.*lme4 refuses"):
         ml.therapist_effect(data, "y", "pid", engine="mixedlm")
-    with pytest.raises(ValueError, match=r"Every cluster in column 'pid'"):
+    with pytest.raises(ValueError, match=r"does not vary within therapists: every cluster in column 'pid' "
+                                         r"\(`therapist`\) has one observation.*not separately identified"):
         ml.disaggregate_alliance(data, "y", "alliance", "pid")
 
 
