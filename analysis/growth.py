@@ -664,8 +664,13 @@ def _result(d: _Design, outcome, time, subject, covariates, time_by, random_slop
     notes: list[str] = []
     # The starts are compared: different optima are reported (lme4 would warn about
     # convergence); the best criterion is kept.
-    ok = np.isfinite(f["attempts"]["criterion"])
-    far = f["attempts"]["criterion"][ok] - f["attempts"]["criterion"][ok].min() > 1e-4
+    # Compare the starts with each other (not with the final polish, which only refines the best
+    # start): starts that end far apart point to several optima.
+    log = f["attempts"]
+    starts = log[log["start"].map(lambda v: not isinstance(v, str))]
+    ok = np.isfinite(starts["criterion"].to_numpy(float))
+    crit = starts["criterion"].to_numpy(float)[ok]
+    far = crit - crit.min() > 1e-4 if ok.any() else np.zeros(0, bool)
     if far.any():
         notes.append(f"{int(far.sum())} of {int(ok.sum())} optimizer starts ended at a worse optimum; the best was kept.")
     if not ok.all():
