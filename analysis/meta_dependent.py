@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis._checks import as_float_array, check_choice, check_columns, check_positive, first_bad
+from analysis._checks import as_float_array, check_choice, check_columns, check_positive, describe_labels, first_bad
 
 __all__ = ["vcalc", "aggregate", "STRUCTS"]
 
@@ -431,7 +431,9 @@ def aggregate(
             sq = np.sqrt(v[idx])
             B = R * np.outer(sq, sq)
         if n > 1 and np.linalg.eigvalsh(B).min() <= 1e-12 * np.abs(np.diag(B)).max():
-            raise ValueError(f"Cluster {uniq[c]!r} (index labels {', '.join(map(str, idx[:5]))}): its sampling "
+            where = (describe_labels(data.index[idx]) if data is not None and len(data) == k
+                     else describe_labels(idx, what="positions"))
+            raise ValueError(f"Cluster {uniq[c]!r} ({where}): its sampling "
                              "covariance block is not positive definite, so the estimates cannot be aggregated "
                              "(check `rho`, `phi`, `time` or `V`).")
         yc = y[idx]
