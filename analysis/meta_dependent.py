@@ -181,7 +181,7 @@ def vcalc(
            [0.  , 0.  , 0.01]])
     """
     if data is not None and not isinstance(data, pd.DataFrame):
-        raise ValueError(f"`data` must be a pandas DataFrame, got {type(data).__name__}.")
+        raise ValueError(f"`data` must be a pandas DataFrame, got {data.__class__.__name__}.")
     v = _get(data, "vi", vi, None, numeric=True, required=True)
     k = v.shape[0]
     if k < 1:
@@ -437,7 +437,10 @@ def aggregate(
                              "covariance block is not positive definite, so the estimates cannot be aggregated "
                              "(check `rho`, `phi`, `time` or `V`).")
         yc = y[idx]
-        if weighted:
+        if n == 1:  # one effect: passes through unchanged
+            out_y.append(float(yc[0]))
+            out_v.append(float(B[0, 0]))
+        elif weighted:
             L = np.linalg.cholesky(B)
             one = np.linalg.solve(L, np.ones(n))
             yy = np.linalg.solve(L, yc)

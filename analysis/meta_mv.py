@@ -251,7 +251,23 @@ class MVResult:
     group_codes: np.ndarray = field(repr=False)
     group_labels: list = field(repr=False)
     _ev: _Evaluator = field(repr=False)
+    _scale: float = 1.0  # the evaluator works on y / c and V / c^2 (c a power of 2: exact)
     _ci_cache: dict = field(default_factory=dict, repr=False)
+
+    def _ll_shift(self) -> float:
+        """log-likelihood(original units) - log-likelihood(scaled units)."""
+        return -(self.k - (self.p if self.method == "REML" else 0)) * math.log(self._scale)
+
+    def profile_loglik(self, component: int, value: float) -> float:
+        """The (RE)ML log-likelihood maximised over the other components with ``component`` fixed at ``value``."""
+        c2 = self._scale**2
+        s0 = self.sigma2 / c2
+        s0[component] = value / c2
+        free = np.ones(len(s0), bool)
+        free[component] = False
+        if not free.any():
+            return self._ev.evaluate(s0, 0)["ll"] + self._ll_shift()
+        return _maximise(self._ev, s0, free, 500)[1]["ll"] + self._ll_shift()
 
     # ---- coefficient table
     @property
@@ -378,7 +394,8 @@ class MVResult:
             ("study" values, "study/es_id" pairs), with columns pred, se, pi_low, pi_high.
         """
         ev = self._ev
-        q = ev.evaluate(self.sigma2, 0)
+        sc = self._scale
+        q = ev.evaluate(self.sigma2 / sc**2, 0)
         M = q["M"]
         out = {}
         c = self._crit()
@@ -395,11 +412,11 @@ class MVResult:
                 flat = ViX.reshape(-1, self.p)
                 for j in range(self.p):
                     s1X[:, j] += np.bincount(cod, weights=flat[:, j], minlength=n_g)
-            s2 = float(self.sigma2[l])
-            pred = s2 * su
+            s2 = float(self.sigma2[l]) / sc**2
+            pred = s2 * su * sc
             zpz = s11 - np.einsum("gp,pq,gq->g", s1X, M, s1X)
             var = np.maximum(s2 - s2 * s2 * zpz, 0.0)
-            se = np.sqrt(var)
+            se = np.sqrt(var) * sc
             out[name] = pd.DataFrame({"pred": pred, "se": se, "pi_low": pred - c * se, "pi_high": pred + c * se},
                                      index=pd.Index(self.group_labels[l], name=name))
         return out
@@ -418,29 +435,19 @@ class MVResult:
         key = (int(component), level)
         if key in self._ci_cache:
             return self._ci_cache[key]
-        ev = self._ev
-        free = np.ones(len(self.sigma2), bool)
-        free[component] = False
         crit = float(stats.chi2.ppf(level, 1))
-        s_hat = float(self.sigma2[component])
+        c2 = self._scale**2
+        s_hat = float(self.sigma2[component]) / c2  # the search runs in the evaluator's units
         ll_max = self.loglik
 
-        def prof(val: float) -> float:
-            s0 = self.sigma2.copy()
-            s0[component] = val
-            if not free.any():
-                return ev.evaluate(s0, 0)["ll"]
-            s, info, _, _ = _maximise(ev, s0, free, 500)
-            return info["ll"]
-
         def g(val: float) -> float:
-            return 2 * (ll_max - prof(val)) - crit
+            return 2 * (ll_max - self.profile_loglik(component, val * c2)) - crit
 
         if s_hat <= 0 or g(0.0) <= 0:
             lb = 0.0
         else:
             lb = optimize.brentq(g, 0.0, s_hat, xtol=1e-15, rtol=1e-13)
-        hi = max(s_hat, float(np.var(self.yi)), 1e-12) * 2
+        hi = max(s_hat, float(np.var(self.yi)) / c2, 1e-12) * 2
         for _ in range(200):
             if g(hi) > 0:
                 break
@@ -448,6 +455,7 @@ class MVResult:
         else:
             raise RuntimeError("The profile likelihood upper bound could not be bracketed.")
         ub = optimize.brentq(g, s_hat, hi, xtol=1e-15, rtol=1e-13)
+        lb, ub = lb * c2, ub * c2
         self._ci_cache[key] = (lb, ub)
         return lb, ub
 
@@ -460,7 +468,7 @@ class MVResult:
         """(row index, block of M = V + sum sigma^2_l Z_l Z_l') for every block of the model."""
         out = []
         for b in self._ev.batches:
-            Mb = b.V + np.einsum("l,lbij->bij", self.sigma2, b.G)
+            Mb = (b.V + np.einsum("l,lbij->bij", self.sigma2 / self._scale**2, b.G)) * self._scale**2
             out.extend(zip(list(b.idx), list(Mb)))
         return out
 
@@ -792,7 +800,10 @@ def rma_mv(
     first[codes[0][::-1]] = np.arange(k)[::-1]
     link = sp.csr_matrix((np.ones(k), (np.arange(k), first[codes[0]])), shape=(k, k))
     nb, comp = connected_components((abs(Vs) + link).tocsr(), directed=False)
-    Vd = Vs.tocsc()
+    # work on y / c and V / c^2 with c a power of 2 near the typical standard error: exact in floating
+    # point, and the information matrices (~ 1 / V^2) cannot overflow for effect sizes on any scale
+    csc = 2.0 ** round(math.log2(math.sqrt(float(np.mean(vdiag)))))
+    Vd = (Vs / csc**2).tocsc()
     blocks = []
     for c in range(nb):
         idx = np.flatnonzero(comp == c)
@@ -804,9 +815,11 @@ def rma_mv(
                              "(check the assumed correlations).") from None
         blocks.append((idx, B))
     # -- fit
-    ev = _Evaluator(y, X, blocks, codes, reml=(method == "REML"))
-    b_ols = np.linalg.lstsq(X, y, rcond=None)[0]
-    tot = max(float(np.var(y - X @ b_ols)) - float(np.mean(vdiag)), 0.01 * float(np.var(y)), 1e-8 * float(np.mean(vdiag)))
+    ys = y / csc
+    ev = _Evaluator(ys, X, blocks, codes, reml=(method == "REML"))
+    b_ols = np.linalg.lstsq(X, ys, rcond=None)[0]
+    vm = float(np.mean(vdiag)) / csc**2
+    tot = max(float(np.var(ys - X @ b_ols)) - vm, 0.01 * float(np.var(ys)), 1e-8 * vm)
     best = None
     for s0 in (np.full(L, tot / L), np.full(L, tot)):
         s, info, conv, it = _maximise(ev, s0, np.ones(L, bool), maxiter)
@@ -823,7 +836,8 @@ def rma_mv(
         msg = f"variance component(s) {', '.join(at0)} estimated at the boundary (0)"
         warnings.warn(f"rma_mv: {msg}.", UserWarning, stacklevel=2)
         notes.append(msg)
-    beta, vb = info["beta"], info["M"]
+    beta, vb = info["beta"] * csc, info["M"] * csc**2
+    s_scaled, s = s, s * csc**2
     # -- heterogeneity with V alone (W = V^-1) and the I^2 split
     q0 = ev.evaluate(np.zeros(L), 0)
     qe = max(float(q0["quad"]), 0.0)
@@ -835,7 +849,7 @@ def rma_mv(
         XtVi2X += np.einsum("bip,biq->pq", ViX, ViX)
     trP = trVi - float(np.sum(q0["M"] * XtVi2X))
     typical = (k - p) / trP
-    i2 = 100 * s / (s.sum() + typical)
+    i2 = 100 * s_scaled / (s_scaled.sum() + typical)
     # -- omnibus test
     qm = qm_df = qm_p = None
     btt = list(range(1, p)) if has_int else list(range(p))
@@ -850,10 +864,11 @@ def rma_mv(
         else:
             qm_df = (m,)
             qm_p = float(stats.chi2.sf(qm, m))
-    ll = float(info["ll"])
+    shift = -(k - (p if method == "REML" else 0)) * math.log(csc)
+    ll = float(info["ll"]) + shift
     parms = p + L
     if method == "ML":
-        ll_qe = -0.5 * k * math.log(2 * math.pi) - 0.5 * q0["logdet"]
+        ll_qe = -0.5 * k * math.log(2 * math.pi) - 0.5 * q0["logdet"] + shift
         dev = -2 * (ll - ll_qe)
         bic = -2 * ll + parms * math.log(k)
     else:
@@ -864,5 +879,5 @@ def rma_mv(
         sigma2_names=sig_names, n_levels=n_levels, n_clusters=n_levels[0], qe=qe, qe_df=k - p, qe_pvalue=qe_p,
         qm=qm, qm_df=qm_df, qm_pvalue=qm_p, i2_levels=i2, loglik=ll, deviance=dev, aic=-2 * ll + 2 * parms,
         bic=bic, converged=converged, iterations=iterations, notes=notes, has_intercept=has_int, yi=y, X=X,
-        group_codes=codes, group_labels=group_labels, _ev=ev,
+        group_codes=codes, group_labels=group_labels, _ev=ev, _scale=csc,
     )

@@ -304,7 +304,10 @@ def robust(model: Any, cluster: Any = None, *, vcov: str = "CR2", level: float =
         cols.append(jj.ravel())
         vals.append(np.asarray(B).ravel())
     Phi_all = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(k, k))
-    e = y - X @ beta
+    # work on e / c and Phi / c^2 (c a power of 2: exact); A_j, E_j and the df are scale-free, V^CR scales by c^2
+    csc = 2.0 ** round(math.log2(math.sqrt(float(np.mean(Phi_all.diagonal())))))
+    Phi_all = Phi_all / csc**2
+    e = (y - X @ beta) / csc
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(J + 1))
     cl = []
@@ -340,7 +343,7 @@ def robust(model: Any, cluster: Any = None, *, vcov: str = "CR2", level: float =
         c["E"] = E
         ee = E @ c["e"]
         meat += np.outer(ee, ee)
-    V = 0.5 * (meat + meat.T)
+    V = 0.5 * (meat + meat.T) * csc**2
     n_single = sum(1 for c in cl if c["idx"].size == 1)
     if n_single:
         notes.append(f"{n_single} of {J} clusters hold a single effect size; the sandwich estimator is still "

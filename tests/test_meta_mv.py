@@ -31,7 +31,7 @@ from scipy import sparse, stats
 
 from analysis.meta_dependent import vcalc
 from analysis.meta_multilevel import three_level
-from analysis.meta_mv import MVResult, _maximise, rma_mv
+from analysis.meta_mv import MVResult, rma_mv
 from tests._dependent_fixture import FITS, FIX, THREE, V_THREE
 
 # metafor's confint returned a point off the profile (it warned): (dataset, fit, component, side)
@@ -107,11 +107,7 @@ def test_profile_ci_matches_metafor(key):
         for side, ours, theirs in (("low", lo, lows[comp]), ("high", hi, highs[comp])):
             if theirs is None or (key[0], key[1], comp, side) in METAFOR_PROFILE_FAILED:
                 if ours > 0:  # the bound solves the profile equation
-                    s0 = res.sigma2.copy()
-                    s0[comp] = ours
-                    free = np.ones(len(s0), bool)
-                    free[comp] = False
-                    ll = _maximise(res._ev, s0, free, 500)[1]["ll"] if free.any() else res._ev.evaluate(s0)["ll"]
+                    ll = res.profile_loglik(comp, ours)
                     assert 2 * (res.loglik - ll) == pytest.approx(crit, abs=1e-7)
                 continue
             close(ours, theirs, rtol=1e-6, atol=1e-10)
@@ -123,11 +119,7 @@ def test_metafor_failures_are_real():
     for ds, key, comp, _side in METAFOR_PROFILE_FAILED:
         res = fit((ds, key))
         theirs = FIX[ds]["fits"][key]["sigma2_ci_low"][comp]
-        s0 = res.sigma2.copy()
-        s0[comp] = theirs
-        free = np.ones(len(s0), bool)
-        free[comp] = False
-        ll = _maximise(res._ev, s0, free, 500)[1]["ll"]
+        ll = res.profile_loglik(comp, theirs)
         assert abs(2 * (res.loglik - ll) - crit) > 0.4
 
 
