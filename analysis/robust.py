@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis._checks import check_choice, check_columns, check_level, check_na_action, describe_labels
+from analysis._checks import check_choice, check_columns, check_level, check_na_action, describe_labels, first_bad
 from analysis.meta import _apa_num, _apa_p, _fmt, _fmt_p, _stars
 
 __all__ = ["RobustResult", "WaldResult", "CHEResult", "robust", "wald_test", "che", "VCOV_TYPES", "WALD_TESTS"]
@@ -230,7 +230,7 @@ def _cluster_codes(cluster: Any, k: int, default: np.ndarray | None) -> tuple[np
         raise ValueError(f"`cluster` has {len(s)} entries but the model has {k} effect sizes: lengths must match.")
     bad = s.isna().to_numpy()
     if bad.any():
-        raise ValueError(f"`cluster` has missing values at {describe_labels(np.flatnonzero(bad), what='positions')}.")
+        raise ValueError(f"`cluster` has missing values at {first_bad(bad)}.")
     codes, uniq = pd.factorize(s, sort=True)
     return codes, list(uniq)
 
@@ -354,8 +354,10 @@ def robust(model: Any, cluster: Any = None, *, vcov: str = "CR2", level: float =
     parts = {"clusters": cl, "M": M, "beta": beta, "p": p, "J": J, "names": w["names"], "V": V,
              "vcov": vcov, "level": level}
     se = np.sqrt(np.maximum(np.diag(V), 0.0))
-    if np.any(np.diag(V) <= 0):
-        bad = [w["names"][i] for i in np.flatnonzero(np.diag(V) <= 0)]
+    # zero up to rounding, relative to the model-based variance (M is in the rescaled units)
+    degenerate = np.diag(V) <= 1e-12 * np.diag(M) * csc**2
+    if np.any(degenerate):
+        bad = [w["names"][i] for i in np.flatnonzero(degenerate)]
         raise ValueError(f"The robust variance of {', '.join(map(repr, bad))} is 0: the coefficient is estimated "
                          "from one cluster only (or is constant within every cluster), so cluster-robust "
                          "inference is not possible for it.")
