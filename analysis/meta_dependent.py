@@ -253,52 +253,71 @@ def vcalc(
         cl_s = cl_s + "." + pd.Series(sg).astype(str)
     codes, uniq = pd.factorize(cl_s)
 
-    def g(ga, gb, ta, tb):
-        lag = np.abs(ta[:, None] - tb[None, :])
+    ii, jj, pi, pj, sizes = _pairs(codes)
+
+    def g(ga, gb, ta, tb, a, b):
+        lag = np.abs(ta[a] - tb[b])
         with np.errstate(invalid="ignore"):
             pw = np.where(lag == 0, 1.0, np.power(phi, lag))
-        return (ga[:, None] == gb[None, :]) * pw
+        return (ga[a] == gb[b]) * pw
 
-    rows, cols, vals = [], [], []
-    not_pd = []
-    for c in range(len(uniq)):
-        idx = np.flatnonzero(codes == c)
-        same_type = ty_c[idx][:, None] == ty_c[idx][None, :]
-        same_obs = ob_c[idx][:, None] == ob_c[idx][None, :]
-        rterm = np.where(same_type, np.where(same_obs, 1.0, rho_obs), rho_type)
-        a1, a2 = g1_c[idx], g2_c[idx]
-        s1, s2 = 1.0 / ww1[idx], 1.0 / ww2[idx]
-        x1, x2 = t1[idx], t2[idx]
-        num = (g(a1, a1, x1, x1) * np.sqrt(np.outer(s1, s1)) - g(a1, a2, x1, x2) * np.sqrt(np.outer(s1, s2))
-               - g(a2, a1, x2, x1) * np.sqrt(np.outer(s2, s1)) + g(a2, a2, x2, x2) * np.sqrt(np.outer(s2, s2)))
-        d = s1 + s2 - 2 * np.diag(g(a1, a2, x1, x2)) * np.sqrt(s1 * s2)
-        if np.any(d <= 0):
-            raise ValueError(f"Cluster {uniq[c]!r}: an effect contrasts a group with itself (`grp1` equals `grp2` "
-                             "at the same time), so its variance structure is undefined.")
-        R = rterm * num / np.sqrt(np.outer(d, d))
-        np.fill_diagonal(R, 1.0)
-        sq = np.sqrt(v[idx])
-        B = R * np.outer(sq, sq)
-        if checkpd and idx.size > 1 and np.linalg.eigvalsh(R).min() <= 1e-12:
-            not_pd.append(str(uniq[c]))
-        ii, jj = np.meshgrid(idx, idx, indexing="ij")
-        rows.append(ii.ravel())
-        cols.append(jj.ravel())
-        vals.append(B.ravel())
-    if not_pd:
-        warnings.warn("vcalc: the var-cov matrix is not positive definite in cluster"
-                      f"{'s' if len(not_pd) > 1 else ''} {', '.join(not_pd[:10])}"
-                      f"{' ...' if len(not_pd) > 10 else ''} (check `obs`, `type`, `rho`).", UserWarning, stacklevel=2)
-    r_, c_, x_ = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    # every within-cluster pair at once (no loop over clusters)
+    same_type = ty_c[ii] == ty_c[jj]
+    same_obs = ob_c[ii] == ob_c[jj]
+    rterm = np.where(same_type, np.where(same_obs, 1.0, rho_obs), rho_type)
+    s1, s2 = 1.0 / ww1, 1.0 / ww2
+    num = (g(g1_c, g1_c, t1, t1, ii, jj) * np.sqrt(s1[ii] * s1[jj]) - g(g1_c, g2_c, t1, t2, ii, jj) * np.sqrt(s1[ii] * s2[jj])
+           - g(g2_c, g1_c, t2, t1, ii, jj) * np.sqrt(s2[ii] * s1[jj]) + g(g2_c, g2_c, t2, t2, ii, jj) * np.sqrt(s2[ii] * s2[jj]))
+    rows = np.arange(k)
+    d = s1 + s2 - 2 * g(g1_c, g2_c, t1, t2, rows, rows) * np.sqrt(s1 * s2)
+    if np.any(d <= 0):
+        bad = int(np.flatnonzero(d <= 0)[0])
+        raise ValueError(f"Cluster {uniq[codes[bad]]!r}: an effect contrasts a group with itself (`grp1` equals `grp2` "
+                         f"at the same time, {first_bad(d <= 0)}), so its variance structure is undefined.")
+    R = np.where(ii == jj, 1.0, rterm * num / np.sqrt(d[ii] * d[jj]))
+    sq = np.sqrt(v)
+    vals = R * sq[ii] * sq[jj]
+    if checkpd:
+        not_pd = []
+        for n in np.unique(sizes[sizes > 1]):
+            sel = sizes[codes[ii]] == n
+            cl_n = np.flatnonzero(sizes == n)
+            slot = np.full(len(uniq), -1)
+            slot[cl_n] = np.arange(cl_n.size)
+            blocks = np.zeros((cl_n.size, n, n))
+            blocks[slot[codes[ii[sel]]], pi[sel], pj[sel]] = R[sel]
+            low = np.linalg.eigvalsh(blocks)[:, 0] <= 1e-12
+            not_pd += list(cl_n[low])
+        not_pd = [str(uniq[c]) for c in sorted(not_pd)]
+        if not_pd:
+            warnings.warn("vcalc: the var-cov matrix is not positive definite in cluster"
+                          f"{'s' if len(not_pd) > 1 else ''} {', '.join(not_pd[:10])}"
+                          f"{' ...' if len(not_pd) > 10 else ''} (check `obs`, `type`, `rho`).", UserWarning,
+                          stacklevel=2)
     if sparse:
         from scipy import sparse as sp
 
-        M = sp.csr_matrix((x_, (r_, c_)), shape=(k, k))
+        M = sp.csr_matrix((vals, (ii, jj)), shape=(k, k))
         M.eliminate_zeros()
         return M
     V = np.zeros((k, k))
-    V[r_, c_] = x_
+    V[ii, jj] = vals
     return V
+
+
+def _pairs(codes: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Every ordered pair (i, j) of rows in the same cluster, their positions within it, and the cluster sizes."""
+    k = codes.size
+    order = np.argsort(codes, kind="stable")
+    sizes = np.bincount(codes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    sc = codes[order]
+    n_row = sizes[sc]
+    pos_row = np.arange(k) - starts[sc]
+    i_sorted = np.repeat(np.arange(k), n_row)
+    offs = np.arange(int(n_row.sum())) - np.repeat(np.cumsum(n_row) - n_row, n_row)
+    j_sorted = starts[sc][i_sorted] + offs
+    return order[i_sorted], order[j_sorted], pos_row[i_sorted], offs, sizes
 
 
 def aggregate(

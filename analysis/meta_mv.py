@@ -140,8 +140,8 @@ class _Evaluator:
             if order >= 2:
                 ViG = np.einsum("bij,lbjk->lbik", Vi, b.G)
                 trViGViG += np.einsum("lbij,mbji->lm", ViG, ViG)
-                T += np.einsum("lbip,bij,mbjq->lmpq", GViX, Vi, GViX)
-                GuViGu += np.einsum("lbi,bij,mbj->lm", Gu, Vi, Gu)
+                T += np.einsum("lbip,bij,mbjq->lmpq", GViX, Vi, GViX, optimize=True)
+                GuViGu += np.einsum("lbi,bij,mbj->lm", Gu, Vi, Gu, optimize=True)
         out["quad"] = quad
         out["u"] = us
         out["cache"] = cache
@@ -767,7 +767,9 @@ def rma_mv(
     sig_names = []
     for l in range(L):
         frame = pd.DataFrame({f"c{j}": levels_raw[j].map(_label).to_numpy() for j in range(l + 1)})
-        keys = frame.apply(lambda r: "/".join(r), axis=1) if l > 0 else frame["c0"]
+        keys = frame["c0"]
+        for j in range(1, l + 1):
+            keys = keys + "/" + frame[f"c{j}"]
         cod, uniq = pd.factorize(keys, sort=True)
         codes[l] = cod
         group_labels.append(list(uniq))
@@ -803,17 +805,33 @@ def rma_mv(
     # work on y / c and V / c^2 with c a power of 2 near the typical standard error: exact in floating
     # point, and the information matrices (~ 1 / V^2) cannot overflow for effect sizes on any scale
     csc = 2.0 ** round(math.log2(math.sqrt(float(np.mean(vdiag)))))
-    Vd = (Vs / csc**2).tocsc()
+    Vd = (Vs / csc**2).tocsr()
+    from analysis.meta_dependent import _pairs
+
+    ii, jj, pi, pj, sizes = _pairs(comp)
+    v_pairs = np.asarray(Vd[ii, jj]).ravel()
+    order = np.argsort(comp, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     blocks = []
-    for c in range(nb):
-        idx = np.flatnonzero(comp == c)
-        B = Vd[idx][:, idx].toarray()
+    for n in np.unique(sizes):
+        cls = np.flatnonzero(sizes == n)
+        slot = np.full(nb, -1)
+        slot[cls] = np.arange(cls.size)
+        sel = sizes[comp[ii]] == n
+        stack = np.zeros((cls.size, n, n))
+        stack[slot[comp[ii[sel]]], pi[sel], pj[sel]] = v_pairs[sel]
+        rows = order[starts[cls][:, None] + np.arange(n)[None, :]]
         try:
-            np.linalg.cholesky(B)
+            np.linalg.cholesky(stack)
         except np.linalg.LinAlgError:
-            raise ValueError(f"`V` is not positive definite in the block of rows {describe_labels(labels[idx] if not miss.any() else np.asarray(labels)[~miss][idx])} "
-                             "(check the assumed correlations).") from None
-        blocks.append((idx, B))
+            for r, B in zip(rows, stack):
+                try:
+                    np.linalg.cholesky(B)
+                except np.linalg.LinAlgError:
+                    lab = np.asarray(labels)[~miss][r] if miss.any() else np.asarray(labels)[r]
+                    raise ValueError(f"`V` is not positive definite in the block of rows {describe_labels(lab)} "
+                                     "(check the assumed correlations).") from None
+        blocks.extend(zip(list(rows), list(stack)))
     # -- fit
     ys = y / csc
     ev = _Evaluator(ys, X, blocks, codes, reml=(method == "REML"))

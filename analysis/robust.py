@@ -308,43 +308,56 @@ def robust(model: Any, cluster: Any = None, *, vcov: str = "CR2", level: float =
     csc = 2.0 ** round(math.log2(math.sqrt(float(np.mean(Phi_all.diagonal())))))
     Phi_all = Phi_all / csc**2
     e = (y - X @ beta) / csc
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(J + 1))
-    cl = []
+    # clusters of equal size are stacked and processed together
+    from analysis.meta_dependent import _pairs
+
+    ii, jj, pi, pj, sizes = _pairs(codes)
+    phi_pairs = np.asarray(Phi_all[ii, jj]).ravel()
+    cl = []  # one batch per cluster size: clusters (nb,), Phi (nb,n,n), X (nb,n,p), e (nb,n)
     XtWX = np.zeros((p, p))
-    for j in range(J):
-        idx = order[bounds[j]:bounds[j + 1]]
-        Phi = Phi_all[idx][:, idx].toarray()
+    order = np.argsort(codes, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    for n in np.unique(sizes):
+        cls = np.flatnonzero(sizes == n)
+        slot = np.full(J, -1)
+        slot[cls] = np.arange(cls.size)
+        sel = sizes[codes[ii]] == n
+        Phi = np.zeros((cls.size, n, n))
+        Phi[slot[codes[ii[sel]]], pi[sel], pj[sel]] = phi_pairs[sel]
+        rows = order[starts[cls][:, None] + np.arange(n)[None, :]]  # (nb, n) row indices
+        Xb = X[rows]
         Lc = np.linalg.cholesky(Phi)
-        Xj = X[idx]
-        WX = np.linalg.solve(Phi, Xj)
-        XtWX += Xj.T @ WX
-        cl.append({"idx": idx, "Phi": Phi, "L": Lc, "X": Xj, "WX": WX, "e": e[idx]})
+        WX = np.linalg.solve(Phi, Xb)
+        XtWX += np.einsum("bip,biq->pq", Xb, WX)
+        cl.append({"clusters": cls, "Phi": Phi, "L": Lc, "X": Xb, "WX": WX, "e": e[rows], "n": n})
     M = np.linalg.inv(0.5 * (XtWX + XtWX.T))
     notes = []
     singular = []
     c1 = math.sqrt(J / (J - 1))
     meat = np.zeros((p, p))
-    for j, c in enumerate(cl):
-        n = c["idx"].size
+    for c in cl:
+        n, nb = c["n"], c["clusters"].size
         if vcov == "CR2":
             Lc = c["L"]
-            B = c["Phi"] - c["X"] @ M @ c["X"].T
-            G = Lc.T @ B @ Lc
-            Gi, dropped = _inv_sqrt_psd(G)
-            if dropped:
-                singular.append(str(uniq[j]))
-            A = Lc @ Gi @ Lc.T
+            B = c["Phi"] - np.einsum("bip,pq,bjq->bij", c["X"], M, c["X"])
+            G = np.swapaxes(Lc, 1, 2) @ B @ Lc
+            G = 0.5 * (G + np.swapaxes(G, 1, 2))
+            vals, vecs = np.linalg.eigh(G)
+            keep = vals > 1e-12 * np.maximum(vals[:, -1:], 0.0)
+            inv = np.where(keep, 1.0 / np.sqrt(np.where(keep, vals, 1.0)), 0.0)
+            Gi = (vecs * inv[:, None, :]) @ np.swapaxes(vecs, 1, 2)
+            singular += [str(uniq[j]) for j in c["clusters"][(~keep).any(axis=1)]]
+            A = Lc @ Gi @ np.swapaxes(Lc, 1, 2)
         elif vcov == "CR1":
-            A = c1 * np.eye(n)
+            A = np.broadcast_to(c1 * np.eye(n), (nb, n, n))
         else:
-            A = np.eye(n)
-        E = M @ c["WX"].T @ A  # p x n_j
+            A = np.broadcast_to(np.eye(n), (nb, n, n))
+        E = np.einsum("pq,biq,bij->bpj", M, c["WX"], A)  # (nb, p, n): M X_j' W_j A_j
         c["E"] = E
-        ee = E @ c["e"]
-        meat += np.outer(ee, ee)
+        ee = np.einsum("bpj,bj->bp", E, c["e"])
+        meat += ee.T @ ee
     V = 0.5 * (meat + meat.T) * csc**2
-    n_single = sum(1 for c in cl if c["idx"].size == 1)
+    n_single = int(np.sum(sizes == 1))
     if n_single:
         notes.append(f"{n_single} of {J} clusters hold a single effect size; the sandwich estimator is still "
                      "defined for them (CR2 scales their residual by sqrt(phi / (phi - x'Mx))).")
@@ -373,16 +386,13 @@ def robust(model: Any, cluster: Any = None, *, vcov: str = "CR2", level: float =
 
 
 def _pieces(parts: dict, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """S_j = A_j Phi_j A_j' (J, q, q) and H_j = A_j X_j (J, q, p) with A_j = C E_j."""
-    cl = parts["clusters"]
-    q = C.shape[0]
-    S = np.zeros((len(cl), q, q))
-    H = np.zeros((len(cl), q, parts["p"]))
-    for j, c in enumerate(cl):
-        Aj = C @ c["E"]
-        S[j] = Aj @ c["Phi"] @ Aj.T
-        H[j] = Aj @ c["X"]
-    return S, H
+    """S_j = A_j Phi_j A_j' (J, q, q) and H_j = A_j X_j (J, q, p) with A_j = C E_j (clusters in batch order)."""
+    S, H = [], []
+    for c in parts["clusters"]:
+        Aj = np.einsum("qp,bpn->bqn", C, c["E"])
+        S.append(np.einsum("bqn,bnm,brm->bqr", Aj, c["Phi"], Aj))
+        H.append(np.einsum("bqn,bnp->bqp", Aj, c["X"]))
+    return np.concatenate(S), np.concatenate(H)
 
 
 def _omega(S: np.ndarray, H: np.ndarray, M: np.ndarray, s: int, t: int) -> np.ndarray:
