@@ -12,6 +12,10 @@ much from the specific technique? The modules hold what the notebooks use:
 - ``analysis.meta``, ``analysis.meta_bias``, ``analysis.meta_multilevel``: random- and fixed-effects meta-analysis,
   meta-regression, subgroups, influence, small-study bias, three-level models (checked
   against metafor).
+- ``analysis.meta_dependent``, ``analysis.meta_mv``, ``analysis.robust``: dependent effect
+  sizes — imputed sampling covariance (``vcalc``) and aggregation, the multilevel/multivariate
+  model with a known V (``rma_mv``), cluster-robust CR2 inference with Satterthwaite and HTZ
+  tests, and the CHE recipe (``che``) (checked against metafor and clubSandwich).
 - ``analysis.multilevel``: therapist effects and the within/between-therapist split of
   the alliance (checked against lme4).
 - ``analysis.network``: network meta-analysis and the additive component model;
