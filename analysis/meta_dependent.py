@@ -204,8 +204,9 @@ def vcalc(
         rr = np.atleast_1d(np.asarray(rho, dtype=object))
         want = 2 if (ob is not None and ty is not None) else 1
         if rr.size != want:
-            raise ValueError(f"`rho` must have {want} value{'s' if want > 1 else ''} here "
-                             f"({'(within-construct, between-construct) because both `obs` and `type` are given' if want == 2 else 'one correlation'}); got {rho!r}.")
+            why = ("(within-construct, between-construct) because both `obs` and `type` are given" if want == 2
+                   else "one correlation")
+            raise ValueError(f"`rho` must have {want} value{'s' if want > 1 else ''} here ({why}); got {rho!r}.")
         rr = [_check_corr("rho", x) for x in rr]
         rho_obs, rho_type = (rr[0], rr[1]) if want == 2 else ((rr[0], 0.0) if ob is not None else (0.0, rr[0]))
     else:
@@ -266,8 +267,10 @@ def vcalc(
     same_obs = ob_c[ii] == ob_c[jj]
     rterm = np.where(same_type, np.where(same_obs, 1.0, rho_obs), rho_type)
     s1, s2 = 1.0 / ww1, 1.0 / ww2
-    num = (g(g1_c, g1_c, t1, t1, ii, jj) * np.sqrt(s1[ii] * s1[jj]) - g(g1_c, g2_c, t1, t2, ii, jj) * np.sqrt(s1[ii] * s2[jj])
-           - g(g2_c, g1_c, t2, t1, ii, jj) * np.sqrt(s2[ii] * s1[jj]) + g(g2_c, g2_c, t2, t2, ii, jj) * np.sqrt(s2[ii] * s2[jj]))
+    num = (g(g1_c, g1_c, t1, t1, ii, jj) * np.sqrt(s1[ii] * s1[jj])
+           - g(g1_c, g2_c, t1, t2, ii, jj) * np.sqrt(s1[ii] * s2[jj])
+           - g(g2_c, g1_c, t2, t1, ii, jj) * np.sqrt(s2[ii] * s1[jj])
+           + g(g2_c, g2_c, t2, t2, ii, jj) * np.sqrt(s2[ii] * s2[jj]))
     rows = np.arange(k)
     d = s1 + s2 - 2 * g(g1_c, g2_c, t1, t2, rows, rows) * np.sqrt(s1 * s2)
     if np.any(d <= 0):

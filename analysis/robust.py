@@ -178,7 +178,8 @@ class WaldResult:
         den = "Inf" if math.isinf(self.df_denom) else f"{self.df_denom:.2f}"
         return (f"\nRobust Wald test ({self.vcov_type}) of {self.hypothesis}\n"
                 f" test  F.stat  d.f.num  d.f.denom  p.val\n"
-                f" {self.test}  {self.statistic:.3f}  {self.df_num}  {den}  {_fmt_p(self.pvalue)}  {_stars(self.pvalue)}\n"
+                f" {self.test}  {self.statistic:.3f}  {self.df_num}  {den}  {_fmt_p(self.pvalue)}  "
+                f"{_stars(self.pvalue)}\n"
                 + "".join(f"Note: {n}\n" for n in self.notes))
 
     def apa(self) -> str:
@@ -363,7 +364,8 @@ def robust(model: Any, cluster: Any = None, *, vcov: str = "CR2", level: float =
                      "defined for them (CR2 scales their residual by sqrt(phi / (phi - x'Mx))).")
     if singular:
         notes.append(f"cluster(s) {', '.join(singular[:10])} have full leverage on some coefficients: their CR2 "
-                     "adjustment uses a generalised inverse (as clubSandwich); inference on those coefficients is weak.")
+                     "adjustment uses a generalised inverse (as clubSandwich); inference on those coefficients "
+                     "is weak.")
     parts = {"clusters": cl, "M": M, "beta": beta, "p": p, "J": J, "names": w["names"], "V": V,
              "vcov": vcov, "level": level}
     se = np.sqrt(np.maximum(np.diag(V), 0.0))
@@ -426,12 +428,15 @@ def _constraint_matrix(constraints: Any, names: list[str], kind: str) -> tuple[n
     p = len(names)
     if isinstance(constraints, (str, int, np.integer)):
         constraints = [constraints]
-    arr = None
-    if isinstance(constraints, np.ndarray) and constraints.ndim == 2 or (
-            isinstance(constraints, (list, tuple)) and constraints and isinstance(constraints[0], (list, tuple, np.ndarray))):
+    if isinstance(constraints, np.ndarray) and constraints.ndim == 1:
+        constraints = constraints.tolist()
+    nested = isinstance(constraints, (list, tuple)) and constraints and isinstance(constraints[0],
+                                                                                 (list, tuple, np.ndarray))
+    if isinstance(constraints, np.ndarray) and constraints.ndim == 2 or nested:
         arr = np.asarray(constraints, dtype=float)
         if arr.ndim != 2 or arr.shape[1] != p:
-            raise ValueError(f"`constraints` as a matrix must have {p} columns (one per coefficient), got shape {arr.shape}.")
+            raise ValueError(f"`constraints` as a matrix must have {p} columns (one per coefficient), "
+                             f"got shape {arr.shape}.")
         if not np.all(np.isfinite(arr)):
             raise ValueError("`constraints` has missing or infinite values.")
         if np.linalg.matrix_rank(arr) < arr.shape[0]:
