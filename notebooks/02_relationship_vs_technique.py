@@ -165,11 +165,10 @@ def contrast_row(fit, C):
             "df": w.df_denom, "p": w.pvalue}
 
 
-rows, fits = [], {}
+rows = []
 for label, mods in [("types only", "~ C(type)"),
                     ("+ control type + risk of bias", "~ C(type) + C(control) + rob_low")]:
     fit = che("g", "v", "study", data=es, rho=rho, mods=mods)
-    fits[label] = fit
     type_terms = [t for t in fit.robust.terms if t.startswith("C(type)")]
     omnibus = wald_test(fit.robust, type_terms)  # HTZ: all type differences from CBT are 0
     rows.append({"model": label, "k": fit.model.k, "trials": fit.robust.n_clusters,
@@ -544,7 +543,7 @@ mine.head()
 # need independent effects.
 
 # %%
-my_che = che("yi", "vi", "study", es_id="es_id", data=mine, rho=0.6, mods="~ C(type)")
+my_che = che("yi", "vi", "study", es_id="es_id", data=mine, rho=0.6, mods='~ C(type, Treatment("cbt"))')  # CBT = reference
 print(my_che.robust.summary())
 print(wald_test(my_che.robust, [t for t in my_che.robust.terms if t != "intrcpt"]).apa())
 my_studies = aggregate("yi", "vi", "study", data=mine, rho=0.6)
@@ -566,7 +565,7 @@ study_csv = workdir / "my_studies.csv"
 my_studies.rename(columns={"cluster": "study"})[["study", "yi", "vi"]].to_csv(study_csv, index=False)
 rep = make_report("meta", study_csv, out=workdir / "my_reports", pdf=False, title="CBT, BA and supportive counselling")
 print(f"{rep.kind} report: {rep.html.name} and {len(rep.files)} files, e.g. {sorted(rep.files)[:4]}")
-print({k: v for k, v in rep.results.items() if not isinstance(v, (dict, list))})
+print(rep.results["apa"])
 shutil.rmtree(workdir)  # remove the temporary files
 
 # %% [markdown]
