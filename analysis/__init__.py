@@ -13,6 +13,10 @@ much from the specific technique? The modules hold what the notebooks use:
   meta-regression, subgroups, influence, small-study bias, three-level models (checked
   against metafor); ``analysis.meta_compare``: fit statistics (AIC/BIC), Wald tests of
   coefficients and contrasts, likelihood-ratio tests (metafor ``fitstats``, ``anova``).
+- ``analysis.meta_dependent``, ``analysis.meta_mv``, ``analysis.robust``: dependent effect
+  sizes — imputed sampling covariance (``vcalc``) and aggregation, the multilevel/multivariate
+  model with a known V (``rma_mv``), cluster-robust CR2 inference with Satterthwaite and HTZ
+  tests, and the CHE recipe (``che``) (checked against metafor and clubSandwich).
 - ``analysis.multilevel``: therapist effects and the within/between-therapist split of
   the alliance (checked against lme4).
 - ``analysis.network``: network meta-analysis and the additive component model;
