@@ -23,9 +23,11 @@
 #
 # 1. shows the published results as they were read in their sources (`data/published/`);
 # 2. draws **the workbook's headline figure**: both sides on one scale (r, d and % of outcome variance);
-# 3. teaches the meta-analysis workflow on real study-level data (Molloy et al., 2014), with every
+# 3. teaches the meta-analysis workflow on real study-level data (Molloy et al., 2014) — random effects,
+#    heterogeneity, small-study effects, a selection model and a likelihood-ratio test — with every
 #    number checked against R's *metafor*;
-# 4. closes with what the figure does and does not say.
+# 4. closes with what the figure does and does not say;
+# 5. shows how to run the same analysis, or the one-call report, on your own file.
 
 # %%
 import json
@@ -298,6 +300,85 @@ ledger.record(claim="dat.molloy2014 REML leave-one-out: largest estimate", publi
               source=r_sens.replace("regtest(res), trimfill(res)", "leave1out(res)"), kind="oracle")
 
 # %% [markdown]
+# **Selection model (3PSM).** Trim-and-fill guesses missing studies from the funnel's shape; a selection
+# model instead writes down *how* studies get published. The three-parameter selection model (3PSM;
+# Vevea & Hedges, 1995) has two p-value intervals split at one-sided p = .025 (a significant positive
+# result): studies with p ≤ .025 are published with weight 1, the others with a relative weight δ that is
+# estimated together with the mean and τ² by maximum likelihood (`analysis.meta_selection.selection_model`,
+# metafor's `selmodel`; a REML fit is refitted by ML first).
+#
+# *How to read it:* the **adjusted estimate** is the average effect once the estimated selection is
+# undone; δ < 1 means non-significant studies are less likely to appear; the **LRT for selection** compares
+# this model with the ordinary ML model (δ = 1), and a small p says the selection step improves the fit.
+
+# %%
+from analysis.meta_selection import selection_model  # noqa: E402
+
+sel = selection_model(fit, "stepfun", steps=[0.025])
+print(sel.summary())
+print(sel.apa())
+print(f"adjusted r = {np.tanh(sel.estimate):.3f} (95% CI {np.tanh(sel.ci_low):.3f} to {np.tanh(sel.ci_high):.3f})"
+      f" vs unadjusted r = {np.tanh(fit.estimate):.3f}")
+
+# %% [markdown]
+# Here 9 of the 16 studies are significant at one-sided .025; the non-significant ones are estimated to be
+# published about a quarter as often (δ ≈ 0.24), which pulls the adjusted r down from .15 to about .09,
+# with a CI that almost reaches 0. But the LRT for selection is not significant (p ≈ .08) and 16 studies
+# carry little information about δ: read it as "the estimate is sensitive to plausible publication bias",
+# not as a corrected effect.
+#
+# **Likelihood-ratio test between nested models.** Does the sample's mean age moderate the
+# association? Fit the model with and without the moderator and compare their likelihoods
+# (`analysis.meta_compare.lrt`, metafor's `anova(fit1, fit0)`): LRT = 2 (logL full − logL reduced),
+# χ² with df = the number of added parameters.
+#
+# *REML or ML?* REML estimates τ² without the downward bias of ML, and it is the default for reporting
+# a model. But the REML likelihood is the likelihood of residual contrasts that depend on the moderators,
+# so two REML fits with different moderators are likelihoods of *different data*: comparing their fixed
+# effects needs **ML fits** (REML is fine to compare models with the same moderators and different variance
+# structures). `lrt` refuses two REML fits that differ in their moderators and says so.
+
+# %%
+from analysis.meta_compare import lrt  # noqa: E402
+
+ml_reduced = meta_analysis("yi", "vi", data=mol, method="ML")
+ml_full = meta_analysis("yi", "vi", data=mol, method="ML", mods="~ meanage")
+age_test = lrt(ml_full, ml_reduced)  # the same as analysis.meta_compare.anova(ml_full, ml_reduced)
+print(age_test.summary())
+print(age_test.apa())
+try:
+    lrt(meta_analysis("yi", "vi", data=mol, method="REML", mods="~ meanage"), fit)
+except ValueError as err:
+    print("two REML fits:", str(err).split(":")[0])
+
+# %% [markdown]
+# *How to read it:* χ²(1) = 1.68, p = .19 — adding mean age does not improve the fit enough to beat chance,
+# and the (ML) AIC is even slightly lower without it; the R² column says the moderator would account for
+# about a third of τ², but with 16 studies that share is very uncertain.
+#
+# **Against R.** Both analyses in metafor 3.8 (`tests/oracles/nb01_molloy.R` → `tests/fixtures/nb01_molloy.json`),
+# relative 1e-6 for the likelihood-based quantities; the selection model's standard errors come from a
+# numerical Hessian in both programs, so they are compared to a relative 1e-4.
+
+# %%
+nb01 = json.loads((fixtures / "nb01_molloy.json").read_text())
+r_sel = f"metafor {nb01['metafor']}: {nb01['selmodel_stepfun_025']['call']}; tests/oracles/nb01_molloy.R"
+r_lrt = f"metafor {nb01['metafor']}: {nb01['lrt_meanage_ml']['call']}; tests/oracles/nb01_molloy.R"
+rs, ra = nb01["selmodel_stepfun_025"], nb01["lrt_meanage_ml"]
+for claim, pub, ours, tol, src in (
+    ("3PSM (step at .025) adjusted estimate", rs["estimate"], sel.estimate, 1e-6, r_sel),
+    ("3PSM (step at .025) se", rs["se"], sel.se, 1e-4, r_sel),
+    ("3PSM (step at .025) tau2", rs["tau2"], sel.tau2, 1e-6, r_sel),
+    ("3PSM (step at .025) delta", rs["delta"], sel.delta[-1], 1e-6, r_sel),
+    ("3PSM (step at .025) LRT for selection", rs["lrt"], sel.lrt, 1e-6, r_sel),
+    ("ML meanage vs intercept-only LRT", ra["lrt"], age_test.statistic, 1e-6, r_lrt),
+    ("ML meanage vs intercept-only LRT p-value", ra["pvalue"], age_test.pvalue, 1e-6, r_lrt),
+    ("ML meanage coefficient", ra["meanage_estimate"], ml_full.beta[1], 1e-6, r_lrt),
+):
+    ledger.record(claim=f"dat.molloy2014 {claim}", published=float(pub), ours=float(ours), tolerance=tol,
+                  relative=True, source=src, kind="oracle")
+
+# %% [markdown]
 # **Three-level model — not applicable here.** A three-level model (`analysis.meta_multilevel.three_level`,
 # metafor's `rma.mv(..., random = ~ 1 | study/es_id)`) separates variance between studies from variance
 # between effect sizes *within* studies. `dat.molloy2014` has one effect size per study, so the two
@@ -330,3 +411,77 @@ except ValueError as err:
 #   it is not on the figure.
 # - **Abstract-level figures.** Every checked row was read in the article's abstract (one in the book
 #   chapter's abstract of the same meta-analysis); the rupture-repair row could not be read and is marked.
+
+# %% [markdown]
+# ## 5 · Run it on your own data
+#
+# Put one row per study (or per effect size) in a CSV file. For correlations:
+#
+# | column | meaning |
+# |---|---|
+# | `study` | study label (optional; shown in the forest plot) |
+# | `ri` | the correlation the study reports |
+# | `ni` | its sample size |
+# | moderators | further columns, e.g. `meanage`, `design` (numbers or text) |
+#
+# Other effect sizes use metafor's column names (`m1i, sd1i, n1i, m2i, sd2i, n2i` for a standardized mean
+# difference, `ai, bi, ci, di` for an odds ratio, ...), or give the effect sizes themselves as `yi` and
+# `vi`; `report.describe_kind("meta")` lists them all. `report.load_input` reads the file and refuses bad
+# cells with the file's line and column. `data/examples/meta_molloy2014.csv` is the Molloy data in this
+# layout; we copy it to a temporary folder and read it as you would read yours.
+
+# %%
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+from analysis import report  # noqa: E402
+
+workdir = Path(tempfile.mkdtemp(prefix="alliance_nb01_"))
+csv_path = workdir / "my_meta.csv"
+shutil.copy(report.example_file("meta"), csv_path)
+
+mine = report.load_input("meta", csv_path, measure="ZCOR", mods="meanage")  # index = the file's line numbers
+my_es = effect_sizes.compute_effect_sizes("ZCOR", ri="ri", ni="ni", data=mine)
+mine = pd.concat([mine, my_es.to_frame()], axis=1)
+my_fit = meta_analysis("yi", "vi", data=mine, method="REML")
+print(my_fit.apa(transform="z2r", label="correlation"))
+print(selection_model(my_fit, "stepfun", steps=[0.025]).apa())
+print(lrt(meta_analysis("yi", "vi", data=mine, method="ML", mods="~ meanage"),
+          meta_analysis("yi", "vi", data=mine, method="ML")).apa())
+assert np.isclose(my_fit.estimate, fit.estimate, rtol=1e-12)  # the same numbers as section 3
+
+# %% [markdown]
+# A file with a problem is refused with a message that says where to look, never analysed silently:
+
+# %%
+lines = csv_path.read_text(encoding="utf-8").splitlines()
+assert ",55," in lines[3]
+lines[3] = lines[3].replace(",55,", ",fifty-five,")  # line 4 of the file: a sample size written as text
+(workdir / "broken.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+try:
+    report.load_input("meta", workdir / "broken.csv", measure="ZCOR")
+except ValueError as err:
+    # the message names the file; the temporary folder's name changes every run, so it is shortened
+    print(f"{type(err).__name__}: {str(err).replace(str(workdir), '<temporary folder>')}")
+
+# %% [markdown]
+# **The whole analysis in one call.** `report.make_report("meta", ...)` validates the file, runs the
+# analysis of section 3 (REML, prediction interval, forest and funnel plots, Egger's test, trim-and-fill,
+# influence diagnostics, the moderators) and writes a report folder: `report.html` (reads offline),
+# `report.pdf` (with `pdf=True` where chromium is installed), `figures/`, `tables/`, `results.json` and an
+# APA paragraph. From a terminal the same is
+#
+#     python -m analysis report meta my_meta.csv --measure ZCOR --mods meanage --out my_reports
+#
+# Here it writes into the temporary folder (never into the workbook's `reports/`), which is removed at the end.
+# The report runs in a Python kernel of its own, which may log a start-up line such as
+# `[IPKernelApp] WARNING | Kernel is running over TCP without encryption` under the cell: that kernel
+# listens only on this machine (127.0.0.1) and the warning does not affect the report.
+
+# %%
+rep = report.make_report("meta", csv_path, out=workdir / "my_reports", measure="ZCOR", mods="meanage", pdf=False)
+print(rep.summary().replace(str(workdir), "<temporary folder>"))
+print(sorted(rep.files))
+print(rep.results["apa"])
+assert np.isclose(rep.results["model"]["estimate"], fit.estimate, rtol=1e-9)
+shutil.rmtree(workdir)  # remove the temporary files

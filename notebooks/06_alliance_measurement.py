@@ -27,6 +27,7 @@
 #    general alliance factor plus specific factors (bifactor)? And does the instrument measure the
 #    same thing in two groups (**measurement invariance**: configural, metric, scalar)?
 # 4. **Attenuation**: how measurement error shrinks the alliance–outcome correlation.
+# 5. **Your own data**: the same steps, and the one-call report, on your own file (section 7).
 #
 # **All item-level data in this notebook are SIMULATED** by `analysis.simulate.simulate_wai_sr_items`:
 # no open item-level alliance data exist. The generating factor model is stated below, so every
@@ -664,3 +665,74 @@ for r in truth_fit.loadings.itertuples():
 recovered = truth_fit.loadings.assign(truth=truth_fit.loadings["item"].map(truth_sim.loadings))
 display(recovered[["factor", "item", "std", "truth"]].round(3))
 
+
+# %% [markdown]
+# ## 7 · Run it on your own data
+#
+# Put one row per respondent in a CSV file:
+#
+# | column | meaning |
+# |---|---|
+# | `respondent` | respondent id (optional; else the file's line numbers) |
+# | `wai1` … `wai12` | the 12 WAI-SR answers, 1–5, **in the order of the printed form**; empty if missing |
+#
+# Check that your form numbers the items as the key of section 1 does (or pass your own columns to
+# `items=`, or your own `psychometrics.InstrumentKey`). `report.load_input("scale", ...)` reads the file and
+# refuses an answer outside 1–5 or a cell that is not a number with the file's line and column.
+# `data/examples/scale_wai_sr_simulated.csv` (SIMULATED, 300 respondents) has this layout; we copy it to a
+# temporary folder and read it as you would read yours.
+
+# %%
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+from analysis import report  # noqa: E402
+
+workdir = Path(tempfile.mkdtemp(prefix="alliance_nb06_"))
+csv_path = workdir / "my_wai_sr.csv"
+shutil.copy(report.example_file("scale"), csv_path)
+
+mine = report.load_input("scale", csv_path, respondent="respondent")  # index = the file's line numbers
+my_scores = psychometrics.score_wai_sr(mine, respondent="respondent")  # 1. scores (prorated, see section 2)
+print(my_scores.summary())
+my_items = mine.set_index("respondent")[list(key.items)]
+my_complete = my_items.dropna()  # alpha and the CFA use complete answers (listwise)
+print(psychometrics.cronbach_alpha(my_complete, list(key.items)).apa())  # 2. reliability
+my_cfa = psychometrics.fit_cfa(my_complete, key.subscales)  # 3. the three-factor CFA and omega
+print({k: round(float(my_cfa.fit[k]), 3) for k in ("cfi", "tli", "rmsea", "srmr")},
+      f"omega total = {my_cfa.omega()['total']:.3f}")
+
+# %% [markdown]
+# A file with a problem is refused with a message that says where to look, never scored silently:
+
+# %%
+lines = csv_path.read_text(encoding="utf-8").splitlines()
+cells = lines[3].split(",")
+cells[5] = "6"  # line 4 of the file: an answer of 6 to item wai5
+lines[3] = ",".join(cells)
+(workdir / "broken.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+try:
+    report.load_input("scale", workdir / "broken.csv", respondent="respondent")
+except ValueError as err:
+    print(f"{type(err).__name__}: {err}")
+
+# %% [markdown]
+# **The whole analysis in one call.** `report.make_report("scale", ...)` validates the file, scores the
+# subscales, computes alpha with its interval for the total and each subscale, fits the three-factor CFA
+# with omega, and writes a report folder: `report.html` (reads offline), `report.pdf` (with `pdf=True`
+# where chromium is installed), `figures/`, `tables/`, `results.json` and an APA paragraph. From a
+# terminal the same is
+#
+#     python -m analysis report scale my_wai_sr.csv --respondent respondent --out my_reports
+#
+# Here it writes into the temporary folder (never into the workbook's `reports/`), which is removed at the end.
+# The report runs in a Python kernel of its own, which may log a start-up line such as
+# `[IPKernelApp] WARNING | Kernel is running over TCP without encryption` under the cell: that kernel
+# listens only on this machine (127.0.0.1) and the warning does not affect the report.
+
+# %%
+rep = report.make_report("scale", csv_path, out=workdir / "my_reports", respondent="respondent", pdf=False)
+print(rep.summary().replace(str(workdir), "<temporary folder>"))
+print(sorted(rep.files))
+print(rep.results["apa"])
+shutil.rmtree(workdir)  # remove the temporary files
