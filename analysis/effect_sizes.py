@@ -1437,8 +1437,13 @@ def compute_effect_sizes(
     data: pd.DataFrame | None = None,
     add: float = 0.5,
     to: str = "only0",
+<<<<<<< HEAD
     na_action: str = "fail",
 ) -> EffectSizes:
+=======
+    append: bool = False,
+) -> EffectSizes | pd.DataFrame:
+>>>>>>> report
     r"""Compute effect sizes and sampling variances, in the spirit of ``metafor::escalc``.
 
     Arguments carry metafor's names and meanings; any of them may be the name of a
@@ -1507,6 +1512,7 @@ def compute_effect_sizes(
         Continuity correction for 2x2 tables and proportions.
     to : {"only0", "all", "if0all", "none"}, default "only0"
         Which 2x2 tables get ``add`` (see above).
+<<<<<<< HEAD
     na_action : {"fail", "omit"}, default "fail"
         Missing inputs (NaN/None): ``"fail"`` refuses them, listing the arguments and rows
         (``data`` index labels, else 0-based positions); ``"omit"`` drops those rows with a
@@ -1515,12 +1521,18 @@ def compute_effect_sizes(
 
     Inputs so large or small that a result is not a finite double (a variance of 1e-400)
     are refused with a message about their scale, never returned as inf, 0 or NaN.
+=======
+    append : bool, default False
+        If True, return ``data`` with the columns ``yi`` and ``vi`` joined (as escalc's
+        ``append=TRUE``; results as data). Needs ``data`` without ``yi``/``vi`` columns.
+>>>>>>> report
 
     Returns
     -------
-    EffectSizes
+    EffectSizes or pandas.DataFrame
         ``.yi`` and ``.vi`` (pandas Series when ``data`` or Series were given, with that
-        index), ``.to_frame()`` and ``.summary()``.
+        index), ``.to_frame()`` and ``.summary()``; with ``append=True`` a copy of
+        ``data`` with ``yi`` and ``vi`` as its last columns.
 
     Raises
     ------
@@ -1554,6 +1566,9 @@ def compute_effect_sizes(
     [[-0.3552, 0.0131], [-0.3479, 0.0645]]
     >>> dat.join(es.to_frame()).shape
     (2, 8)
+    >>> compute_effect_sizes("SMD", m1i="m1i", sd1i="sd1i", n1i="n1i", m2i="m2i",
+    ...                      sd2i="sd2i", n2i="n2i", data=dat, append=True).columns[-2:].tolist()
+    ['yi', 'vi']
     """
     check_choice("measure", measure, tuple(MEASURES))
     from analysis._checks import check_na_action
@@ -1615,6 +1630,7 @@ def compute_effect_sizes(
         shape = _Shape(index, False)
     else:
         shape = _Shape(shape.index, False)
+<<<<<<< HEAD
     return EffectSizes(_wrap(yi, shape, "yi"), _wrap(vi, shape, "vi"), measure, dropped=tuple(dropped),
                        dropped_kind=dropped_kind)
 
@@ -1664,6 +1680,20 @@ def _na_rows(given: dict[str, Any], index: pd.Index | None, columns: dict[str, s
         else:
             out[k] = v
     return out, (None if index is None else index[keep]), labels, kind
+=======
+    result = EffectSizes(_wrap(yi, shape, "yi"), _wrap(vi, shape, "vi"), measure)
+    if not isinstance(append, (bool, np.bool_)):
+        raise ValueError(f"`append` must be True or False, got {append!r}.")
+    if not append:
+        return result
+    # append=True (issue 16): the input data with yi and vi joined, as escalc(append=TRUE).
+    if data is None:
+        raise ValueError("`append=True` needs `data` (the columns are joined to it).")
+    clash = [c for c in ("yi", "vi") if c in data.columns]
+    if clash:
+        raise ValueError(f"`append=True`: `data` already has column(s) {clash}; rename or drop them.")
+    return data.assign(yi=np.asarray(yi, dtype=float), vi=np.asarray(vi, dtype=float))
+>>>>>>> report
 
 
 # --------------------------------------------------------------------------------------

@@ -37,37 +37,24 @@ from __future__ import annotations
 
 import argparse
 import ast
-import atexit
-import copy
-import functools
 import html
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-from nbconvert import HTMLExporter
-from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 from nbconvert.filters import strip_ansi
 import pandas as pd
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TOOLS_DIR = Path(__file__).resolve().parent
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
-NOTEBOOK_TEMPLATE = TOOLS_DIR / "notebook_offline.html.j2"
-REPORT_CSS = TOOLS_DIR / "report.css"
-# MathJax 2 as shipped by jupyter-server-mathjax; this config file is in it.
-MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
-CHROMIUM = "/usr/bin/chromium"
 FIGURE_FORMATS = ("png", "svg", "pdf")
 #: What a run writes, as glob patterns relative to the reports folder: clean_outputs deletes
 #: files matching these (and the MathJax copy in notebooks/mathjax/), nothing else. The ledger is
@@ -86,6 +73,23 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from analysis.ledger import KINDS, read_ledger, reset_ledger  # noqa: E402
+# Execution, offline HTML and PDF printing are shared with analysis.report (one-call
+# reports on a user's file); the template and CSS ship in analysis/report_templates/.
+from analysis._runner import (  # noqa: E402,F401
+    CHROMIUM,
+    MATHJAX_URL,
+    NOTEBOOK_TEMPLATE,
+    REPORT_CSS,
+    RunnerError,
+    _ResourceFinder,
+    cell_excerpt as _cell_excerpt,
+    external_resources,
+    inject_parameters,
+    ipython_dir as _ipython_dir,
+    print_to_pdf,
+    render_html,
+    stamp_pdf_dates,
+)
 
 
 class ReproductionError(RuntimeError):
@@ -246,60 +250,6 @@ def find_notebooks(folder: Path) -> list[Path]:
     return sorted(folder.glob(NOTEBOOK_GLOB))
 
 
-def inject_parameters(nb: nbformat.NotebookNode, params: dict[str, object]) -> bool:
-    """Insert a cell overriding `params` after the cell tagged ``parameters``.
-
-    Returns False (and changes nothing) when the notebook has no such cell.
-    The injected cell is tagged ``injected-parameters`` and stays visible in
-    the HTML, so a report made with overrides says so.
-    """
-    if not params:
-        return True
-    for position, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
-            lines = ["# Parameters injected by tools/reproduce.py --param"]
-            lines += [f"{key} = {value!r}" for key, value in params.items()]
-            injected = nbformat.v4.new_code_cell("\n".join(lines))
-            injected.metadata["tags"] = ["injected-parameters"]
-            nb.cells.insert(position + 1, injected)
-            return True
-    return False
-
-
-# A warning shown in a notebook names the kernel's temporary cell file
-# (/tmp/ipykernel_<pid>/<hash>.py), which changes every run, and goes to stderr, whose
-# chunks reach the notebook interleaved with stdout's in an order that can change from
-# run to run. Kernels started here get an IPython start-up file that prints warnings as
-# "Category: message" on stdout, in program order; consecutive stream outputs are then
-# merged (coalesce_streams) before the HTML is written, so the pages are identical.
-_WARNING_STARTUP = """\
-# Written by tools/reproduce.py (see kernel_environment there).
-import sys as _sys
-import warnings as _warnings
-
-
-def _alliance_formatwarning(message, category, filename, lineno, line=None):
-    return f"{category.__name__}: {message}\\n"
-
-
-def _alliance_showwarning(message, category, filename, lineno, file=None, line=None):
-    _sys.stdout.write(_alliance_formatwarning(message, category, filename, lineno))
-
-
-_warnings.formatwarning = _alliance_formatwarning
-_warnings.showwarning = _alliance_showwarning
-"""
-@functools.cache
-def _ipython_dir() -> Path:
-    """A private IPYTHONDIR holding the warning start-up file (made once per run)."""
-    root = Path(tempfile.mkdtemp(prefix="alliance-ipython-"))
-    startup = root / "profile_default" / "startup"
-    startup.mkdir(parents=True)
-    (startup / "00-alliance-warnings.py").write_text(_WARNING_STARTUP, encoding="utf-8")
-    atexit.register(shutil.rmtree, root, True)
-    return root
-
-
 def kernel_environment(layout: Layout, notebook: Path) -> dict[str, str]:
     """The environment of a notebook's kernel."""
     env = dict(os.environ)
@@ -312,12 +262,6 @@ def kernel_environment(layout: Layout, notebook: Path) -> dict[str, str]:
     env.pop("MPLBACKEND", None)
     env.setdefault("PYTHONHASHSEED", "0")
     return env
-
-
-def _cell_excerpt(cell: nbformat.NotebookNode, lines: int = 6) -> str:
-    source = cell.source.splitlines()
-    shown = "\n".join(f"    | {line}" for line in source[:lines])
-    return shown + ("\n    | ..." if len(source) > lines else "")
 
 
 def execute_notebook(
@@ -377,87 +321,11 @@ def copy_mathjax(layout: Layout) -> None:
 
 def export_html(nb: nbformat.NotebookNode, stem: str, layout: Layout) -> Path:
     """Write ``reports/notebooks/<stem>.html`` with the offline template."""
-    exporter = HTMLExporter(template_file=str(NOTEBOOK_TEMPLATE))
-    exporter.mathjax_url = MATHJAX_URL
-    # One output area per run of text: how a stream arrives in chunks varies run to run.
-    merged, _ = CoalesceStreamsPreprocessor(enabled=True).preprocess(copy.deepcopy(nb), {})
-    body, _ = exporter.from_notebook_node(merged, resources={"metadata": {"name": stem}})
+    body = render_html(nb, stem, NOTEBOOK_TEMPLATE, MATHJAX_URL)
     target = layout.html_dir / f"{stem}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(body, encoding="utf-8")
     return target
-
-
-class _ResourceFinder(HTMLParser):
-    """Collect the URLs a page would load (scripts, styles, images, frames)."""
-
-    LOADING = {
-        "script": ("src",),
-        "img": ("src", "srcset"),
-        "iframe": ("src",),
-        "frame": ("src",),
-        "embed": ("src",),
-        "source": ("src", "srcset"),
-        "video": ("src", "poster"),
-        "audio": ("src",),
-        "track": ("src",),
-        "object": ("data",),
-        "input": ("src",),
-    }
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.urls: list[str] = []
-        self._in = ""
-        self.inline: list[tuple[str, str]] = []
-
-    def handle_starttag(self, tag, attrs):
-        values = dict(attrs)
-        for attribute in self.LOADING.get(tag, ()):
-            if values.get(attribute):
-                self.urls.append(values[attribute])
-        if tag == "link" and values.get("href"):
-            # Every <link> that fetches (stylesheet, icon, preload, modulepreload ...);
-            # plain navigation links are <a>, which are allowed to point anywhere.
-            self.urls.append(values["href"])
-        if values.get("style"):
-            self.inline.append(("style", values["style"]))
-        self._in = tag if tag in ("script", "style") else ""
-
-    def handle_endtag(self, tag):
-        self._in = ""
-
-    def handle_data(self, data):
-        if self._in:
-            self.inline.append((self._in, data))
-
-
-_REMOTE = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
-_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
-_CSS_REMOTE = re.compile(r"(?:url\(\s*['\"]?|@import\s+['\"])\s*(?:https?:)?//", re.IGNORECASE)
-_JS_REMOTE = re.compile(r"import\s*\(\s*['\"`](?:https?:)?//|importScripts\(", re.IGNORECASE)
-
-
-def external_resources(page: str) -> list[str]:
-    """Describe every resource `page` would fetch from the network (empty if none).
-
-    Looks at the URLs of loading tags (script, link, img, iframe ...), at CSS
-    ``url()``/``@import`` in style blocks and attributes, and at dynamic
-    ``import()`` of URLs in scripts. Links a reader may click (``<a>``) are fine.
-
-    >>> external_resources('<script src="https://cdn.example/x.js"></script><a href="https://doi.org">x</a>')
-    ['https://cdn.example/x.js']
-    """
-    finder = _ResourceFinder()
-    finder.feed(page)
-    found = [url for url in finder.urls if _REMOTE.match(url)]
-    for kind, text in finder.inline:
-        if kind == "script":
-            found += [f"script: {m.group(0)}" for m in _JS_REMOTE.finditer(text)]
-        else:
-            text = _CSS_COMMENT.sub("", text)
-            found += [f"css: {m.group(0)}" for m in _CSS_REMOTE.finditer(text)]
-    return found
 
 
 def check_offline(path: Path) -> None:
@@ -727,51 +595,10 @@ def _relative_link(target: Path, base: Path) -> str:
 
 def print_pdf(layout: Layout, chromium: str = CHROMIUM) -> bool:
     """Print the index to PDF with headless chromium; False if chromium is absent."""
-    if not (Path(chromium).exists() and os.access(chromium, os.X_OK)):
-        return False
-    with tempfile.TemporaryDirectory(prefix="alliance-chromium-") as profile:
-        command = [
-            chromium,
-            "--headless",
-            "--no-sandbox",  # needed as root (CI); the page is our own file
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--no-pdf-header-footer",  # the default header prints today's date
-            f"--user-data-dir={profile}",
-            f"--print-to-pdf={layout.pdf}",
-            layout.index.as_uri(),
-        ]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=180)
-        except subprocess.TimeoutExpired:
-            raise ReproductionError("chromium did not print index.pdf within 180 s.") from None
-    if done.returncode != 0 or not layout.pdf.exists() or layout.pdf.stat().st_size == 0:
-        raise ReproductionError(
-            f"chromium failed to print {layout.pdf} (exit {done.returncode}):\n{done.stderr[-2000:]}"
-        )
-    stamp_pdf_dates(layout.pdf)
-    return True
-
-
-_PDF_DATE = re.compile(rb"(/(?:CreationDate|ModDate) \()D:\d{14}(?:[+-]\d{2}'\d{2}'|Z00'00')(\))")
-
-
-def stamp_pdf_dates(pdf: Path) -> None:
-    """Replace the print time chromium writes into the PDF by ``SOURCE_DATE_EPOCH`` (default 0).
-
-    The two dates (``/CreationDate``, ``/ModDate``) are the only part of the file that
-    changes run to run; the replacement has the same length, so the cross-reference
-    offsets stay valid.
-    """
-    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0") or 0)
-    fixed = time.strftime("D:%Y%m%d%H%M%S+00'00'", time.gmtime(epoch)).encode()
-    data = pdf.read_bytes()
-    new, n = _PDF_DATE.subn(lambda m: m.group(1) + fixed + m.group(2), data)
-    if n and len(new) == len(data):
-        pdf.write_bytes(new)
+    try:
+        return print_to_pdf(layout.index, layout.pdf, chromium)
+    except RunnerError as error:
+        raise ReproductionError(str(error)) from None
 
 
 # --------------------------------------------------------------------------
