@@ -1437,13 +1437,9 @@ def compute_effect_sizes(
     data: pd.DataFrame | None = None,
     add: float = 0.5,
     to: str = "only0",
-<<<<<<< HEAD
     na_action: str = "fail",
-) -> EffectSizes:
-=======
     append: bool = False,
 ) -> EffectSizes | pd.DataFrame:
->>>>>>> report
     r"""Compute effect sizes and sampling variances, in the spirit of ``metafor::escalc``.
 
     Arguments carry metafor's names and meanings; any of them may be the name of a
@@ -1512,7 +1508,6 @@ def compute_effect_sizes(
         Continuity correction for 2x2 tables and proportions.
     to : {"only0", "all", "if0all", "none"}, default "only0"
         Which 2x2 tables get ``add`` (see above).
-<<<<<<< HEAD
     na_action : {"fail", "omit"}, default "fail"
         Missing inputs (NaN/None): ``"fail"`` refuses them, listing the arguments and rows
         (``data`` index labels, else 0-based positions); ``"omit"`` drops those rows with a
@@ -1521,11 +1516,10 @@ def compute_effect_sizes(
 
     Inputs so large or small that a result is not a finite double (a variance of 1e-400)
     are refused with a message about their scale, never returned as inf, 0 or NaN.
-=======
     append : bool, default False
         If True, return ``data`` with the columns ``yi`` and ``vi`` joined (as escalc's
-        ``append=TRUE``; results as data). Needs ``data`` without ``yi``/``vi`` columns.
->>>>>>> report
+        ``append=TRUE``; results as data). Needs ``data`` without ``yi``/``vi`` columns;
+        with ``na_action="omit"`` the dropped rows are left out of the returned copy.
 
     Returns
     -------
@@ -1630,9 +1624,20 @@ def compute_effect_sizes(
         shape = _Shape(index, False)
     else:
         shape = _Shape(shape.index, False)
-<<<<<<< HEAD
-    return EffectSizes(_wrap(yi, shape, "yi"), _wrap(vi, shape, "vi"), measure, dropped=tuple(dropped),
-                       dropped_kind=dropped_kind)
+    result = EffectSizes(_wrap(yi, shape, "yi"), _wrap(vi, shape, "vi"), measure, dropped=tuple(dropped),
+                         dropped_kind=dropped_kind)
+    if not isinstance(append, (bool, np.bool_)):
+        raise ValueError(f"`append` must be True or False, got {append!r}.")
+    if not append:
+        return result
+    # append=True (issue 16): the input data with yi and vi joined, as escalc(append=TRUE).
+    if data is None:
+        raise ValueError("`append=True` needs `data` (the columns are joined to it).")
+    clash = [c for c in ("yi", "vi") if c in data.columns]
+    if clash:
+        raise ValueError(f"`append=True`: `data` already has column(s) {clash}; rename or drop them.")
+    base = data.loc[index] if dropped and index is not None else data
+    return base.assign(yi=np.asarray(yi, dtype=float), vi=np.asarray(vi, dtype=float))
 
 
 def _na_rows(given: dict[str, Any], index: pd.Index | None, columns: dict[str, str], na_action: str):
@@ -1680,20 +1685,6 @@ def _na_rows(given: dict[str, Any], index: pd.Index | None, columns: dict[str, s
         else:
             out[k] = v
     return out, (None if index is None else index[keep]), labels, kind
-=======
-    result = EffectSizes(_wrap(yi, shape, "yi"), _wrap(vi, shape, "vi"), measure)
-    if not isinstance(append, (bool, np.bool_)):
-        raise ValueError(f"`append` must be True or False, got {append!r}.")
-    if not append:
-        return result
-    # append=True (issue 16): the input data with yi and vi joined, as escalc(append=TRUE).
-    if data is None:
-        raise ValueError("`append=True` needs `data` (the columns are joined to it).")
-    clash = [c for c in ("yi", "vi") if c in data.columns]
-    if clash:
-        raise ValueError(f"`append=True`: `data` already has column(s) {clash}; rename or drop them.")
-    return data.assign(yi=np.asarray(yi, dtype=float), vi=np.asarray(vi, dtype=float))
->>>>>>> report
 
 
 # --------------------------------------------------------------------------------------
