@@ -73,6 +73,7 @@ import pandas as pd
 from scipy import linalg, optimize, stats
 
 from analysis._checks import check_choice, check_level, check_na_action, describe_labels, first_bad, suggest_name
+from analysis._results import ResultMixin, coef_table, plain, tidy
 
 __all__ = [
     "ContrastData",
@@ -374,12 +375,27 @@ class NetworkResult:
 
     @property
     def coefficients(self) -> pd.DataFrame:
-        """Table of estimate, se, z, p and the Wald confidence interval."""
+        """Coefficient table indexed by ``term``: estimate, se, statistic (z), pvalue, ci_low, ci_high (Wald)."""
         z = stats.norm.ppf(0.5 + self.level / 2)
         se = self.se
-        return pd.DataFrame({"estimate": self.beta, "se": se, "zval": self.beta / se,
-                             "pval": 2 * stats.norm.sf(np.abs(self.beta / se)),
-                             "ci_low": self.beta - z * se, "ci_high": self.beta + z * se}, index=self.coef_names)
+        return coef_table(self.coef_names, self.beta, se, self.beta / se, 2 * stats.norm.sf(np.abs(self.beta / se)),
+                          self.beta - z * se, self.beta + z * se)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy coefficient table: term, estimate, se, statistic, pvalue, ci_low, ci_high."""
+        return tidy(self.coefficients)
+
+    def to_dict(self) -> dict:
+        """Plain Python (JSON-serialisable): coefficients, heterogeneity and tests."""
+        return plain({"method": self.method, "reference": self.reference, "level": self.level,
+                      "n_studies": self.k, "coefficients": self.to_frame(), "tau2": self.tau2,
+                      "loglik": self.loglik, "q": self.q, "q_df": self.q_df, "qm": self.qm, "qm_df": self.qm_df,
+                      "qm_pvalue": self.qm_pvalue, "converged": self.converged})
+
+    @property
+    def n_studies(self) -> int:
+        """Number of contrasts (rows) in the fit, metafor's k."""
+        return self.k
 
     def contrast(self, a: str, b: str) -> dict[str, float]:
         """Estimate of treatment ``a`` vs ``b`` (b_a - b_b) with se and CI (consistency model only)."""
