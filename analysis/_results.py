@@ -38,6 +38,30 @@ def tidy(table: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def coef_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """A table of estimates in the vocabulary's order: ``term`` first, then those of
+    estimate, se, statistic, pvalue, ci_low, ci_high it has, then the rest.
+
+    ``term`` is taken from a ``term`` column, else lavaan's ``lhs op rhs`` (e.g. "g =~ a"),
+    else ``factor =~ item``, else the index labels.
+    """
+    out = table.copy()
+    if "term" not in out.columns:
+        if {"lhs", "op", "rhs"} <= set(out.columns):
+            term = out["lhs"].astype(str) + " " + out["op"].astype(str) + " " + out["rhs"].astype(str)
+            term = term.str.replace(" ~1 ", " ~1", regex=False).str.rstrip()
+        elif {"factor", "item"} <= set(out.columns):
+            term = out["factor"].astype(str) + " =~ " + out["item"].astype(str)
+        elif not isinstance(out.index, pd.RangeIndex):
+            term = pd.Series([str(v) if not isinstance(v, tuple) else " ".join(map(str, v)) for v in out.index],
+                             index=out.index)
+        else:
+            term = pd.Series([str(i) for i in range(len(out))], index=out.index)
+        out.insert(0, "term", term.to_numpy())
+    first = [c for c in COEF_COLUMNS if c in out.columns]
+    return out[first + [c for c in out.columns if c not in first]].reset_index(drop=True)
+
+
 def plain(value: Any) -> Any:
     """``value`` as plain Python (dict, list, str, int, float, bool, None)."""
     if value is None or isinstance(value, (str, bool)):
@@ -96,6 +120,8 @@ class ResultMixin:
         for name in self._frame_from:
             value = getattr(self, name)
             if isinstance(value, pd.DataFrame):
+                if "estimate" in value.columns:
+                    return coef_frame(value)
                 return value.reset_index() if not isinstance(value.index, pd.RangeIndex) else value.copy()
             if isinstance(value, pd.Series):
                 return value.rename_axis(value.index.name or "name").reset_index()

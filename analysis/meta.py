@@ -69,7 +69,7 @@ from analysis._checks import (
     first_bad,
     suggest_name,
 )
-from analysis._results import coef_table, plain, tidy
+from analysis._results import ResultMixin, coef_table, plain, tidy
 
 __all__ = [
     "METHODS",
@@ -692,7 +692,7 @@ def _transform(transform: str | Callable | None) -> Callable[[np.ndarray], np.nd
 
 
 @dataclass
-class Prediction:
+class Prediction(ResultMixin):
     """Predicted (average) effects with confidence and prediction intervals.
 
     ``pred``, ``ci_low``, ``ci_high``, ``pi_low`` and ``pi_high`` are on the scale
@@ -1510,7 +1510,7 @@ def _check_measure(measure: Any) -> str | None:
 
 
 @dataclass
-class SubgroupResult:
+class SubgroupResult(ResultMixin):
     """Results of :func:`subgroup_analysis`.
 
     ``table`` has one row per subgroup (k, estimate, se, CI, tau2, I2, Q, Q p);
@@ -1518,6 +1518,8 @@ class SubgroupResult:
     subgroup differences; ``mixed`` is the mixed-effects moderator fit (one
     common tau^2) and ``separate`` the fixed-effect fit of the subgroup estimates.
     """
+
+    _frame_from = ('table',)
 
     table: pd.DataFrame
     approach: str

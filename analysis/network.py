@@ -92,7 +92,7 @@ METHODS = ("REML", "ML", "FE")
 
 
 @dataclass
-class ContrastData:
+class ContrastData(ResultMixin):
     """Contrast-based network data made by :func:`arm_to_contrast`.
 
     ``data`` has one row per contrast (``study``, ``treatment1`` = the arm, ``treatment2`` = the
@@ -101,6 +101,8 @@ class ContrastData:
     (kept for component models); ``treatments`` the treatment order (the first is the network
     reference unless another is chosen when fitting).
     """
+
+    _frame_from = ('data',)
 
     data: pd.DataFrame
     V: np.ndarray = field(repr=False)
@@ -564,7 +566,7 @@ def network_meta_analysis(
 
 
 @dataclass
-class InconsistencyResult:
+class InconsistencyResult(ResultMixin):
     """Design-by-treatment interaction test (:func:`design_by_treatment`)."""
 
     qm: float
