@@ -285,6 +285,10 @@ def check_vocabulary(obj, where: str):
         v = getattr(obj, f.name, None)
         if isinstance(v, pd.DataFrame) and not f.name.startswith("_"):
             check_table(v, f"{where}.{f.name}")
+        if re.fullmatch(r"(.+_)?df(_num|_den)?", f.name):  # degrees of freedom are numbers, a pair is two fields
+            assert v is None or isinstance(v, (int, float, np.integer, np.floating)), (
+                f"{where}.{f.name} is {type(v).__name__} {v!r}; degrees of freedom are numbers "
+                f"(a pair is two fields, e.g. `{f.name}` and `{f.name}_den`)")
     for name in ("coefficients", "params", "fixed", "effects", "table"):
         v = getattr(obj, name, None) if name in dir(type(obj)) else None
         if isinstance(v, pd.DataFrame):
