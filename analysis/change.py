@@ -70,6 +70,7 @@ from analysis._checks import (
     first_bad,
     suggest_name,
 )
+from analysis._results import ResultMixin
 
 __all__ = [
     "CRITICAL_VALUES",
@@ -222,7 +223,7 @@ _positions = _rows
 
 # --------------------------------------------------------------------------- reliable change
 @dataclass
-class ReliableChange:
+class ReliableChange(ResultMixin):
     """Result of :func:`reliable_change`.
 
     Attributes
@@ -255,6 +256,11 @@ class ReliableChange:
     higher_is_better: bool
     n_missing: int
     min_change: float | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per patient: change, rc, direction."""
+        return pd.DataFrame({"change": np.asarray(self.change, dtype=float), "rc": np.asarray(self.rc, dtype=float),
+                             "direction": np.asarray(self.direction)})
 
     @property
     def reliable_change_in_raw_units(self) -> float:
@@ -411,7 +417,7 @@ def reliable_change(
 
 
 @dataclass(frozen=True)
-class ReliableChangeThreshold:
+class ReliableChangeThreshold(ResultMixin):
     """Result of :func:`reliable_change_threshold`.
 
     Attributes
@@ -601,7 +607,7 @@ def clinical_cutoffs(
 
 
 @dataclass
-class ClinicalSignificance:
+class ClinicalSignificance(ResultMixin):
     """Result of :func:`clinical_significance`.
 
     Attributes
@@ -620,6 +626,8 @@ class ClinicalSignificance:
     notes : list of str
         What was done with missing values and patients starting in the functional range.
     """
+
+    _frame_from = ('table',)
 
     table: pd.DataFrame
     cutoff_used: str
@@ -1077,7 +1085,7 @@ def _norms_row(instrument: Any, *, name: str) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- sudden gains
 @dataclass
-class SuddenGains:
+class SuddenGains(ResultMixin):
     """Result of :func:`sudden_gains`.
 
     Attributes
@@ -1099,6 +1107,8 @@ class SuddenGains:
     settings : dict
     notes : list of str
     """
+
+    _frame_from = ('gains',)
 
     gains: pd.DataFrame
     candidates: pd.DataFrame
@@ -1471,7 +1481,7 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- ruptures
 @dataclass
-class RuptureEpisodes:
+class RuptureEpisodes(ResultMixin):
     """Result of :func:`rupture_episodes`.
 
     Attributes
@@ -1490,6 +1500,8 @@ class RuptureEpisodes:
     settings : dict
     notes : list of str
     """
+
+    _frame_from = ('episodes',)
 
     episodes: pd.DataFrame
     patients: pd.DataFrame
@@ -1657,13 +1669,14 @@ def rupture_episodes(
 
 
 @dataclass
-class RuptureOutcome:
+class RuptureOutcome(ResultMixin):
     """Result of :func:`rupture_outcome`.
 
     Attributes
     ----------
     table : pandas.DataFrame
-        Regression coefficients (estimate, se, t, p, ci_low, ci_high).
+        Regression coefficients indexed by ``term`` (estimate, se, statistic (t), pvalue,
+        ci_low, ci_high).
     groups : pandas.DataFrame
         Outcome mean, SD and n per group (``no rupture``, ``all repaired``,
         ``any unrepaired``).
@@ -1672,9 +1685,12 @@ class RuptureOutcome:
     notes : list of str
     """
 
+    _frame_from = ('table',)
+
     table: pd.DataFrame
     groups: pd.DataFrame
     n: int
+    n_obs = property(lambda self: self.n, doc="Number of observations analysed (= ``n``).")
     notes: list = field(default_factory=list)
 
     def summary(self) -> str:
@@ -1811,7 +1827,7 @@ def rupture_outcome(
         cov_scale[c] = 1.0 / cmax if cmax > 0 else 1.0
     k = ymax * cov_scale
     ci = fit.conf_int()
-    tab = pd.DataFrame({"estimate": fit.params * k, "se": fit.bse * k, "t": fit.tvalues, "p": fit.pvalues,
+    tab = pd.DataFrame({"estimate": fit.params * k, "se": fit.bse * k, "statistic": fit.tvalues, "pvalue": fit.pvalues,
                         "ci_low": ci[0] * k, "ci_high": ci[1] * k})
     con = np.zeros(len(X.columns))
     con[1], con[2] = 1, -1

@@ -92,6 +92,7 @@ from analysis._checks import (
     first_bad,
     suggest_name,
 )
+from analysis._results import ResultMixin
 
 __all__ = [
     "EffectSizes",
@@ -268,7 +269,7 @@ def _group_factor(n1: np.ndarray | None, n2: np.ndarray | None) -> np.ndarray:
 # results object
 # --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class EffectSizes:
+class EffectSizes(ResultMixin):
     """Effect sizes ``yi`` and their sampling variances ``vi``, one per study.
 
     Attributes

@@ -474,6 +474,7 @@ class GrowthModel:
     random_slope: bool
     n_obs: int
     n_subjects: int
+    n_clusters = property(lambda self: self.n_subjects, doc="Number of subjects (clusters); = ``n_subjects``.")
     coefficients: pd.DataFrame
     vcov: pd.DataFrame
     variance_components: pd.DataFrame

@@ -42,6 +42,7 @@ import pandas as pd
 import statsmodels.api as sm
 
 from analysis._checks import check_level, first_bad, suggest_name
+from analysis._results import ResultMixin
 
 __all__ = ["DominanceResult", "dominance_analysis"]
 
@@ -93,7 +94,7 @@ def _weights(r2: dict[frozenset, float], p: int) -> tuple[np.ndarray, np.ndarray
 
 
 @dataclass
-class DominanceResult:
+class DominanceResult(ResultMixin):
     """Results of :func:`dominance_analysis`.
 
     ``table``: per predictor the general dominance weight, its share of R² (%), and bootstrap
@@ -101,10 +102,13 @@ class DominanceResult:
     of other predictors in the model); ``r2``: full-model R²; ``boot``: bootstrap weights.
     """
 
+    _frame_from = ('table',)
+
     table: pd.DataFrame
     conditional: pd.DataFrame
     r2: float
     n: int
+    n_obs = property(lambda self: self.n, doc="Number of observations analysed (= ``n``).")
     n_boot: int
     level: float
     boot: np.ndarray | None = field(default=None, repr=False)

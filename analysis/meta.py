@@ -69,6 +69,7 @@ from analysis._checks import (
     first_bad,
     suggest_name,
 )
+from analysis._results import ResultMixin, coef_table, plain, tidy
 
 __all__ = [
     "METHODS",
@@ -632,6 +633,11 @@ def _fmt_p(p: float, digits: int = 4) -> str:
     return f"<{lim:.{digits}f}".replace("0.", ".", 1) if p < lim else f"{p:.{digits}f}"
 
 
+def _metafor_labels(t_test: bool) -> dict[str, str]:
+    """Vocabulary column names -> metafor's printed labels (summary() keeps metafor's layout)."""
+    return {"statistic": "tval" if t_test else "zval", "pvalue": "pval", "ci_low": "ci.lb", "ci_high": "ci.ub"}
+
+
 def _stars(p: float) -> str:
     if math.isnan(p):
         return ""
@@ -686,7 +692,7 @@ def _transform(transform: str | Callable | None) -> Callable[[np.ndarray], np.nd
 
 
 @dataclass
-class Prediction:
+class Prediction(ResultMixin):
     """Predicted (average) effects with confidence and prediction intervals.
 
     ``pred``, ``ci_low``, ``ci_high``, ``pi_low`` and ``pi_high`` are on the scale
@@ -727,7 +733,8 @@ class MetaResult:
     entry per coefficient (``coef_names``), and ``coefficients`` is the table.
     ``q``/``q_df``/``q_pvalue`` is the test for (residual) heterogeneity (QE),
     ``qm``/``qm_df``/``qm_pvalue`` the omnibus test of moderators (None without
-    moderators; an F test with ``test='knha'``), ``r2`` the pseudo-R^2 (%) of
+    moderators; an F test with ``test='knha'``, whose denominator degrees of freedom are
+    ``qm_df_den``; ``qm_df`` is a number, ``qm_df_den`` None for the chi-square test), ``r2`` the pseudo-R^2 (%) of
     metafor. ``weights`` are the model weights in percent. ``tau2_ci``,
     ``i2_ci`` and ``h2_ci`` are the Q-profile intervals (computed on first access).
     ``loglik`` is metafor's ``logLik()``: the restricted log-likelihood for a REML
@@ -756,7 +763,7 @@ class MetaResult:
     df: float | None
     weights: np.ndarray
     qm: float | None
-    qm_df: tuple | None
+    qm_df: int | None
     qm_pvalue: float | None
     r2: float | None
     converged: bool
@@ -774,6 +781,8 @@ class MetaResult:
     #: ``dropped_kind`` says which).
     dropped: list = field(default_factory=list)
     dropped_kind: str = ""
+    #: Denominator degrees of freedom of the F test of moderators (``test="knha"``), else None.
+    qm_df_den: int | None = None
 
     # -- likelihood-based fit statistics (metafor fitstats / logLik)
     def _fs(self, reml: bool | None = None) -> dict[str, float]:
@@ -908,16 +917,37 @@ class MetaResult:
 
     @property
     def coefficients(self) -> pd.DataFrame:
-        """Model results table (estimate, se, zval/tval, pval, ci.lb, ci.ub)."""
+        """Model results table indexed by ``term``: estimate, se, statistic, pvalue, ci_low, ci_high.
+
+        metafor's ``zval``/``tval``, ``pval``, ``ci.lb``, ``ci.ub`` (the results vocabulary,
+        CONTRIBUTING.md); ``statistic`` is a t value with ``test="knha"`` (``df`` degrees of
+        freedom), else a z value. ``to_frame()`` is this table with ``term`` as a column.
+        """
         se = self._se_vec
-        stat = "tval" if self.test == "knha" else "zval"
         t = self.beta / se
         pv = 2 * (stats.t.sf(np.abs(t), self.df) if self.test == "knha" else stats.norm.sf(np.abs(t)))
-        return pd.DataFrame(
-            {"estimate": self.beta, "se": se, stat: t, "pval": pv,
-             "ci.lb": self.beta - self._crit * se, "ci.ub": self.beta + self._crit * se},
-            index=self.coef_names,
-        )
+        return coef_table(self.coef_names, self.beta, se, t, pv, self.beta - self._crit * se,
+                          self.beta + self._crit * se)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy coefficient table: term, estimate, se, statistic, pvalue, ci_low, ci_high."""
+        return tidy(self.coefficients)
+
+    def to_dict(self) -> dict:
+        """Plain Python (JSON-serialisable): coefficients, heterogeneity, tests and fit statistics."""
+        out = {"method": self.method, "test": self.test, "level": self.level, "measure": self.measure,
+               "n_studies": self.k, "n_coef": self.p, "coefficients": plain(self.to_frame()),
+               "tau2": self.tau2, "se_tau2": self.se_tau2, "i2": self.i2, "h2": self.h2,
+               "q": self.q, "q_df": self.q_df, "q_pvalue": self.q_pvalue, "df": self.df,
+               "qm": self.qm, "qm_df": self.qm_df, "qm_df_den": self.qm_df_den, "qm_pvalue": self.qm_pvalue,
+               "r2": self.r2, "converged": self.converged, "iterations": self.iterations, "loglik": self.loglik,
+               "dropped": plain(self.dropped), "dropped_kind": self.dropped_kind}
+        return plain(out)
+
+    @property
+    def n_studies(self) -> int:
+        """Number of studies (effect sizes) in the fit, metafor's ``k``."""
+        return self.k
 
     # -- prediction interval
     @property
@@ -1109,13 +1139,13 @@ class MetaResult:
         if mods and self.qm is not None:
             lines.append(f"Test of Moderators (coefficient{'s' if len(self._btt()) > 1 else ''} {_span(self._btt())}):")
             if self.test == "knha":
-                lines.append(f"F(df1 = {self.qm_df[0]}, df2 = {self.qm_df[1]}) = {_fmt(self.qm)}, p-val {_pv_eq(self.qm_pvalue)}")
+                lines.append(f"F(df1 = {self.qm_df}, df2 = {self.qm_df_den}) = {_fmt(self.qm)}, p-val {_pv_eq(self.qm_pvalue)}")
             else:
-                lines.append(f"QM(df = {self.qm_df[0]}) = {_fmt(self.qm)}, p-val {_pv_eq(self.qm_pvalue)}")
+                lines.append(f"QM(df = {self.qm_df}) = {_fmt(self.qm)}, p-val {_pv_eq(self.qm_pvalue)}")
             lines.append("")
         lines.append("Model Results:")
         lines.append("")
-        tab = self.coefficients
+        tab = self.coefficients.rename(columns=_metafor_labels(self.test == "knha"))
         cols = list(tab.columns)
         cells = [[_fmt(v) if c != "pval" else _fmt_p(v) for c, v in zip(cols, row)] for row in tab.to_numpy()]
         stars = [_stars(pv) for pv in tab["pval"]]
@@ -1166,15 +1196,13 @@ class MetaResult:
             transform = "exp"
         if self.p != 1:
             coef = self.coefficients
-            stat = coef.columns[2]
             parts = [
                 f"{n}: b = {_apa_num(r['estimate'])}, {int(round(self.level * 100))}% CI "
-                f"[{_apa_num(r['ci.lb'])}, {_apa_num(r['ci.ub'])}], {_apa_p(r['pval'])}"
+                f"[{_apa_num(r['ci_low'])}, {_apa_num(r['ci_high'])}], {_apa_p(r['pvalue'])}"
                 for n, r in coef.iterrows()
             ]
-            qm = (f"F({self.qm_df[0]}, {self.qm_df[1]}) = {self.qm:.2f}" if self.test == "knha"
-                  else f"QM({self.qm_df[0]}) = {self.qm:.2f}") if self.qm is not None else ""
-            del stat
+            qm = (f"F({self.qm_df}, {self.qm_df_den}) = {self.qm:.2f}" if self.test == "knha"
+                  else f"QM({self.qm_df}) = {self.qm:.2f}") if self.qm is not None else ""
             return (f"Meta-regression ({self.method}, k = {self.k}): {qm}, {_apa_p(self.qm_pvalue)}; "
                     + "; ".join(parts) + f"; residual tau\u00b2 = {self.tau2:.3f}, QE({self.q_df}) = {self.q:.2f}, "
                     f"{_apa_p(self.q_pvalue)}.")
@@ -1264,7 +1292,7 @@ def _fit(
     else:
         qe, qe_p, i2, h2, vt = 0.0, 1.0, 0.0, 1.0, 0.0
     # omnibus test of moderators
-    qm = qm_df = qm_p = r2 = None
+    qm = qm_df = qm_df_den = qm_p = r2 = None
     if p > 1 or not has_int:
         btt = list(range(1, p)) if has_int else list(range(p))
         m = len(btt)
@@ -1272,10 +1300,10 @@ def _fit(
         qm = float(bb @ np.linalg.solve(vb[np.ix_(btt, btt)], bb))
         if test == "knha":
             qm /= m
-            qm_df = (m, k - p)
+            qm_df, qm_df_den = m, k - p
             qm_p = float(stats.f.sf(qm, m, k - p)) if k - p > 0 else float("nan")
         else:
-            qm_df = (m,)
+            qm_df = m
             qm_p = float(stats.chi2.sf(qm, m))
         if has_int and compute_r2:
             r2 = _pseudo_r2(y, v, X, method, test, tau2, maxiter, threshold)
@@ -1284,8 +1312,8 @@ def _fit(
     return MetaResult(
         method=method, test=test, level=level, k=k, p=p, coef_names=names, beta=beta, vcov=vb,
         tau2=tau2, se_tau2=info["se_tau2"], i2=i2, h2=h2, q=qe, q_df=k - p, q_pvalue=qe_p, vt=vt,
-        s2w=s2w, df=df, weights=100 * w / w.sum(), qm=qm, qm_df=qm_df, qm_pvalue=qm_p, r2=r2,
-        converged=True, iterations=info["iterations"], loglik=ll, yi=y, vi=v, X=X, has_intercept=has_int,
+        s2w=s2w, df=df, weights=100 * w / w.sum(), qm=qm, qm_df=qm_df, qm_df_den=qm_df_den, qm_pvalue=qm_p,
+        r2=r2, converged=True, iterations=info["iterations"], loglik=ll, yi=y, vi=v, X=X, has_intercept=has_int,
         fit_stats=fs,
     )
 
@@ -1482,7 +1510,7 @@ def _check_measure(measure: Any) -> str | None:
 
 
 @dataclass
-class SubgroupResult:
+class SubgroupResult(ResultMixin):
     """Results of :func:`subgroup_analysis`.
 
     ``table`` has one row per subgroup (k, estimate, se, CI, tau2, I2, Q, Q p);
@@ -1490,6 +1518,8 @@ class SubgroupResult:
     subgroup differences; ``mixed`` is the mixed-effects moderator fit (one
     common tau^2) and ``separate`` the fixed-effect fit of the subgroup estimates.
     """
+
+    _frame_from = ('table',)
 
     table: pd.DataFrame
     approach: str
@@ -1623,7 +1653,7 @@ def subgroup_analysis(
                         mods=pd.DataFrame({"group": levels}))
     chosen = sep if approach == "separate" else mixed
     return SubgroupResult(
-        table=table, approach=approach, q_between=float(chosen.qm), q_between_df=int(chosen.qm_df[0]),
+        table=table, approach=approach, q_between=float(chosen.qm), q_between_df=int(chosen.qm_df),
         q_between_pvalue=float(chosen.qm_pvalue), mixed=mixed, separate=sep, method=method,
         dropped=dropped, dropped_kind=kind,
     )

@@ -39,6 +39,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis._checks import check_choice, check_na_action, describe_labels
+from analysis._results import ResultMixin
 from analysis.meta import (
     MetaConvergenceError,
     MetaResult,
@@ -85,12 +86,14 @@ def _check_result(res: Any, name: str = "res") -> MetaResult:
 
 
 @dataclass
-class BiasTable:
+class BiasTable(ResultMixin):
     """A per-study table (leave-one-out, influence or cumulative results).
 
     ``table`` is a DataFrame with one row per study (in the order the analysis
     used); ``kind`` says which analysis made it.
     """
+
+    _frame_from = ('table',)
 
     kind: str
     table: pd.DataFrame
@@ -313,7 +316,7 @@ def influence(res: MetaResult, labels: Any = None) -> BiasTable:
 
 
 @dataclass
-class EggerResult:
+class EggerResult(ResultMixin):
     """Egger's regression test (metafor ``regtest``, model "rma", predictor "sei").
 
     ``statistic``/``pvalue`` test the slope on the standard error (z, or t with
@@ -330,6 +333,10 @@ class EggerResult:
     limit_ci_high: float
     fit: MetaResult
     test: str
+
+    def to_frame(self) -> pd.DataFrame:
+        """The test regression's coefficient table (``intrcpt`` = limit estimate, ``sei`` = asymmetry)."""
+        return self.fit.to_frame()
 
     def summary(self) -> str:
         """metafor-like print of the test."""
@@ -414,7 +421,7 @@ def _check_sei_varies(v: np.ndarray, who: str) -> None:
 
 
 @dataclass
-class TrimFillResult:
+class TrimFillResult(ResultMixin):
     """Trim-and-fill results (metafor ``trimfill``).
 
     ``k0`` studies were imputed on ``side``; ``fit`` is the model refitted on the
@@ -429,6 +436,10 @@ class TrimFillResult:
     yi: np.ndarray
     vi: np.ndarray
     filled: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        """Coefficient table of the fit to the filled data (the adjusted pooled effect)."""
+        return self.fit.to_frame()
 
     @property
     def estimate(self) -> float:
@@ -680,6 +691,7 @@ class RankTestResult:
     statistic: float
     exact: bool
     k: int
+    n_studies = property(lambda self: self.k, doc="Number of studies (effect sizes), metafor's k.")
 
     @property
     def n_studies(self) -> int:
@@ -797,6 +809,7 @@ class FailSafeNResult:
     mean_effect: float | None
     target: float | None
     k: int
+    n_studies = property(lambda self: self.k, doc="Number of studies (effect sizes), metafor's k.")
     weighted: bool = False
 
     @property
@@ -961,6 +974,7 @@ class PetPeeseResult:
     error: str
     df: int | None
     k: int
+    n_studies = property(lambda self: self.k, doc="Number of studies (effect sizes), metafor's k.")
     level: float
 
     @property

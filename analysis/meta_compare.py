@@ -48,6 +48,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis._checks import suggest_name
+from analysis._results import deprecated_alias
 from analysis.meta import MetaResult, _apa_p, _fit, _fmt, _fmt_p
 
 __all__ = [
@@ -266,7 +267,7 @@ class WaldResult:
     """Wald test that chosen coefficients are zero (or ``rhs``): metafor ``anova(res, btt=)``.
 
     ``statistic`` is QM (chi^2 with ``df``) or, with ``test='knha'``, QM/m (F with
-    ``df`` and ``df_denom``); ``coefficients`` lists the tested coefficients with
+    ``df`` and ``df_den``); ``coefficients`` lists the tested coefficients with
     their individual tests.
     """
 
@@ -274,7 +275,7 @@ class WaldResult:
     positions: list[int]
     statistic: float
     df: int
-    df_denom: int | None
+    df_den: int | None
     pvalue: float
     test: str
     k: int
@@ -284,7 +285,12 @@ class WaldResult:
     @property
     def distribution(self) -> str:
         """"F" (Knapp-Hartung) or "chisq"."""
-        return "F" if self.df_denom is not None else "chisq"
+        return "F" if self.df_den is not None else "chisq"
+
+    #: Old names kept for one release (DeprecationWarning): old -> new.
+    _deprecated = {"df_denom": "df_den"}
+    df_denom = deprecated_alias("df_den", "df_denom")
+    n_studies = property(lambda self: self.k, doc="Number of studies (effect sizes) in the model, metafor's k.")
 
     def to_frame(self) -> pd.DataFrame:
         """The tested coefficients: term, estimate, se, statistic, pvalue, ci_low, ci_high."""
@@ -292,7 +298,7 @@ class WaldResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python dict of the test and the tested coefficients."""
-        return {"terms": list(self.terms), "statistic": self.statistic, "df": self.df, "df_denom": self.df_denom,
+        return {"terms": list(self.terms), "statistic": self.statistic, "df": self.df, "df_den": self.df_den,
                 "pvalue": self.pvalue, "distribution": self.distribution, "test": self.test, "k": self.k,
                 "rhs": self.rhs.tolist(), "coefficients": self.coefficients.to_dict(orient="records")}
 
@@ -302,15 +308,15 @@ class WaldResult:
         span = (f"{one[0]}:{one[-1]}" if len(one) > 1 and one == list(range(one[0], one[-1] + 1))
                 else ",".join(map(str, one)))
         head = f"Test of Moderators (coefficient{'s' if len(one) > 1 else ''} {span}):"
-        if self.df_denom is not None:
-            line = f"F(df1 = {self.df}, df2 = {self.df_denom}) = {_fmt(self.statistic)}, p-val {_pv_eq(self.pvalue)}"
+        if self.df_den is not None:
+            line = f"F(df1 = {self.df}, df2 = {self.df_den}) = {_fmt(self.statistic)}, p-val {_pv_eq(self.pvalue)}"
         else:
             line = f"QM(df = {self.df}) = {_fmt(self.statistic)}, p-val {_pv_eq(self.pvalue)}"
         return f"\n{head}\n{line}\n"
 
     def apa(self) -> str:
         """APA-style line, e.g. ``QM(2) = 19.44, p < .001`` or ``F(2, 10) = 9.72, p = .005``."""
-        stat = (f"F({self.df}, {self.df_denom}) = {self.statistic:.2f}" if self.df_denom is not None
+        stat = (f"F({self.df}, {self.df_den}) = {self.statistic:.2f}" if self.df_den is not None
                 else f"QM({self.df}) = {self.statistic:.2f}")
         return f"Test of {', '.join(self.terms)}: {stat}, {_apa_p(self.pvalue)}."
 
@@ -372,7 +378,7 @@ def _wald(model: MetaResult, btt: Any, rhs: Any) -> WaldResult:
     coefs = pd.DataFrame({"term": [model.coef_names[j] for j in pos], "estimate": model.beta[pos], "se": se,
                           "statistic": z, "pvalue": _two_sided(model, z),
                           "ci_low": model.beta[pos] - c * se, "ci_high": model.beta[pos] + c * se})
-    return WaldResult(terms=list(coefs["term"]), positions=pos, statistic=stat, df=df1, df_denom=df2, pvalue=pv,
+    return WaldResult(terms=list(coefs["term"]), positions=pos, statistic=stat, df=df1, df_den=df2, pvalue=pv,
                       test=model.test, k=model.k, rhs=r, coefficients=coefs)
 
 
@@ -385,7 +391,7 @@ class ContrastResult:
 
     ``contrasts`` has one row per hypothesis (term, estimate = L b - rhs, se,
     statistic (z, or t with df = k - p for ``test='knha'``), pvalue, ci_low,
-    ci_high); ``statistic``/``df``/``df_denom``/``pvalue`` is the joint (omnibus)
+    ci_high); ``statistic``/``df``/``df_den``/``pvalue`` is the joint (omnibus)
     test, None when the rows of L are linearly dependent (metafor reports NA).
     """
 
@@ -393,11 +399,16 @@ class ContrastResult:
     L: np.ndarray
     statistic: float | None
     df: int | None
-    df_denom: int | None
+    df_den: int | None
     pvalue: float | None
     test: str
     k: int
     notes: list[str] = field(default_factory=list)
+
+    #: Old names kept for one release (DeprecationWarning): old -> new.
+    _deprecated = {"df_denom": "df_den"}
+    df_denom = deprecated_alias("df_den", "df_denom")
+    n_studies = property(lambda self: self.k, doc="Number of studies (effect sizes) in the model, metafor's k.")
 
     def to_frame(self) -> pd.DataFrame:
         """One row per hypothesis: term, estimate, se, statistic, pvalue, ci_low, ci_high."""
@@ -406,7 +417,7 @@ class ContrastResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python dict of the hypotheses and the joint test."""
         return {"contrasts": self.contrasts.to_dict(orient="records"), "statistic": self.statistic,
-                "df": self.df, "df_denom": self.df_denom, "pvalue": self.pvalue, "test": self.test,
+                "df": self.df, "df_den": self.df_den, "pvalue": self.pvalue, "test": self.test,
                 "k": self.k, "notes": list(self.notes)}
 
     def summary(self) -> str:
@@ -423,8 +434,8 @@ class ContrastResult:
         lines.append(tab.to_string())
         if self.statistic is not None:
             lines += ["", "Omnibus Test of Hypotheses:"]
-            if self.df_denom is not None:
-                lines.append(f"F(df1 = {self.df}, df2 = {self.df_denom}) = {_fmt(self.statistic)}, "
+            if self.df_den is not None:
+                lines.append(f"F(df1 = {self.df}, df2 = {self.df_den}) = {_fmt(self.statistic)}, "
                              f"p-val {_pv_eq(self.pvalue)}")
             else:
                 lines.append(f"QM(df = {self.df}) = {_fmt(self.statistic)}, p-val {_pv_eq(self.pvalue)}")
@@ -506,7 +517,7 @@ def _contrasts(model: MetaResult, X: Any, rhs: Any) -> ContrastResult:
         stat, df1, df2, pv = _omnibus(model, qm, m)
     else:
         notes.append("The rows of X are linearly dependent, so there is no joint test (metafor reports NA).")
-    return ContrastResult(contrasts=tab, L=L, statistic=stat, df=df1, df_denom=df2, pvalue=pv, test=model.test,
+    return ContrastResult(contrasts=tab, L=L, statistic=stat, df=df1, df_den=df2, pvalue=pv, test=model.test,
                           k=model.k, notes=notes)
 
 

@@ -41,6 +41,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from analysis._checks import check_choice, check_level, first_bad
+from analysis._results import coef_table, plain, tidy
 from analysis.meta import (
     _apa_num,
     _apa_p,
@@ -169,6 +170,8 @@ class ThreeLevelResult:
     ``sigma2`` = (between-cluster variance, within-cluster variance);
     ``sigma2_ci`` their profile-likelihood CIs (computed on first access);
     ``i2_levels`` the I^2 decomposition (%) and ``i2_total`` its sum.
+    Counts: ``k`` (also ``n_studies``, metafor's k) effect sizes in ``n_clusters`` clusters
+    (studies). ``qm_df`` (and ``qm_df_den`` for the F test) are numbers.
     """
 
     coef_names: list[str]
@@ -184,7 +187,7 @@ class ThreeLevelResult:
     q_df: int
     q_pvalue: float
     qm: float | None
-    qm_df: tuple | None
+    qm_df: int | None
     qm_pvalue: float | None
     i2_levels: np.ndarray
     i2_total: float
@@ -197,6 +200,13 @@ class ThreeLevelResult:
     #: Rows dropped by ``na_action="omit"`` (index labels, or 0-based positions; ``dropped_kind`` says which).
     dropped: list = field(default_factory=list)
     dropped_kind: str = ""
+    #: Denominator degrees of freedom of the F test of moderators (``test="t"``), else None.
+    qm_df_den: int | None = None
+
+    @property
+    def n_studies(self) -> int:
+        """Number of effect sizes in the fit (metafor's k)."""
+        return self.k
 
     @property
     def df(self) -> int | None:
@@ -210,13 +220,29 @@ class ThreeLevelResult:
 
     @property
     def coefficients(self) -> pd.DataFrame:
-        """Model results table."""
+        """Model results table indexed by ``term``: estimate, se, statistic, pvalue, ci_low, ci_high.
+
+        (metafor's zval/tval, pval, ci.lb, ci.ub; ``statistic`` is a t value with ``df``
+        degrees of freedom when ``test="t"``.)
+        """
         se = np.sqrt(np.diag(self.vcov))
         t = self.beta / se
         pv = 2 * (stats.t.sf(np.abs(t), self.df) if self.test == "t" else stats.norm.sf(np.abs(t)))
-        return pd.DataFrame({"estimate": self.beta, "se": se, "tval" if self.test == "t" else "zval": t,
-                             "pval": pv, "ci.lb": self.beta - self._crit * se, "ci.ub": self.beta + self._crit * se},
-                            index=self.coef_names)
+        return coef_table(self.coef_names, self.beta, se, t, pv, self.beta - self._crit * se,
+                          self.beta + self._crit * se)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy coefficient table: term, estimate, se, statistic, pvalue, ci_low, ci_high."""
+        return tidy(self.coefficients)
+
+    def to_dict(self) -> dict:
+        """Plain Python (JSON-serialisable): coefficients, variance components, I^2 and tests."""
+        return plain({"test": self.test, "level": self.level, "n_studies": self.k, "n_clusters": self.n_clusters,
+                      "n_coef": self.p, "coefficients": self.to_frame(), "sigma2": self.sigma2,
+                      "i2_levels": self.i2_levels, "i2_total": self.i2_total, "q": self.q, "q_df": self.q_df,
+                      "q_pvalue": self.q_pvalue, "qm": self.qm, "qm_df": self.qm_df, "qm_df_den": self.qm_df_den,
+                      "qm_pvalue": self.qm_pvalue, "loglik": self.loglik, "converged": self.converged,
+                      "dropped": self.dropped, "dropped_kind": self.dropped_kind})
 
     def _pick(self, col: int):
         v = self.coefficients.iloc[:, col].to_numpy()
@@ -302,10 +328,12 @@ class ThreeLevelResult:
                  "Test for Residual Heterogeneity:" if self.p > 1 else "Test for Heterogeneity:",
                  f"{'QE' if self.p > 1 else 'Q'}(df = {self.q_df}) = {_fmt(self.q)}, p-val {_pv_eq(self.q_pvalue)}", ""]
         if self.qm is not None:
-            lab = f"F(df1 = {self.qm_df[0]}, df2 = {self.qm_df[1]})" if self.test == "t" else f"QM(df = {self.qm_df[0]})"
+            lab = f"F(df1 = {self.qm_df}, df2 = {self.qm_df_den})" if self.test == "t" else f"QM(df = {self.qm_df})"
             lines += ["Test of Moderators:", f"{lab} = {_fmt(self.qm)}, p-val {_pv_eq(self.qm_pvalue)}", ""]
         lines += ["Model Results:", ""]
-        tab = self.coefficients
+        tab = self.coefficients.rename(columns={"statistic": "tval" if self.test == "t" else "zval",
+                                                "pvalue": "pval", "ci_low": "ci.lb", "ci_high": "ci.ub"})
+        tab.index.name = None
         cells = tab.apply(lambda col: [(_fmt_p(x) if col.name == "pval" else _fmt(x)) for x in col]).astype(str)
         cells["signif"] = [_stars(p) for p in tab["pval"]]
         lines.append(cells.to_string())
@@ -320,8 +348,8 @@ class ThreeLevelResult:
         c = self.coefficients.iloc[0]
         stat = f"t({self.df}) = {_apa_num(c.iloc[2])}" if self.test == "t" else f"z = {_apa_num(c.iloc[2])}"
         return (f"A three-level meta-analysis of k = {self.k} effect sizes from {self.n_clusters} studies gave "
-                f"{_apa_num(c['estimate'])}, {int(round(self.level * 100))}% CI [{_apa_num(c['ci.lb'])}, "
-                f"{_apa_num(c['ci.ub'])}], {stat}, {_apa_p(c['pval'])}; \u03c3\u00b2 between = {self.sigma2[0]:.3f}, "
+                f"{_apa_num(c['estimate'])}, {int(round(self.level * 100))}% CI [{_apa_num(c['ci_low'])}, "
+                f"{_apa_num(c['ci_high'])}], {stat}, {_apa_p(c['pvalue'])}; \u03c3\u00b2 between = {self.sigma2[0]:.3f}, "
                 f"within = {self.sigma2[1]:.3f}; I\u00b2 between = {self.i2_levels[0]:.1f}%, "
                 f"within = {self.i2_levels[1]:.1f}%.")
 
@@ -498,22 +526,22 @@ def three_level(
     qe_p = float(stats.chi2.sf(qe, k - p))
     typical = (k - p) / _traces(X, w0, v)["P"]
     denom = s.sum() + typical
-    qm = qm_df = qm_p = None
+    qm = qm_df = qm_df_den = qm_p = None
     if p > 1 and has_int:
         btt = list(range(1, p))
         bb = beta[btt]
         qm = float(bb @ np.linalg.solve(vb[np.ix_(btt, btt)], bb))
         if test == "t":
             qm /= len(btt)
-            qm_df = (len(btt), k - p)
+            qm_df, qm_df_den = len(btt), k - p
             qm_p = float(stats.f.sf(qm, len(btt), k - p))
         else:
-            qm_df = (len(btt),)
+            qm_df = len(btt)
             qm_p = float(stats.chi2.sf(qm, len(btt)))
     return ThreeLevelResult(
         coef_names=names, beta=beta, vcov=vb, sigma2=np.ldexp(s, 2 * e_scale), test=test, level=float(level), k=k,
-        p=p, n_clusters=n_groups, q=qe, q_df=k - p, q_pvalue=qe_p, qm=qm, qm_df=qm_df, qm_pvalue=qm_p,
-        i2_levels=100 * s / denom, i2_total=float(100 * s.sum() / denom),
+        p=p, n_clusters=n_groups, q=qe, q_df=k - p, q_pvalue=qe_p, qm=qm, qm_df=qm_df, qm_df_den=qm_df_den,
+        qm_pvalue=qm_p, i2_levels=100 * s / denom, i2_total=float(100 * s.sum() / denom),
         # the REML log-likelihood in the original units: minus (k - p) log 2^e (Jacobian of the rescaling)
         loglik=C.reml_ll(*s, parts) - (k - p) * e_scale * math.log(2.0),
         converged=converged, _clusters=C, _scale_exp=e_scale, dropped=dropped, dropped_kind=kind,

@@ -235,7 +235,7 @@ class MVResult:
     qe_df: int
     qe_pvalue: float
     qm: float | None
-    qm_df: tuple | None
+    qm_df: int | None
     qm_pvalue: float | None
     i2_levels: np.ndarray
     loglik: float
@@ -253,6 +253,8 @@ class MVResult:
     _ev: _Evaluator = field(repr=False)
     _scale: float = 1.0  # the evaluator works on y / c and V / c^2 (c a power of 2: exact)
     _ci_cache: dict = field(default_factory=dict, repr=False)
+    #: Denominator df of the F test of the moderators (test="t"); None for the chi-square test.
+    qm_df_den: int | None = None
 
     def _ll_shift(self) -> float:
         """log-likelihood(original units) - log-likelihood(scaled units)."""
@@ -489,8 +491,8 @@ class MVResult:
         if self.qm is not None:
             btt = list(range(1, self.p)) if self.has_intercept else list(range(self.p))
             span = f"{btt[0] + 1}:{btt[-1] + 1}" if len(btt) > 1 else f"{btt[0] + 1}"
-            lab = (f"F(df1 = {self.qm_df[0]}, df2 = {self.qm_df[1]})" if self.test == "t"
-                   else f"QM(df = {self.qm_df[0]})")
+            lab = (f"F(df1 = {self.qm_df}, df2 = {self.qm_df_den})" if self.test == "t"
+                   else f"QM(df = {self.qm_df})")
             lines += [f"Test of Moderators (coefficient{'s' if len(btt) > 1 else ''} {span}):",
                       f"{lab} = {_fmt(self.qm)}, p-val {_pv_eq(self.qm_pvalue)}", ""]
         lines += ["Model Results:", ""]
@@ -516,7 +518,7 @@ class MVResult:
                 "coefficients": self.to_frame().to_dict("records"),
                 "sigma2": dict(zip(self.sigma2_names, map(float, self.sigma2))),
                 "qe": self.qe, "qe_df": self.qe_df, "qe_pvalue": self.qe_pvalue, "qm": self.qm,
-                "qm_df": None if self.qm_df is None else list(self.qm_df), "qm_pvalue": self.qm_pvalue,
+                "qm_df": self.qm_df, "qm_df_den": self.qm_df_den, "qm_pvalue": self.qm_pvalue,
                 "i2_levels": dict(zip(self.sigma2_names, map(float, self.i2_levels))),
                 "loglik": self.loglik, "deviance": self.deviance, "aic": self.aic, "bic": self.bic,
                 "converged": self.converged, "notes": list(self.notes)}
@@ -535,8 +537,8 @@ class MVResult:
             return (f"{head} gave {_apa_num(r['estimate'])}, {lvl}% CI [{_apa_num(r['ci_low'])}, "
                     f"{_apa_num(r['ci_high'])}], {stat}, {_apa_p(r['pvalue'])}; {lvl}% prediction interval "
                     f"[{_apa_num(self.pi_low)}, {_apa_num(self.pi_high)}]; {comps}.")
-        qm = (f"F({self.qm_df[0]}, {self.qm_df[1]}) = {self.qm:.2f}" if self.test == "t"
-              else f"QM({self.qm_df[0]}) = {self.qm:.2f}") if self.qm is not None else ""
+        qm = (f"F({self.qm_df}, {self.qm_df_den}) = {self.qm:.2f}" if self.test == "t"
+              else f"QM({self.qm_df}) = {self.qm:.2f}") if self.qm is not None else ""
         parts = "; ".join(f"{r.term}: b = {_apa_num(r.estimate)}, {lvl}% CI [{_apa_num(r.ci_low)}, "
                           f"{_apa_num(r.ci_high)}], {_apa_p(r.pvalue)}" for r in tab.itertuples())
         return f"{head}: {qm}{', ' + _apa_p(self.qm_pvalue) if self.qm is not None else ''}; {parts}; {comps}."
@@ -869,7 +871,7 @@ def rma_mv(
     typical = (k - p) / trP
     i2 = 100 * s_scaled / (s_scaled.sum() + typical)
     # -- omnibus test
-    qm = qm_df = qm_p = None
+    qm = qm_df = qm_df_den = qm_p = None
     btt = list(range(1, p)) if has_int else list(range(p))
     if btt and (p > 1 or not has_int):
         bb = beta[btt]
@@ -877,10 +879,10 @@ def rma_mv(
         m = len(btt)
         if test == "t":
             qm /= m
-            qm_df = (m, k - p)
+            qm_df, qm_df_den = m, k - p
             qm_p = float(stats.f.sf(qm, m, k - p))
         else:
-            qm_df = (m,)
+            qm_df = m
             qm_p = float(stats.chi2.sf(qm, m))
     shift = -(k - (p if method == "REML" else 0)) * math.log(csc)
     ll = float(info["ll"]) + shift
@@ -895,7 +897,7 @@ def rma_mv(
     return MVResult(
         method=method, test=test, level=level, k=k, p=p, coef_names=coef_names, beta=beta, vcov=vb, sigma2=s,
         sigma2_names=sig_names, n_levels=n_levels, n_clusters=n_levels[0], qe=qe, qe_df=k - p, qe_pvalue=qe_p,
-        qm=qm, qm_df=qm_df, qm_pvalue=qm_p, i2_levels=i2, loglik=ll, deviance=dev, aic=-2 * ll + 2 * parms,
+        qm=qm, qm_df=qm_df, qm_df_den=qm_df_den, qm_pvalue=qm_p, i2_levels=i2, loglik=ll, deviance=dev, aic=-2 * ll + 2 * parms,
         bic=bic, converged=converged, iterations=iterations, notes=notes, has_intercept=has_int, yi=y, X=X,
         group_codes=codes, group_labels=group_labels, _ev=ev, _scale=csc,
     )

@@ -310,6 +310,7 @@ class SelectionModelResult:
     method: str
     level: float
     k: int
+    n_studies = property(lambda self: self.k, doc="Number of studies (effect sizes), metafor's k.")
     p: int
     coef_names: list[str]
     beta: np.ndarray

@@ -73,6 +73,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from analysis._checks import check_columns, check_dataframe, check_level, describe_labels
+from analysis._results import ResultMixin, deprecated_alias
 
 __all__ = [
     "BoundaryWarning",
@@ -471,7 +472,7 @@ def _fixed_table(names, est, cov) -> pd.DataFrame:
     se = np.sqrt(np.diag(cov))
     z = est / se
     zc = stats.norm.ppf(0.975)
-    return pd.DataFrame({"estimate": est, "se": se, "z": z, "p": 2 * stats.norm.sf(np.abs(z)),
+    return pd.DataFrame({"estimate": est, "se": se, "statistic": z, "pvalue": 2 * stats.norm.sf(np.abs(z)),
                          "ci_low": est - zc * se, "ci_high": est + zc * se}, index=pd.Index(names, name="term"))
 
 
@@ -485,7 +486,7 @@ def _fmt_r(x: float, d: int = 3) -> str:
 
 
 @dataclass
-class TherapistEffect:
+class TherapistEffect(ResultMixin):
     """Result of :func:`therapist_effect`.
 
     Attributes
@@ -513,13 +514,15 @@ class TherapistEffect:
         Boundary fit: θ < 1e-4 (lme4's ``isSingular`` tolerance).
     converged : bool
     effects : DataFrame
-        Per therapist: n, BLUP ``effect``, conditional ``se``, ``lower``, ``upper``
+        Per therapist: n, BLUP ``effect``, conditional ``se``, ``ci_low``, ``ci_high``
         (95%), sorted by therapist id; for caterpillar plots.
     optimizer_log : DataFrame or None
         Every MixedLM attempt (engine "mixedlm").
     notes : list of str
         Warnings raised during the fit, kept.
     """
+
+    _frame_from = ('fixed',)
 
     outcome: str
     therapist: str
@@ -543,6 +546,8 @@ class TherapistEffect:
     effects: pd.DataFrame
     optimizer_log: pd.DataFrame | None = None
     notes: list = field(default_factory=list)
+
+    n_clusters = property(lambda self: self.n_therapists, doc="Number of therapists (clusters); = ``n_therapists``.")
 
     def summary(self) -> str:
         """Readable table of variance components, ICC and fixed effects."""
@@ -670,7 +675,7 @@ def _fit_ri(y, X, codes, labels, names, reml, engine, ci, ci_level, n_boot, seed
     se_u = sc.times_sy("SEs of the therapist effects", np.sqrt(sigma2_s * c))
     zc = stats.norm.ppf(0.975)
     effects = pd.DataFrame({"therapist": labels, "n": prof.n_j.astype(int), "effect": u, "se": se_u,
-                            "lower": u - zc * se_u, "upper": u + zc * se_u})
+                            "ci_low": u - zc * se_u, "ci_high": u + zc * se_u})
     crit = crit + sc.crit_shift(reml)
     return dict(fixed=fixed, fixed_cov=pd.DataFrame(cov, index=names, columns=names), therapist_var=tau2,
                 residual_var=sigma2, icc=icc, icc_ci=icc_ci, loglik=-crit / 2, theta=theta, singular=singular,
@@ -792,7 +797,7 @@ def therapist_effect(
 
 
 @dataclass
-class AllianceDisaggregation:
+class AllianceDisaggregation(ResultMixin):
     """Result of :func:`disaggregate_alliance`.
 
     Attributes
@@ -801,7 +806,7 @@ class AllianceDisaggregation:
         β_W: outcome change per alliance point of a patient above their therapist's mean.
     between, between_se : float
         β_B: outcome change per alliance point of the therapist mean.
-    contextual, contextual_se, contextual_z, contextual_p : float
+    contextual, contextual_se, contextual_statistic, contextual_pvalue : float
         β_B − β_W, its SE (from the fixed-effect covariance) and two-sided z test.
     fixed : DataFrame
         All fixed effects.
@@ -820,6 +825,8 @@ class AllianceDisaggregation:
     notes : list of str
     """
 
+    _frame_from = ('fixed',)
+
     outcome: str
     alliance: str
     within: float
@@ -828,8 +835,8 @@ class AllianceDisaggregation:
     between_se: float
     contextual: float
     contextual_se: float
-    contextual_z: float
-    contextual_p: float
+    contextual_statistic: float
+    contextual_pvalue: float
     fixed: pd.DataFrame
     fixed_cov: pd.DataFrame
     therapist_var: float
@@ -846,6 +853,12 @@ class AllianceDisaggregation:
     optimizer_log: pd.DataFrame | None = None
     notes: list = field(default_factory=list)
 
+    #: Old names kept for one release (DeprecationWarning): old -> new.
+    _deprecated = {"contextual_z": "contextual_statistic", "contextual_p": "contextual_pvalue"}
+    contextual_z = deprecated_alias("contextual_statistic", "contextual_z")
+    contextual_p = deprecated_alias("contextual_pvalue", "contextual_p")
+    n_clusters = property(lambda self: self.n_therapists, doc="Number of therapists (clusters); = ``n_therapists``.")
+
     def summary(self) -> str:
         """Readable account of the within, between and contextual effects."""
         lines = [
@@ -855,7 +868,7 @@ class AllianceDisaggregation:
             f"  within  (patient vs own therapist's mean): {self.within:.4f} (SE {self.within_se:.4f})",
             f"  between (therapist mean):                  {self.between:.4f} (SE {self.between_se:.4f})",
             f"  contextual (between - within): {self.contextual:.4f} (SE {self.contextual_se:.4f}), "
-            f"z = {self.contextual_z:.2f}, {_fmt_p(self.contextual_p)}",
+            f"z = {self.contextual_statistic:.2f}, {_fmt_p(self.contextual_pvalue)}",
             f"  therapist variance = {self.therapist_var:.5g}, residual variance = {self.residual_var:.5g}",
         ]
         if self.random_slope:
@@ -873,7 +886,7 @@ class AllianceDisaggregation:
             f"Within therapists, a one-point higher alliance than the therapist's mean predicted "
             f"{self.within:.2f} (SE = {self.within_se:.2f}) in {self.outcome}; between therapists, a one-point "
             f"higher therapist mean predicted {self.between:.2f} (SE = {self.between_se:.2f}); the difference "
-            f"was {self.contextual:.2f}, z = {self.contextual_z:.2f}, {_fmt_p(self.contextual_p)} "
+            f"was {self.contextual:.2f}, z = {self.contextual_statistic:.2f}, {_fmt_p(self.contextual_pvalue)} "
             f"({self.n_obs} patients, {self.n_therapists} therapists, {self.method})."
         )
 
@@ -1043,7 +1056,7 @@ def disaggregate_alliance(
     return AllianceDisaggregation(
         outcome=outcome, alliance=alliance, within=float(bw), within_se=float(fixed.loc[wname, "se"]),
         between=float(bb), between_se=float(fixed.loc[bname, "se"]), contextual=float(ctx),
-        contextual_se=se_c, contextual_z=float(zc), contextual_p=float(2 * stats.norm.sf(abs(zc))),
+        contextual_se=se_c, contextual_statistic=float(zc), contextual_pvalue=float(2 * stats.norm.sf(abs(zc))),
         fixed=fixed, fixed_cov=cov, therapist_var=float(tau2), residual_var=float(sigma2),
         slope_var=slope_var, intercept_slope_cov=isc, method=method, random_slope=bool(random_slope),
         singular=bool(singular), converged=bool(converged), loglik=float(loglik), n_obs=N, n_therapists=J,

@@ -93,6 +93,7 @@ import pandas as pd
 from scipy import linalg, optimize, stats
 
 from analysis._checks import check_choice, check_level, check_na_action, describe_labels, first_bad, suggest_name
+from analysis._results import ResultMixin, coef_table, plain, tidy
 
 __all__ = [
     "ContrastData",
@@ -113,7 +114,7 @@ BASELINES = ("metafor", "order")
 
 
 @dataclass
-class ContrastData:
+class ContrastData(ResultMixin):
     """Contrast-based network data made by :func:`arm_to_contrast`.
 
     ``data`` has one row per contrast (``study``, ``treatment1`` = the arm, ``treatment2`` = the
@@ -123,6 +124,8 @@ class ContrastData:
     the network reference unless another is chosen when fitting); ``baseline`` the rule that
     chose each study's baseline arm ("metafor" or "order").
     """
+
+    _frame_from = ('data',)
 
     data: pd.DataFrame
     V: np.ndarray = field(repr=False)
@@ -489,12 +492,27 @@ class NetworkResult:
 
     @property
     def coefficients(self) -> pd.DataFrame:
-        """Table of estimate, se, z, p and the Wald confidence interval."""
+        """Coefficient table indexed by ``term``: estimate, se, statistic (z), pvalue, ci_low, ci_high (Wald)."""
         z = stats.norm.ppf(0.5 + self.level / 2)
         se = self.se
-        return pd.DataFrame({"estimate": self.beta, "se": se, "zval": self.beta / se,
-                             "pval": 2 * stats.norm.sf(np.abs(self.beta / se)),
-                             "ci_low": self.beta - z * se, "ci_high": self.beta + z * se}, index=self.coef_names)
+        return coef_table(self.coef_names, self.beta, se, self.beta / se, 2 * stats.norm.sf(np.abs(self.beta / se)),
+                          self.beta - z * se, self.beta + z * se)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy coefficient table: term, estimate, se, statistic, pvalue, ci_low, ci_high."""
+        return tidy(self.coefficients)
+
+    def to_dict(self) -> dict:
+        """Plain Python (JSON-serialisable): coefficients, heterogeneity and tests."""
+        return plain({"method": self.method, "reference": self.reference, "level": self.level,
+                      "n_studies": self.k, "coefficients": self.to_frame(), "tau2": self.tau2,
+                      "loglik": self.loglik, "q": self.q, "q_df": self.q_df, "qm": self.qm, "qm_df": self.qm_df,
+                      "qm_pvalue": self.qm_pvalue, "converged": self.converged})
+
+    @property
+    def n_studies(self) -> int:
+        """Number of contrasts (rows) in the fit, metafor's k."""
+        return self.k
 
     def contrast(self, a: str, b: str) -> dict[str, float]:
         """Estimate of treatment ``a`` vs ``b`` (b_a - b_b) with se and CI (consistency model only)."""
@@ -668,7 +686,7 @@ def network_meta_analysis(
 
 
 @dataclass
-class InconsistencyResult:
+class InconsistencyResult(ResultMixin):
     """Design-by-treatment interaction test (:func:`design_by_treatment`)."""
 
     qm: float

@@ -897,7 +897,7 @@ def caterpillar_plot(
     effect (ties keep the therapist order of ``result.effects``). Each row shows
     the BLUP :math:`\hat u_j = c_j \sum_i (y_{ij} - x_{ij}^\top\hat\beta)`,
     :math:`c_j = \hat\tau^2 / (\hat\sigma^2 + n_j\hat\tau^2)`, and the interval
-    ``lower``–``upper`` that :func:`analysis.multilevel.therapist_effect` computed
+    ``ci_low``–``ci_high`` that :func:`analysis.multilevel.therapist_effect` computed
     (:math:`\hat u_j \pm 1.96\,\hat\sigma\sqrt{c_j}`, lme4's conditional variance;
     Snijders & Bosker 2012, sec. 4.8). A dashed line marks 0, the average
     therapist. The plot draws what the result holds; it computes nothing. The
@@ -965,12 +965,12 @@ def caterpillar_plot(
         raise ValueError(f"`labels` must be 'auto', True or False; got {labels!r}.")
     _check_drawing_args(xlabel=xlabel, title=title, color=color)
     eff = result.effects
-    needed = ("therapist", "effect", "lower", "upper")
+    needed = ("therapist", "effect", "ci_low", "ci_high")
     if not isinstance(eff, pd.DataFrame) or any(c not in eff.columns for c in needed):
         raise ValueError(f"`result.effects` must be a DataFrame with columns {list(needed)}.")
     if len(eff) == 0:
         raise ValueError("`result.effects` holds no therapist.")
-    vals = eff[["effect", "lower", "upper"]].to_numpy(dtype=float)
+    vals = eff[["effect", "ci_low", "ci_high"]].to_numpy(dtype=float)
     bad = ~np.isfinite(vals).all(axis=1) | (vals[:, 1] > vals[:, 0]) | (vals[:, 0] > vals[:, 2])
     if bad.any():
         row = int(np.flatnonzero(bad)[0])

@@ -136,6 +136,7 @@ from scipy import stats
 
 from analysis._checks import (as_float_array, broadcast_arrays, check_choice, check_finite, check_integer_valued,
                               check_open_interval, check_positive, first_bad, suggest_name)
+from analysis._results import ResultMixin
 from analysis.multilevel import disaggregate_alliance, therapist_effect
 from analysis.simulate import PHQ9_RANGE, simulate_trial
 
@@ -647,7 +648,7 @@ def _analyse(name: str, data: pd.DataFrame, reference: str, cache: dict) -> dict
         row.update(singular=bool(fit.singular))
     stat = est / se
     row.update(estimate=est, se=se, statistic=stat, df=df if reference == "t" else math.nan)
-    row["p"] = _p_value(stat, df if reference == "t" else None)
+    row["pvalue"] = _p_value(stat, df if reference == "t" else None)
     return row
 
 
@@ -691,7 +692,7 @@ def _replicate_rows(cell: int, sim: dict, arms: str, analyses: list, entropy: in
         except (ValueError, np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError) as exc:
             res = {"patients_analysed": len(data), "therapists_analysed": int(data["therapist"].nunique()),
                    "singular": None, "estimate": math.nan, "se": math.nan, "statistic": math.nan,
-                   "df": math.nan, "p": math.nan, "error": f"{type(exc).__name__}: {exc}"}
+                   "df": math.nan, "pvalue": math.nan, "error": f"{type(exc).__name__}: {exc}"}
         rows.append({**base, **res})
     return rows
 
@@ -719,7 +720,7 @@ def _run_chunk(task: tuple) -> list[dict]:
                     "therapists_analysed": data["J"],
                     "singular": bool(f["singular"][k]) if name == "treatment_multilevel" else None,
                     "estimate": float(f["estimate"][k]), "se": float(f["se"][k]),
-                    "statistic": float(f["statistic"][k]), "df": float(f["df"][k]), "p": float(f["p"][k]),
+                    "statistic": float(f["statistic"][k]), "df": float(f["df"][k]), "pvalue": float(f["p"][k]),
                     "error": "",
                 })
     return rows
@@ -1028,7 +1029,7 @@ def _fit_stack(data: dict, reference: str) -> dict[str, dict[str, np.ndarray]]:
 
 # --------------------------------------------------------------------------- results
 @dataclass
-class PowerResult:
+class PowerResult(ResultMixin):
     """Result of :func:`simulate_power`.
 
     Attributes
@@ -1036,13 +1037,13 @@ class PowerResult:
     replicates : DataFrame
         Tidy: one row per design cell, replicate and analysis, with the grid's
         columns, ``analysis``, ``replicate``, ``patients_analysed`` and ``therapists_analysed``
-        (complete cases), ``estimate``, ``se``, ``statistic``, ``df``, ``p``, ``reject``
+        (complete cases), ``estimate``, ``se``, ``statistic``, ``df``, ``pvalue``, ``reject``
         (missing when the fit failed), ``singular`` and ``error`` (empty if none).
     table : DataFrame
         One row per design cell and analysis: the grid's columns, ``analysis``,
         ``question``, ``null`` (the tested effect is zero in the generating model, so
         the rate is a type I error), ``measure``, ``n_replicates``, ``n_failed``,
-        ``rejections``, ``rate``, ``mc_se``, ``lower``/``upper`` (rate ± 1.96 MC SE,
+        ``rejections``, ``rate``, ``mc_se``, ``ci_low``/``ci_high`` (rate ± 1.96 MC SE,
         clipped to [0, 1]), ``mean_estimate``, ``sd_estimate``, ``mean_se``,
         ``singular_rate``, ``analytic`` (the approximation of the module docstring,
         missing where none is given) and ``analytic_method``.
@@ -1059,6 +1060,8 @@ class PowerResult:
     elapsed : float
         Wall time in seconds.
     """
+
+    _frame_from = ('table',)
 
     replicates: pd.DataFrame
     table: pd.DataFrame
@@ -1089,7 +1092,7 @@ class PowerResult:
         return "\n".join(lines)
 
     def plot_data(self, x: str, analyses: Sequence[str] | None = None) -> pd.DataFrame:
-        """Rows for a power curve over grid column `x`: x, analysis, rate, lower, upper, analytic.
+        """Rows for a power curve over grid column `x`: x, analysis, rate, ci_low, ci_high, analytic.
 
         Parameters
         ----------
@@ -1111,7 +1114,7 @@ class PowerResult:
             if bad:
                 raise ValueError(f"`analyses` {bad} were not run; run were {self.analyses}.")
             t = t[t["analysis"].isin(list(analyses))]
-        keep = list(self.grid) + ["analysis", "measure", "rate", "mc_se", "lower", "upper", "analytic"]
+        keep = list(self.grid) + ["analysis", "measure", "rate", "mc_se", "ci_low", "ci_high", "analytic"]
         return t[keep].sort_values(["analysis", x], kind="stable").reset_index(drop=True)
 
 
@@ -1441,11 +1444,11 @@ def simulate_power(
     grid_frame = pd.DataFrame(cells, index=range(len(cells))) if gvals else pd.DataFrame(index=range(len(cells)))
     reps = grid_frame.reset_index(names="cell").merge(reps, on="cell", how="right") if gvals else reps
     ok = reps["error"] == ""
-    reps["reject"] = pd.array(np.where(ok, reps["p"] < alpha, False), dtype="boolean")
+    reps["reject"] = pd.array(np.where(ok, reps["pvalue"] < alpha, False), dtype="boolean")
     reps.loc[~ok, "reject"] = pd.NA
     reps["singular"] = pd.array(reps["singular"].tolist(), dtype="boolean")
     cols = ["cell", *gvals, "analysis", "replicate", "patients_analysed", "therapists_analysed", "estimate", "se",
-            "statistic", "df", "p", "reject", "singular", "error"]
+            "statistic", "df", "pvalue", "reject", "singular", "error"]
     reps = reps[cols]
 
     table_rows = []
@@ -1463,8 +1466,8 @@ def simulate_power(
             "cell": cell, **cells[cell], "analysis": name, "question": ANALYSES[name][0], "null": null,
             "measure": "type I error" if null else "power", "n_replicates": R, "n_failed": len(g) - R,
             "rejections": k, "rate": rate, "mc_se": se,
-            "lower": max(0.0, rate - 1.959963984540054 * se) if R else math.nan,
-            "upper": min(1.0, rate + 1.959963984540054 * se) if R else math.nan,
+            "ci_low": max(0.0, rate - 1.959963984540054 * se) if R else math.nan,
+            "ci_high": min(1.0, rate + 1.959963984540054 * se) if R else math.nan,
             "mean_estimate": float(good["estimate"].mean()) if R else math.nan,
             "sd_estimate": float(good["estimate"].std(ddof=1)) if R > 1 else math.nan,
             "mean_se": float(good["se"].mean()) if R else math.nan,

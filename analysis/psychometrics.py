@@ -130,6 +130,7 @@ from analysis._checks import (
     describe_labels,
     suggest_name,
 )
+from analysis._results import ResultMixin
 
 __all__ = [
     "InstrumentKey",
@@ -282,7 +283,7 @@ class InstrumentKey:
 
 
 @dataclass
-class ScoredItems:
+class ScoredItems(ResultMixin):
     """Result of :func:`score_items`.
 
     Attributes
@@ -303,6 +304,8 @@ class ScoredItems:
         The item answers after reverse keying (numeric).
     key : InstrumentKey
     """
+
+    _frame_from = ('scores',)
 
     scores: pd.DataFrame
     n_answered: pd.DataFrame
@@ -658,7 +661,7 @@ def feldt_ci(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, 
 
 
 @dataclass
-class AlphaResult:
+class AlphaResult(ResultMixin):
     """Result of :func:`cronbach_alpha`.
 
     Attributes
@@ -682,10 +685,16 @@ class AlphaResult:
     ci: tuple
     level: float
     n: int
+    n_obs = property(lambda self: self.n, doc="Number of observations analysed (= ``n``).")
     k: int
     n_dropped: int
     items: pd.DataFrame
     standardized_alpha: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: alpha, ci_low, ci_high (Feldt), level, standardized_alpha, n_obs, k."""
+        return pd.DataFrame([{"alpha": self.alpha, "ci_low": self.ci[0], "ci_high": self.ci[1], "level": self.level,
+                              "standardized_alpha": self.standardized_alpha, "n_obs": self.n, "k": self.k}])
 
     def summary(self) -> str:
         """Alpha with its interval and the item table."""
@@ -798,7 +807,7 @@ _SAFE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass
-class CFAResult:
+class CFAResult(ResultMixin):
     r"""Result of :func:`fit_cfa`.
 
     Attributes
@@ -839,14 +848,17 @@ class CFAResult:
         Under FIML, the EM estimate of the unrestricted means; None otherwise.
     params : DataFrame or None
         Under FIML, every parameter in lavaan's ``parameterEstimates`` layout (``lhs``, ``op``,
-        ``rhs``, ``est``, ``se`` (observed information), ``z``, ``pvalue``, ``free``); None otherwise.
+        ``rhs``, ``estimate``, ``se`` (observed information), ``statistic`` (z), ``pvalue``, ``free``); None otherwise.
     optimizer : dict or None
         Under FIML, the optimiser report (see :class:`InvarianceStep`); None otherwise.
     """
 
+    _frame_from = ('params', 'loadings')
+
     factors: dict
     general: str | None
     n: int
+    n_obs = property(lambda self: self.n, doc="Number of observations analysed (= ``n``).")
     n_dropped: int
     fit: pd.Series
     loadings: pd.DataFrame
@@ -1243,7 +1255,7 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
 
 
 @dataclass
-class FactorModelComparison:
+class FactorModelComparison(ResultMixin):
     """Result of :func:`compare_factor_models`.
 
     Attributes
@@ -1253,6 +1265,8 @@ class FactorModelComparison:
     table : DataFrame
         One row per model: fit indices, omega total and (bifactor) omega hierarchical.
     """
+
+    _frame_from = ('table',)
 
     models: dict
     table: pd.DataFrame
@@ -1334,7 +1348,7 @@ def compare_factor_models(data: pd.DataFrame, key: InstrumentKey | Mapping[str, 
 
 # --------------------------------------------------------------------------- invariance
 @dataclass
-class ConfiguralResult:
+class ConfiguralResult(ResultMixin):
     """Result of :func:`configural_invariance`.
 
     Attributes
@@ -1355,6 +1369,7 @@ class ConfiguralResult:
     df: int
     rmsea: float
     n: int
+    n_obs = property(lambda self: self.n, doc="Number of observations analysed (= ``n``).")
 
     def summary(self) -> str:
         """Per-group and configural fit; the note on metric and scalar invariance."""
@@ -1906,9 +1921,9 @@ class InvarianceStep:
         ``aic``, ``bic``, ``loglik_h1`` (the unrestricted model's, lavaan's ``unrestricted.logl``).
     params : DataFrame
         lavaan's ``parameterEstimates`` layout: ``lhs``, ``op`` (``=~`` loading, ``~~``
-        (co)variance, ``~1`` intercept or latent mean), ``rhs``, ``group``, ``est``, ``se``
+        (co)variance, ``~1`` intercept or latent mean), ``rhs``, ``group``, ``estimate``, ``se``
         (expected information with listwise deletion, observed information under FIML; NaN
-        for fixed parameters), ``z``, ``pvalue``, ``free`` and
+        for fixed parameters), ``statistic`` (z), ``pvalue``, ``free`` and
         ``equal`` (constrained equal across groups).
     converged : bool
         The gradient of the fit function is below 1e-6 at the solution.
@@ -1935,7 +1950,7 @@ class InvarianceStep:
 
 
 @dataclass
-class InvarianceResult:
+class InvarianceResult(ResultMixin):
     """Result of :func:`measurement_invariance`.
 
     Attributes
@@ -1965,6 +1980,8 @@ class InvarianceResult:
         Items whose loadings were left free in the metric, scalar and strict models (partial
         invariance).
     """
+
+    _frame_from = ('table',)
 
     steps: dict
     table: pd.DataFrame
@@ -2292,10 +2309,10 @@ def _fit_step(pt: _ParTable, gdata: list[_GroupData], facs: dict[str, list[str]]
         se = np.where(free >= 0, se_free[np.maximum(free, 0)], np.nan) * back
     _check_representable(what, est)
     params = rows[["lhs", "op", "rhs", "group"]].copy()
-    params["est"] = est
+    params["estimate"] = est
     params["se"] = se
-    params["z"] = est / se
-    params["pvalue"] = 2 * stats.norm.sf(np.abs(params["z"]))
+    params["statistic"] = est / se
+    params["pvalue"] = 2 * stats.norm.sf(np.abs(params["statistic"]))
     params["free"] = free >= 0
     params["equal"] = rows["equal"].to_numpy()
     boundary = []
@@ -2358,12 +2375,12 @@ def _fit_cfa_ml(data: pd.DataFrame, facs: dict[str, list[str]], items: list[str]
     fl = list(facs)
     ld = pr[pr["op"] == "=~"]
     loadings = pd.DataFrame({"factor": ld["lhs"].to_numpy(), "item": ld["rhs"].to_numpy(),
-                             "estimate": ld["est"].to_numpy(dtype=float), "se": ld["se"].to_numpy(dtype=float)})
+                             "estimate": ld["estimate"].to_numpy(dtype=float), "se": ld["se"].to_numpy(dtype=float)})
     Phi = pd.DataFrame(0.0, index=fl, columns=fl)
     for r in pr[(pr["op"] == "~~") & pr["lhs"].isin(fl)].itertuples():
-        Phi.loc[r.lhs, r.rhs] = Phi.loc[r.rhs, r.lhs] = r.est
+        Phi.loc[r.lhs, r.rhs] = Phi.loc[r.rhs, r.lhs] = r.estimate
     th = pr[(pr["op"] == "~~") & pr["lhs"].isin(items) & (pr["lhs"] == pr["rhs"])]
-    theta = pd.Series(th["est"].to_numpy(dtype=float), index=th["lhs"].to_numpy()).reindex(items)
+    theta = pd.Series(th["estimate"].to_numpy(dtype=float), index=th["lhs"].to_numpy()).reindex(items)
     nu = pr[(pr["op"] == "~1") & pr["lhs"].isin(items)]
     mu_hat, Sig = step.implied[""]
     sd_item = np.sqrt(np.diag(Sig.to_numpy()))
@@ -2376,7 +2393,7 @@ def _fit_cfa_ml(data: pd.DataFrame, facs: dict[str, list[str]], items: list[str]
                                              index=items, columns=items),
                      converged=step.converged,
                      boundary=step.boundary, missing="ml", n_incomplete=gd.n_incomplete,
-                     intercepts=pd.Series(nu["est"].to_numpy(dtype=float), index=nu["lhs"].to_numpy()).reindex(items),
+                     intercepts=pd.Series(nu["estimate"].to_numpy(dtype=float), index=nu["lhs"].to_numpy()).reindex(items),
                      sample_mean=pd.Series(gd.mean * scales, index=items), params=pr.reset_index(drop=True),
                      optimizer=step.optimizer)
 
@@ -2768,7 +2785,7 @@ def _ordinal_sample_stats(X: np.ndarray, K: list[int]):
 
 
 @dataclass
-class OrdinalCFAResult:
+class OrdinalCFAResult(ResultMixin):
     r"""Result of :func:`fit_cfa_ordinal` (lavaan's ``cfa(..., ordered = TRUE)``, estimator WLSMV).
 
     Attributes
@@ -2809,9 +2826,12 @@ class OrdinalCFAResult:
         Items with a residual variance at or below zero (Heywood cases), reported.
     """
 
+    _frame_from = ('loadings',)
+
     factors: dict
     items: list
     n: int
+    n_obs = property(lambda self: self.n, doc="Number of observations analysed (= ``n``).")
     n_dropped: int
     categories: dict
     thresholds: pd.DataFrame

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from analysis._checks import check_choice, check_level, check_na_action, suggest_name
+from analysis._results import ResultMixin
 
 __all__ = [
     "KINDS",
@@ -644,7 +645,7 @@ def _prepare_folder(out: str | os.PathLike, kind: str, stem: str) -> Path:
 
 
 @dataclass
-class ReportResult:
+class ReportResult(ResultMixin):
     """What a report wrote: its folder, the pages and files, the key numbers."""
 
     kind: str

@@ -61,6 +61,7 @@ from scipy import stats
 
 from analysis import _sem_fit
 from analysis._checks import check_choice
+from analysis._results import ResultMixin
 from analysis.change import check_long
 
 __all__ = ["within_between", "LaggedModel", "lagged_model", "RICLPM", "riclpm", "riclpm_syntax"]
@@ -170,13 +171,13 @@ def within_between(
 
 # --------------------------------------------------------------------------- lagged model
 @dataclass
-class LaggedModel:
+class LaggedModel(ResultMixin):
     """Result of :func:`lagged_model`.
 
     Attributes
     ----------
     fixed : pandas.DataFrame
-        Fixed effects (estimate, se, z, p, ci_low, ci_high); terms ``Intercept``,
+        Fixed effects indexed by ``term`` (estimate, se, statistic (z), pvalue, ci_low, ci_high); terms ``Intercept``,
         ``<predictor>_within`` and ``<predictor>_between`` (or ``<predictor>`` when
         ``split=False``) and ``<outcome>`` (the outcome at t).
     patient_var, residual_var : float
@@ -192,6 +193,9 @@ class LaggedModel:
     notes : list of str
     """
 
+    _frame_from = ('fixed',)
+    _dict_skip = ('data',)
+
     fixed: pd.DataFrame
     patient_var: float
     residual_var: float
@@ -199,6 +203,7 @@ class LaggedModel:
     method: str
     n_obs: int
     n_patients: int
+    n_clusters = property(lambda self: self.n_patients, doc="Number of patients (clusters); = ``n_patients``.")
     predictor: str
     outcome: str
     split: bool
@@ -233,7 +238,7 @@ class LaggedModel:
         """One sentence for a results section."""
         key = f"{self.predictor}_within" if self.split else self.predictor
         r = self.fixed.loc[key]
-        p = "p < .001" if r["p"] < 0.001 else f"p = {r['p']:.3f}".replace("0.", ".")
+        p = "p < .001" if r["pvalue"] < 0.001 else f"p = {r['pvalue']:.3f}".replace("0.", ".")
         what = "A within-patient increase of one point in" if self.split else "One point higher"
         return (f"{what} {self.predictor} predicted a change of {r['estimate']:.2f} points in {self.outcome} at "
                 f"the next session (SE = {r['se']:.2f}, 95% CI [{r['ci_low']:.2f}, {r['ci_high']:.2f}], {p}; "
@@ -433,7 +438,7 @@ def riclpm_syntax(n_waves: int, x: str = "x", y: str = "y", *, constrain: bool =
 
 
 @dataclass
-class RICLPM:
+class RICLPM(ResultMixin):
     """Result of :func:`riclpm`.
 
     Attributes
@@ -441,7 +446,7 @@ class RICLPM:
     params : pandas.DataFrame
         Every free parameter: ``lhs``, ``op`` (``~`` regression, ``~~`` (co)variance,
         and with ``missing="ml"`` also ``~1``, the wave means), ``rhs``, ``estimate``,
-        ``se``, ``z``, ``p`` (lavaan's naming: for ``~`` the outcome is ``lhs``).
+        ``se``, ``statistic`` (z), ``pvalue`` (lavaan's naming: for ``~`` the outcome is ``lhs``).
     lagged : pandas.DataFrame
         The within-person lagged paths only, with a ``path`` label
         (``"x -> x"``, ``"y -> x"``, ``"x -> y"``, ``"y -> y"``) and wave.
@@ -469,11 +474,14 @@ class RICLPM:
     notes : list of str
     """
 
+    _frame_from = ('params',)
+
     params: pd.DataFrame
     lagged: pd.DataFrame
     fit: dict
     syntax: str
     n: int
+    n_obs = property(lambda self: self.n, doc="Number of observations analysed (= ``n``).")
     n_dropped: int
     x: str
     y: str
@@ -986,8 +994,8 @@ def riclpm(
         "lhs": ins["lval"].to_numpy(), "op": ins["op"].to_numpy(), "rhs": ins["rval"].to_numpy(),
         "estimate": ins["Estimate"].astype(float).to_numpy(), "se": ins["Std. Err"].astype(float).to_numpy(),
     })
-    params["z"] = params["estimate"] / params["se"]
-    params["p"] = 2 * stats.norm.sf(np.abs(params["z"]))
+    params["statistic"] = params["estimate"] / params["se"]
+    params["pvalue"] = 2 * stats.norm.sf(np.abs(params["statistic"]))
     if constrain:
         params = params.drop_duplicates(subset=["lhs", "op", "rhs"])
     order = [f"x{k}" for k in range(1, W + 1)] + [f"y{k}" for k in range(1, W + 1)]
@@ -1015,7 +1023,7 @@ def _lagged(params: pd.DataFrame, use: list) -> pd.DataFrame:
     lab = {("wx", "wx"): "x -> x", ("wx", "wy"): "y -> x", ("wy", "wx"): "x -> y", ("wy", "wy"): "y -> y"}
     reg["path"] = [lab[(l[:2], r[:2])] for l, r in zip(reg["lhs"], reg["rhs"])]
     reg["wave"] = [use[int(l[2:]) - 1] for l in reg["lhs"]]
-    return reg[["path", "wave", "lhs", "rhs", "estimate", "se", "z", "p"]].sort_values(
+    return reg[["path", "wave", "lhs", "rhs", "estimate", "se", "statistic", "pvalue"]].sort_values(
         ["path", "wave"]).reset_index(drop=True)
 
 
@@ -1156,8 +1164,8 @@ def _riclpm_ml(wd: pd.DataFrame, use: list, x: str, y: str, constrain: bool, n_p
     rows = [dict(lhs=l, op=o, rhs=r, estimate=theta[k], se=se[k]) for (l, o, r), k in zip(st.labels, st.index)]
     rows += [dict(lhs=order[i], op="~1", rhs="", estimate=mu[i], se=se[st.q + i]) for i in range(p)]
     params = pd.DataFrame(rows)
-    params["z"] = params["estimate"] / params["se"]
-    params["p"] = 2 * stats.norm.sf(np.abs(params["z"]))
+    params["statistic"] = params["estimate"] / params["se"]
+    params["pvalue"] = 2 * stats.norm.sf(np.abs(params["statistic"]))
     boundary = _boundary(params, notes, bounded=False)
     sx, sy = scales
     params = _unscale(params, sx, sy)

@@ -186,7 +186,7 @@ def timed(fn, reps: int, warm_up: bool = True):
 def bench_cfa_ml(X: pd.DataFrame, factors: dict, reps: int, csv: Path, name: str, warm_up: bool = True) -> dict:
     res, t_ours = timed(quiet(lambda: fit_cfa(X, factors, missing="ml")), reps, warm_up)
     r = run_r(["cfa_ml", str(csv), str(reps), model_desc(factors)])
-    lav = pd.DataFrame({k: r[k] for k in ("lhs", "op", "rhs", "est", "se")})
+    lav = pd.DataFrame({k: r[k] for k in ("lhs", "op", "rhs", "est", "se")}).rename(columns={"est": "estimate"})
     mg = res.params.merge(lav, on=["lhs", "op", "rhs"], suffixes=("", "_lav"), validate="one_to_one")
     if not len(mg) == len(lav) == len(res.params):
         raise RuntimeError(f"FIML CFA {name}: {len(res.params)} rows here, {len(lav)} in lavaan, {len(mg)} matched")
@@ -197,7 +197,7 @@ def bench_cfa_ml(X: pd.DataFrame, factors: dict, reps: int, csv: Path, name: str
            ("loglik_h1", "unrestricted.logl"))]
     return dict(name=name, n=res.n, n_lav=int(rf["ntotal"]), n_incomplete=res.n_incomplete,
                 n_patterns=int(r["n_patterns"]), t_ours=t_ours, t_lav=float(np.median(r["times"])), reps=reps,
-                mg=mg, d_est=float(np.abs(mg["est"] - mg["est_lav"]).max()),
+                mg=mg, d_est=float(np.abs(mg["estimate"] - mg["estimate_lav"]).max()),
                 d_se=float(np.abs(mg.loc[free, "se"] - mg.loc[free, "se_lav"]).max()), fit=fit,
                 d_fit=max(abs(o - lv) for k, o, lv in fit if k not in ("chisq", "loglik", "loglik_h1")),
                 converged=(bool(res.converged), bool(r["converged"])), version=r["version"])
@@ -210,7 +210,8 @@ def bench_invariance(X: pd.DataFrame, factors: dict, missing: str, reps: int, cs
     steps = []
     for s in INVARIANCE_STEPS:
         st, rs = res.steps[s], r["steps"][s]
-        lav = pd.DataFrame({k: rs[k] for k in ("lhs", "op", "rhs", "group", "est", "se")})
+        lav = pd.DataFrame({k: rs[k] for k in ("lhs", "op", "rhs", "group", "est", "se")}).rename(
+            columns={"est": "estimate"})
         lav = lav[lav["op"].isin(["=~", "~~", "~1"])]
         mg = st.params.merge(lav, on=["lhs", "op", "rhs", "group"], suffixes=("", "_lav"), validate="one_to_one")
         if not len(mg) == len(lav) == len(st.params):
@@ -219,7 +220,7 @@ def bench_invariance(X: pd.DataFrame, factors: dict, missing: str, reps: int, cs
         fit = [(k, float(st.fit[k]), float(rs["fit"][lk])) for k, lk in (("chisq", "chisq"), ("df", "df"),
                ("cfi", "cfi"), ("tli", "tli"), ("rmsea", "rmsea"), ("srmr", "srmr"), ("loglik", "logl"))]
         steps.append(dict(step=s, n_params=len(mg), n_free=int(free.sum()),
-                          d_est=float(np.abs(mg["est"] - mg["est_lav"]).max()),
+                          d_est=float(np.abs(mg["estimate"] - mg["estimate_lav"]).max()),
                           d_se=float(np.abs(mg.loc[free, "se"] - mg.loc[free, "se_lav"]).max()), fit=fit,
                           converged=(bool(st.converged), bool(rs["converged"]))))
     lrt = [(s, float(res.table.loc[s, "delta_chisq"]), float(r["chisq_diff"][i]),
@@ -366,8 +367,8 @@ def report(alphas: list[dict], cfas: list[dict], invs: list[dict], mls: list[dic
                   "| parameter | ours | lavaan | SE ours | SE lavaan | abs diff est |", "|---|---:|---:|---:|---:|---:|"]
         for _, p in mg[mg["free"] & mg["op"].isin(["=~", "~1"])].iterrows():
             lab = f"{p['lhs']} =~ {p['rhs']}" if p["op"] == "=~" else f"{p['lhs']} ~ 1"
-            lines.append(f"| {lab} | {p['est']:.6f} | {p['est_lav']:.6f} | {p['se']:.6f} | {p['se_lav']:.6f} | "
-                         f"{abs(p['est'] - p['est_lav']):.1e} |")
+            lines.append(f"| {lab} | {p['estimate']:.6f} | {p['estimate_lav']:.6f} | {p['se']:.6f} | {p['se_lav']:.6f} | "
+                         f"{abs(p['estimate'] - p['estimate_lav']):.1e} |")
         lines += ["", "(Factor and residual variances enter the max abs diff above.)", "",
                   "| fit | ours | lavaan |", "|---|---:|---:|"]
         lines += [f"| {k} | {o:.6f} | {lv:.6f} |" for k, o, lv in d["fit"]]

@@ -205,8 +205,8 @@ plots.save_figure(fig, "03_caterpillar")
 plt.show()
 
 r_blup = np.corrcoef(fit.effects["effect"], true_effect.reindex(fit.effects["therapist"]))[0, 1]
-covered = ((true_effect.to_numpy() >= fit.effects["lower"].to_numpy()[order])
-           & (true_effect.to_numpy() <= fit.effects["upper"].to_numpy()[order])).mean()
+covered = ((true_effect.to_numpy() >= fit.effects["ci_low"].to_numpy()[order])
+           & (true_effect.to_numpy() <= fit.effects["ci_high"].to_numpy()[order])).mean()
 print(f"correlation of predicted with true therapist effects: {r_blup:.2f}")
 print(f"share of true effects inside their 95% intervals: {covered:.0%}")
 

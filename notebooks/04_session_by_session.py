@@ -347,7 +347,7 @@ plt.show()
 # %%
 cov_w = ri.params[(ri.params["op"] == "~~") & ri.params["lhs"].str.startswith("w")
                   & ri.params["rhs"].str.startswith("w") & (ri.params["lhs"].str[:2] != ri.params["rhs"].str[:2])]
-display(cov_w[["lhs", "rhs", "estimate", "se", "p"]].round(4))
+display(cov_w[["lhs", "rhs", "estimate", "se", "pvalue"]].round(4))
 
 # %% [markdown]
 # **Dropout: what complete cases cost.** The same SIMULATED trial (same seed, so the same patients and

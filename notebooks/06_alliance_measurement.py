@@ -477,10 +477,10 @@ print(fx_partial.apa())
 
 # %%
 pm = fx_inv.steps["metric"].params
-nu = pm[(pm["op"] == "~1") & pm["lhs"].isin(fx_items)].pivot(index="lhs", columns="group", values=["est", "se"])
+nu = pm[(pm["op"] == "~1") & pm["lhs"].isin(fx_items)].pivot(index="lhs", columns="group", values=["estimate", "se"])
 fx_order = [it for its in fx_key.subscales.values() for it in its]
 nu = nu.reindex(fx_order)
-diff = nu[("est", "B")] - nu[("est", "A")]
+diff = nu[("estimate", "B")] - nu[("estimate", "A")]
 se_diff = np.sqrt(nu[("se", "A")] ** 2 + nu[("se", "B")] ** 2)
 item_factor = {it: f for f, its in fx_key.subscales.items() for it in its}
 fig, ax = plt.subplots(figsize=(7.5, 4.0))

@@ -333,7 +333,7 @@ ax = axes[0]
 for k, r in enumerate(grid_a["alliance_outcome_r"]):
     d = res_a.plot_data("n_therapists")
     d = d[d["alliance_outcome_r"] == r]
-    ax.errorbar(5 * d["n_therapists"], d["rate"], yerr=[d["rate"] - d["lower"], d["upper"] - d["rate"]],
+    ax.errorbar(5 * d["n_therapists"], d["rate"], yerr=[d["rate"] - d["ci_low"], d["ci_high"] - d["rate"]],
                 fmt="o", color=plots.OKABE_ITO[k], capsize=3, label=f"r = {r}")
     ax.plot(5 * d["n_therapists"], d["analytic"], color=plots.OKABE_ITO[k], lw=1, ls="--")
 ax.set_xticks([50, 100, 200])
@@ -345,7 +345,7 @@ ax = axes[1]
 for k, (f, b) in enumerate(zip(shares, betas)):
     d = res_b.plot_data("n_therapists")
     d = d[d["alliance_between"] == b]
-    ax.errorbar(d["n_therapists"], d["rate"], yerr=[d["rate"] - d["lower"], d["upper"] - d["rate"]], fmt="o-",
+    ax.errorbar(d["n_therapists"], d["rate"], yerr=[d["rate"] - d["ci_low"], d["ci_high"] - d["rate"]], fmt="o-",
                 lw=1, color=plots.OKABE_ITO[k], capsize=3, label=f"{f:.0%} of therapist variance")
 ax.set_xscale("log", base=2)
 ax.set_xticks([20, 40, 80, 160], labels=["20", "40", "80", "160"])
@@ -355,7 +355,7 @@ ax.legend(fontsize=8, title="alliance carries", title_fontsize=8)
 ax = axes[2]
 for k, icc in enumerate(grid_c["therapist_icc"]):
     d = tab_c[(tab_c["therapist_icc"] == icc) & (tab_c["analysis"] == "treatment_multilevel")]
-    ax.errorbar(d["n_therapists"], d["rate"], yerr=[d["rate"] - d["lower"], d["upper"] - d["rate"]], fmt="o",
+    ax.errorbar(d["n_therapists"], d["rate"], yerr=[d["rate"] - d["ci_low"], d["ci_high"] - d["rate"]], fmt="o",
                 color=plots.OKABE_ITO[k], capsize=3, label=f"ICC = {icc}")
     Js = np.arange(6, 61)
     ax.plot(Js, power_two_arm(delta_c, 5 * Js, design_effect(5, icc), alpha, df=Js - 2),

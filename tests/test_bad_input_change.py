@@ -299,5 +299,5 @@ def test_rupture_outcome_is_scale_equivariant(sessions, outcome, scale):
     base = ch.rupture_outcome(eps, outcome, covariates="pre")
     r = ch.rupture_outcome(eps, outcome.assign(change=outcome["change"] * scale), covariates="pre")
     np.testing.assert_allclose(r.table["estimate"] / scale, base.table["estimate"], rtol=1e-9)
-    np.testing.assert_allclose(r.table["t"], base.table["t"], rtol=1e-9)
+    np.testing.assert_allclose(r.table["statistic"], base.table["statistic"], rtol=1e-9)
     np.testing.assert_allclose(r.groups["mean"] / scale, base.groups["mean"], rtol=1e-9)

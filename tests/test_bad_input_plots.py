@@ -178,7 +178,7 @@ def test_caterpillar_plot_refuses_what_is_not_a_therapist_effect(result):
 def test_caterpillar_plot_refuses_a_broken_effects_table(fit):
     import dataclasses
 
-    broken = dataclasses.replace(fit, effects=fit.effects.drop(columns=["lower"]))
+    broken = dataclasses.replace(fit, effects=fit.effects.drop(columns=["ci_low"]))
     with pytest.raises(ValueError, match="`result.effects` must be a DataFrame with columns"):
         plots.caterpillar_plot(broken)
     empty = dataclasses.replace(fit, effects=fit.effects.iloc[:0])

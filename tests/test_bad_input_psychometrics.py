@@ -350,11 +350,11 @@ def test_measurement_invariance_is_scale_equivariant(items, scales):
         np.testing.assert_allclose(r.table[k], base.table[k], atol=1e-6, err_msg=k)
     assert list(r.table["converged"]) == list(base.table["converged"])
     p0, p1 = base.steps["scalar"].params, r.steps["scalar"].params
-    np.testing.assert_allclose(p1["z"], p0["z"], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(p1["statistic"], p0["statistic"], rtol=1e-4, atol=1e-6)
     nu = p1["op"] == "~1"
     items_nu = nu & p1["lhs"].isin(ITEMS)
     k = p1.loc[items_nu, "lhs"].map(dict(zip(ITEMS, s))).to_numpy()
-    np.testing.assert_allclose(p1.loc[items_nu, "est"] / k, p0.loc[items_nu, "est"], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(p1.loc[items_nu, "estimate"] / k, p0.loc[items_nu, "estimate"], rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("missing", ["listwise", "ml"])

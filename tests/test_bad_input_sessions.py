@@ -167,7 +167,7 @@ def test_riclpm_is_scale_equivariant(long, missing, scale):
     # bits and semopy's optimizer (listwise path) stops at a slightly different point: paths agree
     # to ~4e-8 (standard errors ~0.1), far inside 1e-6 absolute.
     np.testing.assert_allclose(lag["estimate"] / k, lag0["estimate"], rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(lag["z"], lag0["z"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(lag["statistic"], lag0["statistic"], rtol=1e-5, atol=1e-6)
 
 
 def test_riclpm_beyond_double_precision_is_refused(long):

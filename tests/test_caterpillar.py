@@ -55,8 +55,8 @@ def test_one_row_per_therapist_ranked_with_the_results_intervals(fit):
     order = np.argsort(eff["effect"].to_numpy(), kind="stable")
     np.testing.assert_allclose(x, eff["effect"].to_numpy()[order], rtol=0, atol=1e-12)
     # intervals are exactly the result's BLUP intervals, row by row
-    np.testing.assert_allclose(segs[:, 0, 0], eff["lower"].to_numpy()[order], rtol=0, atol=1e-12)
-    np.testing.assert_allclose(segs[:, 1, 0], eff["upper"].to_numpy()[order], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(segs[:, 0, 0], eff["ci_low"].to_numpy()[order], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(segs[:, 1, 0], eff["ci_high"].to_numpy()[order], rtol=0, atol=1e-12)
     np.testing.assert_allclose(segs[:, 0, 1], np.arange(30))
     # tick labels name the therapists in that order (30 <= 40: labelled)
     labels = [t.get_text() for t in ax.get_yticklabels()]
@@ -94,7 +94,7 @@ def test_draws_into_given_axes_and_hides_labels_when_many():
 def test_ties_keep_therapist_order(fit):
     eff = fit.effects.copy()
     eff["effect"] = 0.0
-    eff["lower"], eff["upper"] = -1.0, 1.0
+    eff["ci_low"], eff["ci_high"] = -1.0, 1.0
     tied = dataclasses.replace(fit, effects=eff)
     ax = caterpillar_plot(tied).axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == [str(v) for v in eff["therapist"]]
@@ -129,7 +129,7 @@ def test_bad_options(fit):
 
 @pytest.mark.parametrize("column,value,match", [
     ("effect", np.nan, "row 2"),
-    ("lower", 99.0, "row 2"),
+    ("ci_low", 99.0, "row 2"),
 ])
 def test_broken_effects_table(fit, column, value, match):
     eff = fit.effects.copy()
@@ -140,4 +140,4 @@ def test_broken_effects_table(fit, column, value, match):
 
 def test_missing_column(fit):
     with pytest.raises(ValueError, match="columns"):
-        caterpillar_plot(dataclasses.replace(fit, effects=fit.effects.drop(columns="upper")))
+        caterpillar_plot(dataclasses.replace(fit, effects=fit.effects.drop(columns="ci_high")))

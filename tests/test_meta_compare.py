@@ -109,7 +109,7 @@ def test_wald_btt_matches_metafor(case):
     close(w.statistic, case["qm"])
     close(w.pvalue, case["qm_pvalue"])
     assert w.df == case["qm_df"]
-    assert w.df_denom == case["qm_df2"]
+    assert w.df_den == case["qm_df2"]
 
 
 def test_default_wald_is_the_omnibus_test():
@@ -122,7 +122,7 @@ def test_default_wald_is_the_omnibus_test():
     tab = w.to_frame()
     assert list(tab.columns) == ["term", "estimate", "se", "statistic", "pvalue", "ci_low", "ci_high"]
     close(tab["se"], res.se[1:], rtol=1e-12)
-    assert w.to_dict()["df_denom"] == 10 and w.apa().startswith("Test of ablat, year: F(2, 10) =")
+    assert w.to_dict()["df_den"] == 10 and w.apa().startswith("Test of ablat, year: F(2, 10) =")
     # one named coefficient equals its squared z statistic
     z = anova(fit("bcg", "~ ablat + year", "REML"), btt=["year"])
     close(z.statistic, z.coefficients["statistic"].iloc[0] ** 2, rtol=1e-12)
@@ -144,7 +144,7 @@ def test_contrasts_match_metafor(case):
     else:
         close(c.statistic, case["qm"])
         close(c.pvalue, case["qm_pvalue"])
-        assert c.df == case["qm_df"] and c.df_denom == case["qm_df2"]
+        assert c.df == case["qm_df"] and c.df_den == case["qm_df2"]
 
 
 def test_contrast_without_intercept_column_and_labels():

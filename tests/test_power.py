@@ -203,12 +203,12 @@ def test_results_object_and_questions():
     assert list(reps.columns[:3]) == ["cell", "alliance_between", "analysis"]
     assert reps["reject"].dtype == "boolean"
     assert (reps["patients_analysed"] == 48).all() and (reps["therapists_analysed"] == 12).all()
-    np.testing.assert_array_equal(reps["reject"].to_numpy(dtype=bool), (reps["p"] < 0.05).to_numpy())
+    np.testing.assert_array_equal(reps["reject"].to_numpy(dtype=bool), (reps["pvalue"] < 0.05).to_numpy())
     text = res.summary()
     assert "alliance_between" in text and "seed entropy 3" in text
     pdata = res.plot_data("alliance_between", analyses=["alliance_between"])
     assert list(pdata["alliance_between"]) == [0.0, 3.0]
-    assert {"rate", "lower", "upper", "analytic"} <= set(pdata.columns)
+    assert {"rate", "ci_low", "ci_high", "analytic"} <= set(pdata.columns)
     with pytest.raises(ValueError, match="`x`"):
         res.plot_data("caseload")
     with pytest.raises(ValueError, match="`analyses`"):

@@ -56,7 +56,7 @@ def test_batched_fits_agree_with_one_by_one(design, reference):
         pd.testing.assert_series_equal(a[col], b[col], check_exact=True)
     np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=0, atol=1e-8)
     np.testing.assert_allclose(a["se"], b["se"], rtol=0, atol=1e-7)
-    np.testing.assert_allclose(a["p"], b["p"], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(a["pvalue"], b["pvalue"], rtol=0, atol=1e-8)
     assert a["reject"].tolist() == b["reject"].tolist()
     assert a["singular"].tolist() == b["singular"].tolist()
     pd.testing.assert_series_equal(fast.table["rate"], slow.table["rate"], check_exact=True)

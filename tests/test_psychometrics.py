@@ -350,7 +350,7 @@ def test_invariance_fit_matches_lavaan(invariance, step):
 def test_invariance_parameters_match_lavaan(invariance, step):
     """Every parameterEstimates row (est; se of free parameters, expected information) within 1e-3."""
     mg = _merge_params(invariance.steps[step].params, REF["invariance"]["params"][step])
-    assert np.abs(mg["est"] - mg["est_lavaan"]).max() < TOL_LAVAAN
+    assert np.abs(mg["estimate"] - mg["est"]).max() < TOL_LAVAAN
     free = mg["free"]
     assert np.abs(mg.loc[free, "se"] - mg.loc[free, "se_lavaan"]).max() < TOL_LAVAAN
     # fixed parameters: lavaan reports se = 0, we report NaN
@@ -380,7 +380,7 @@ def test_partial_scalar_matches_lavaan(complete):
     for k in ("chisq", "df", "cfi", "rmsea", "srmr"):
         assert res.steps["scalar"].fit[k] == pytest.approx(ref["fit"][k], abs=TOL_LAVAAN), k
     mg = _merge_params(res.steps["scalar"].params, ref["params"])
-    assert np.abs(mg["est"] - mg["est_lavaan"]).max() < TOL_LAVAAN
+    assert np.abs(mg["estimate"] - mg["est"]).max() < TOL_LAVAAN
     assert np.abs(mg.loc[mg["free"], "se"] - mg.loc[mg["free"], "se_lavaan"]).max() < TOL_LAVAAN
     assert res.table.loc["scalar", "delta_pvalue"] > 0.05
     assert "partial scalar (intercepts of i6 free)" in res.apa()
@@ -393,7 +393,7 @@ def _check_against_lavaan(step, ref, fit_keys=FIT_KEYS):
     assert int(step.fit["df"]) == ref["fit"]["df"] and int(step.fit["npar"]) == ref["fit"]["npar"]
     assert step.converged and ref["converged"] and step.boundary == []
     mg = _merge_params(step.params, ref["params"])
-    assert np.abs(mg["est"] - mg["est_lavaan"]).max() < TOL_LAVAAN
+    assert np.abs(mg["estimate"] - mg["est"]).max() < TOL_LAVAAN
     free = mg["free"]
     assert np.abs(mg.loc[free, "se"] - mg.loc[free, "se_lavaan"]).max() < TOL_LAVAAN
     assert (mg.loc[~free, "se_lavaan"] == 0).all() and mg.loc[~free, "se"].isna().all()
@@ -417,7 +417,7 @@ def test_strict_matches_lavaan(complete):
     # the scalar step of this call is the default sequence's scalar model
     assert res.steps["scalar"].fit["chisq"] == pytest.approx(REF["invariance"]["fit"]["scalar"]["chisq"], abs=TOL_LAVAAN)
     th = mg[(mg["op"] == "~~") & mg["lhs"].isin(ITEMS) & (mg["lhs"] == mg["rhs"])]
-    assert th["equal"].all() and (th.groupby("lhs")["est"].nunique() == 1).all()
+    assert th["equal"].all() and (th.groupby("lhs")["estimate"].nunique() == 1).all()
     assert res.table.loc["strict", "delta_df"] == len(ITEMS)
     text = res.summary()
     assert "strict" in text and "residual variances equal" in text
@@ -443,7 +443,7 @@ def test_partial_loadings_match_lavaan(complete):
         mg = _check_against_lavaan(res.steps[step], REF["invariance"]["partial_loading_i6"][step])
         lam = mg[mg["op"] == "=~"].set_index(["rhs", "group"])
         assert not lam.loc["i6", "equal"].any() and lam.loc["i8", "equal"].all()
-        assert lam.loc[("i6", "A"), "est"] != pytest.approx(lam.loc[("i6", "B"), "est"], abs=1e-3)
+        assert lam.loc[("i6", "A"), "estimate"] != pytest.approx(lam.loc[("i6", "B"), "estimate"], abs=1e-3)
     assert res.free_loadings == ("i6",)
     # one loading fewer constrained than the full metric model
     assert res.table.loc["metric", "df"] == REF["invariance"]["fit"]["metric"]["df"] - 1
@@ -570,7 +570,7 @@ def test_invariance_three_groups_and_planted_shift():
     assert t.loc["scalar", "delta_pvalue"] < 1e-6 and t.loc["metric", "delta_pvalue"] > 1e-3
     pr = res.steps["scalar"].params
     means = pr[(pr["op"] == "~1") & pr["lhs"].isin(facs)]
-    assert (means.loc[means["group"] == "g0", "est"] == 0).all() and not means.loc[means["group"] == "g0", "free"].any()
+    assert (means.loc[means["group"] == "g0", "estimate"] == 0).all() and not means.loc[means["group"] == "g0", "free"].any()
     assert means.loc[means["group"] != "g0", "free"].all()
     partial = P.measurement_invariance(df, facs, "grp", steps=("metric", "scalar"), free_intercepts=["y1"])
     assert partial.table.loc["scalar", "delta_pvalue"] > 1e-3
@@ -596,7 +596,7 @@ def test_invariance_reports_heywood_case():
     assert any("residual variance of a" in b and "(negative)" in b for b in step.boundary)
     assert "boundary" in res.summary()
     th = step.params[(step.params["op"] == "~~") & (step.params["lhs"] == "a")]
-    assert (th["est"] < 0).all()
+    assert (th["estimate"] < 0).all()
 
 
 def test_invariance_errors(complete):
@@ -755,7 +755,7 @@ def test_fiml_cfa_matches_lavaan(fiml_cfa):
     lav = pd.DataFrame(ref["params"]).drop(columns="group")
     mg = fiml_cfa.params.merge(lav, on=["lhs", "op", "rhs"], suffixes=("", "_lavaan"), validate="one_to_one")
     assert len(mg) == len(lav) == len(fiml_cfa.params) == 45
-    assert np.abs(mg["est"] - mg["est_lavaan"]).max() < TOL_FIML
+    assert np.abs(mg["estimate"] - mg["est"]).max() < TOL_FIML
     assert np.abs(mg.loc[mg["free"], "se"] - mg.loc[mg["free"], "se_lavaan"]).max() < TOL_FIML
     assert (mg.loc[~mg["free"], "se_lavaan"] == 0).all() and mg.loc[~mg["free"], "se"].isna().all()
     # loadings table and intercepts agree with the parameter table
@@ -782,7 +782,7 @@ def test_fiml_invariance_matches_lavaan(fiml_inv, step):
         assert s.fit[ours] == pytest.approx(ref["fit"][theirs], abs=TOL_FIML), ours
     assert s.converged and ref["converged"] and s.boundary == [] and s.information == "observed"
     mg = _merge_params(s.params, ref["params"])
-    assert np.abs(mg["est"] - mg["est_lavaan"]).max() < TOL_FIML
+    assert np.abs(mg["estimate"] - mg["est"]).max() < TOL_FIML
     assert np.abs(mg.loc[mg["free"], "se"] - mg.loc[mg["free"], "se_lavaan"]).max() < TOL_FIML
 
 
@@ -875,7 +875,7 @@ def test_fiml_equals_listwise_on_complete_data_invariance(seed, shift):
     for s in P.INVARIANCE_STEPS:
         for k in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "loglik", "loglik_h1", "baseline_chisq"):
             assert ml.steps[s].fit[k] == pytest.approx(lw.steps[s].fit[k], rel=1e-7, abs=1e-6), (s, k)
-        np.testing.assert_allclose(ml.steps[s].params["est"], lw.steps[s].params["est"], atol=1e-5)
+        np.testing.assert_allclose(ml.steps[s].params["estimate"], lw.steps[s].params["estimate"], atol=1e-5)
         assert ml.steps[s].information == "observed" and lw.steps[s].information == "expected"
 
 

@@ -347,8 +347,8 @@ def test_therapists_report_files_and_numbers(therapists, reports_before):
     assert res["n_obs"] == 331 and res["n_therapists"] == 80
     _close([res["icc"], res["therapist_var"], res["residual_var"], *res["icc_ci"]],
            [fit.icc, fit.therapist_var, fit.residual_var, *fit.icc_ci], "therapist model")
-    _close([res["alliance"]["within"], res["alliance"]["between"], res["alliance"]["contextual_p"]],
-           [dis.within, dis.between, dis.contextual_p], "alliance disaggregation")
+    _close([res["alliance"]["within"], res["alliance"]["between"], res["alliance"]["contextual_pvalue"]],
+           [dis.within, dis.between, dis.contextual_pvalue], "alliance disaggregation")
     page = therapists.html.read_text(encoding="utf-8")
     assert f"ICC = {fit.icc:.4f}" in page and "ICC = .120, 95% CI [.027, .242]" in page
     assert "Within therapists, a one-point higher alliance" in page

@@ -158,8 +158,7 @@ if mods:
     mod = meta_analysis("yi", "vi", data=dat, method=method, test=test, level=level, mods=mods,
                         measure=measure)
     print(mod.summary())
-    coefs = mod.coefficients.reset_index()
-    coefs.columns = ["term", "estimate", "se", "statistic", "pvalue", "ci_low", "ci_high"]
+    coefs = mod.to_frame()
     report.write_table(coefs, "moderators", out, index=False)
     display(coefs)
 else:
@@ -180,9 +179,8 @@ paragraph += " " + egger.apa() + " " + tf_text
 if flagged:
     paragraph += f" Influence diagnostics flagged {', '.join(flagged)}."
 if mod is not None:
-    qm_df = mod.qm_df[0] if isinstance(mod.qm_df, tuple) else mod.qm_df
-    stat = (f"F({mod.qm_df[0]}, {mod.qm_df[1]}) = {mod.qm:.2f}" if test == "knha" and isinstance(mod.qm_df, tuple)
-            else f"Q_M({qm_df}) = {mod.qm:.2f}")
+    stat = (f"F({mod.qm_df}, {mod.qm_df_den}) = {mod.qm:.2f}" if mod.qm_df_den is not None
+            else f"Q_M({mod.qm_df}) = {mod.qm:.2f}")
     p = mod.qm_pvalue
     paragraph += (f" The moderators ({mods.lstrip('~ ').strip()}) {'did' if p < 0.05 else 'did not'} "
                   f"explain heterogeneity, {stat}, p {'< .001' if p < 0.001 else '= ' + f'{p:.3f}'.lstrip('0')}"

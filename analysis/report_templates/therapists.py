@@ -123,7 +123,7 @@ if dis is not None:
     results["alliance"] = {
         "column": alliance, "within": dis.within, "within_se": dis.within_se, "between": dis.between,
         "between_se": dis.between_se, "contextual": dis.contextual, "contextual_se": dis.contextual_se,
-        "contextual_p": dis.contextual_p, "therapist_var": dis.therapist_var,
+        "contextual_pvalue": dis.contextual_pvalue, "therapist_var": dis.therapist_var,
         "residual_var": dis.residual_var,
     }
 report.write_results(results, out)
