@@ -139,7 +139,7 @@ def test_two_levels_diagonal_v_equals_three_level(mods, test):
     close(b.loglik, a.loglik)
     close([b.qe, b.qe_pvalue], [a.q, a.q_pvalue])
     close(b.i2_levels, a.i2_levels)
-    close(b.to_frame()["pvalue"], a.coefficients["pval"], rtol=1e-5)
+    close(b.to_frame()["pvalue"], a.coefficients["pvalue"], rtol=1e-5)
     if mods:
         close([b.qm, b.qm_pvalue], [a.qm, a.qm_pvalue])
     for comp in (0, 1):

@@ -286,6 +286,10 @@ def check_vocabulary(obj, where: str):
         if isinstance(v, pd.DataFrame) and not f.name.startswith("_"):
             check_table(v, f"{where}.{f.name}")
         if re.fullmatch(r"(.+_)?df(_num|_den)?", f.name):  # degrees of freedom are numbers, a pair is two fields
+            est = getattr(obj, "estimate", None)
+            if (f.name == "df" and isinstance(v, np.ndarray) and isinstance(est, np.ndarray)
+                    and v.shape == est.shape and np.issubdtype(v.dtype, np.number)):
+                continue  # a per-coefficient column (Satterthwaite df) stored beside `estimate`
             assert v is None or isinstance(v, (int, float, np.integer, np.floating)), (
                 f"{where}.{f.name} is {type(v).__name__} {v!r}; degrees of freedom are numbers "
                 f"(a pair is two fields, e.g. `{f.name}` and `{f.name}_den`)")
