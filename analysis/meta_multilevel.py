@@ -6,16 +6,16 @@ Model (Konstantopoulos, 2011; Cheung, 2014):
           u_j \\sim N(0, \\sigma^2_1),\\ w_{ij} \\sim N(0, \\sigma^2_2),\\ e_{ij} \\sim N(0, v_{ij})
 
 for effect size i in study (cluster) j, the same as metafor's
-``rma.mv(yi, vi, random = ~ 1 | study/es_id)``. Written by hand (statsmodels'
-MixedLM cannot fix the sampling variances v_ij): the marginal covariance of a
-cluster, :math:`V_j = \\mathrm{diag}(v_{ij} + \\sigma^2_2) + \\sigma^2_1 \\mathbf{1}\\mathbf{1}'`,
-is inverted with the Sherman-Morrison formula, so one likelihood evaluation costs
-O(k p^2) and no k x k matrix is built. The REML log-likelihood is maximised with
-L-BFGS-B on its analytic gradient, then polished by Newton steps on the score.
+``rma.mv(yi, vi, random = ~ 1 | study/es_id)``. :func:`three_level` is a specification of the
+general model :func:`analysis.meta_mv.rma_mv`: a diagonal sampling covariance V = diag(v_ij)
+and two nested random levels (cluster, then effect size within cluster). The REML fit, the
+profile-likelihood CIs and the heterogeneity statistics are rma_mv's; this module adds the
+checks specific to the three-level model (identifiability of both components, the
+``es_id`` uniqueness, the range of ``vi``) and the :class:`ThreeLevelResult` report.
 
 Checked against metafor 3.8 (``tests/test_meta_multilevel.py``): estimates, SEs,
 both variance components, Q_E, QM and the I^2 decomposition to a relative error of
-1e-6; the profile-likelihood CIs of the variance components to 1e-4 (metafor's
+1e-6; the profile-likelihood CIs of the variance components to 1e-6 (metafor's
 ``confint`` finds them by nested optimisation and root finding).
 
 References
@@ -38,7 +38,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from analysis._checks import check_choice, check_level, first_bad
 from analysis._results import coef_table, plain, tidy
@@ -52,115 +53,12 @@ from analysis.meta import (
     _fmt,
     _fmt_p,
     _pv_eq,
-    _scale_exponent,
     _stars,
-    _traces,
     _where,
-    _wls,
 )
+from analysis.meta_mv import MVResult, rma_mv
 
 __all__ = ["ThreeLevelResult", "three_level"]
-
-
-class _Clusters:
-    """Cluster bookkeeping and the Sherman-Morrison algebra for V_j = D_j + s1 11'."""
-
-    def __init__(self, codes: np.ndarray, y: np.ndarray, v: np.ndarray, X: np.ndarray):
-        self.g = codes
-        self.n_groups = int(codes.max()) + 1
-        self.y, self.v, self.X = y, v, X
-
-    def _sum(self, a: np.ndarray) -> np.ndarray:
-        """Sum rows of a (k,) or (k, m) array within clusters."""
-        if a.ndim == 1:
-            return np.bincount(self.g, weights=a, minlength=self.n_groups)
-        out = np.zeros((self.n_groups, a.shape[1]))
-        np.add.at(out, self.g, a)
-        return out
-
-    def parts(self, s1: float, s2: float) -> dict[str, Any]:
-        y, v, X, g = self.y, self.v, self.X, self.g
-        d = 1.0 / (v + s2)  # D^-1
-        c = self._sum(d)  # 1'D^-1 1 per cluster
-        f = s1 / (1.0 + s1 * c)  # Sherman-Morrison factor
-        # V^-1 a = D^-1 a - f_j D^-1 1 (1'D^-1 a)
-        def vinv(a: np.ndarray) -> np.ndarray:
-            da = d[:, None] * a if a.ndim == 2 else d * a
-            s = self._sum(da)
-            return da - (f[g] * d)[:, None] * s[g] if a.ndim == 2 else da - f[g] * d * s[g]
-
-        ViX = vinv(X)
-        Viy = vinv(y)
-        XtViX = X.T @ ViX
-        M = np.linalg.inv(XtViX)
-        beta = M @ (X.T @ Viy)
-        r = y - X @ beta
-        Pr = vinv(r)  # = P y
-        logdetV = float(np.sum(np.log(v + s2)) + np.sum(np.log1p(s1 * c)))
-        return {"d": d, "c": c, "f": f, "ViX": ViX, "XtViX": XtViX, "M": M, "beta": beta, "r": r, "Pr": Pr,
-                "logdetV": logdetV}
-
-    def reml_ll(self, s1: float, s2: float, parts: dict | None = None) -> float:
-        """REML log-likelihood with metafor's constant (REMLf = TRUE)."""
-        q = parts or self.parts(s1, s2)
-        k, p = self.X.shape
-        return float(-0.5 * (k - p) * math.log(2 * math.pi) + 0.5 * np.linalg.slogdet(self.X.T @ self.X)[1]
-                     - 0.5 * q["logdetV"] - 0.5 * np.linalg.slogdet(q["XtViX"])[1] - 0.5 * np.dot(q["r"], q["Pr"]))
-
-    def score(self, s1: float, s2: float, parts: dict | None = None) -> np.ndarray:
-        """Gradient of the REML log-likelihood: -tr(P dV)/2 + y'P dV P y / 2."""
-        q = parts or self.parts(s1, s2)
-        d, c, f, ViX, M, Pr = q["d"], q["c"], q["f"], q["ViX"], q["M"], q["Pr"]
-        g = self.g
-        # dV/ds2 = I:   tr(P) = tr(V^-1) - tr(M X'V^-2 X)
-        tr_vinv = float(np.sum(d) - np.sum(f * self._sum(d * d)))
-        tr_p2 = tr_vinv - float(np.sum(M * (ViX.T @ ViX)))
-        s2_score = -0.5 * tr_p2 + 0.5 * float(np.dot(Pr, Pr))
-        # dV/ds1 = Z Z' (cluster blocks of ones)
-        one_vinv_one = c / (1.0 + _self_safe(f, c))  # 1'V_j^-1 1 = c_j/(1+s1 c_j)
-        S = self._sum(ViX)  # (G, p): 1'V_j^-1 X_j
-        tr_p1 = float(np.sum(one_vinv_one) - np.sum(M * (S.T @ S)))
-        s1_score = -0.5 * tr_p1 + 0.5 * float(np.sum(self._sum(Pr) ** 2))
-        del g
-        return np.array([s1_score, s2_score])
-
-
-def _self_safe(f: np.ndarray, c: np.ndarray) -> np.ndarray:
-    r"""s1 * c_j recovered from the Sherman-Morrison factor: f c / (1 - f c) = s1 c.
-
-    An internal helper of the REML score of :func:`three_level` (not in ``__all__``).
-    With :math:`c_j = \mathbf 1' D_j^{-1} \mathbf 1` and the Sherman-Morrison factor
-    :math:`f_j = \sigma^2_1 / (1 + \sigma^2_1 c_j)` of
-    :math:`V_j^{-1} = D_j^{-1} - f_j D_j^{-1}\mathbf 1 \mathbf 1' D_j^{-1}`,
-
-    .. math:: \frac{f_j c_j}{1 - f_j c_j} = \sigma^2_1 c_j .
-
-    Parameters
-    ----------
-    f : numpy.ndarray
-        Sherman-Morrison factors :math:`f_j`, one per cluster.
-    c : numpy.ndarray
-        :math:`c_j = \sum_i 1 / (v_{ij} + \sigma^2_2)`, one per cluster.
-
-    Returns
-    -------
-    numpy.ndarray
-        :math:`\sigma^2_1 c_j` per cluster.
-
-    References
-    ----------
-    Sherman, J., & Morrison, W. J. (1950). Adjustment of an inverse matrix corresponding
-    to a change in one element of a given matrix. *Annals of Mathematical Statistics,
-    21*(1), 124-127.
-
-    Examples
-    --------
-    >>> s1, c = 0.5, np.array([4.0])
-    >>> _self_safe(s1 / (1 + s1 * c), c).round(12)
-    array([2.])
-    """
-    fc = f * c
-    return fc / (1.0 - fc)
 
 
 @dataclass
@@ -193,10 +91,8 @@ class ThreeLevelResult:
     i2_total: float
     loglik: float
     converged: bool
-    _clusters: _Clusters = field(repr=False)
-    _ci_cache: dict = field(default_factory=dict, repr=False)
-    #: The fit ran on y / 2^e, v / 4^e (``_clusters`` holds those); see :func:`three_level`.
-    _scale_exp: int = field(default=0, repr=False)
+    #: The underlying :func:`analysis.meta_mv.rma_mv` fit (profile likelihood, BLUPs).
+    _mv: MVResult = field(repr=False)
     #: Rows dropped by ``na_action="omit"`` (index labels, or 0-based positions; ``dropped_kind`` says which).
     dropped: list = field(default_factory=list)
     dropped_kind: str = ""
@@ -261,53 +157,13 @@ class ThreeLevelResult:
         The bounds solve 2 (ll_max - ll_prof(s)) = chi^2_{1; level}, where
         ll_prof(s) maximises the REML log-likelihood over the other component with
         this one fixed at s (as metafor's ``confint.rma.mv``). A bound is 0 when the
-        profile at 0 is inside the region.
+        profile at 0 is inside the region. Computed by the underlying
+        :meth:`analysis.meta_mv.MVResult.profile_ci`.
         """
         if component not in (0, 1) or isinstance(component, bool):
             raise ValueError(f"`component` must be 0 (between clusters) or 1 (within clusters), got {component!r}.")
         level = check_level("level", level)
-        key = (component, level)
-        if key in self._ci_cache:
-            return self._ci_cache[key]
-        cl = self._clusters  # the data in internal units (v / 4^e)
-        e = self._scale_exp
-        sig = np.ldexp(self.sigma2, -2 * e)
-        other = 1 - component
-        ll_max = cl.reml_ll(*sig)
-        crit = stats.chi2.ppf(level, 1)
-        s_hat = float(sig[component])
-        scale = max(float(np.var(cl.y)), 1e-8)
-
-        def prof(s: float) -> float:
-            def negll(t: float) -> float:
-                pair = [0.0, 0.0]
-                pair[component], pair[other] = s, t
-                return -cl.reml_ll(*pair)
-
-            hi = max(10 * scale, 10 * float(sig[other]) + 1e-8)
-            best = optimize.minimize_scalar(negll, bounds=(0.0, hi), method="bounded",
-                                            options={"xatol": 1e-13 * max(hi, 1.0), "maxiter": 2000})
-            val = min(best.fun, negll(0.0))
-            return -val
-
-        def g(s: float) -> float:
-            return 2 * (ll_max - prof(s)) - crit
-
-        if s_hat <= 0 or g(0.0) <= 0:
-            lb = 0.0
-        else:
-            lb = optimize.brentq(g, 0.0, s_hat, xtol=1e-14, rtol=1e-12)
-        hi = max(s_hat, scale) * 2
-        n = 0
-        while g(hi) < 0:
-            hi *= 2
-            n += 1
-            if n > 60:
-                raise RuntimeError("Profile likelihood upper bound not bracketed.")
-        ub = optimize.brentq(g, s_hat, hi, xtol=1e-14, rtol=1e-12)
-        lb, ub = float(np.ldexp(lb, 2 * e)), float(np.ldexp(ub, 2 * e))
-        self._ci_cache[key] = (lb, ub)
-        return lb, ub
+        return self._mv.profile_ci(int(component), level)
 
     @property
     def sigma2_ci(self) -> list[tuple[float, float]]:
@@ -396,16 +252,18 @@ def three_level(
         "t" uses the t distribution (F for QM) with df = k - p (metafor ``test = "t"``).
     level : float
     maxiter : int
+        Iteration limit of rma_mv's Newton-Raphson optimiser (>= 1).
     na_action : {"fail", "omit"}
         Missing values (NaN/None) in ``yi``, ``vi``, ``cluster``, ``es_id`` or a moderator:
         refuse them, listing the rows (default), or drop those rows with a UserWarning that
         lists them (metafor's ``na.omit``); the result records them in ``dropped``.
 
-    The fit runs on ``yi / 2^e``, ``vi / 4^e`` (median ``vi / 4^e`` near 1; powers of two are
-    exact) and is scaled back, so multiplying ``yi`` by ``c`` and ``vi`` by ``c^2`` multiplies
-    both variance components by ``c^2`` and leaves z and p unchanged, from c = 1e-150 to 1e150.
-    A cluster structure that cannot separate the two variance components (one cluster, or
-    one effect size per cluster) is refused.
+    The model is fitted by :func:`analysis.meta_mv.rma_mv` with ``V = vi`` (diagonal) and
+    ``random = [cluster, es_id]``; rma_mv runs on ``yi / c``, ``vi / c^2`` (c a power of two
+    near the typical standard error: exact) and scales back, so multiplying ``yi`` by ``c`` and
+    ``vi`` by ``c^2`` multiplies both variance components by ``c^2`` and leaves z and p
+    unchanged, from c = 1e-150 to 1e150. A cluster structure that cannot separate the two
+    variance components (one cluster, or one effect size per cluster) is refused.
 
     Returns
     -------
@@ -432,10 +290,7 @@ def three_level(
     maxiter = _check_maxiter(maxiter)
     vals, mods, data, dropped, kind = _apply_na_action(
         na_action, data, {"yi": yi, "vi": vi, "cluster": cluster, "es_id": es_id}, mods, what="effect sizes")
-    y_orig, v_orig = _check_yi_vi(vals["yi"], vals["vi"])
-    # internal units: median v near 1 (exact powers of two), results scaled back at the end
-    e_scale = _scale_exponent(v_orig)
-    y, v = np.ldexp(y_orig, -e_scale), np.ldexp(v_orig, -2 * e_scale)
+    y, v = _check_yi_vi(vals["yi"], vals["vi"])
     k = y.shape[0]
     cl, es_id = vals["cluster"], vals["es_id"]
     if cl is None or isinstance(cl, (bytes, dict)) or np.ndim(cl) != 1:
@@ -466,83 +321,29 @@ def three_level(
     p = X.shape[1]
     if k - p < 2:
         raise ValueError(f"Too few effect sizes (k = {k}) for {p} coefficients and two variance components.")
-    C = _Clusters(codes, y, v, X)
-
-    # --- REML: L-BFGS-B on log-likelihood with analytic gradient, then Newton polish
-    def obj(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        parts = C.parts(theta[0], theta[1])
-        return -C.reml_ll(theta[0], theta[1], parts), -C.score(theta[0], theta[1], parts)
-
-    start_var = max(float(np.var(y)) - float(np.mean(v)), 0.01 * float(np.var(y)), 1e-4)
-    best = None
-    for s0 in ([start_var / 2, start_var / 2], [start_var, 1e-3 * start_var], [1e-3 * start_var, start_var]):
-        sol = optimize.minimize(obj, np.array(s0), jac=True, method="L-BFGS-B", bounds=[(0.0, None), (0.0, None)],
-                                options={"maxiter": maxiter, "ftol": 1e-15, "gtol": 1e-12, "maxcor": 20})
-        if best is None or sol.fun < best.fun:
-            best = sol
-    s = np.maximum(best.x, 0.0)
-    # L-BFGS-B often stops "abnormally" at such tight tolerances; convergence is judged by the score below
-    converged = True
-    # Newton polish on the free (interior) components, finite-difference Hessian of the analytic score
-    for _ in range(50):
-        free = s > 1e-10
-        if not free.any():
-            break
-        gr = C.score(*s)
-        h = 1e-6 * np.maximum(s, 1e-6)
-        H = np.zeros((2, 2))
-        for j in range(2):
-            e = np.zeros(2)
-            e[j] = h[j]
-            H[:, j] = (C.score(*(s + e)) - C.score(*(s - e))) / (2 * h[j])
-        idx = np.flatnonzero(free)
-        try:
-            step = -np.linalg.solve(H[np.ix_(idx, idx)], gr[idx])
-        except np.linalg.LinAlgError:
-            break
-        new = s.copy()
-        new[idx] = s[idx] + step
-        if np.any(new < 0):
-            break
-        if C.reml_ll(*new) < C.reml_ll(*s) - 1e-12:
-            break
-        s = new
-        if np.max(np.abs(step) / np.maximum(s[idx], 1e-12)) < 1e-13:
-            break
-    gr = C.score(*s)
-    interior_bad = (s > 1e-10) & (np.abs(gr) > 1e-4 * (1 + np.abs(C.reml_ll(*s))))
-    if interior_bad.any():
-        warnings.warn("three_level: the REML optimiser may not have converged (gradient "
-                      f"{gr.tolist()}); check the estimates.", UserWarning, stacklevel=2)
-        converged = False
-    if np.any(s <= 1e-10):
-        warnings.warn("three_level: a variance component is estimated at the boundary (0).", UserWarning, stacklevel=2)
-    parts = C.parts(*s)
-    beta, vb = np.ldexp(parts["beta"], e_scale), np.ldexp(parts["M"], 2 * e_scale)
-    # heterogeneity (W = 1/v) and I^2 decomposition
-    w0 = 1.0 / v
-    _, _, r0 = _wls(X, y, w0)
-    qe = float(np.dot(w0, r0 * r0))
-    qe_p = float(stats.chi2.sf(qe, k - p))
-    typical = (k - p) / _traces(X, w0, v)["P"]
-    denom = s.sum() + typical
+    # --- the model: rma_mv with V = diag(vi) and random = ~ 1 | cluster/es_id. es_id is unique
+    # within clusters (checked above), so every row is its own level-2 unit: the inner level is the
+    # row number, and the cluster codes stand for the labels (no relabelling by rma_mv).
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mv = rma_mv(y, v, data=data if isinstance(mods, str) else None, random=[codes, np.arange(k)], mods=mods,
+                    method="REML", test=test, level=level, na_action="fail", maxiter=maxiter)
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            warnings.warn(f"three_level: the REML optimiser may not have converged (maxiter = {maxiter}); check the "
+                          "estimates or raise `maxiter`.", ConvergenceWarning, stacklevel=2)
+        elif "boundary" in str(w.message):
+            at0 = [lab for lab, s2 in zip(("between clusters", "within clusters"), mv.sigma2) if s2 <= 0]
+            warnings.warn(f"three_level: a variance component is estimated at the boundary (0): {', '.join(at0)}.",
+                          UserWarning, stacklevel=2)
+        else:  # anything else rma_mv said, as it said it (filters see analysis.meta_mv)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, module="analysis.meta_mv")
     qm = qm_df = qm_df_den = qm_p = None
-    if p > 1 and has_int:
-        btt = list(range(1, p))
-        bb = beta[btt]
-        qm = float(bb @ np.linalg.solve(vb[np.ix_(btt, btt)], bb))
-        if test == "t":
-            qm /= len(btt)
-            qm_df, qm_df_den = len(btt), k - p
-            qm_p = float(stats.f.sf(qm, len(btt), k - p))
-        else:
-            qm_df = len(btt)
-            qm_p = float(stats.chi2.sf(qm, len(btt)))
+    if p > 1 and has_int:  # the omnibus test of the moderators (metafor's QM; F with test="t")
+        qm, qm_df, qm_df_den, qm_p = mv.qm, mv.qm_df, mv.qm_df_den, mv.qm_pvalue
     return ThreeLevelResult(
-        coef_names=names, beta=beta, vcov=vb, sigma2=np.ldexp(s, 2 * e_scale), test=test, level=float(level), k=k,
-        p=p, n_clusters=n_groups, q=qe, q_df=k - p, q_pvalue=qe_p, qm=qm, qm_df=qm_df, qm_df_den=qm_df_den,
-        qm_pvalue=qm_p, i2_levels=100 * s / denom, i2_total=float(100 * s.sum() / denom),
-        # the REML log-likelihood in the original units: minus (k - p) log 2^e (Jacobian of the rescaling)
-        loglik=C.reml_ll(*s, parts) - (k - p) * e_scale * math.log(2.0),
-        converged=converged, _clusters=C, _scale_exp=e_scale, dropped=dropped, dropped_kind=kind,
+        coef_names=list(mv.coef_names), beta=mv.beta, vcov=mv.vcov, sigma2=mv.sigma2, test=test, level=float(level),
+        k=k, p=p, n_clusters=mv.n_clusters, q=mv.qe, q_df=mv.qe_df, q_pvalue=mv.qe_pvalue, qm=qm, qm_df=qm_df,
+        qm_df_den=qm_df_den, qm_pvalue=qm_p, i2_levels=mv.i2_levels, i2_total=float(np.sum(mv.i2_levels)),
+        loglik=mv.loglik, converged=mv.converged, _mv=mv, dropped=dropped, dropped_kind=kind,
     )
