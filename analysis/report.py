@@ -698,8 +698,12 @@ def _execute(template: Path, params: dict[str, Any], folder: Path, timeout: int)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     if not inject_parameters(nb, params, by="analysis.report.make_report"):
         raise RunnerError(f"template {template.name} has no cell tagged 'parameters'.")
+    # The report's kernel listens on 127.0.0.1 only; ipykernel's start-up notice about TCP without
+    # encryption would land in the output of a notebook that calls make_report, so the kernel logs
+    # errors only.
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
-                            record_timing=False, resources={"metadata": {"path": str(folder)}})
+                            record_timing=False, resources={"metadata": {"path": str(folder)}},
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     current = {"index": -1}
     client.on_cell_start = lambda cell, cell_index, **_: current.update(index=cell_index)
     try:

@@ -198,8 +198,11 @@ class WaldResult:
 def _working(model: Any) -> dict:
     """X, y, beta, names, marginal covariance (as blocks) and the model's own blocks."""
     from analysis.meta import MetaResult
+    from analysis.meta_multilevel import ThreeLevelResult
     from analysis.meta_mv import MVResult
 
+    if isinstance(model, ThreeLevelResult):  # three_level is fitted by rma_mv: use that fit
+        model = model._mv
     if isinstance(model, MVResult):
         blocks = model._marginal_blocks()
         return {"X": model.X, "y": model.yi, "beta": model.beta, "names": list(model.coef_names),
@@ -210,8 +213,8 @@ def _working(model: Any) -> dict:
         blocks = [(np.array([i]), np.array([[d[i]]])) for i in range(model.k)]
         return {"X": model.X, "y": model.yi, "beta": model.beta, "names": list(model.coef_names),
                 "blocks": blocks, "label": f"meta_analysis ({model.method})", "default_cluster": None}
-    raise ValueError("`model` must be a result of analysis.meta.meta_analysis or analysis.meta_mv.rma_mv, "
-                     f"got {type(model).__name__} (for three_level results refit with rma_mv).")
+    raise ValueError("`model` must be a result of analysis.meta.meta_analysis, analysis.meta_mv.rma_mv or "
+                     f"analysis.meta_multilevel.three_level, got {type(model).__name__}.")
 
 
 def _cluster_codes(cluster: Any, k: int, default: np.ndarray | None) -> tuple[np.ndarray, list]:

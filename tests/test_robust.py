@@ -178,3 +178,21 @@ def test_frame_index_is_positional():
     ref = FIX["assink2016"]["robust"]["uni_intercept"]["CR2"]
     close(res.se, ref["se"])
     assert isinstance(pd.Series(res.df), pd.Series)
+
+
+def test_three_level_results_are_accepted():
+    """three_level is fitted by rma_mv: robust() on its result equals robust() on the rma_mv fit."""
+    from analysis.meta_multilevel import three_level
+
+    d = ASSINK.assign(es=ASSINK.groupby("study").cumcount())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        tl = three_level("yi", "vi", "study", es_id="es", data=d)
+        mv = rma_mv(d["yi"], d["vi"], data=d, random=["study", "es"])
+    a, b = robust(tl), robust(mv)
+    close(a.estimate, b.estimate, rtol=1e-12)
+    close(a.se, b.se, rtol=1e-10)
+    close(a.df, b.df, rtol=1e-10)
+    with pytest.raises(ValueError, match="`model` must be a result of analysis.meta.meta_analysis, "
+                                         "analysis.meta_mv.rma_mv or analysis.meta_multilevel.three_level"):
+        robust({"beta": [1.0]})
