@@ -33,6 +33,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -81,12 +82,18 @@ def ours(d: pd.DataFrame, reps: int) -> dict:
     out = {}
     for key, (_, kw) in MODELS.items():
         kw = dict(kw)
-        s = selection_model(res, kw.pop("type"), **kw)
+        with warnings.catch_warnings():  # the notes are kept and reported
+            warnings.simplefilter("ignore", UserWarning)
+            s = selection_model(res, kw.pop("type"), **kw)
         free = ~np.asarray(s.delta_fixed, dtype=bool)
-        out[key] = {"time": median_time(lambda: selection_model(res, key, **kw), reps),
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            t = median_time(lambda: selection_model(res, key, **kw), reps)
+        out[key] = {"time": t,
                     "beta": float(s.estimate), "se": float(s.se), "tau2": float(s.tau2),
                     "delta": np.asarray(s.delta)[free].tolist(), "se_delta": np.asarray(s.delta_se)[free].tolist(),
-                    "ll": float(s.loglik), "LRT": float(s.lrt), "converged": bool(s.converged)}
+                    "ll": float(s.loglik), "LRT": float(s.lrt), "converged": bool(s.converged),
+                    "notes": list(s.notes)}
     return out
 
 
@@ -121,7 +128,8 @@ QUANT = (("beta", "pooled effect"), ("se", "its SE"), ("tau2", "tau^2"), ("delta
 
 def val(m: dict, key: str) -> float:
     x = m[key]
-    return float(x[0] if isinstance(x, list) else x)
+    x = x[0] if isinstance(x, list) else x
+    return float("nan") if x is None else float(x)  # metafor gives NA (JSON null) for an SE it cannot compute
 
 
 def report(sets: dict, reps: dict, versions: dict) -> str:
@@ -156,8 +164,13 @@ def report(sets: dict, reps: dict, versions: dict) -> str:
             for q, qlab in QUANT:
                 a, b, c = val(o[key], q), val(rd[key], q), val(rt[key], q)
                 ref, star = (c, "") if np.isfinite(c) else (b, " (default)")
+                rel = f"{abs(a - ref) / abs(ref):.1e}{star}" if ref != 0 else "-"
                 lines.append(f"| {name} | {lab} | {qlab} | {a:.9f} | {b:.9f} | {c:.9f} | {abs(a - ref):.1e}{star} | "
-                             f"{abs(a - ref) / abs(ref):.1e}{star} |")
+                             f"{rel} |")
+    notes = [f"{name}, {MODELS[key][0]}: {'; '.join(o[key]['notes'])}" for name, (_, o, _, _) in sets.items()
+             for key in MODELS if o[key]["notes"]]
+    if notes:
+        lines += ["", "Notes of our fits (the same fits in metafor: compare the delta columns): " + " / ".join(notes)]
     lines += ["", "Reading: the step-function likelihood has closed-form normalising constants (normal "
               "probabilities of the p-value intervals), so both sides are fast; the half-normal needs an "
               "integral per study and evaluation: metafor calls `integrate()` per study, ours uses one fixed "
@@ -174,10 +187,19 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "meta_selection.md"))
     ap.add_argument("--synthetic-r-reps", type=int, default=1,
                     help="R repetitions on the k = 500 set (metafor's half-normal takes minutes there)")
+    ap.add_argument("--from-raw", default=None, help="re-write the report from a raw.json of an earlier run")
     a = ap.parse_args()
+    r_reps = a.r_reps or a.reps
+    if a.from_raw:
+        raw = json.loads(Path(a.from_raw).read_text())
+        ds = {"dat.hackshaw1998": hackshaw(), "synthetic": simulate()}
+        sets = {n: (ds[n], v["ours"], v["metafor_default"], v["metafor_tight"]) for n, v in raw.items()}
+        reps = {"ours": a.reps, "r": f"{r_reps} on dat.hackshaw1998, {a.synthetic_r_reps} on synthetic"}
+        Path(a.out).write_text(report(sets, reps, {"metafor": raw["synthetic"]["metafor_default"]["metafor"]}))
+        print(json.dumps({"written": a.out}))
+        return
     if a.reps < 1:
         raise ValueError("`--reps` must be at least 1.")
-    r_reps = a.r_reps or a.reps
     tmp = Path(tempfile.mkdtemp())
     sets, versions, reps_used = {}, {}, {}
     for name, d in (("dat.hackshaw1998", hackshaw()), ("synthetic", simulate())):
@@ -195,6 +217,10 @@ def main() -> None:
         print(name, "metafor tight", {k: rt[k]["time"] for k in MODELS}, flush=True)
         versions["metafor"] = rd["metafor"]
         sets[name] = (d, o, rd, rt)
+    raw = {n: {"data_k": len(v[0]), "ours": v[1], "metafor_default": v[2], "metafor_tight": v[3]}
+           for n, v in sets.items()}
+    (tmp / "raw.json").write_text(json.dumps(raw, default=float))
+    print("raw results:", tmp / "raw.json", flush=True)
     text = report(sets, {"ours": a.reps, "r": ", ".join(f"{k} on {n}" for n, k in reps_used.items())}, versions)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(text)
