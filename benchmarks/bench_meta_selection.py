@@ -2,7 +2,9 @@
 
 Not a test. Run from the repository root:
 
-    .venv/bin/python benchmarks/bench_meta_selection.py [--reps N] [--r-reps N]
+    .venv/bin/python benchmarks/bench_meta_selection.py [--reps N] [--r-reps N] [--synthetic-r-reps N]
+
+(``--from-raw PATH`` re-writes the report from the ``raw.json`` a run leaves in its temporary folder.)
 
 Two data sets:
 
