@@ -46,6 +46,8 @@ def site(tmp_path_factory) -> Path:
     seconds = time.monotonic() - start
     assert done.returncode == 0, f"docs build failed:\n{done.stdout[-5000:]}\n{done.stderr[-5000:]}"
     assert seconds < MAX_SECONDS, f"docs build took {seconds:.0f} s"
+    # nothing but the site beside it (myst-nb's jupyter_execute/ once landed in reports/)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["html"]
     return out
 
 

@@ -151,8 +151,15 @@ def build(out: Path, strict: bool = False, quiet: bool = True) -> Path:
         if out.exists():
             if any(out.iterdir()) and not (out / ".buildinfo").exists():
                 raise RuntimeError(f"{out} is not empty and not a Sphinx build: not replaced.")
-            shutil.rmtree(out)
-        status = build_main([*args, str(stage), str(out)])
+        # Sphinx builds into the temporary folder and the site is copied out afterwards: myst-nb
+        # writes a `jupyter_execute/` folder beside its output, which must not land next to
+        # `out` (e.g. in reports/).
+        staged = Path(tmp) / "html"
+        status = build_main([*args, str(stage), str(staged)])
+        if status == 0:
+            if out.exists():
+                shutil.rmtree(out)
+            shutil.copytree(staged, out)
     if status != 0:
         raise RuntimeError(f"sphinx-build failed (exit {status}); see the messages above.")
     remote = remote_resources(out)
