@@ -1,0 +1,1 @@
+"""Answer keys of the notebook exercises (one module per notebook: nbNN.py with EXERCISES)."""
