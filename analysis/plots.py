@@ -1398,7 +1398,237 @@ def tolerance_plot(rows, *, title: str | None = None, clip: float = 3.0,
     return fig
 
 
-__all__ += ["one_scale_plot", "tolerance_plot"]
+def _interval_columns(table, columns, argument):
+    """Numeric columns of a lesson-figure table: finite estimates, bounds finite or NaN, low <= high."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis._checks import describe_labels
+
+    out = {}
+    for role, col in columns.items():
+        try:
+            out[role] = pd.to_numeric(table[col], errors="raise").to_numpy(float)
+        except (TypeError, ValueError):
+            raise ValueError(f"`{argument}` column {col!r} must hold numbers.") from None
+        bad = np.isinf(out[role]) | (np.isnan(out[role]) if role == "est" else False)
+        if np.any(bad):
+            raise ValueError(f"`{argument}` column {col!r} must be finite; {describe_labels(table.index[bad])} are not.")
+    if "lo" in out and "hi" in out:
+        with np.errstate(invalid="ignore"):
+            bad = (out["lo"] > out["est"]) | (out["hi"] < out["est"])
+        if np.any(bad):
+            raise ValueError(f"`{argument}`: the interval must contain the estimate "
+                             f"({columns['lo']} <= {columns['est']} <= {columns['hi']}); "
+                             f"{describe_labels(table.index[bad])} do not.")
+    return out
+
+
+def interval_plot(table, *, estimate: str = "estimate", ci_low: str = "ci_low", ci_high: str = "ci_high",
+                  n: str | None = None, highlight=None, highlight_label: str | None = None,
+                  refline: float | None = None, refline_label: str | None = None, r_axis: bool = False,
+                  xlabel: str = "Hedges' g vs control (CHE model, CR2 95% CI)", title: str | None = None,
+                  colour: int = 0, figsize: tuple[float, float] = (7, 4.4)) -> Figure:
+    r"""Estimates with their confidence intervals, one row per label (first row at the top).
+
+    Notebook 02's figures of therapy-type and format means. Each row of `table` is drawn as a dot
+    with its interval; the y labels are the table's index (with ``"(<n> trials)"`` when `n` names a
+    count column). Optionally one row is highlighted, a dashed reference line drawn (e.g. the mean
+    over all rows) and a top axis added that shows the same standardized difference as r,
+    :math:`r = g/\sqrt{g^2 + 4}` (equal group sizes). Written by hand (a layout, no estimate).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per estimate, indexed by its label.
+    estimate, ci_low, ci_high : str
+        Columns of the estimate and its interval bounds (bounds may be NaN: no interval drawn).
+    n : str, optional
+        Column with the number of trials behind each row, shown in the label.
+    highlight : label, optional
+        Index label of a row drawn larger in another colour, with `highlight_label` in the legend.
+    highlight_label : str, optional
+        Legend text of the highlighted row.
+    refline : float, optional
+        x position of a dashed reference line, with `refline_label` in the legend.
+    refline_label : str, optional
+        Legend text of the reference line.
+    r_axis : bool
+        Add a top axis in r units.
+    xlabel, title : str
+        Axis label and title.
+    colour : int
+        Index into :data:`OKABE_ITO` of the dots.
+    figsize : tuple of float
+        Figure size in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If `table` is not a non-empty DataFrame, a named column is missing (with a suggestion),
+        holds non-numbers, an estimate is missing or infinite, an interval does not contain its
+        estimate (index labels named), `highlight` is not an index label, or `colour` is not an
+        index of the palette.
+
+    Examples
+    --------
+    >>> import pandas as pd, matplotlib.pyplot as plt
+    >>> means = pd.DataFrame({"estimate": [0.76, 0.61], "ci_low": [0.70, 0.35], "ci_high": [0.82, 0.87],
+    ...                       "trials": [250, 15]}, index=["cbt", "sup"])
+    >>> fig = interval_plot(means, n="trials", highlight="sup", highlight_label="supportive counselling")
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['cbt (250 trials)', 'sup (15 trials)']
+    >>> plt.close(fig)
+    """
+    import numpy as np
+    import matplotlib.pyplot as plt
+
+    from analysis import effect_sizes
+    from analysis._checks import check_columns, check_dataframe, suggest_name
+
+    table = check_dataframe("table", table)
+    check_columns(table, {"estimate": estimate, "ci_low": ci_low, "ci_high": ci_high, "n": n}, argument="table")
+    vals = _interval_columns(table, {"est": estimate, "lo": ci_low, "hi": ci_high}, "table")
+    if highlight is not None and highlight not in table.index:
+        raise ValueError(f"`highlight` {highlight!r} is not an index label of `table`.{suggest_name(highlight, table.index)}")
+    if isinstance(colour, bool) or not isinstance(colour, (int, np.integer)) or not 0 <= colour < len(OKABE_ITO):
+        raise ValueError(f"`colour` must be an index of OKABE_ITO (0 to {len(OKABE_ITO) - 1}), got {colour!r}.")
+    k = len(table)
+    y = np.arange(k)[::-1]  # first row at the top
+    fig, ax = plt.subplots(figsize=figsize)
+    est, lo, hi = vals["est"], vals["lo"], vals["hi"]
+    xerr = np.vstack([np.where(np.isfinite(lo), est - lo, 0.0), np.where(np.isfinite(hi), hi - est, 0.0)])
+    ax.errorbar(est, y, xerr=xerr, fmt="o", color=OKABE_ITO[colour], capsize=2)
+    if highlight is not None:
+        i = list(table.index).index(highlight)
+        ax.plot(est[i], y[i], "o", color=OKABE_ITO[5 if colour != 5 else 1], ms=9, label=highlight_label)
+    if refline is not None:
+        ax.axvline(float(refline), ls="--", color="grey", lw=1, label=refline_label)
+    labels = [str(i) for i in table.index]
+    if n is not None:
+        labels = [f"{lab} ({int(c)} trials)" for lab, c in zip(labels, table[n])]
+    ax.set_yticks(y, labels)
+    ax.set_xlabel(xlabel)
+    if r_axis:
+        def _g2r(g):
+            g = np.asarray(g, float)
+            return np.reshape(effect_sizes.d_to_r(g.ravel()), g.shape)
+
+        def _r2g(r):
+            r = np.asarray(r, float)
+            return np.reshape(effect_sizes.r_to_d(np.clip(r.ravel(), -0.99, 0.99)), r.shape)
+
+        ax.secondary_xaxis("top", functions=(_g2r, _r2g)).set_xlabel("r")
+    if title:
+        ax.set_title(title, fontsize=10)
+    if (highlight is not None and highlight_label) or (refline is not None and refline_label):
+        ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def r_scale_plot(contrasts, published, *, title: str = ("Technique (light blue), therapist contact (orange), "
+                                                         "relationship elements (dark blue)"),
+                 figsize: tuple[float, float] = (8, 8)) -> Figure:
+    r"""Our contrasts and the published results on one r scale (notebook 02's comparison figure).
+
+    From the top: our contrasts (squares with their 95% CI; light blue when ``group`` starts with
+    ``"technique"``, orange otherwise), then the published technique results (diamonds), then the
+    published relationship elements (dots with their CI where one is printed). Standardized
+    differences must already be on the r scale (:func:`analysis.effect_sizes.d_to_r`). Written by
+    hand (a layout, no estimate).
+
+    Parameters
+    ----------
+    contrasts : pandas.DataFrame
+        Columns ``label``, ``group``, ``r``, ``r_lo``, ``r_hi``.
+    published : pandas.DataFrame
+        Published rows measured as r: columns ``element``, ``side`` (``"relationship"`` or
+        ``"technique"``), ``estimate``, ``ci_low``, ``ci_high`` (NaN where no CI is printed).
+    title : str
+        Axes title.
+    figsize : tuple of float
+        Figure size in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If either table is not a DataFrame (`contrasts` must have a row; `published` may be empty),
+        lacks a column (with a suggestion), holds non-numbers or non-finite estimates, an interval
+        that does not contain its estimate, an r outside (-1, 1), or a ``side`` other than the two
+        above (index labels named).
+
+    Examples
+    --------
+    >>> import pandas as pd, matplotlib.pyplot as plt
+    >>> ours = pd.DataFrame({"label": ["group vs individual"], "group": ["therapist contact"],
+    ...                      "r": [-0.05], "r_lo": [-0.1], "r_hi": [0.0]})
+    >>> pub = pd.DataFrame({"element": ["Empathy", "Adherence"], "side": ["relationship", "technique"],
+    ...                     "estimate": [0.28, 0.02], "ci_low": [0.23, None], "ci_high": [0.33, None]})
+    >>> fig = r_scale_plot(ours, pub)
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['group vs individual', 'Adherence (published)', 'Empathy (published)']
+    >>> plt.close(fig)
+    """
+    import numpy as np
+    import matplotlib.pyplot as plt
+
+    from analysis._checks import check_columns, check_dataframe, describe_labels
+
+    contrasts = check_dataframe("contrasts", contrasts)
+    published = check_dataframe("published", published, min_rows=0)
+    check_columns(contrasts, ["label", "group", "r", "r_lo", "r_hi"], argument="contrasts")
+    check_columns(published, ["element", "side", "estimate", "ci_low", "ci_high"], argument="published")
+    ours = _interval_columns(contrasts, {"est": "r", "lo": "r_lo", "hi": "r_hi"}, "contrasts")
+    pub = _interval_columns(published, {"est": "estimate", "lo": "ci_low", "hi": "ci_high"}, "published")
+    for name, frame, vals in (("contrasts", contrasts, ours), ("published", published, pub)):
+        with np.errstate(invalid="ignore"):
+            bad = np.any([np.abs(v) >= 1 for v in vals.values()], axis=0)
+        if np.any(bad):
+            raise ValueError(f"`{name}` holds correlations outside (-1, 1); {describe_labels(frame.index[bad])}.")
+    bad_side = ~published["side"].isin(["relationship", "technique"]).to_numpy()
+    if bad_side.any():
+        raise ValueError(f"`published` column 'side' must be 'relationship' or 'technique'; "
+                         f"{describe_labels(published.index[bad_side])} are not.")
+    fig, ax = plt.subplots(figsize=figsize)
+    labels = []
+    yv = 0
+    for i in range(len(contrasts)):
+        col = OKABE_ITO[5] if str(contrasts["group"].iloc[i]).startswith("technique") else OKABE_ITO[1]
+        r, lo, hi = ours["est"][i], ours["lo"][i], ours["hi"][i]
+        ax.errorbar(r, yv, xerr=[[r - lo if np.isfinite(lo) else 0.0], [hi - r if np.isfinite(hi) else 0.0]],
+                    fmt="s", color=col, capsize=2)
+        labels.append(str(contrasts["label"].iloc[i]))
+        yv += 1
+    sides = published["side"].to_numpy()
+    for i in np.flatnonzero(sides == "technique"):
+        ax.plot(pub["est"][i], yv, "D", color=OKABE_ITO[5])
+        labels.append(f"{published['element'].iloc[i]} (published)")
+        yv += 1
+    for i in np.flatnonzero(sides == "relationship"):
+        r = pub["est"][i]
+        lo = pub["lo"][i] if np.isfinite(pub["lo"][i]) else r
+        hi = pub["hi"][i] if np.isfinite(pub["hi"][i]) else r
+        ax.errorbar(r, yv, xerr=[[r - lo], [hi - r]], fmt="o", color=OKABE_ITO[0], capsize=2)
+        labels.append(f"{published['element'].iloc[i]} (published)")
+        yv += 1
+    ax.set_yticks(range(yv), labels, fontsize=8)
+    ax.axvline(0, color="grey", lw=1)
+    ax.set_xlabel("r (g converted with r = g / sqrt(g\u00b2 + 4))")
+    ax.set_title(title, fontsize=9)
+    ax.invert_yaxis()
+    return fig
+
+
+__all__ += ["one_scale_plot", "tolerance_plot", "interval_plot", "r_scale_plot"]
 
 
 
