@@ -1283,7 +1283,8 @@ def one_scale_plot(rows, *, title: str | None = None, figsize: tuple[float, floa
     ax.axvline(0, color="0.3", lw=0.8, ls="--")
     ax.set_xlabel("correlation with outcome, r (95% CI)")
     finite = np.concatenate([v[np.isfinite(v)] for k, v in values.items() if k != "pct_variance"])
-    ax.set_xlim(min(-0.2, finite.min() - 0.05), max(0.65, finite.max() + 0.05))
+    ax.set_xlim(-0.2 if finite.min() >= -0.2 else finite.min() - 0.05,
+                0.65 if finite.max() <= 0.65 else finite.max() + 0.05)
 
     def _r2d(r):  # matplotlib passes arrays of any shape; the converters take 1-D input
         r = np.asarray(r, float)
