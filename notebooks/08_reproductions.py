@@ -84,7 +84,9 @@ check_rows = True  # end with a check that every row of this notebook passes or 
 # One helper turns a printed number (as text) into its tolerance and records the comparison; it also
 # collects the rows for the tables shown after each section.
 
-# %%
+# %% tags=["qc"]
+# Checks (the tool): half_unit turns a printed number into its tolerance, reproduce records it against
+# ours in the ledger (kind published-reanalysis) and keeps the row for the tables of each section.
 ROWS: list[dict] = []
 
 
