@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 00 · A guided tour: how strongly does the therapy relationship go with outcome?
 #
-# Dozens of meta-analyses have asked how strongly the **therapeutic relationship** — the working
+# A series of meta-analyses has asked how strongly the **therapeutic relationship** — the working
 # alliance, empathy, agreement on goals, collaboration — goes with how much patients improve. This tour
 # takes their published results, pools them into one random-effects meta-analysis, reads the forest plot
 # row by row and puts the answer on the three scales you will meet in papers: a correlation *r*, a
@@ -34,7 +34,6 @@
 # 95% confidence interval; how to run a cell in Jupyter (Shift+Enter). No R and no meta-analysis yet.
 
 # %%
-import numpy as np
 import matplotlib.pyplot as plt
 
 from analysis import effect_sizes, ledger, plots, published
@@ -51,15 +50,17 @@ plots.set_style()
 # The workbook ships their published results (`data/published/relationship_elements.csv`, read from
 # the articles' abstracts; `published.load` checks the file's checksum). Each row is a whole
 # meta-analysis: `estimate` is its pooled correlation r, `ci_low`/`ci_high` its 95% confidence
-# interval and `k` the number of studies behind it.
+# interval and `k` the number of studies behind it; `status` says whether the row was read in a source
+# (`checked`) or not (`unchecked`: shown, never used as a published number).
 
 # %%
 table = published.load("relationship_elements")
-table.loc[table["side"] == "relationship", ["element", "measure", "estimate", "ci_low", "ci_high", "k"]]
+table.loc[table["side"] == "relationship", ["element", "measure", "estimate", "ci_low", "ci_high", "k", "status"]]
 
 # %% [markdown]
 # To pool, every row needs an estimate **and** its uncertainty. We keep the elements published as a
-# correlation with a 95% CI (and read in a source): seven elements.
+# correlation with a 95% CI and read in a source (`published.checked` drops the unchecked row): seven
+# elements.
 
 # %%
 rel = published.checked(table)
