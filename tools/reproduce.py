@@ -103,6 +103,7 @@ from index_page import (  # noqa: E402,F401
     kind_counts,
     known_discrepancies,
 )
+from notebook_page import render_notebook  # noqa: E402  (qc cells folded on the pages)
 
 
 class ReproductionError(RuntimeError):
@@ -337,8 +338,8 @@ def copy_mathjax(layout: Layout) -> None:
 
 
 def export_html(nb: nbformat.NotebookNode, stem: str, layout: Layout) -> Path:
-    """Write ``reports/notebooks/<stem>.html`` with the offline template."""
-    body = render_html(nb, stem, NOTEBOOK_TEMPLATE, MATHJAX_URL)
+    """Write ``reports/notebooks/<stem>.html`` (offline template, ``qc`` cells folded)."""
+    body = render_notebook(nb, stem, MATHJAX_URL)
     target = layout.html_dir / f"{stem}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(body, encoding="utf-8")
