@@ -285,6 +285,12 @@ _ALL_DONE_JS = """
 }
 """
 
+_STARTED_JS = """
+() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')]
+  .some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))
+"""
+RUN_STARTED_TIMEOUT_MS = 20_000
+
 _ERRORS_JS = """
 () => [...document.querySelectorAll(
     '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
@@ -418,8 +424,17 @@ def _run_all_in_lab(browser, base: str, token: str, name: str, shots: Path) -> d
         page.goto(f"{base}/lab/tree/{name}?reset&token={token}", wait_until="domcontentloaded")
         page.locator(".jp-NotebookPanel .jp-CodeCell").first.wait_for()
         _wait_for_kernel(page)
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+        for attempt in range(2):
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+            page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+            # On a loaded machine the first notebook of a fresh JupyterLab can ignore the first
+            # Run All (every prompt stays "[ ]"); ask once more if no cell has started.
+            try:
+                page.wait_for_function(_STARTED_JS, timeout=RUN_STARTED_TIMEOUT_MS)
+                break
+            except Exception:
+                if attempt:
+                    raise
         try:
             page.wait_for_function(_ALL_DONE_JS, timeout=RUN_ALL_TIMEOUT_MS)
         except Exception:
