@@ -140,7 +140,7 @@ def test_notebook_pages_load_offline_with_math(browser, reproduction):
 # ---------------------------------------------------------------------------
 
 _VISIBLE_ROWS_JS = """
-() => [...document.querySelectorAll('#ledger-groups tbody tr')]
+() => [...document.querySelectorAll('#ledger-groups tbody tr:not(.note)')]
   .filter(r => r.checkVisibility())
   .map(r => [r.className, r.querySelector('td').firstChild.textContent])
 """
@@ -174,6 +174,8 @@ def test_index_search_and_status_filter(browser, synthetic_index):
     assert page.inner_text("#ledger-shown") == f"1 of {n} comparisons shown"
     # a notebook group without a match is hidden as a whole
     assert not page.locator('details[data-notebook="00_tour.ipynb"]').is_visible()
+    page.fill("#ledger-search", "no r that rounds")  # the explanation of a discrepancy is searched
+    assert [claim for _, claim in page.evaluate(_VISIBLE_ROWS_JS)] == [DISCREPANCY_CLAIM]
     page.fill("#ledger-search", "FLÜCKIGER")  # the source is searched too, case-insensitively
     assert [claim for _, claim in page.evaluate(_VISIBLE_ROWS_JS)] == ["Alliance r = .278 as d"]
     page.fill("#ledger-search", "oracle")  # so are the kind and the notebook of the group
@@ -184,6 +186,7 @@ def test_index_search_and_status_filter(browser, synthetic_index):
     # the status filter shows only the FAIL and discrepancy rows
     page.select_option("#ledger-filter", "notpass")
     assert sorted(page.evaluate(_VISIBLE_ROWS_JS)) == [["discrepancy", DISCREPANCY_CLAIM], ["fail", FAIL_CLAIM]]
+    assert page.locator("#ledger-groups tr.note").is_visible()  # its explanation too
     page.select_option("#ledger-filter", "discrepancy")
     assert page.evaluate(_VISIBLE_ROWS_JS) == [["discrepancy", DISCREPANCY_CLAIM]]
     row = page.locator("#ledger-groups tr.discrepancy")
@@ -194,6 +197,7 @@ def test_index_search_and_status_filter(browser, synthetic_index):
     assert colour == "rgb(138, 90, 0)" and fail_colour.strip() == "#b42318"
     page.select_option("#ledger-filter", "fail")
     assert page.evaluate(_VISIBLE_ROWS_JS) == [["fail", FAIL_CLAIM]]
+    assert not page.locator("#ledger-groups tr.note").is_visible()  # hidden with its row
     page.fill("#ledger-search", "term_")  # search and filter together: nothing left
     assert page.evaluate(_VISIBLE_ROWS_JS) == []
     assert page.inner_text("#ledger-shown") == f"0 of {n} comparisons shown"
@@ -227,9 +231,9 @@ def test_index_without_javascript_shows_everything(browser, synthetic_index):
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(synthetic_index.as_uri(), wait_until="load", timeout=PAGE_TIMEOUT_MS)
-    assert page.locator("#ledger-groups tbody tr").count() == len(ledger_rows())
-    assert all(page.locator("#ledger-groups tbody tr").nth(i).is_visible()
-               for i in range(len(ledger_rows())))
+    rows = page.locator("#ledger-groups tbody tr")  # every ledger row and the explanation below one
+    assert rows.count() == len(ledger_rows()) + 1
+    assert all(rows.nth(i).is_visible() for i in range(rows.count()))
     assert not page.locator("#ledger-tools").is_visible()  # no control that would do nothing
     context.close()
 

@@ -48,6 +48,8 @@ class _Ledger(HTMLParser):
         if tag == "details":
             self.stack.append(a)
             self.details.append(a)
+        elif tag == "tr" and self.stack and a.get("class") == "note":
+            self._row = {"class": "note", "cells": [], "notebook": None, "kind": None}
         elif tag == "tr" and self.stack and a.get("class"):
             self._row = {"class": a["class"], "cells": [],
                          "notebook": next((d["data-notebook"] for d in self.stack if "data-notebook" in d), None),
@@ -64,7 +66,10 @@ class _Ledger(HTMLParser):
             self._row["cells"].append("".join(self._cell))
             self._cell = None
         elif tag == "tr" and self._row is not None:
-            self.rows.append(self._row)
+            if self._row["class"] == "note":  # the explanation below a row belongs to it
+                self.rows[-1]["note"] = self._row["cells"][0]
+            else:
+                self.rows.append(self._row)
             self._row = None
 
     def handle_data(self, data):
@@ -143,12 +148,14 @@ def test_published_inconsistency_is_amber_not_a_red_fail(built):
     row = _row(parsed, DISCREPANCY_CLAIM)
     assert row["class"] == "discrepancy"
     assert row["cells"][-1] == "discrepancy in the source"
-    assert "Discrepancy in the source: " + DISCREPANCY_NOTE in row["cells"][0]
+    assert row["note"] == "Discrepancy in the source: " + DISCREPANCY_NOTE  # full width, below the row
+    assert '<tr class="note"><td colspan="6">' in page
     assert html.escape(DISCREPANCY_NOTE) in page  # the explanation is escaped, not raw
     assert "--amber" in page and ".badge.discrepancy" in page  # styled amber
     # an unexplained FAIL stays a red FAIL
     fail = _row(parsed, FAIL_CLAIM)
-    assert (fail["class"], fail["cells"][-1]) == ("fail", "FAIL")
+    assert (fail["class"], fail["cells"][-1]) == ("fail", "FAIL") and "note" not in fail
+    assert page.count('<tr class="note">') == 1
 
 
 def test_badges_do_not_open_on_fail_when_every_fail_is_a_source_discrepancy(tmp_path):

@@ -246,7 +246,9 @@ def start_section(runs, frame: pd.DataFrame) -> str:
         '<p class="empty">No notebook was run.</p>')
     intro = ("<p>Read the notebooks in this order; each page is the executed notebook, with every "
              "number it prints and every figure it draws. Cells that check our numbers against R "
-             "and the published ones are folded away under <em>Checks</em>.</p>")
+             "and the published ones are folded away under <em>Checks</em>. Run a notebook yourself in "
+             "JupyterLab from the repository's <code>notebooks/</code> folder; worked answers to its "
+             "exercises are in <code>notebooks/answers/</code>.</p>")
     return f'<section id="start">\n<h2>Start here</h2>\n{intro}\n{path}\n</section>'
 
 
@@ -367,16 +369,18 @@ def _ledger_row(record, state: str, explained: dict[tuple[str, str], str]) -> st
         else f"&plusmn;{_fmt(record.tolerance)}"
     )
     note = explained.get((record.claim, record.notebook))
-    explanation = (f'<div class="explained"><strong>Discrepancy in the source:</strong> {e(note)}</div>'
+    # the explanation of a published inconsistency gets the table's full width, in the row below
+    explanation = (f'\n<tr class="note"><td colspan="6"><div class="explained"><strong>Discrepancy in '
+                   f"the source:</strong> {e(note)}</div></td></tr>"
                    if state == "discrepancy" and note else "")
     return (
         f'<tr class="{state}"><td class="claim">{e(record.claim)}'
-        f'<div class="source">{e(record.source)}</div>{explanation}</td>'
+        f'<div class="source">{e(record.source)}</div></td>'
         f'<td class="num">{_fmt(record.published)}{unit}</td>'
         f'<td class="num">{_fmt(record.ours)}{unit}</td>'
         f'<td class="num">{record.difference:+.3g}</td>'
         f'<td class="num">{tolerance}</td>'
-        f'<td class="status">{STATUS_TEXT[state]}</td></tr>'
+        f'<td class="status">{STATUS_TEXT[state]}</td></tr>{explanation}'
     )
 
 
@@ -487,11 +491,14 @@ LEDGER_SCRIPT = """<script>
   var search = document.getElementById('ledger-search');
   var filter = document.getElementById('ledger-filter');
   var shown = document.getElementById('ledger-shown');
-  var rows = Array.prototype.slice.call(document.querySelectorAll('#ledger-groups tbody tr'));
+  var rows = Array.prototype.slice.call(document.querySelectorAll('#ledger-groups tbody tr:not(.note)'));
   var groups = Array.prototype.slice.call(document.querySelectorAll('#ledger-groups details'));
   rows.forEach(function (row) {
     var kind = row.closest('[data-kind]'), nb = row.closest('[data-notebook]');
-    row._text = (row.textContent + ' ' + (kind ? kind.getAttribute('data-kind') : '') + ' ' +
+    var next = row.nextElementSibling;
+    row._note = next && next.className === 'note' ? next : null;
+    row._text = (row.textContent + ' ' + (row._note ? row._note.textContent : '') + ' ' +
+                 (kind ? kind.getAttribute('data-kind') : '') + ' ' +
                  (nb ? nb.getAttribute('data-notebook') : '')).toLowerCase();
   });
   function apply() {
@@ -502,11 +509,12 @@ LEDGER_SCRIPT = """<script>
       var ok = (want === 'all' || state === want || (want === 'notpass' && state !== 'pass')) &&
                words.every(function (w) { return row._text.indexOf(w) >= 0; });
       row.hidden = !ok;
+      if (row._note) row._note.hidden = !ok;
       if (ok) n += 1;
     });
     var active = words.length > 0 || want !== 'all';
     groups.forEach(function (group) {
-      var any = group.querySelector('tbody tr:not([hidden])') !== null;
+      var any = group.querySelector('tbody tr:not(.note):not([hidden])') !== null;
       group.hidden = !any;
       if (active && any) group.open = true;
     });
@@ -563,9 +571,11 @@ table.ledger col.c-status { width: 14%; }
 table.ledger td, table.ledger th { overflow-wrap: anywhere; }
 table.ledger td.num { white-space: normal; }
 table.ledger td.claim .source { color: var(--muted); font-size: 0.9em; }
-table.ledger td.claim .explained { margin-top: 0.35rem; padding: 0.35rem 0.5rem; background: var(--amber-bg);
-  border-left: 3px solid var(--amber-line); color: var(--ink); font-size: 0.95em; }
-table.ledger tr.discrepancy { background: #fffbeb; }
+table.ledger tr.note td { padding-top: 0; }
+table.ledger .explained { padding: 0.4rem 0.6rem; background: var(--amber-bg);
+  border-left: 3px solid var(--amber-line); color: var(--ink); }
+table.ledger tr.discrepancy, table.ledger tr.note { background: #fffbeb; }
+table.ledger tr.discrepancy td { border-bottom: none; }
 table.ledger tr.discrepancy td.status { color: var(--amber); }
 @media print {
   .ledger-tools { display: none; }
