@@ -6,8 +6,13 @@ never download a browser. Without chromium or playwright they skip, saying why.
 * The report index and every executed notebook page load from disk with every
   image shown, no console error, no failed request and no request leaving the
   machine (they must read offline).
-* ``notebooks/00_tour.ipynb`` runs top to bottom in JupyterLab, driven through
-  the UI (Run > Run All Cells), without an error output.
+* The index's ledger (on a small synthetic reports folder): search and status filter
+  hide the rows that do not match, groups collapse and open, everything shows without
+  JavaScript, and the page fits a 1,280 px window (no horizontal scroll bar). A notebook
+  page shows its ``qc`` cells folded.
+* ``notebooks/00_tour.ipynb`` and one answers notebook (``notebooks/answers/``) run top
+  to bottom in JupyterLab, driven through the UI (Run > Run All Cells), without an error
+  output.
 """
 
 from __future__ import annotations
@@ -96,13 +101,17 @@ def _broken_images(page) -> list[str]:
 
 
 def test_index_loads_every_image_offline(browser, reproduction):
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
     watch = PageWatch(page)
     page.goto(reproduction.index.as_uri(), wait_until="load", timeout=PAGE_TIMEOUT_MS)
     n_figures = len(list(reproduction.figures.glob("*.png")))
-    assert page.locator("img").count() == n_figures
+    # every figure once in the gallery (the headline figure is shown a second time at the top)
+    sources = page.eval_on_selector_all("img", "els => els.map(e => e.getAttribute('src'))")
+    assert len(set(sources)) == n_figures
     assert _broken_images(page) == []
     assert page.locator("h1").inner_text() == "The alliance workbook"
+    # the real ledger fits a 1,280 px window: no horizontal scroll bar
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     page.screenshot(path=str(reproduction.reports / "index-screenshot.png"), full_page=True)
     page.close()
     watch.assert_clean("index.html")
@@ -126,6 +135,143 @@ def test_notebook_pages_load_offline_with_math(browser, reproduction):
 
 
 # ---------------------------------------------------------------------------
+# The index page's ledger (search, status filter, groups) and the folded checks,
+# on a small synthetic reports folder (tests/_index_fixture.py): no notebook is run
+# ---------------------------------------------------------------------------
+
+_VISIBLE_ROWS_JS = """
+() => [...document.querySelectorAll('#ledger-groups tbody tr:not(.note)')]
+  .filter(r => r.checkVisibility())
+  .map(r => [r.className, r.querySelector('td').firstChild.textContent])
+"""
+
+
+@pytest.fixture(scope="module")
+def synthetic_index(tmp_path_factory):
+    """index.html built by tools/index_page.py from the synthetic ledger; its path."""
+    from _index_fixture import load_index_page, make_reports
+
+    layout, runs, explained = make_reports(tmp_path_factory.mktemp("index"))
+    layout.index.write_text(load_index_page().build_index(layout, runs, explained=explained),
+                            encoding="utf-8")
+    return layout.index
+
+
+def test_index_search_and_status_filter(browser, synthetic_index):
+    from _index_fixture import DISCREPANCY_CLAIM, FAIL_CLAIM, ledger_rows
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    watch = PageWatch(page)
+    page.goto(synthetic_index.as_uri(), wait_until="load", timeout=PAGE_TIMEOUT_MS)
+    n = len(ledger_rows())
+    assert page.locator("#ledger-tools").is_visible()  # the script shows its controls
+    assert len(page.evaluate(_VISIBLE_ROWS_JS)) == n
+    assert page.inner_text("#ledger-shown") == f"{n} of {n} comparisons shown"
+
+    # typing hides the rows that do not match (every word must match, any column)
+    page.fill("#ledger-search", "growth TERM_17")
+    assert [claim for _, claim in page.evaluate(_VISIBLE_ROWS_JS)] == ["Ch. 13 growth: term_17"]
+    assert page.inner_text("#ledger-shown") == f"1 of {n} comparisons shown"
+    # a notebook group without a match is hidden as a whole
+    assert not page.locator('details[data-notebook="00_tour.ipynb"]').is_visible()
+    page.fill("#ledger-search", "no r that rounds")  # the explanation of a discrepancy is searched
+    assert [claim for _, claim in page.evaluate(_VISIBLE_ROWS_JS)] == [DISCREPANCY_CLAIM]
+    page.fill("#ledger-search", "FLÜCKIGER")  # the source is searched too, case-insensitively
+    assert [claim for _, claim in page.evaluate(_VISIBLE_ROWS_JS)] == ["Alliance r = .278 as d"]
+    page.fill("#ledger-search", "oracle")  # so are the kind and the notebook of the group
+    assert len(page.evaluate(_VISIBLE_ROWS_JS)) == 2
+    page.fill("#ledger-search", "")
+    assert len(page.evaluate(_VISIBLE_ROWS_JS)) == n
+
+    # the status filter shows only the FAIL and discrepancy rows
+    page.select_option("#ledger-filter", "notpass")
+    assert sorted(page.evaluate(_VISIBLE_ROWS_JS)) == [["discrepancy", DISCREPANCY_CLAIM], ["fail", FAIL_CLAIM]]
+    assert page.locator("#ledger-groups tr.note").is_visible()  # its explanation too
+    page.select_option("#ledger-filter", "discrepancy")
+    assert page.evaluate(_VISIBLE_ROWS_JS) == [["discrepancy", DISCREPANCY_CLAIM]]
+    row = page.locator("#ledger-groups tr.discrepancy")
+    assert row.locator("td.status").inner_text() == "discrepancy in the source"
+    # amber, not the red of a FAIL
+    colour = row.locator("td.status").evaluate("e => getComputedStyle(e).color")
+    fail_colour = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--fail')")
+    assert colour == "rgb(138, 90, 0)" and fail_colour.strip() == "#b42318"
+    page.select_option("#ledger-filter", "fail")
+    assert page.evaluate(_VISIBLE_ROWS_JS) == [["fail", FAIL_CLAIM]]
+    assert not page.locator("#ledger-groups tr.note").is_visible()  # hidden with its row
+    page.fill("#ledger-search", "term_")  # search and filter together: nothing left
+    assert page.evaluate(_VISIBLE_ROWS_JS) == []
+    assert page.inner_text("#ledger-shown") == f"0 of {n} comparisons shown"
+    page.close()
+    watch.assert_clean("synthetic index.html")
+
+
+def test_index_groups_collapse_and_open(browser, synthetic_index):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(synthetic_index.as_uri(), wait_until="load", timeout=PAGE_TIMEOUT_MS)
+    group = page.locator('details[data-notebook="08_reproductions.ipynb"]')
+    first_row = group.locator("tbody tr").first
+    assert group.evaluate("d => d.open") and first_row.is_visible()
+    group.locator("summary").first.click()  # a reader closes one notebook's group
+    assert not group.evaluate("d => d.open") and not first_row.is_visible()
+    assert page.locator('details[data-notebook="00_tour.ipynb"] tbody tr').first.is_visible()
+    page.click("#ledger-collapse")
+    assert page.evaluate("[...document.querySelectorAll('#ledger-groups details')].every(d => !d.open)")
+    assert page.evaluate(_VISIBLE_ROWS_JS) == []
+    page.select_option("#ledger-filter", "fail")  # filtering opens the groups that hold a match
+    assert [state for state, _ in page.evaluate(_VISIBLE_ROWS_JS)] == ["fail"]
+    page.select_option("#ledger-filter", "all")
+    page.click("#ledger-expand")
+    assert page.evaluate("[...document.querySelectorAll('#ledger-groups details')].every(d => d.open)")
+    page.close()
+
+
+def test_index_without_javascript_shows_everything(browser, synthetic_index):
+    from _index_fixture import ledger_rows
+
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(synthetic_index.as_uri(), wait_until="load", timeout=PAGE_TIMEOUT_MS)
+    rows = page.locator("#ledger-groups tbody tr")  # every ledger row and the explanation below one
+    assert rows.count() == len(ledger_rows()) + 1
+    assert all(rows.nth(i).is_visible() for i in range(rows.count()))
+    assert not page.locator("#ledger-tools").is_visible()  # no control that would do nothing
+    context.close()
+
+
+def test_index_fits_1280_pixels(browser, synthetic_index, tmp_path):
+    """No horizontal scroll bar at 1,280 px, long unbreakable claims included; screenshot saved."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(synthetic_index.as_uri(), wait_until="load", timeout=PAGE_TIMEOUT_MS)
+    shot = tmp_path / "index-1280.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    # every ledger table and the explanation fit the page's column
+    widest = page.evaluate("Math.max(...[...document.querySelectorAll('table, .explained, figure')]"
+                           ".map(e => e.getBoundingClientRect().right))")
+    assert widest <= page.evaluate("document.body.getBoundingClientRect().right") + 0.5
+    assert shot.stat().st_size > 10_000
+    page.close()
+
+
+def test_notebook_page_shows_checks_folded(browser, tmp_path):
+    """A cell tagged qc is inside a closed <details>; a click on its summary shows it."""
+    from test_notebook_page import SUMMARY, notebook_page, synthetic_notebook
+
+    path = tmp_path / "01_synthetic.html"
+    path.write_text(notebook_page.render_notebook(synthetic_notebook(), "01_synthetic"), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(path.as_uri(), wait_until="load", timeout=PAGE_TIMEOUT_MS)
+    checks = page.locator("details.qc-checks")
+    assert checks.count() == 2
+    assert checks.first.locator("summary").inner_text() == SUMMARY
+    assert not page.get_by_text("QC_OUTPUT_ONE").is_visible()
+    assert page.get_by_text("LESSON_OUTPUT").first.is_visible()
+    checks.first.locator("summary").click()
+    assert page.get_by_text("QC_OUTPUT_ONE").is_visible()
+    page.close()
+
+
+# ---------------------------------------------------------------------------
 # JupyterLab
 # ---------------------------------------------------------------------------
 
@@ -142,6 +288,12 @@ _ALL_DONE_JS = """
   return failed || prompts.every(p => /\\[\\d+\\]/.test(p));
 }
 """
+
+_STARTED_JS = """
+() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')]
+  .some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))
+"""
+RUN_STARTED_TIMEOUT_MS = 20_000
 
 _ERRORS_JS = """
 () => [...document.querySelectorAll(
@@ -276,8 +428,17 @@ def _run_all_in_lab(browser, base: str, token: str, name: str, shots: Path) -> d
         page.goto(f"{base}/lab/tree/{name}?reset&token={token}", wait_until="domcontentloaded")
         page.locator(".jp-NotebookPanel .jp-CodeCell").first.wait_for()
         _wait_for_kernel(page)
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+        for attempt in range(2):
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+            page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+            # On a loaded machine the first notebook of a fresh JupyterLab can ignore the first
+            # Run All (every prompt stays "[ ]"); ask once more if no cell has started.
+            try:
+                page.wait_for_function(_STARTED_JS, timeout=RUN_STARTED_TIMEOUT_MS)
+                break
+            except Exception:
+                if attempt:
+                    raise
         try:
             page.wait_for_function(_ALL_DONE_JS, timeout=RUN_ALL_TIMEOUT_MS)
         except Exception:
@@ -336,3 +497,23 @@ def test_tour_runs_in_jupyterlab(browser, lab, lab_root, tmp_path):
     shown = _run_all_in_lab(browser, base, token, TOUR, tmp_path)
     assert shown["errors"] == [], "error output in JupyterLab:\n" + "\n---\n".join(shown["errors"])
     assert shown["last_cell_outputs"] > 0, "the last code cell of the tour produced no output"
+
+
+def _answers_notebook(root: Path) -> Path | None:
+    """The answers notebook a student opens first: the tour's, else the first one."""
+    answers = sorted((root / "answers").glob("[0-9][0-9]_*.ipynb"))
+    tour = [p for p in answers if p.name == TOUR]
+    return (tour or answers or [None])[0]
+
+
+def test_answers_notebook_runs_in_jupyterlab(browser, lab, lab_root, tmp_path):
+    """A student runs one worked-answers notebook (notebooks/answers/) with Run All Cells."""
+    notebook = _answers_notebook(lab_root)
+    if notebook is None:
+        pytest.skip("no notebooks/answers/NN_*.ipynb on this branch yet (issue 17: the notebooks' "
+                    "owners are writing them); nothing to run")
+    base, token = lab
+    name = notebook.relative_to(lab_root).as_posix()
+    shown = _run_all_in_lab(browser, base, token, name, tmp_path)
+    assert shown["errors"] == [], f"error output in JupyterLab ({name}):\n" + "\n---\n".join(shown["errors"])
+    assert shown["last_cell_outputs"] >= 0

@@ -101,9 +101,13 @@ def test_index_counts_rows_and_fails_by_kind():
         "status": ["pass", "FAIL", "pass", "pass", "pass"],
     })
     line = runner.kind_counts(frame)
-    assert "<em>published-reanalysis</em> (a published analysis re-run on its data): 2, 1 FAIL" in line
-    assert "<em>published-conversion</em> (arithmetic on a printed number): 1;" in line
-    assert "<em>oracle</em> (an R reference): 1;" in line
-    assert "<em>simulation</em> (a known simulation truth): 0;" in line
-    assert "<em>mystery</em> (other): 1." in line  # an unknown kind is still counted, not dropped
+    reanalysis = ('<li><strong>2</strong> <em>published-reanalysis</em>: a published result reproduced by '
+                  're-running the analysis on its data (<span class="count pass">1 pass</span>, '
+                  '<span class="count fail">1 FAIL</span>)</li>')
+    assert reanalysis in line
+    assert ("<strong>1</strong> <em>published-conversion</em>: a printed number met by arithmetic on "
+            'other printed numbers (<span class="count pass">1 pass</span>)') in line
+    assert "<strong>1</strong> <em>oracle</em>: one of our estimates checked against an R reference" in line
+    assert "<strong>0</strong> <em>simulation</em>: a simulation's known truth recovered</li>" in line
+    assert "<strong>1</strong> <em>mystery</em>: other" in line  # an unknown kind is still counted, not dropped
     assert line.index("published-reanalysis") < line.index("published-conversion") < line.index("oracle")

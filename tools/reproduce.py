@@ -14,9 +14,9 @@ the notebook (and cell) when it fails:
 3. write each executed notebook as HTML into ``reports/notebooks/`` that reads
    offline (local MathJax, no CDN script) and check that no page loads an
    external resource;
-4. write ``reports/index.html`` (what the workbook is, the notebooks, a
-   gallery of every exported figure, the ledger with FAIL rows marked), with
-   inline CSS and no external resource, and no timestamp;
+4. write ``reports/index.html`` with ``tools/index_page.py`` (a start-here path, the
+   headline figure, a gallery of every exported figure, the ledger grouped by notebook
+   and kind), with inline CSS and script, no external resource, and no timestamp;
 5. print the index to ``reports/index.pdf`` with Debian's chromium (its print
    time replaced by ``SOURCE_DATE_EPOCH``), or say clearly that the PDF was skipped;
 6. (before the index) build the API reference into ``reports/api/`` with
@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import html
 import os
 import re
 import shutil
@@ -53,7 +52,6 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbconvert.filters import strip_ansi
-import pandas as pd
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TOOLS_DIR = Path(__file__).resolve().parent
@@ -93,6 +91,19 @@ from analysis._runner import (  # noqa: E402,F401
     render_html,
     stamp_pdf_dates,
 )
+
+# The index page (step 4) is built by tools/index_page.py; its names stay importable from here.
+if str(TOOLS_DIR) not in sys.path:
+    sys.path.insert(0, str(TOOLS_DIR))
+from index_page import (  # noqa: E402,F401
+    KIND_TEXT,
+    KNOWN_DISCREPANCIES,
+    api_section as _api_section,
+    build_index,
+    kind_counts,
+    known_discrepancies,
+)
+from notebook_page import render_notebook  # noqa: E402  (qc cells folded on the pages)
 
 
 class ReproductionError(RuntimeError):
@@ -327,8 +338,8 @@ def copy_mathjax(layout: Layout) -> None:
 
 
 def export_html(nb: nbformat.NotebookNode, stem: str, layout: Layout) -> Path:
-    """Write ``reports/notebooks/<stem>.html`` with the offline template."""
-    body = render_html(nb, stem, NOTEBOOK_TEMPLATE, MATHJAX_URL)
+    """Write ``reports/notebooks/<stem>.html`` (offline template, ``qc`` cells folded)."""
+    body = render_notebook(nb, stem, MATHJAX_URL)
     target = layout.html_dir / f"{stem}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(body, encoding="utf-8")
@@ -374,148 +385,8 @@ def check_figure_formats(layout: Layout) -> None:
 
 
 # --------------------------------------------------------------------------
-# Step 4: the index page
+# Step 4: the API reference (the index page itself is built by tools/index_page.py)
 # --------------------------------------------------------------------------
-
-ABOUT = (
-    "The alliance workbook asks how much of a patient's improvement in psychotherapy comes "
-    "from the therapeutic relationship &mdash; working alliance, empathy, positive regard, "
-    "goal consensus, rupture and repair, hope &mdash; and how much from the specific "
-    "technique. Its notebooks re-run published analyses on open data with tested "
-    "estimators, and every comparison of a published number with ours is recorded in the "
-    "ledger below, pass or FAIL, against a tolerance stated in advance.",
-    "It is written for academics who want to reproduce published alliance and technique "
-    "analyses and then run them on their own data, and for students learning the methods of "
-    "alliance research: effect sizes, meta-analysis, therapist and session effects, change "
-    "and psychometrics. This page and everything it links were rebuilt from scratch by "
-    "<code>make reproduce</code>.",
-)
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.6g}"
-
-
-# FAIL rows whose cause was traced to the published source (an internally inconsistent
-# table, say) are listed with an explanation here; they stay FAIL, and the index shows why.
-KNOWN_DISCREPANCIES = REPO_ROOT / "data" / "published" / "known_discrepancies.csv"
-
-
-def known_discrepancies(path: Path = KNOWN_DISCREPANCIES) -> dict[tuple[str, str], str]:
-    """{(claim, notebook): explanation} for FAIL rows explained in the repository."""
-    if not path.exists():
-        return {}
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return {(r.claim, r.notebook): r.explanation for r in table.itertuples(index=False)}
-
-
-def _ledger_rows(frame, notebooks_by_name: dict[str, NotebookRun],
-                 explained: dict[tuple[str, str], str]) -> str:
-    e = html.escape
-    rows = []
-    for record in frame.itertuples(index=False):
-        unit = f" {e(record.unit)}" if record.unit else ""
-        tolerance = (
-            f"&plusmn;{_fmt(record.tolerance)} &times; |published|"
-            if record.relative
-            else f"&plusmn;{_fmt(record.tolerance)}"
-        )
-        run = notebooks_by_name.get(record.notebook)
-        notebook = (
-            f'<a href="notebooks/{e(run.html.name)}">{e(record.notebook)}</a>'
-            if run
-            else e(record.notebook or "(none)")
-        )
-        css = "pass" if record.status == "pass" else "fail"
-        rows.append(
-            f'<tr class="{css}"><td>{e(record.claim)}</td>'
-            f'<td class="num">{_fmt(record.published)}{unit}</td>'
-            f'<td class="num">{_fmt(record.ours)}{unit}</td>'
-            f'<td class="num">{record.difference:+.3g}</td>'
-            f'<td class="num">{tolerance}</td>'
-            f'<td class="status">{e(record.status)}{_explanation(record, explained)}</td>'
-            f"<td>{e(record.source)}</td><td>{e(record.kind)}</td><td>{notebook}</td></tr>"
-        )
-    return "\n".join(rows)
-
-
-def _explanation(record, explained: dict[tuple[str, str], str]) -> str:
-    note = explained.get((record.claim, record.notebook))
-    if record.status == "pass" or note is None:
-        return ""
-    return f'<div class="explained">known discrepancy in the source: {html.escape(note)}</div>'
-
-
-def _ledger_section(frame, runs: list[NotebookRun], explained: dict[tuple[str, str], str]) -> str:
-    if frame.empty:
-        return '<p class="empty">No comparison was recorded.</p>'
-    by_name = {run.path.name: run for run in runs}
-    return (
-        '<table class="ledger"><thead><tr><th>claim</th><th>published</th><th>ours</th>'
-        "<th>difference</th><th>tolerance</th><th>status</th><th>source</th><th>kind</th>"
-        "<th>notebook</th></tr></thead><tbody>\n"
-        + _ledger_rows(frame, by_name, explained)
-        + "\n</tbody></table>"
-    )
-
-
-def _notebook_section(runs: list[NotebookRun], frame) -> str:
-    e = html.escape
-    items = []
-    for run in runs:
-        n_rows = int((frame["notebook"] == run.path.name).sum()) if not frame.empty else 0
-        items.append(
-            f'<li><a href="notebooks/{e(run.html.name)}">{e(run.path.stem)}</a> &mdash; '
-            f"{e(run.title)} <span class=\"meta\">({len(run.figures)} figures, "
-            f"{n_rows} ledger entries)</span></li>"
-        )
-    return '<ol class="notebooks">\n' + "\n".join(items) + "\n</ol>"
-
-
-def _gallery_section(layout: Layout, runs: list[NotebookRun]) -> str:
-    e = html.escape
-    origin = {name: run for run in runs for name in run.figures}
-    figures = []
-    for stem in sorted(figure_names(layout.figures)):
-        run = origin.get(stem)
-        source = (
-            f' &middot; from <a href="notebooks/{e(run.html.name)}">{e(run.path.stem)}</a>'
-            if run
-            else ""
-        )
-        figures.append(
-            f'<figure id="figure-{e(stem)}"><a href="figures/{e(stem)}.png">'
-            f'<img src="figures/{e(stem)}.png" alt="Figure {e(stem)}"></a>'
-            f'<figcaption><span class="name">{e(stem)}</span>{source}<br>'
-            f'<a href="figures/{e(stem)}.png">PNG</a> &middot; '
-            f'<a href="figures/{e(stem)}.svg">SVG</a> &middot; '
-            f'<a href="figures/{e(stem)}.pdf">PDF</a></figcaption></figure>'
-        )
-    if not figures:
-        return '<p class="empty">No figure was exported.</p>'
-    return '<div class="gallery">\n' + "\n".join(figures) + "\n</div>"
-
-
-#: How the index names each ledger kind (analysis.ledger.KINDS).
-KIND_TEXT = {
-    "published-reanalysis": "a published analysis re-run on its data",
-    "published-conversion": "arithmetic on a printed number",
-    "oracle": "an R reference",
-    "simulation": "a known simulation truth",
-}
-
-
-def kind_counts(frame) -> str:
-    """One line counting the ledger's rows (and their FAILs) by kind, in the order of KINDS."""
-    parts = []
-    for kind in (*KINDS, *sorted(set(frame["kind"]) - set(KINDS))):
-        rows = frame[frame["kind"] == kind]
-        n_fail = int((rows["status"] != "pass").sum())
-        fail = f", {n_fail} FAIL" if n_fail else ""
-        parts.append(f"<em>{html.escape(kind)}</em> ({html.escape(KIND_TEXT.get(kind, 'other'))}): "
-                     f"{len(rows)}{fail}")
-    return f'<p class="status-line" id="ledger-kinds">By kind: {"; ".join(parts)}.</p>'
-
 
 def build_api(layout: Layout) -> bool:
     """Build the API reference (Sphinx) into ``reports/api/``; True when written."""
@@ -527,92 +398,6 @@ def build_api(layout: Layout) -> bool:
     except RuntimeError as error:
         raise ReproductionError(f"the API reference was not built: {error}") from None
     return True
-
-
-def _api_section(layout: Layout) -> str:
-    if not (layout.reports / "api" / "index.html").exists():
-        return ""
-    return ('<section id="api">\n<h2>API reference</h2>\n<p><a href="api/index.html">Every '
-            "function and class of <code>analysis</code></a>, with its formula, reference and "
-            "example (built by <code>make docs</code> too).</p>\n</section>\n")
-
-
-def build_index(layout: Layout, runs: list[NotebookRun]) -> str:
-    """The index page as a string: deterministic (sorted, no timestamps)."""
-    frame = read_ledger(layout.ledger)
-    n_fail = int((frame["status"] != "pass").sum())
-    n_pass = len(frame) - n_fail
-    n_figures = len(figure_names(layout.figures))
-    fail_badge = "fail" if n_fail else "pass"
-    status = (
-        f'<p class="status-line" id="ledger-status">'
-        f'<span class="badge {fail_badge}">{n_fail} FAIL</span> '
-        f'<span class="badge pass">{n_pass} pass</span> '
-        f"of {len(frame)} comparisons in the <a href=\"#ledger\">ledger</a> &middot; "
-        f"{len(runs)} notebooks &middot; {n_figures} figures</p>"
-    )
-    status += kind_counts(frame)
-    explained = known_discrepancies()
-    if n_fail:
-        failed = frame[frame["status"] != "pass"]
-        n_explained = sum((c, n) in explained for c, n in zip(failed["claim"], failed["notebook"]))
-        status += (
-            f'<p class="status-line"><strong>{n_fail} comparison'
-            f"{'s' if n_fail != 1 else ''} outside tolerance</strong>: "
-            f"the rows are marked in the ledger; {n_explained} of them are traced to an "
-            "inconsistency in the published source and explained there "
-            "(<code>data/published/known_discrepancies.csv</code>).</p>"
-        )
-    css = REPORT_CSS.read_text(encoding="utf-8")
-    about = "\n".join(f"<p>{paragraph}</p>" for paragraph in ABOUT)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>The alliance workbook &mdash; reproduction report</title>
-<style>
-{css}</style>
-</head>
-<body>
-<header>
-<h1>The alliance workbook</h1>
-{status}
-</header>
-<section id="about">
-<h2>What this is</h2>
-{about}
-</section>
-<section id="notebooks">
-<h2>Notebooks</h2>
-{_notebook_section(runs, frame)}
-</section>
-{_api_section(layout)}<section id="figures">
-<h2>Figures</h2>
-{_gallery_section(layout, runs)}
-</section>
-<section id="ledger">
-<h2>Reproduction ledger</h2>
-<p>Published (or reference) values beside ours; difference = ours &minus; published.
-Kinds: <em>published-reanalysis</em> (a printed result met by re-running the published analysis
-on its data), <em>published-conversion</em> (a printed number met by arithmetic on other printed
-numbers), <em>oracle</em> (an R reference), <em>simulation</em> (a known simulation truth); rows of
-ledgers written before the split read their old kind <em>published</em> as
-<em>published-conversion</em>. The full-precision numbers are in
-<a href="{html.escape(_relative_link(layout.ledger, layout.reports))}">the ledger file</a>.</p>
-{_ledger_section(frame, runs, explained)}
-</section>
-<footer>Built by <code>tools/reproduce.py</code>.</footer>
-</body>
-</html>
-"""
-
-
-def _relative_link(target: Path, base: Path) -> str:
-    try:
-        return target.relative_to(base).as_posix()
-    except ValueError:
-        return target.as_uri()
 
 
 # --------------------------------------------------------------------------
