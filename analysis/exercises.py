@@ -72,8 +72,9 @@ class Feedback:
         return self.message
 
     def _repr_markdown_(self) -> str:
-        mark = "**Right.**" if self.correct else "**Not yet.**"
-        return f"{mark} {self.message.split(' ', 1)[1] if ' ' in self.message else ''}".strip()
+        # "Right." / "Not yet." / "Not answered yet." in bold, the rest as it is
+        head, _, rest = self.message.partition(". ")
+        return f"**{head}.** {rest}".strip()
 
 
 def _load(notebook: str) -> dict[str, Exercise]:
@@ -140,8 +141,8 @@ def check(key: str, answer: Any) -> Feedback:
     ----------
     key : str
         The exercise, ``"NN.k"`` (notebook ``NN``, exercise ``k``), e.g. ``"01.2"``.
-    answer : float, sequence of float, bool or str
-        Your answer.
+    answer : float, sequence of float, bool, str or None
+        Your answer; None (not answered yet) gives a false Feedback saying so, not an error.
 
     Returns
     -------
@@ -169,6 +170,10 @@ def check(key: str, answer: Any) -> Feedback:
         listed = ", ".join(found) if found else "none"
         raise ValueError(f"key {key!r} names no exercise (exercises of notebook {notebook!r}: {listed}).")
     ex = found[key]
+    if answer is None:
+        # The exercise cells start with `your_answer = None`, so a notebook run top to bottom
+        # (Run All, the test suite) passes them without an error.
+        return Feedback(key, False, f"Not answered yet. ({key}: {ex.question}) Replace None with your answer.")
     want = ex.expected()
     hint = f" Hint: {ex.hint}" if ex.hint else ""
     if ex.choices or isinstance(want, str):

@@ -47,3 +47,9 @@ def test_never_shows_the_answer(key_module):
 
 def test_exercises_lists_them(key_module):
     assert [e.key for e in exercises.exercises("98")] == ["98.1", "98.2", "98.3", "98.4", "98.5"]
+
+
+def test_none_means_not_answered_yet(key_module):
+    fb = check("98.1", None)
+    assert not fb and fb.message.startswith("Not answered yet.")
+    assert check("98.1", 0.25)._repr_markdown_().startswith("**Right.**")
