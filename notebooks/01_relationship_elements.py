@@ -28,6 +28,20 @@
 #    number checked against R's *metafor*;
 # 4. closes with what the figure does and does not say;
 # 5. shows how to run the same analysis, or the one-call report, on your own file.
+#
+# **Learning goals.** After this notebook you can
+#
+# - put correlations and standardized mean differences on one scale (r, d, % of variance) and say what
+#   the conversion assumes;
+# - fit a random-effects meta-analysis of correlations on Fisher's z scale and report the pooled r,
+#   τ², I² and the prediction interval;
+# - read a forest and a funnel plot, and judge small-study effects with Egger's test, trim-and-fill and a
+#   selection model;
+# - test a moderator with a likelihood-ratio test, and say why it needs ML rather than REML fits;
+# - run the same analysis on your own CSV file.
+#
+# **Prerequisites.** [Notebook 00](00_tour.ipynb) (random-effects model, forest plot, r ↔ d); a
+# confidence interval and a p-value; a likelihood in outline (what maximum likelihood does).
 
 # %%
 import json
@@ -38,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import datasets, effect_sizes, ledger, plots, published
+from analysis.exercises import check
 from analysis.meta import meta_analysis
 from analysis.meta_bias import egger_test, leave_one_out, trim_and_fill
 
@@ -80,14 +95,28 @@ one["pct_variance"] = 100 * np.sign(one["r_estimate"]) * one["r_estimate"] ** 2
 one[["element", "side", "measure", "estimate", "r_estimate", "d", "pct_variance", "status"]].round(3)
 
 # %% [markdown]
-# **Does our conversion reproduce the authors' d?** Eleven checked rows print both r and d. Each published
-# number is rounded, so the tolerance follows from the rounding, not from the result: if r is printed with
-# $m$ decimals the true r lies within $\pm\frac12 10^{-m}$, which moves $d$ by up to
-# $\frac12 10^{-m}\cdot\max|d'(r)|$ on that interval, with $d'(r) = 2/(1-r^2)^{3/2}$; the printed d adds
-# its own half unit of its last decimal. A row that fails means the authors converted differently (other
-# group-size assumption, another r, or a different formula) — it is recorded as FAIL, not adjusted.
+# ### The headline figure
+#
+# Left: each result as r with its 95% CI (where the source prints one), the d scale on top. Right: the same
+# as % of outcome variance. Open grey markers are rows that could not be read in a source. (The drawing
+# code is `analysis.plots.one_scale_plot`.)
 
 # %%
+fig = plots.one_scale_plot(one, title="Relationship elements and technique on one scale (published meta-analyses)")
+plots.save_figure(fig, "01_headline_relationship_vs_technique")
+plt.show()
+
+# %% tags=["qc"]
+# Checks: our r-to-d conversion against the d the authors print beside their r (eleven checked rows),
+# recorded in the ledger as published-conversion. Each published number is rounded, so the tolerance
+# follows from the rounding, not from the result: if r is printed with m decimals the true r lies within
+# ±½·10^-m, which moves d by up to ½·10^-m · max|d'(r)| on that interval, with d'(r) = 2/(1 - r²)^(3/2)
+# (largest at the outer edge); the printed d adds half a unit of its own last decimal. A row that fails
+# means the authors converted differently (other group-size assumption, another r, or another formula);
+# it is recorded as FAIL, not adjusted. Two rows fail: group cohesion (r = .26 gives d = .54, the
+# article prints .56) and the real relationship (r = .38 gives d = .82, the article prints .80; its own
+# clinical-impact statement gives r = .37, which gives .80). Both are explained in
+# data/published/known_discrepancies.csv.
 raw = pd.read_csv(published.PACKAGE_PATH.parent / "relationship_elements.csv", dtype=str,
                   keep_default_na=False).set_index("element")
 
@@ -114,68 +143,6 @@ for _, row in both.iterrows():
     rows.append({"element": row["element"], "r": r, "d published": d_pub, "d ours": round(ours, 4),
                  "tolerance": round(tol, 4), "status": entry.status})
 pd.DataFrame(rows)
-
-# %% [markdown]
-# Two rows fail: **group cohesion** (r = .26 gives d = .54, the article prints .56) and the **real
-# relationship** (r = .38 gives d = .82, the article prints .80 — the article's own clinical-impact
-# statement gives r = .37, which would give .80). The authors' d's were not derived from the printed r with
-# the equal-n formula; the ledger keeps both FAILs visible rather than widening the tolerance.
-#
-# ### The headline figure
-#
-# Left: each result as r with its 95% CI (where the source prints one), the d scale on top. Right: the same
-# as % of outcome variance. Open grey markers are rows that could not be read in a source.
-
-# %%
-fig_rows = one.iloc[::-1].reset_index(drop=True)  # first row at the top
-fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 7.8), sharey=True, gridspec_kw={"width_ratios": [3, 1.3]})
-colours = {"relationship": plots.OKABE_ITO[0], "technique": plots.OKABE_ITO[3]}
-y = np.arange(len(fig_rows))
-for i, row in fig_rows.iterrows():
-    c = colours[row["side"]]
-    unchecked = row["status"] != "checked"
-    if np.isfinite(row["r_ci_low"]):
-        ax.plot([row["r_ci_low"], row["r_ci_high"]], [i, i], color="0.6" if unchecked else c, lw=1.6)
-    ax.plot(row["r_estimate"], i, marker="D" if row["measure"] != "r" else "o", ms=7,
-            color="0.6" if unchecked else c, mfc="white" if unchecked else c, mew=1.5)
-    ax2.barh(i, row["pct_variance"], color="white" if unchecked else c, edgecolor="0.6" if unchecked else c,
-             height=0.6, hatch="///" if unchecked else None)
-labels = [f"{e}{' (unchecked)' if s != 'checked' else ''}  [{m}]"
-          for e, s, m in zip(fig_rows["element"], fig_rows["status"], fig_rows["measure"])]
-ax.set_yticks(y, labels, fontsize=8.5)
-ax.axvline(0, color="0.3", lw=0.8, ls="--")
-ax.set_xlabel("correlation with outcome, r (95% CI)")
-ax.set_xlim(-0.2, 0.65)
-def _r2d(r):  # matplotlib passes arrays of any shape; the converters take 1-D input
-    r = np.asarray(r, float)
-    return np.reshape(effect_sizes.r_to_d(np.clip(r.ravel(), -0.99, 0.99)), r.shape)
-
-
-def _d2r(d):
-    d = np.asarray(d, float)
-    return np.reshape(effect_sizes.d_to_r(d.ravel()), d.shape)
-
-
-top = ax.secondary_xaxis("top", functions=(_r2d, _d2r))
-top.set_xlabel("same effect as Cohen's d (equal group sizes assumed)")
-ax2.axvline(0, color="0.3", lw=0.8)
-ax2.set_xlabel("% of outcome variance\n(100 r², signed)")
-for a in (ax, ax2):
-    a.grid(axis="y", visible=False)
-n_rel = int((fig_rows["side"] == "relationship").sum())
-ax.axhline(len(fig_rows) - n_rel - 0.5, color="0.75", lw=0.8)
-from matplotlib.lines import Line2D  # noqa: E402
-
-ax.legend(handles=[Line2D([], [], color=colours["relationship"], marker="o", ls="-", label="relationship element"),
-                   Line2D([], [], color=colours["technique"], marker="o", ls="-", label="technique"),
-                   Line2D([], [], color="0.3", marker="D", ls="none", label="published as d or g, converted to r"),
-                   Line2D([], [], color="0.6", marker="o", mfc="white", ls="-", label="not read in a source")],
-          loc="lower right", fontsize=8, frameon=True)
-fig.suptitle("Relationship elements and technique on one scale (published meta-analyses)", fontsize=12,
-             fontweight="bold", x=0.02, ha="left")
-fig.tight_layout()
-plots.save_figure(fig, "01_headline_relationship_vs_technique")
-plt.show()
 
 # %% [markdown]
 # ## 3 · Method lesson on real data: conscientiousness and medication adherence
@@ -215,39 +182,13 @@ print(f"Q({fit.q_df}) = {fit.q:.2f}, p = {fit.q_pvalue:.4f}; tau^2 = {fit.tau2:.
 # %% [markdown]
 # **Back to r, with the prediction interval.** `predict(transform="z2r")` back-transforms the estimate
 # and both intervals. The CI says where the average correlation lies; the 95% prediction interval says
-# where the true correlation of a new, comparable study is expected — it includes zero.
+# where the true correlation of a new, comparable study is expected — it includes zero. The article's
+# abstract reports r = 0.15, 95% CI [0.09, 0.21]: ours, rounded as they print it, is the same (checked at
+# the end of this section, with every other number against R's *metafor*).
 
 # %%
 pred = fit.predict(transform="z2r")
 pred.to_frame().round(3)
-
-# %% [markdown]
-# **Published beside ours.** The article's abstract reports r = 0.15, 95% CI [0.09, 0.21] for the 16
-# studies. Ours, rounded as they print it, must agree to the printed two decimals (tolerance 0.005).
-
-# %%
-src_paper = ("Molloy, O'Carroll & Ferguson (2014), Ann Behav Med 47(1), 92-101, abstract "
-             "(doi:10.1007/s12160-013-9524-4)")
-for what, pub, ours in (("pooled r", 0.15, pred.pred[0]), ("95% CI lower bound", 0.09, pred.ci_low[0]),
-                        ("95% CI upper bound", 0.21, pred.ci_high[0])):
-    ledger.record(claim=f"Molloy 2014 conscientiousness-adherence {what}", published=pub, ours=float(ours),
-                  tolerance=0.005, source=src_paper, kind="published-reanalysis")
-
-# %% [markdown]
-# **Against R.** The same fit in metafor 3.8 (run by `tests/oracles/meta.R`, stored in
-# `tests/fixtures/`) must agree to a relative 1e-6, the tolerance of the engine's test suite.
-
-# %%
-fixtures = Path(datasets.PACKAGE_PATH).parent.parent / "tests" / "fixtures"
-uni = json.loads((fixtures / "meta_uni.json").read_text())["molloy2014"]["fits"]["REML_z"]
-sens = json.loads((fixtures / "meta_sens.json").read_text())["molloy2014"]["fits"]["REML_z"]
-r_fit = ("metafor 3.8.1: rma(yi, vi, data = escalc('ZCOR', ri = ri, ni = ni, data = dat.molloy2014), "
-         "method = 'REML', control = list(threshold = 1e-12, maxiter = 10000)); tests/oracles/meta.R -> "
-         "tests/fixtures/meta_uni.json")
-for name, ours in (("estimate", fit.estimate), ("se", fit.se), ("tau2", fit.tau2), ("i2", fit.i2),
-                   ("q", fit.q), ("pi_low", fit.pi_low), ("pi_high", fit.pi_high)):
-    ledger.record(claim=f"dat.molloy2014 REML {name}", published=float(uni[name]), ours=float(ours),
-                  tolerance=1e-6, relative=True, source=r_fit, kind="oracle")
 
 # %% [markdown]
 # **Forest plot.** Each study's correlation with its 95% CI (squares sized by weight), the pooled
@@ -277,14 +218,6 @@ fig = plots.funnel_plot(fit, trimfill=tf, xlabel="Fisher z of conscientiousness-
                         title="Molloy et al. (2014): contour-enhanced funnel plot")
 plots.save_figure(fig, "01_funnel_molloy2014")
 plt.show()
-r_sens = r_fit.replace("meta_uni.json", "meta_sens.json (regtest(res), trimfill(res))")
-for claim, pub, ours in (("Egger z", sens["regtest"]["statistic"], egger.statistic),
-                         ("Egger limit estimate", sens["regtest"]["limit_estimate"], egger.limit_estimate),
-                         ("trim-and-fill adjusted estimate", sens["trimfill"]["L0"]["estimate"], tf.estimate)):
-    ledger.record(claim=f"dat.molloy2014 REML {claim}", published=float(pub), ours=float(ours), tolerance=1e-6,
-                  relative=True, source=r_sens, kind="oracle")
-ledger.record(claim="dat.molloy2014 REML trim-and-fill k0 (L0)", published=float(sens["trimfill"]["L0"]["k0"]),
-              ours=float(tf.k0), tolerance=0, source=r_sens, kind="oracle")
 
 # %% [markdown]
 # **Leave-one-out.** Refit without each study in turn. If no single study moves the pooled estimate much
@@ -295,9 +228,6 @@ loo = leave_one_out(fit, labels=labels)
 loo_r = loo.table.assign(r=np.tanh(loo.table["estimate"]), r_low=np.tanh(loo.table["ci_low"]),
                          r_high=np.tanh(loo.table["ci_high"]))[["r", "r_low", "r_high", "tau2", "i2"]]
 print(loo_r.round(3).to_string())
-ledger.record(claim="dat.molloy2014 REML leave-one-out: largest estimate", published=float(max(sens["leave1out"]["estimate"])),
-              ours=float(loo.table["estimate"].max()), tolerance=1e-6, relative=True,
-              source=r_sens.replace("regtest(res), trimfill(res)", "leave1out(res)"), kind="oracle")
 
 # %% [markdown]
 # **Selection model (3PSM).** Trim-and-fill guesses missing studies from the funnel's shape; a selection
@@ -355,12 +285,60 @@ except ValueError as err:
 # *How to read it:* χ²(1) = 1.68, p = .19 — adding mean age does not improve the fit enough to beat chance,
 # and the (ML) AIC is even slightly lower without it; the R² column says the moderator would account for
 # about a third of τ², but with 16 studies that share is very uncertain.
-#
-# **Against R.** Both analyses in metafor 3.8 (`tests/oracles/nb01_molloy.R` → `tests/fixtures/nb01_molloy.json`),
-# relative 1e-6 for the likelihood-based quantities; the selection model's standard errors come from a
-# numerical Hessian in both programs, so they are compared to a relative 1e-4.
+
+# %% [markdown]
+# **Three-level model — not applicable here.** A three-level model (`analysis.meta_multilevel.three_level`,
+# metafor's `rma.mv(..., random = ~ 1 | study/es_id)`) separates variance between studies from variance
+# between effect sizes *within* studies. `dat.molloy2014` has one effect size per study, so the two
+# components are not identified and the function refuses the fit; Flückiger et al. (2018) needed it
+# because many alliance studies report several correlations.
 
 # %%
+from analysis.meta_multilevel import three_level  # noqa: E402
+
+try:
+    three_level("yi", "vi", cluster="authors", data=mol.assign(authors=labels))
+except ValueError as err:
+    print("three_level:", err)
+
+# %% tags=["qc"]
+# Checks: the pooled r and its 95% CI against the abstract of Molloy, O'Carroll & Ferguson (2014), which
+# prints r = 0.15 [0.09, 0.21] for the 16 studies: ours must agree to the printed two decimals (tolerance
+# 0.005, half a unit of the last digit; kind published-reanalysis).
+src_paper = ("Molloy, O'Carroll & Ferguson (2014), Ann Behav Med 47(1), 92-101, abstract "
+             "(doi:10.1007/s12160-013-9524-4)")
+for what, pub, ours in (("pooled r", 0.15, pred.pred[0]), ("95% CI lower bound", 0.09, pred.ci_low[0]),
+                        ("95% CI upper bound", 0.21, pred.ci_high[0])):
+    ledger.record(claim=f"Molloy 2014 conscientiousness-adherence {what}", published=pub, ours=float(ours),
+                  tolerance=0.005, source=src_paper, kind="published-reanalysis")
+
+# %% tags=["qc"]
+# Checks: every model of this section against R's metafor 3.8 on the same data (kind oracle): the REML
+# fit, Egger's test, trim-and-fill and leave-one-out (tests/oracles/meta.R -> tests/fixtures/meta_uni.json,
+# meta_sens.json), the selection model and the likelihood-ratio test (tests/oracles/nb01_molloy.R ->
+# tests/fixtures/nb01_molloy.json). Relative tolerance 1e-6, the engine's test-suite tolerance; the
+# selection model's SE comes from a numerical Hessian in both programs, so 1e-4; trim-and-fill's k0 exactly.
+fixtures = Path(datasets.PACKAGE_PATH).parent.parent / "tests" / "fixtures"
+uni = json.loads((fixtures / "meta_uni.json").read_text())["molloy2014"]["fits"]["REML_z"]
+sens = json.loads((fixtures / "meta_sens.json").read_text())["molloy2014"]["fits"]["REML_z"]
+r_fit = ("metafor 3.8.1: rma(yi, vi, data = escalc('ZCOR', ri = ri, ni = ni, data = dat.molloy2014), "
+         "method = 'REML', control = list(threshold = 1e-12, maxiter = 10000)); tests/oracles/meta.R -> "
+         "tests/fixtures/meta_uni.json")
+for name, ours in (("estimate", fit.estimate), ("se", fit.se), ("tau2", fit.tau2), ("i2", fit.i2),
+                   ("q", fit.q), ("pi_low", fit.pi_low), ("pi_high", fit.pi_high)):
+    ledger.record(claim=f"dat.molloy2014 REML {name}", published=float(uni[name]), ours=float(ours),
+                  tolerance=1e-6, relative=True, source=r_fit, kind="oracle")
+r_sens = r_fit.replace("meta_uni.json", "meta_sens.json (regtest(res), trimfill(res))")
+for claim, pub, ours in (("Egger z", sens["regtest"]["statistic"], egger.statistic),
+                         ("Egger limit estimate", sens["regtest"]["limit_estimate"], egger.limit_estimate),
+                         ("trim-and-fill adjusted estimate", sens["trimfill"]["L0"]["estimate"], tf.estimate)):
+    ledger.record(claim=f"dat.molloy2014 REML {claim}", published=float(pub), ours=float(ours), tolerance=1e-6,
+                  relative=True, source=r_sens, kind="oracle")
+ledger.record(claim="dat.molloy2014 REML trim-and-fill k0 (L0)", published=float(sens["trimfill"]["L0"]["k0"]),
+              ours=float(tf.k0), tolerance=0, source=r_sens, kind="oracle")
+ledger.record(claim="dat.molloy2014 REML leave-one-out: largest estimate", published=float(max(sens["leave1out"]["estimate"])),
+              ours=float(loo.table["estimate"].max()), tolerance=1e-6, relative=True,
+              source=r_sens.replace("regtest(res), trimfill(res)", "leave1out(res)"), kind="oracle")
 nb01 = json.loads((fixtures / "nb01_molloy.json").read_text())
 r_sel = f"metafor {nb01['metafor']}: {nb01['selmodel_stepfun_025']['call']}; tests/oracles/nb01_molloy.R"
 r_lrt = f"metafor {nb01['metafor']}: {nb01['lrt_meanage_ml']['call']}; tests/oracles/nb01_molloy.R"
@@ -377,21 +355,6 @@ for claim, pub, ours, tol, src in (
 ):
     ledger.record(claim=f"dat.molloy2014 {claim}", published=float(pub), ours=float(ours), tolerance=tol,
                   relative=True, source=src, kind="oracle")
-
-# %% [markdown]
-# **Three-level model — not applicable here.** A three-level model (`analysis.meta_multilevel.three_level`,
-# metafor's `rma.mv(..., random = ~ 1 | study/es_id)`) separates variance between studies from variance
-# between effect sizes *within* studies. `dat.molloy2014` has one effect size per study, so the two
-# components are not identified and the function refuses the fit; Flückiger et al. (2018) needed it
-# because many alliance studies report several correlations.
-
-# %%
-from analysis.meta_multilevel import three_level  # noqa: E402
-
-try:
-    three_level("yi", "vi", cluster="authors", data=mol.assign(authors=labels))
-except ValueError as err:
-    print("three_level:", err)
 
 # %% [markdown]
 # ## 4 · What the headline figure does and does not say
@@ -448,7 +411,6 @@ print(my_fit.apa(transform="z2r", label="correlation"))
 print(selection_model(my_fit, "stepfun", steps=[0.025]).apa())
 print(lrt(meta_analysis("yi", "vi", data=mine, method="ML", mods="~ meanage"),
           meta_analysis("yi", "vi", data=mine, method="ML")).apa())
-assert np.isclose(my_fit.estimate, fit.estimate, rtol=1e-12)  # the same numbers as section 3
 
 # %% [markdown]
 # A file with a problem is refused with a message that says where to look, never analysed silently:
@@ -483,5 +445,63 @@ rep = report.make_report("meta", csv_path, out=workdir / "my_reports", measure="
 print(rep.summary().replace(str(workdir), "<temporary folder>"))
 print(sorted(rep.files))
 print(rep.results["apa"])
-assert np.isclose(rep.results["model"]["estimate"], fit.estimate, rtol=1e-9)
 shutil.rmtree(workdir)  # remove the temporary files
+
+# %% tags=["qc"]
+# Checks: the file read as a user would read it gives the numbers of section 3 (relative 1e-12: the same
+# computation on the same values), and so does the one-call report (relative 1e-9: its numbers go through
+# a JSON file and a separate kernel).
+assert np.isclose(my_fit.estimate, fit.estimate, rtol=1e-12)
+assert np.isclose(rep.results["model"]["estimate"], fit.estimate, rtol=1e-9)
+print("section 5 reproduces section 3")
+
+
+# %% [markdown]
+# ## Exercises
+#
+# From thinking to doing. Put your answer in place of `None` and run the cell: `check` says *Right* or
+# *Not yet* with a hint, without showing the answer. Worked answers:
+# [answers/01_relationship_elements.ipynb](answers/01_relationship_elements.ipynb).
+#
+# **1 (concept).** True or false: I² alone tells you how widely the true correlations spread. (Think of
+# the same 16 true correlations studied with samples ten times larger.)
+
+# %%
+your_answer = None  # True or False
+check("01.1", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **2 (conversion).** The real relationship is printed as r = .38 and d = .80 (section 2's checks say
+# this row fails). Give the d that the equal-n formula makes of the printed r, and the r that would give
+# the printed d, as `[d, r]`. Which printed number would you quote?
+
+# %%
+your_answer = None  # [d, r]
+check("01.2", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **3 (predict, then check).** Section 3 estimated τ² by REML. Predict whether DerSimonian–Laird
+# (`method="DL"`, a moment estimator) gives a larger or smaller τ² for `dat.molloy2014`, and whether the
+# pooled r moves. Then refit and give the DL τ² (z scale).
+
+# %%
+your_answer = None  # tau^2 by DerSimonian-Laird
+check("01.3", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **4 (influence).** Use the leave-one-out table: which study, left out, moves the pooled estimate most?
+# Give the pooled r (back-transformed) without it. Does the conclusion change?
+
+# %%
+your_answer = None  # pooled r without the most influential study
+check("01.4", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **5 (moderator).** Three of the 16 studies controlled for other variables (`controls` is `"multiple"`),
+# the others did not (`"none"`). Test whether that moderates the correlation with a likelihood-ratio
+# test of the right kind of fits (section 3 says which), and give the LRT statistic. What does the
+# coefficient's sign say, and why would you still be careful with three studies?
+
+# %%
+your_answer = None  # LRT chi-square statistic
+check("01.5", your_answer) if your_answer is not None else "not answered yet"

@@ -35,6 +35,18 @@
 #
 # Every estimate here is observational across trials (meta-regression): differences between types or
 # formats are confounded with control groups, risk of bias, populations and researcher allegiance.
+#
+# **Learning goals.** After this notebook you can
+#
+# - meta-analyse several dependent effect sizes per trial with the CHE working model and cluster-robust
+#   (CR2) inference, and say what ρ assumes and what the robust degrees of freedom warn about;
+# - test whether therapy types differ (an omnibus robust Wald test) and estimate a planned contrast;
+# - run sensitivity analyses for small-study effects (selection model, PET-PEESE) on per-trial composites;
+# - read a network and a component meta-analysis;
+# - explain why "% of variance" comparisons between relationship and technique mislead.
+#
+# **Prerequisites.** [Notebook 01](01_relationship_elements.ipynb) (random-effects model, τ², selection
+# model); regression with dummy variables; a standard error and a t test.
 
 # %% tags=["parameters"]
 n_boot_importance = 200  # bootstrap replicates of the dominance analysis
@@ -52,6 +64,7 @@ import matplotlib.pyplot as plt
 from scipy import stats
 
 from analysis import datasets, effect_sizes, ledger, plots, published
+from analysis.exercises import check
 from analysis.meta import meta_analysis
 from analysis.meta_bias import pet_peese
 from analysis.meta_dependent import aggregate
@@ -194,51 +207,15 @@ for r_ in [0.4, rho, 0.8]:
     rho_rows.append({"rho": r_, **contrast_row(f, sup_vs_rich(f))})
 pd.DataFrame(rho_rows).set_index("rho").round(3)
 
-# %% [markdown]
-# **Published figures beside ours.** Both come from the same research group's databases:
-#
-# * Cuijpers et al. (2023, *World Psychiatry* 22(1), abstract): CBT vs control g = 0.79 [0.70, 0.89]
-#   (409 trials). The Metapsy `depression-psyctr` database is the continuation of the database behind
-#   that paper (our copy: search to 2024-01-01). We record it with a tolerance equal to the published CI
-#   half-width (0.095): the sampling uncertainty of the published estimate itself, decided before looking
-#   at our number. Ours is the CBT mean of the CHE model above (all CBT effect sizes, robust CI); the
-#   paper pooled comparisons with its own outlier and multi-arm choices.
-# * Cuijpers et al. (2012, *Clin Psychol Rev* 32(4), abstract): non-directive supportive therapy vs
-#   control g = 0.58 [0.45, 0.72] from 31 studies. That database (2012) is a decade older and defined
-#   "supportive therapy" for its own review; the overlap with our `sup` trials is unknown, so we
-#   **show it without recording it** as a reproduction.
-
-# %%
-cbt = type_means.loc["cbt"]
-sup_row = type_means.loc["sup"]
-ledger.record("Cuijpers 2023: CBT vs control for depression, Hedges' g", 0.79, float(cbt["estimate"]),
-              tolerance=0.095, source="Cuijpers et al. (2023), World Psychiatry 22(1), 105-115, abstract",
-              kind="published-reanalysis")
-pd.DataFrame({
-    "published": ["0.79 [0.70, 0.89] (409 trials)", "0.58 [0.45, 0.72] (31 studies)"],
-    "ours (CHE, CR2 CI)": [
-        f"{cbt['estimate']:.2f} [{cbt['ci_low']:.2f}, {cbt['ci_high']:.2f}] ({int(cbt['trials'])} trials)",
-        f"{sup_row['estimate']:.2f} [{sup_row['ci_low']:.2f}, {sup_row['ci_high']:.2f}] ({int(sup_row['trials'])} trials)"],
-    "recorded": ["ledger (tolerance = published CI half-width)", "shown only (older, different database)"]},
-    index=["CBT vs control (Cuijpers 2023)", "supportive vs control (Cuijpers 2012)"])
-
 # %%
 overall = che("g", "v", "study", data=es, rho=rho)
 g_all = float(overall.robust.estimate[0])
-fig, ax = plt.subplots(figsize=(7, 4.4))
-t = type_means.sort_values("estimate")
-y = np.arange(len(t))
-ax.errorbar(t["estimate"], y, xerr=[t["estimate"] - t["ci_low"], t["ci_high"] - t["estimate"]], fmt="o",
-            color=plots.OKABE_ITO[0], capsize=2)
-sup_y = list(t.index).index("sup")
-ax.plot(t.loc["sup", "estimate"], sup_y, "o", color=plots.OKABE_ITO[5], ms=9, label="supportive counselling")
-ax.axvline(g_all, ls="--", color="grey", lw=1, label=f"all types, g = {g_all:.2f}")
-ax.set_yticks(y, [f"{i} ({int(n)} trials)" for i, n in zip(t.index, t["trials"])])
-ax.set_xlabel("Hedges' g vs control (CHE model, CR2 95% CI)")
-om = dodo_table.iloc[0]
-ax.set_title(f"Therapy types: robust F({int(om['df1'])}, {om['df2']:.1f}) = {om['F types (HTZ)']:.2f}, "
-             f"p = {om['p types']:.2f}", fontsize=10)
-ax.legend(loc="lower right", fontsize=8)
+om = dodo_table.iloc[0]  # the omnibus test of the types-only model
+fig = plots.interval_plot(type_means.sort_values("estimate", ascending=False), n="trials", highlight="sup",
+                          highlight_label="supportive counselling", refline=g_all,
+                          refline_label=f"all types, g = {g_all:.2f}",
+                          title=f"Therapy types: robust F({int(om['df1'])}, {om['df2']:.1f}) = "
+                                f"{om['F types (HTZ)']:.2f}, p = {om['p types']:.2f}")
 plots.save_figure(fig, "02_dodo_bird")
 
 # %% [markdown]
@@ -284,7 +261,32 @@ sensitivity.round(3)
 # effect than the unadjusted pooled g, the size of "therapy vs control" is less certain than its
 # confidence interval says. That matters more for the absolute effects than for the contrasts between
 # types (a bias that affects all types alike cancels in a contrast).
-#
+
+# %% tags=["qc"]
+# Checks: our type means beside the published ones of the same research group's databases.
+# * Cuijpers et al. (2023, World Psychiatry 22(1), abstract): CBT vs control g = 0.79 [0.70, 0.89] (409 trials).
+#   The Metapsy depression-psyctr database continues the database behind that paper (our copy: search to
+#   2024-01-01). Recorded with a tolerance equal to the published CI half-width (0.095): the sampling
+#   uncertainty of the published estimate itself, decided before looking at our number. Ours is the CBT
+#   mean of the CHE model (all CBT effect sizes, robust CI); the paper pooled comparisons with its own
+#   outlier and multi-arm choices.
+# * Cuijpers et al. (2012, Clin Psychol Rev 32(4), abstract): non-directive supportive therapy vs control
+#   g = 0.58 [0.45, 0.72], 31 studies. A decade older database with its own definition of "supportive
+#   therapy"; the overlap with our `sup` trials is unknown, so it is shown, not recorded.
+cbt = type_means.loc["cbt"]
+sup_row = type_means.loc["sup"]
+ledger.record("Cuijpers 2023: CBT vs control for depression, Hedges' g", 0.79, float(cbt["estimate"]),
+              tolerance=0.095, source="Cuijpers et al. (2023), World Psychiatry 22(1), 105-115, abstract",
+              kind="published-reanalysis")
+pd.DataFrame({
+    "published": ["0.79 [0.70, 0.89] (409 trials)", "0.58 [0.45, 0.72] (31 studies)"],
+    "ours (CHE, CR2 CI)": [
+        f"{cbt['estimate']:.2f} [{cbt['ci_low']:.2f}, {cbt['ci_high']:.2f}] ({int(cbt['trials'])} trials)",
+        f"{sup_row['estimate']:.2f} [{sup_row['ci_low']:.2f}, {sup_row['ci_high']:.2f}] ({int(sup_row['trials'])} trials)"],
+    "recorded": ["ledger (tolerance = published CI half-width)", "shown only (older, different database)"]},
+    index=["CBT vs control (Cuijpers 2023)", "supportive vs control (Cuijpers 2012)"])
+
+# %% [markdown]
 # ## 3 · Dose of relationship: format and self-guided interventions
 #
 # Format codes the amount of therapist contact: individual (ind), group (grp), telephone (tel), guided
@@ -315,15 +317,8 @@ print(wald_test(adj.robust, fmt_terms).apa())
 dose.round(3)
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 3.6))
-yy = np.arange(len(FORMATS))[::-1]
-ax.errorbar(dose["g"], yy, xerr=[dose["g"] - dose["ci_low"], dose["ci_high"] - dose["g"]], fmt="o",
-            color=plots.OKABE_ITO[1], capsize=2, label="CHE, unadjusted")
-ax.set_yticks(yy, [f"{f} ({int(n)} trials)" for f, n in zip(FORMATS, dose["trials"])])
-ax.set_xlabel("Hedges' g vs control (CHE model, CR2 95% CI)")
-sec = ax.secondary_xaxis("top", functions=(lambda g: g / np.sqrt(g ** 2 + 4), lambda r: 2 * r / np.sqrt(1 - np.clip(r, -0.99, 0.99) ** 2)))
-sec.set_xlabel("r")
-ax.set_title("Less therapist contact, smaller effects? (confounded by control type)", fontsize=10)
+fig = plots.interval_plot(dose, estimate="g", n="trials", r_axis=True, colour=1, figsize=(7, 3.6),
+                          title="Less therapist contact, smaller effects? (confounded by control type)")
 plots.save_figure(fig, "02_dose_of_relationship")
 
 # %% [markdown]
@@ -347,8 +342,6 @@ plots.save_figure(fig, "02_dose_of_relationship")
 # `to.wide` + `rma.mv` (oracle, 1e-5) in the suite and recorded here.
 
 # %%
-# metafor's values for the same model, written by tests/oracles/network.R (the suite checks them too).
-FIX = json.loads((Path("..") / "tests" / "fixtures" / "network.json").read_text())
 lop = datasets.load("dat.lopez2019")
 ORDER = ["TAU", "No treatment", "Wait list", "Placebo", "F2F CBT", "Hybrid CBT", "Multimedia CBT"]
 lop = lop.reset_index(drop=True)
@@ -358,31 +351,6 @@ print(cd.summary())
 print(nma.summary())
 inc = design_by_treatment(cd)
 print(inc.summary())
-
-# %%
-ref = FIX["lopez_towide_tau"]["fits"]["REML"]  # metafor: to.wide(ref = "TAU") + rma.mv
-for name, b in zip(ref["coef_names"], ref["beta"]):
-    nm = name[1:] if name.startswith("X") else name
-    # Every metafor coefficient must have its twin here: a missing one is an error, not a skip.
-    ours = nma.contrast(nm, "TAU")["estimate"]
-    ledger.record(f"dat.lopez2019 NMA (REML) {nm} vs TAU", float(b), float(ours), tolerance=1e-5, relative=True,
-                  source="metafor 3.8.1 to.wide + rma.mv, tests/oracles/network.R", kind="oracle")
-ledger.record("dat.lopez2019 NMA tau^2 (REML)", float(ref["tau2"]), float(nma.tau2), tolerance=1e-5, relative=True,
-              source="metafor 3.8.1 to.wide + rma.mv, tests/oracles/network.R", kind="oracle")
-
-# %% [markdown]
-# López-López et al. (2019, *Psychol Med* 49(12), abstract) report, against TAU, face-to-face CBT −1.11
-# [−1.62, −0.60], multimedia CBT −0.59 [−1.20, 0.02] and wait list +0.72 [0.09, 1.35]. Theirs are
-# **Bayesian** posterior summaries with credible intervals (their priors and model details differ); ours
-# are REML estimates with Wald intervals from the same arm-level data. We show them side by side and do
-# not record them in the ledger: no tolerance for "Bayesian vs frequentist on the same data" can be
-# justified without their model code.
-
-# %%
-pub = {"F2F CBT": (-1.11, -1.62, -0.60), "Multimedia CBT": (-0.59, -1.20, 0.02), "Wait list": (0.72, 0.09, 1.35)}
-pd.DataFrame({t: {"López-López 2019 (Bayesian)": f"{p[0]:.2f} [{p[1]:.2f}, {p[2]:.2f}]",
-                  "ours (REML, Wald CI)": "{estimate:.2f} [{ci_low:.2f}, {ci_high:.2f}]".format(**nma.contrast(t, "TAU"))}
-              for t, p in pub.items()}).T
 
 # %%
 nma.league_table()
@@ -402,6 +370,36 @@ COMPONENTS = ["no_treatment", "wait_list", "placebo", "cbt", "multi", "group", "
 cd_c = arm_to_contrast(lop, yi="diff", sei="se", order=ORDER)
 cm = component_model(cd_c, COMPONENTS)
 cm.coefficients.round(3)
+
+# %% [markdown]
+# López-López et al. (2019, *Psychol Med* 49(12), abstract) report, against TAU, face-to-face CBT −1.11
+# [−1.62, −0.60], multimedia CBT −0.59 [−1.20, 0.02] and wait list +0.72 [0.09, 1.35]. Theirs are
+# **Bayesian** posterior summaries with credible intervals (their priors and model details differ); ours
+# are REML estimates with Wald intervals from the same arm-level data. The checks below show them side by
+# side and do not record them in the ledger: no tolerance for "Bayesian vs frequentist on the same data" can be
+# justified without their model code.
+
+# %% tags=["qc"]
+# Checks: the network model against metafor 3.8.1 (to.wide + rma.mv) on the same data, written by
+# tests/oracles/network.R into tests/fixtures/network.json (the suite checks them too): every coefficient
+# against TAU and tau^2, relative tolerance 1e-5 (kind oracle).
+FIX = json.loads((Path(datasets.PACKAGE_PATH).parent.parent / "tests" / "fixtures" / "network.json").read_text())
+ref = FIX["lopez_towide_tau"]["fits"]["REML"]  # metafor: to.wide(ref = "TAU") + rma.mv
+for name, b in zip(ref["coef_names"], ref["beta"]):
+    nm = name[1:] if name.startswith("X") else name
+    # Every metafor coefficient must have its twin here: a missing one is an error, not a skip.
+    ours = nma.contrast(nm, "TAU")["estimate"]
+    ledger.record(f"dat.lopez2019 NMA (REML) {nm} vs TAU", float(b), float(ours), tolerance=1e-5, relative=True,
+                  source="metafor 3.8.1 to.wide + rma.mv, tests/oracles/network.R", kind="oracle")
+ledger.record("dat.lopez2019 NMA tau^2 (REML)", float(ref["tau2"]), float(nma.tau2), tolerance=1e-5, relative=True,
+              source="metafor 3.8.1 to.wide + rma.mv, tests/oracles/network.R", kind="oracle")
+
+# %% tags=["qc"]
+# Checks (shown, not recorded): the López-López et al. (2019) Bayesian estimates against TAU beside ours.
+pub = {"F2F CBT": (-1.11, -1.62, -0.60), "Multimedia CBT": (-0.59, -1.20, 0.02), "Wait list": (0.72, 0.09, 1.35)}
+pd.DataFrame({t: {"López-López 2019 (Bayesian)": f"{p[0]:.2f} [{p[1]:.2f}, {p[2]:.2f}]",
+                  "ours (REML, Wald CI)": "{estimate:.2f} [{ci_low:.2f}, {ci_high:.2f}]".format(**nma.contrast(t, "TAU"))}
+              for t, p in pub.items()}).T
 
 # %% [markdown]
 # ## 5 · "% of variance" and why it misleads
@@ -467,28 +465,7 @@ fig_rows = pd.DataFrame(rows)
 for c in ["g", "lo", "hi"]:
     fig_rows[c.replace("g", "r") if c == "g" else "r_" + c] = effect_sizes.d_to_r(fig_rows[c].to_numpy())
 pubrows = published.checked(published.load("relationship_elements"))
-rel = pubrows[(pubrows["side"] == "relationship") & (pubrows["measure"] == "r")]
-tech = pubrows[(pubrows["side"] == "technique") & (pubrows["measure"] == "r")]
-fig, ax = plt.subplots(figsize=(8, 8))
-ypos, labels, colours = [], [], []
-yv = 0
-for _, r in fig_rows.iterrows():
-    col = plots.OKABE_ITO[5] if r["group"].startswith("technique") else plots.OKABE_ITO[1]
-    ax.errorbar(r["r"], yv, xerr=[[r["r"] - r["r_lo"]], [r["r_hi"] - r["r"]]], fmt="s", color=col, capsize=2)
-    labels.append(r["label"]); yv += 1
-for _, r in tech.iterrows():
-    ax.plot(r["estimate"], yv, "D", color=plots.OKABE_ITO[5])
-    labels.append(f"{r['element']} (published)"); yv += 1
-for _, r in rel.iterrows():
-    lo = r["ci_low"] if pd.notna(r["ci_low"]) else r["estimate"]
-    hi = r["ci_high"] if pd.notna(r["ci_high"]) else r["estimate"]
-    ax.errorbar(r["estimate"], yv, xerr=[[r["estimate"] - lo], [hi - r["estimate"]]], fmt="o", color=plots.OKABE_ITO[0], capsize=2)
-    labels.append(f"{r['element']} (published)"); yv += 1
-ax.set_yticks(range(yv), labels, fontsize=8)
-ax.axvline(0, color="grey", lw=1)
-ax.set_xlabel("r (g converted with r = g / sqrt(g\u00b2 + 4))")
-ax.set_title("Technique (light blue), therapist contact (orange), relationship elements (dark blue)", fontsize=9)
-ax.invert_yaxis()
+fig = plots.r_scale_plot(fig_rows, pubrows[pubrows["measure"] == "r"])  # drawing code: analysis.plots
 plots.save_figure(fig, "02_relationship_vs_technique")
 
 # %% [markdown]
@@ -581,3 +558,56 @@ shutil.rmtree(workdir)  # remove the temporary files
 # - Less therapist contact goes with smaller effects, confounded with control groups and risk of bias
 #   (section 3); the network and component models of López-López et al. find wide intervals for
 #   single techniques (section 4).
+
+
+# %% [markdown]
+# ## Exercises
+#
+# From thinking to doing. Put your answer in place of `None` and run the cell: `check` says *Right* or
+# *Not yet* with a hint, without showing the answer. Worked answers:
+# [answers/02_relationship_vs_technique.ipynb](answers/02_relationship_vs_technique.ipynb).
+#
+# **1 (concept).** True or false: because CR2 standard errors stay valid when the working model (ρ, the
+# random effects) is wrong, a robust test comparing therapy types is trustworthy even when only 5 trials
+# study one of the types.
+
+# %%
+your_answer = None  # True or False
+check("02.1", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **2 (predict, then check).** ρ is the assumed correlation between the sampling errors of one trial's
+# effect sizes. Predict what happens to the two variance components of the CHE model without moderators
+# (σ² between trials, σ² between effect sizes within trials) when ρ goes from 0.6 to 0.9. Then refit
+# (`che("g", "v", "study", data=es, rho=0.9)`) and give both, `[trial, within]`.
+
+# %%
+your_answer = None  # [sigma^2 trial, sigma^2 within trial]
+check("02.2", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **3 (read the output).** In the model of the type means (`by_type`), which therapy type has the
+# smallest robust degrees of freedom? Answer with its code (e.g. `"cbt"`), and say what that means for
+# its confidence interval.
+
+# %%
+your_answer = None  # a type code
+check("02.3", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **4 (convert).** Convert the overall CHE mean (`overall`, all effect sizes, no moderators) from g to r and
+# then to % of outcome variance. Compare it with the alliance's 7.7% (notebook 00): what does the
+# comparison leave out (section 5)?
+
+# %%
+your_answer = None  # % of outcome variance
+check("02.4", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **5 (hands-on).** Aggregate each trial's effect sizes into one composite (ρ = 0.6) and fit an ordinary
+# random-effects model to the composites, as in the sensitivity analysis of section 2. Give its τ² and
+# compare it with the sum of the CHE model's two σ² components: why are they close but not equal?
+
+# %%
+your_answer = None  # tau^2 of the composites
+check("02.5", your_answer) if your_answer is not None else "not answered yet"
