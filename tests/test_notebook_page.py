@@ -10,6 +10,7 @@ small synthetic notebook (outputs written by hand, nothing executed).
 from __future__ import annotations
 
 import copy
+import os
 import importlib.util
 import re
 import sys
@@ -152,3 +153,105 @@ def test_template_and_module_live_in_tools():
     assert "cdn" not in Path(notebook_page.QC_TEMPLATE).read_text(encoding="utf-8").lower()
     sys.path.insert(0, str(REPO_ROOT / "tools"))
     assert load_runner().render_notebook.__module__ == "notebook_page"
+
+
+# ---------------------------------------------------------------------------
+# Links between notebooks (a lesson's .ipynb links work on its HTML page)
+# ---------------------------------------------------------------------------
+
+class _Hrefs(HTMLParser):
+    """The href of every <a>, in order."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a" and dict(attrs).get("href"):
+            self.hrefs.append(dict(attrs)["href"])
+
+
+def hrefs(page: str) -> list[str]:
+    parser = _Hrefs()
+    parser.feed(page)
+    return [h for h in parser.hrefs if not h.startswith("#") or h.startswith("#LINK")]
+
+
+def linking_notebook():
+    """Markdown links of each kind (lesson, lesson with anchor, answers, unnumbered, web, anchor)."""
+    return new_notebook(cells=[
+        new_markdown_cell(
+            "# Links\n\n"
+            "[next](01_relationship_elements.ipynb) and "
+            "[its end](02_relationship_vs_technique.ipynb#Where-next); "
+            "[worked answers](answers/00_tour.ipynb#Exercise-1), "
+            "[same folder, spelled long](./03_therapist_effects.ipynb), "
+            "[scratch](scratch.ipynb), "
+            "[a lesson that does not exist](09_missing.ipynb), "
+            "[nbviewer](https://nbviewer.org/github/x/y/blob/main/01_a.ipynb), "
+            "[anchor](#LINK-anchor), [data](../data/README.md)."),
+        new_markdown_cell("<a href='04_session_by_session.ipynb?x=1&amp;y=2#Top'>raw HTML</a>"),
+        _qc(new_markdown_cell("QC_NOTE see [the answers](answers/01_relationship_elements.ipynb)")),
+    ])
+
+
+def test_notebook_links_point_at_pages_and_at_sources():
+    source, pages = REPO_ROOT / "notebooks", REPO_ROOT / "reports" / "notebooks"
+    page = notebook_page.render_notebook(linking_notebook(), "00_links", source_dir=source, page_dir=pages,
+                                         exported=["01_relationship_elements.ipynb",
+                                                   "02_relationship_vs_technique.ipynb",
+                                                   "03_therapist_effects.ipynb",
+                                                   "04_session_by_session.ipynb"])
+    to_source = Path(os.path.relpath(source, pages)).as_posix()  # computed from the folders
+    assert to_source == "../../notebooks"
+    assert hrefs(page) == [
+        "01_relationship_elements.html",
+        "02_relationship_vs_technique.html#Where-next",
+        f"{to_source}/answers/00_tour.ipynb#Exercise-1",
+        "03_therapist_effects.html",
+        f"{to_source}/scratch.ipynb",
+        f"{to_source}/09_missing.ipynb",
+        "https://nbviewer.org/github/x/y/blob/main/01_a.ipynb",
+        "#LINK-anchor",
+        "../data/README.md",
+        "04_session_by_session.html?x=1&y=2#Top",
+        f"{to_source}/answers/01_relationship_elements.ipynb",
+    ]
+    # the links to the answers reach the real files from the page's folder
+    for href in hrefs(page):
+        if "/answers/" in href:
+            assert (pages / href.split("#")[0]).resolve().is_file(), href
+
+
+def test_default_folders_are_the_checkout_and_lessons_are_the_numbered_notebooks():
+    page = notebook_page.render_notebook(linking_notebook(), "00_links")
+    found = hrefs(page)
+    assert found[:4] == ["01_relationship_elements.html", "02_relationship_vs_technique.html#Where-next",
+                         "../../notebooks/answers/00_tour.ipynb#Exercise-1", "03_therapist_effects.html"]
+    assert found[5] == "../../notebooks/09_missing.ipynb"  # numbered but absent: no page, so its path
+    assert notebook_page.LESSON_GLOB == load_runner().NOTEBOOK_GLOB
+
+
+def test_links_mended_for_the_layout_reproduce_writes(tmp_path):
+    """export_html (what reproduce.py calls) resolves links from its own notebook and report folders."""
+    notebooks = tmp_path / "lessons"
+    (notebooks / "answers").mkdir(parents=True)
+    for name in ("00_links.ipynb", "01_relationship_elements.ipynb", "answers/00_tour.ipynb"):
+        (notebooks / name).write_text("{}", encoding="utf-8")
+    runner = load_runner()
+    layout = runner.Layout(notebooks=notebooks, reports=tmp_path / "out" / "reports",
+                           ledger=tmp_path / "out" / "reports" / "ledger.csv")
+    page_path = runner.export_html(linking_notebook(), "00_links", layout)
+    found = hrefs(page_path.read_text(encoding="utf-8"))
+    assert found[0] == "01_relationship_elements.html"
+    assert (page_path.parent / found[0]).name == "01_relationship_elements.html"
+    # 02_... is not in this folder, so it is not exported: linked as a (missing) source path
+    assert found[1] == "../../../lessons/02_relationship_vs_technique.ipynb#Where-next"
+    assert found[2] == "../../../lessons/answers/00_tour.ipynb#Exercise-1"
+    assert (page_path.parent / found[2].split("#")[0]).resolve() == notebooks / "answers" / "00_tour.ipynb"
+
+
+def test_rewriting_leaves_the_rest_of_the_page_alone():
+    page = notebook_page.render_notebook(synthetic_notebook(), "01_synthetic")
+    body = notebook_page.rewrite_notebook_links(page)
+    assert body == page  # no notebook link: byte for byte

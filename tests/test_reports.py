@@ -15,6 +15,7 @@ import sys
 import time
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 import nbformat
 import pandas as pd
@@ -194,6 +195,19 @@ def test_notebook_html_reads_offline(reproduction, notebook):
 
 
 @pytest.mark.notebooks
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_html_links_reach_existing_files(reproduction, notebook):
+    """No link to a notebook is left dangling: a lesson's page, or the answers' source file."""
+    page_path = reproduction.html_for(notebook)
+    for tag, _, href in links(page_path.read_text(encoding="utf-8")):
+        path = unquote(href.split("#")[0].split("?")[0])
+        if tag != "a" or not path or re.match(r"^[a-z][a-z0-9+.-]*:", path) or path.startswith("/"):
+            continue
+        if path.endswith((".ipynb", ".html")):
+            assert (page_path.parent / path).is_file(), f"{notebook.name}: {href} leads nowhere"
+
+
+@pytest.mark.notebooks
 def test_index_pdf_written_when_chromium_exists(reproduction):
     if not Path(runner.CHROMIUM).exists():
         assert "index.pdf was skipped" in reproduction.log
@@ -258,6 +272,8 @@ def small_run(tmp_path_factory):
     notebooks.mkdir()
     _write_notebook(notebooks / "00_first.ipynb", [
         new_markdown_cell("# First tiny notebook\n\nMath: $r = .28$."),
+        new_markdown_cell("Next: [the second](01_second.ipynb#Second); "
+                          "[worked answers](answers/00_first.ipynb)."),
         _parameters_cell("n_rep = 1000"),
         new_code_cell(
             "import os, matplotlib.pyplot as plt\n"
@@ -278,6 +294,8 @@ def small_run(tmp_path_factory):
             "record('sim truth', 0.5, 0.6, 0.05, 'simulation design', 'simulation')"
         ),
     ])
+    (notebooks / "answers").mkdir()  # not exported: linked as the source file
+    _write_notebook(notebooks / "answers" / "00_first.ipynb", [new_code_cell("raise SystemExit('ran')")])
     # Not numbered: must be ignored.
     _write_notebook(notebooks / "scratch.ipynb", [new_code_cell("raise SystemExit('ran')")])
     reports = root / "reports"
@@ -305,6 +323,15 @@ def test_small_run_injects_parameters_and_runs_in_notebook_folder(small_run):
     page = (reports / "notebooks" / "00_first.html").read_text()
     assert "cwd notebooks n_rep 7" in page
     assert "Parameters injected by tools/reproduce.py" in page
+
+
+def test_small_run_links_between_notebooks_work_on_the_pages(small_run):
+    reports, _ = small_run
+    page = reports / "notebooks" / "00_first.html"
+    hrefs = [v for t, a, v in links(page.read_text()) if t == "a" and not v.startswith("#")]
+    assert hrefs == ["01_second.html#Second", "../../notebooks/answers/00_first.ipynb"]
+    for href in hrefs:
+        assert (page.parent / href.split("#")[0]).is_file(), href
 
 
 def test_small_run_ledger_and_index(small_run):

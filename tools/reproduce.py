@@ -339,7 +339,8 @@ def copy_mathjax(layout: Layout) -> None:
 
 def export_html(nb: nbformat.NotebookNode, stem: str, layout: Layout) -> Path:
     """Write ``reports/notebooks/<stem>.html`` (offline template, ``qc`` cells folded)."""
-    body = render_notebook(nb, stem, MATHJAX_URL)
+    body = render_notebook(nb, stem, MATHJAX_URL, source_dir=layout.notebooks, page_dir=layout.html_dir,
+                           exported=[path.name for path in find_notebooks(layout.notebooks)])
     target = layout.html_dir / f"{stem}.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(body, encoding="utf-8")
