@@ -1186,6 +1186,123 @@ def bubble_plot(
 # Lesson figures of notebooks 03, 04, 05 and 06.
 # ---------------------------------------------------------------------------------------------
 # (block B: notebooks 03, 04, 05, 06)
+def mixed_model_diagnostics(result, data, *, title: str | None = None) -> Figure:
+    r"""Diagnostic plots of a random-intercept model: residual and random-effect QQ plots, residuals vs fitted.
+
+    For the model :math:`y_{ij} = x_{ij}^\top\beta + u_j + e_{ij}` fitted by
+    :func:`analysis.multilevel.therapist_effect`, the conditional fitted values are
+    :math:`\hat y_{ij} = x_{ij}^\top\hat\beta + \hat u_j` and the residuals
+    :math:`\hat e_{ij} = y_{ij} - \hat y_{ij}`. Three panels check the model's assumptions
+    (Snijders & Bosker 2012, ch. 10; Loy & Hofmann 2014):
+
+    1. normal QQ plot of the residuals divided by :math:`\hat\sigma` (normal level-1 errors);
+    2. normal QQ plot of the predicted therapist effects (BLUPs) divided by their SD (normal
+       random effects; BLUPs are shrunk, so their spread is smaller than :math:`\hat\tau` —
+       the shape, not the slope, is what to read);
+    3. residuals against fitted values with a LOWESS line (linearity, constant variance).
+
+    Written by hand (statsmodels and seaborn draw single QQ plots; none knows the two levels).
+
+    Parameters
+    ----------
+    result : TherapistEffect
+        A fit of :func:`analysis.multilevel.therapist_effect`.
+    data : DataFrame
+        The data that were fitted (the outcome, covariate and therapist columns of `result`).
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Three axes, in the order above.
+
+    Raises
+    ------
+    ValueError
+        `result` is not a TherapistEffect; `data` is not a DataFrame, lacks a column (with the
+        nearest name), has missing or non-numeric values in it (naming the rows), a therapist
+        the fit does not know, or another number of rows than the fit.
+
+    References
+    ----------
+    Loy, A., & Hofmann, H. (2014). HLMdiag: A suite of diagnostics for hierarchical linear
+    models in R. *J Stat Softw, 56*(5), 1--28.
+    Snijders, T. A. B., & Bosker, R. J. (2012). *Multilevel analysis* (2nd ed.). Sage.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis.simulate import simulate_trial
+    >>> from analysis.multilevel import therapist_effect
+    >>> pts = simulate_trial(n_therapists=30, caseload=6, seed=3).patients
+    >>> fit = therapist_effect(pts, "post", "therapist", covariates=["pre"])
+    >>> fig = mixed_model_diagnostics(fit, pts)
+    >>> len(fig.axes)
+    3
+    >>> plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+    from statsmodels.nonparametric.smoothers_lowess import lowess
+
+    from analysis._checks import check_columns, check_dataframe, describe_labels
+    from analysis.multilevel import TherapistEffect
+
+    if not isinstance(result, TherapistEffect):
+        raise ValueError(f"`result` must be a TherapistEffect (from analysis.multilevel.therapist_effect); "
+                         f"got {type(result).__name__}.")
+    data = check_dataframe("data", data)
+    cols = [result.outcome, *result.covariates]
+    check_columns(data, {"result.outcome": result.outcome, "result.therapist": result.therapist,
+                         **{f"result.covariates[{i}]": c for i, c in enumerate(result.covariates)}})
+    if len(data) != result.n_obs:
+        raise ValueError(f"`data` has {len(data)} rows but the fit used {result.n_obs}: pass the data that "
+                         "were fitted.")
+    values = data[cols].apply(pd.to_numeric, errors="coerce")
+    bad = values.isna().any(axis=1) | data[result.therapist].isna()
+    if bad.any():
+        raise ValueError(f"`data` has missing or non-numeric values in columns {cols} or "
+                         f"{result.therapist!r} at {describe_labels(data.index[bad.to_numpy()])}.")
+    effects = result.effects.set_index("therapist")["effect"]
+    known = data[result.therapist].isin(effects.index)
+    if not known.all():
+        raise ValueError(f"`data` column {result.therapist!r} has therapists the fit does not know, at "
+                         f"{describe_labels(data.index[~known.to_numpy()])}.")
+    beta = result.fixed["estimate"].to_numpy(float)
+    X = np.column_stack([np.ones(len(data)), values[result.covariates].to_numpy(float)])
+    u = effects.reindex(data[result.therapist]).to_numpy(float)
+    fitted = X @ beta + u
+    resid = values[result.outcome].to_numpy(float) - fitted
+    z_res = resid / np.sqrt(result.residual_var)
+    blup = effects.to_numpy(float)
+    z_blup = blup / blup.std(ddof=1) if blup.std(ddof=1) > 0 else blup
+
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.6))
+    for ax, z, what in [(axes[0], z_res, "residuals / sigma"), (axes[1], z_blup, "therapist effects (BLUPs) / SD")]:
+        (osm, osr), (slope, icpt, _) = stats.probplot(z, dist="norm")
+        ax.scatter(osm, osr, s=9, color=OKABE_ITO[0], alpha=0.7, lw=0)
+        lim = np.array([min(osm.min(), osr.min()), max(osm.max(), osr.max())])
+        ax.plot(lim, lim, color="0.4", lw=1, ls="--")
+        ax.set(xlabel="normal quantile", ylabel=what, title=f"QQ plot: {what.split(' /')[0]}")
+    ax = axes[2]
+    ax.scatter(fitted, resid, s=9, color=OKABE_ITO[1], alpha=0.6, lw=0)
+    ax.axhline(0, color="0.4", lw=1, ls="--")
+    smooth = lowess(resid, fitted, frac=0.6, return_sorted=True)
+    ax.plot(smooth[:, 0], smooth[:, 1], color=OKABE_ITO[3], lw=2, label="LOWESS")
+    ax.set(xlabel=f"fitted {result.outcome}", ylabel="residual", title="Residuals vs fitted")
+    ax.legend(fontsize=8, frameon=False)
+    for a in axes:
+        a.title.set_fontsize(10)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+__all__ += ["mixed_model_diagnostics"]
 
 
 
