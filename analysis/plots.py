@@ -1305,6 +1305,115 @@ def mixed_model_diagnostics(result, data, *, title: str | None = None) -> Figure
 __all__ += ["mixed_model_diagnostics"]
 
 
+def jacobson_truax_plot(result, groups=None, *, lim=None, title: str | None = None, xlabel: str = "before",
+                        ylabel: str = "after") -> Figure:
+    r"""Jacobson–Truax plot: each patient's score before and after, coloured by change category.
+
+    Draws the diagonal (no change), the band of unreliable change around it (half-width
+    :math:`1.96\,S_{diff}`, or the fixed ``min_change`` of a published rule), cut-off line
+    (horizontal, at ``result.cutoff``), and one point per patient coloured by the category of
+    :func:`analysis.change.clinical_significance` (recovered, improved, unchanged,
+    deteriorated); patients with a missing score are not drawn. Jacobson & Truax (1991).
+
+    Parameters
+    ----------
+    result : ClinicalSignificance
+        From :func:`analysis.change.clinical_significance`.
+    groups : sequence, optional
+        One label per patient (e.g. the treatment arm); each group gets its own marker.
+    lim : (float, float), optional
+        Axis limits (both axes); default: the data's range with a margin.
+    title, xlabel, ylabel : str
+        Labels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        `result` is not a ClinicalSignificance; `groups` has another length than the patients,
+        or more than six groups; `lim` is not two finite increasing numbers.
+
+    References
+    ----------
+    Jacobson, N. S., & Truax, P. (1991). Clinical significance: A statistical approach to defining
+    meaningful change in psychotherapy research. *J Consult Clin Psychol, 59*(1), 12--19.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis.change import clinical_significance
+    >>> cs = clinical_significance([20, 25, 18, 30], [8, 24, 19, 12], reliability=0.9, cutoff="a")
+    >>> fig = jacobson_truax_plot(cs, groups=["A", "A", "B", "B"])
+    >>> len(fig.axes)
+    1
+    >>> plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from analysis.change import ClinicalSignificance
+
+    if not isinstance(result, ClinicalSignificance):
+        raise ValueError(f"`result` must be a ClinicalSignificance (from analysis.change.clinical_significance); "
+                         f"got {type(result).__name__}.")
+    table = result.table
+    n = len(table)
+    if groups is None:
+        labels = np.array([""] * n, dtype=object)
+    else:
+        if isinstance(groups, (str, bytes, dict)) or not hasattr(groups, "__len__"):
+            raise ValueError(f"`groups` must be a sequence with one label per patient; got {type(groups).__name__}.")
+        labels = np.asarray(list(groups), dtype=object)
+        if len(labels) != n:
+            raise ValueError(f"`groups` has {len(labels)} labels but the result has {n} patients.")
+    kinds = list(dict.fromkeys(labels.tolist()))
+    markers = ["o", "s", "^", "D", "v", "P"]
+    if len(kinds) > len(markers):
+        raise ValueError(f"`groups` has {len(kinds)} groups; at most {len(markers)} can be told apart by marker.")
+    pre = table["pre"].to_numpy(float)
+    post = table["post"].to_numpy(float)
+    if lim is None:
+        both = np.r_[pre, post]
+        both = both[np.isfinite(both)]
+        span = float(both.max() - both.min()) if both.size else 1.0
+        lim = (float(both.min()) - 0.05 * span, float(both.max()) + 0.05 * span) if both.size else (0.0, 1.0)
+    else:
+        try:
+            lim = (float(lim[0]), float(lim[1]))
+        except (TypeError, ValueError, IndexError):
+            raise ValueError(f"`lim` must be two numbers (low, high); got {lim!r}.") from None
+        if len(np.atleast_1d(np.asarray(lim))) != 2 or not (np.isfinite(lim).all() and lim[0] < lim[1]):
+            raise ValueError(f"`lim` must be two finite numbers with low < high; got {lim!r}.")
+    rel = result.reliable
+    band = rel.min_change if rel.min_change is not None else rel.critical * rel.s_diff
+    band_label = (f"unreliable change (< {band:g} points)" if rel.min_change is not None
+                  else f"unreliable change (|RC| \u2264 {rel.critical:g})")
+    colors = {"recovered": OKABE_ITO[2], "improved": OKABE_ITO[4], "unchanged": "0.6", "deteriorated": OKABE_ITO[3]}
+    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    xs = np.array(lim)
+    ax.fill_between(xs, xs - band, xs + band, color="0.9", zorder=0, label=band_label)
+    ax.plot(xs, xs, color="0.5", lw=0.8)
+    ax.axhline(result.cutoff, ls="--", color="0.3", lw=1, label=f"cut-off {result.cutoff_used} = {result.cutoff:.1f}")
+    category = table["category"].astype(str).to_numpy()
+    for kind, mk in zip(kinds, markers):
+        for cat, col in colors.items():
+            sel = (labels == kind) & (category == cat)
+            if sel.any():
+                ax.scatter(pre[sel], post[sel], marker=mk, color=col, s=28, edgecolor="white", lw=0.4,
+                           label=f"{kind}: {cat}" if kind != "" else cat)
+    ax.set(xlim=lim, ylim=lim, xlabel=xlabel, ylabel=ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=7, loc="upper left", frameon=False)
+    return fig
+
+
+__all__ += ["jacobson_truax_plot"]
+
+
 
 # ---------------------------------------------------------------------------------------------
 # Lesson figures of notebook 07 (power and design).

@@ -64,3 +64,41 @@ def test_diagnostics_refuses_bad_data(fitted):
     bad.loc[5, "therapist"] = 999
     with pytest.raises(ValueError, match="therapists the fit does not know.*5"):
         plots.mixed_model_diagnostics(fit, bad)
+
+
+# ----------------------------------------------------------------------------- jacobson_truax_plot
+@pytest.fixture(scope="module")
+def cs():
+    from analysis.change import clinical_significance
+
+    return clinical_significance([20.0, 25, 18, 30, 22], [8.0, 24, 19, 12, np.nan], reliability=0.9, cutoff="a")
+
+
+def test_jacobson_truax_draws_each_classified_patient(cs):
+    fig = plots.jacobson_truax_plot(cs, groups=["A", "A", "B", "B", "B"], lim=(0, 35), title="t")
+    drawn = sum(len(c.get_offsets()) for c in fig.axes[0].collections[1:])  # after the band
+    assert drawn == 4  # the patient with a missing post score is not drawn
+
+
+def test_jacobson_truax_refuses_bad_input(cs):
+    with pytest.raises(ValueError, match="`result` must be a ClinicalSignificance"):
+        plots.jacobson_truax_plot(None)
+    with pytest.raises(ValueError, match="`groups` has 2 labels but the result has 5 patients"):
+        plots.jacobson_truax_plot(cs, groups=["A", "B"])
+    with pytest.raises(ValueError, match="`groups` must be a sequence"):
+        plots.jacobson_truax_plot(cs, groups={"A": 1})
+    with pytest.raises(ValueError, match="at most 6"):
+        plots.jacobson_truax_plot(_seven_groups(), groups=list("abcdefg"))
+    with pytest.raises(ValueError, match="`lim` must be two finite numbers"):
+        plots.jacobson_truax_plot(cs, lim=(5, 1))
+    with pytest.raises(ValueError, match="`lim` must be two finite numbers"):
+        plots.jacobson_truax_plot(cs, lim=(0, np.inf))
+    with pytest.raises(ValueError, match="`lim` must be two numbers"):
+        plots.jacobson_truax_plot(cs, lim="ab")
+
+
+def _seven_groups():
+    from analysis.change import clinical_significance
+
+    return clinical_significance([20.0, 25, 18, 30, 22, 21, 19], [8.0, 24, 19, 12, 10, 11, 9], reliability=0.9,
+                                 cutoff="a")
