@@ -655,8 +655,9 @@ miss_design = dict(n_therapists=100, caseload=8, n_sessions=12, seed=3017)
 with_dropout = simulate_trial(**miss_design, dropout="MAR", dropout_rate=0.3, dropout_strength=1.5)
 complete = simulate_trial(**miss_design)  # the same trial without dropout: the truth
 p_miss = with_dropout.patients
-print(f"{(~p_miss['completed']).sum()} of {len(p_miss)} patients dropped out; intake PHQ-9 of dropouts "
-      f"{p_miss.loc[~p_miss['completed'], 'pre'].mean():.1f} vs completers {p_miss.loc[p_miss['completed'], 'pre'].mean():.1f}")
+intake_by_status = p_miss.groupby("completed")["pre"].mean()
+print(f"{(~p_miss['completed']).sum()} of {len(p_miss)} patients dropped out; mean intake PHQ-9 of dropouts "
+      f"{intake_by_status[False]:.1f} vs completers {intake_by_status[True]:.1f}")
 
 
 def post_means(fit, T=12):
