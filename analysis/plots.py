@@ -1414,6 +1414,227 @@ def jacobson_truax_plot(result, groups=None, *, lim=None, title: str | None = No
 __all__ += ["jacobson_truax_plot"]
 
 
+def within_between_plot(panels, *, outcome: str = "change", alliance: str = "alliance_mean",
+                        therapist: str = "therapist", xlabel: str | None = None, ylabel: str | None = None,
+                        title: str | None = None) -> Figure:
+    r"""Patients, therapist means and the within-, between-therapist and total OLS slopes, one panel per data set.
+
+    For each data set the slopes of `outcome` on `alliance` are the ordinary least-squares slopes
+    of the deviations from the therapist means (within, :math:`b_W`), of the therapist means
+    (between, each patient's row counted, so weighted by caseload, :math:`b_B`) and of the raw
+    values (total, :math:`b_T = (SS_W b_W + SS_B b_B)/(SS_W + SS_B)`); each line passes through
+    the grand means. Grey points are patients, coloured discs therapist means (area ∝ caseload).
+    Raudenbush & Bryk (2002, ch. 5).
+
+    Parameters
+    ----------
+    panels : dict of str to DataFrame
+        Panel title -> one row per patient with the three columns.
+    outcome, alliance, therapist : str
+        Column names.
+    xlabel, ylabel, title : str, optional
+        Axis labels (default: the column names) and the figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axis per panel (shared y axis).
+
+    Raises
+    ------
+    ValueError
+        `panels` is not a non-empty dict of DataFrames; a column is missing (with the nearest name) or
+        has missing or non-numeric values (naming the rows); the alliance does not vary within or
+        between therapists in a panel.
+
+    References
+    ----------
+    Raudenbush, S. W., & Bryk, A. S. (2002). *Hierarchical linear models* (2nd ed.). Sage.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis.simulate import simulate_trial
+    >>> pts = simulate_trial(n_therapists=20, caseload=5, seed=2).patients
+    >>> fig = within_between_plot({"simulated": pts})
+    >>> len(fig.axes)
+    1
+    >>> plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    from analysis._checks import check_columns, check_dataframe, describe_labels
+
+    if not isinstance(panels, dict) or not panels:
+        raise ValueError(f"`panels` must be a non-empty dict of panel title -> DataFrame; got "
+                         f"{type(panels).__name__}.")
+    prepared = {}
+    for name, df in panels.items():
+        df = check_dataframe(f"panels[{name!r}]", df, min_rows=2)
+        check_columns(df, {"outcome": outcome, "alliance": alliance, "therapist": therapist},
+                      argument=f"panels[{name!r}]")
+        vals = df[[outcome, alliance]].apply(pd.to_numeric, errors="coerce")
+        bad = vals.isna().any(axis=1) | df[therapist].isna()
+        if bad.any():
+            raise ValueError(f"panels[{name!r}] has missing or non-numeric values in {outcome!r}, {alliance!r} or "
+                             f"{therapist!r} at {describe_labels(df.index[bad.to_numpy()])}.")
+        d = pd.DataFrame({"y": vals[outcome].to_numpy(float), "a": vals[alliance].to_numpy(float),
+                          "g": df[therapist].to_numpy()})
+        a_bar = d.groupby("g")["a"].transform("mean")
+        y_bar = d.groupby("g")["y"].transform("mean")
+        aw, yw = d["a"] - a_bar, d["y"] - y_bar
+        ab, yb = a_bar - d["a"].mean(), y_bar - d["y"].mean()
+        ss_w, ss_b = float((aw**2).sum()), float((ab**2).sum())
+        scale = max(float(np.abs(d["a"]).max()), 1e-300) ** 2 * len(d)
+        if ss_w <= 1e-24 * scale or ss_b <= 1e-24 * scale:
+            raise ValueError(f"In panels[{name!r}] column {alliance!r} does not vary "
+                             f"{'within' if ss_w <= 1e-24 * scale else 'between'} therapists: that slope is not "
+                             "defined.")
+        slopes = {"within": float((aw * yw).sum()) / ss_w, "between": float((ab * yb).sum()) / ss_b}
+        slopes["total"] = (ss_w * slopes["within"] + ss_b * slopes["between"]) / (ss_w + ss_b)
+        prepared[name] = (d, slopes)
+
+    fig, axes = plt.subplots(1, len(prepared), figsize=(5 * len(prepared), 4.3), sharey=True, squeeze=False)
+    for ax, (name, (d, sl)) in zip(axes[0], prepared.items()):
+        ax.scatter(d["a"], d["y"], s=8, color="0.75", label="patient", zorder=1)
+        means = d.groupby("g").agg(a=("a", "mean"), y=("y", "mean"), n=("y", "size"))
+        ax.scatter(means["a"], means["y"], s=8 * means["n"], color=OKABE_ITO[1], alpha=0.8, edgecolor="white",
+                   lw=0.5, label="therapist mean (size = caseload)", zorder=2)
+        xs = np.linspace(d["a"].min(), d["a"].max(), 2)
+        xm, ym = d["a"].mean(), d["y"].mean()
+        for key, colour, ls in [("within", OKABE_ITO[0], "-"), ("between", OKABE_ITO[3], "-"), ("total", "0.1", "--")]:
+            ax.plot(xs, ym + sl[key] * (xs - xm), color=colour, ls=ls, lw=2, zorder=3,
+                    label=f"{key} slope {sl[key]:.1f}")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel(xlabel if xlabel is not None else alliance)
+        ax.legend(fontsize=7, loc="upper left", frameon=True)
+    axes[0][0].set_ylabel(ylabel if ylabel is not None else outcome)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+__all__ += ["within_between_plot"]
+
+
+def factor_models_plot(comparison, *, item_order=None, truth=None, item_groups=None,
+                       title_loadings: str = "Standardised loadings", rmsea_line: float = 0.06) -> Figure:
+    """Loadings of competing factor models side by side, and their RMSEA with 90% CI, CFI and SRMR.
+
+    Left: one bar per item and model (for a bifactor model, the loadings on its general factor),
+    with optional generating loadings as black marks. Right: each model's RMSEA with its 90%
+    interval, annotated with CFI and SRMR, and a reference line (default .06, Hu & Bentler 1999).
+
+    Parameters
+    ----------
+    comparison : FactorModelComparison
+        From :func:`analysis.psychometrics.compare_factor_models` (anything with ``models``, a dict of
+        fitted CFA results with ``loadings`` and ``general``, and ``table`` with ``rmsea``,
+        ``rmsea_lower``, ``rmsea_upper``, ``cfi``, ``srmr``).
+    item_order : sequence of str, optional
+        Items in the order to draw (default: as in the first model's loadings).
+    truth : mapping or Series, optional
+        Generating loading per item (simulation only).
+    item_groups : mapping, optional
+        Item -> subscale name, printed under the item.
+    title_loadings : str
+        Title of the left panel.
+    rmsea_line : float
+        Reference line on the RMSEA axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        `comparison` lacks ``models`` or ``table`` (or the table its fit columns); `item_order`
+        names an item no model has; `rmsea_line` is not a number in (0, 1).
+
+    References
+    ----------
+    Hu, L., & Bentler, P. M. (1999). Cutoff criteria for fit indexes in covariance structure
+    analysis. *Structural Equation Modeling, 6*(1), 1--55.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis import psychometrics
+    >>> from analysis.simulate import simulate_wai_sr_items
+    >>> items = simulate_wai_sr_items(300, seed=2).items.astype(float)
+    >>> comparison = psychometrics.compare_factor_models(items, psychometrics.wai_sr_key())
+    >>> fig = factor_models_plot(comparison)
+    >>> len(fig.axes)
+    2
+    >>> plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    models = getattr(comparison, "models", None)
+    table = getattr(comparison, "table", None)
+    if not isinstance(models, dict) or not models or not isinstance(table, pd.DataFrame):
+        raise ValueError("`comparison` must be a FactorModelComparison (from "
+                         f"analysis.psychometrics.compare_factor_models); got {type(comparison).__name__}.")
+    need = ["rmsea", "rmsea_lower", "rmsea_upper", "cfi", "srmr"]
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise ValueError(f"`comparison.table` lacks the fit columns {missing}.")
+    if isinstance(rmsea_line, bool) or not isinstance(rmsea_line, (int, float)) or not 0 < rmsea_line < 1:
+        raise ValueError(f"`rmsea_line` must be a number in (0, 1); got {rmsea_line!r}.")
+    first = next(iter(models.values())).loadings
+    order = list(dict.fromkeys(first["item"])) if item_order is None else list(item_order)
+    known = set(first["item"])
+    unknown = [it for it in order if it not in known]
+    if unknown:
+        raise ValueError(f"`item_order` names items the models do not have: {unknown}.")
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), gridspec_kw={"width_ratios": [1.5, 1]})
+    x = np.arange(len(order))
+    width = 0.8 / len(models)
+    for k, (name, res) in enumerate(models.items()):
+        ld = res.loadings
+        label = name
+        if getattr(res, "general", None) is not None:
+            ld = ld[ld["factor"] == res.general]
+            label = f"{name} (general factor)"
+        std = ld.groupby("item")["std"].first().reindex(order)
+        axes[0].bar(x + (k - (len(models) - 1) / 2) * width, std, width, color=OKABE_ITO[k % len(OKABE_ITO)],
+                    label=label)
+    if truth is not None:
+        axes[0].plot(x, pd.Series(truth).reindex(order), "k_", markersize=14, mew=2,
+                     label="generating loading (latent)")
+    ticks = [f"{it}\n{item_groups[it]}" if item_groups is not None and it in item_groups else str(it) for it in order]
+    axes[0].set_xticks(x, ticks, fontsize=8)
+    axes[0].set_ylabel("standardised loading")
+    axes[0].set_ylim(0, 1.2)
+    axes[0].legend(fontsize=8, loc="upper center", ncol=2)
+    axes[0].set_title(title_loadings)
+    tab = table
+    axes[1].errorbar(tab["rmsea"], np.arange(len(tab)),
+                     xerr=[tab["rmsea"] - tab["rmsea_lower"], tab["rmsea_upper"] - tab["rmsea"]],
+                     fmt="o", color="k", capsize=4)
+    for i, (_, r) in enumerate(tab.iterrows()):
+        axes[1].annotate(f"CFI {r['cfi']:.3f}, SRMR {r['srmr']:.3f}", (r["rmsea_upper"], i),
+                         xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
+    axes[1].axvline(rmsea_line, ls="--", color="grey", lw=1)
+    axes[1].set_yticks(np.arange(len(tab)), [str(i) for i in tab.index])
+    axes[1].set_xlabel(f"RMSEA with 90% CI (dashed: {rmsea_line:g})")
+    axes[1].set_xlim(0, max(0.15, float(tab["rmsea_upper"].max()) * 1.8))
+    axes[1].invert_yaxis()
+    axes[1].set_title("Model fit")
+    fig.tight_layout()
+    return fig
+
+
+__all__ += ["factor_models_plot"]
+
+
 
 # ---------------------------------------------------------------------------------------------
 # Lesson figures of notebook 07 (power and design).

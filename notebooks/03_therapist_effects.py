@@ -351,25 +351,10 @@ pd.DataFrame(slopes).T.round(3)
 # patients with an effect they do not have.
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.3), sharey=True)
-for ax, (name, df), s in zip(axes, [("Shipped trial: β_W = β_B", pts),
-                                    ("Baldwin-shaped world: β_W = 0, β_B = 5", pts_b)], slopes.values()):
-    ax.scatter(df["alliance_mean"], df["change"], s=8, color="0.75", label="patient", zorder=1)
-    means = df.groupby("therapist").agg(a=("alliance_mean", "mean"), y=("change", "mean"), n=("change", "size"))
-    ax.scatter(means["a"], means["y"], s=8 * means["n"], color=plots.OKABE_ITO[1], alpha=0.8,
-               edgecolor="white", lw=0.5, label="therapist mean (size = caseload)", zorder=2)
-    xs = np.linspace(df["alliance_mean"].min(), df["alliance_mean"].max(), 2)
-    xm, ym = df["alliance_mean"].mean(), df["change"].mean()
-    for key, colour, ls in [("within", plots.OKABE_ITO[0], "-"), ("between", plots.OKABE_ITO[3], "-"),
-                            ("total", "0.1", "--")]:
-        ax.plot(xs, ym + s[key] * (xs - xm), color=colour, ls=ls, lw=2, zorder=3,
-                label=f"{key} slope {s[key]:.1f}")
-    ax.set_title(name, fontsize=10)
-    ax.set_xlabel("patient's mean alliance (WAI-SR, 1-5)")
-    ax.legend(fontsize=7, loc="upper left", frameon=True)
-axes[0].set_ylabel("improvement, pre - post (PHQ-9 points)")
-fig.suptitle("Within-, between-therapist and total alliance slopes (SIMULATED data)", fontsize=11)
-fig.tight_layout()
+fig = plots.within_between_plot(
+    {"Shipped trial: β_W = β_B": pts, "Baldwin-shaped world: β_W = 0, β_B = 5": pts_b},
+    xlabel="patient's mean alliance (WAI-SR, 1-5)", ylabel="improvement, pre - post (PHQ-9 points)",
+    title="Within-, between-therapist and total alliance slopes (SIMULATED data)")
 plots.save_figure(fig, "03_within_between")
 plt.show()
 

@@ -102,3 +102,61 @@ def _seven_groups():
 
     return clinical_significance([20.0, 25, 18, 30, 22, 21, 19], [8.0, 24, 19, 12, 10, 11, 9], reliability=0.9,
                                  cutoff="a")
+
+
+# ----------------------------------------------------------------------------- within_between_plot
+def test_within_between_slopes_are_the_ols_slopes(fitted):
+    pts, _ = fitted
+    fig = plots.within_between_plot({"a": pts, "b": pts.assign(change=-pts["change"])}, title="t")
+    assert len(fig.axes) == 2
+    # the total line's slope equals the plain OLS slope of change on alliance (tolerance 1e-10)
+    line = [ln for ln in fig.axes[0].lines if ln.get_linestyle() == "--"][0]
+    x, y = line.get_data()
+    total = np.polyfit(pts["alliance_mean"], pts["change"], 1)[0]
+    assert abs((y[1] - y[0]) / (x[1] - x[0]) - total) < 1e-10
+
+
+def test_within_between_refuses_bad_input(fitted):
+    pts, _ = fitted
+    with pytest.raises(ValueError, match="`panels` must be a non-empty dict"):
+        plots.within_between_plot(pts)
+    with pytest.raises(ValueError, match="`panels` must be a non-empty dict"):
+        plots.within_between_plot({})
+    with pytest.raises(ValueError, match="Did you mean 'alliance_mean'"):
+        plots.within_between_plot({"x": pts}, alliance="alliance_men")
+    bad = pts.copy()
+    bad.loc[2, "change"] = np.nan
+    with pytest.raises(ValueError, match="index labels 2"):
+        plots.within_between_plot({"x": bad})
+    flat = pts.assign(alliance_mean=pts.groupby("therapist")["alliance_mean"].transform("mean"))
+    with pytest.raises(ValueError, match="does not vary within therapists"):
+        plots.within_between_plot({"x": flat})
+    with pytest.raises(ValueError, match="panels\\['x'\\]"):
+        plots.within_between_plot({"x": None})
+
+
+# ----------------------------------------------------------------------------- factor_models_plot
+@pytest.fixture(scope="module")
+def comparison():
+    from analysis import psychometrics
+    from analysis.simulate import simulate_wai_sr_items
+
+    items = simulate_wai_sr_items(300, seed=2).items.astype(float)
+    return psychometrics.compare_factor_models(items, psychometrics.wai_sr_key())
+
+
+def test_factor_models_plot_draws_a_bar_per_item_and_model(comparison):
+    fig = plots.factor_models_plot(comparison, truth={"wai1": 0.7})
+    n_items = comparison.models[next(iter(comparison.models))].loadings["item"].nunique()
+    assert len(fig.axes[0].patches) == n_items * len(comparison.models)
+
+
+def test_factor_models_plot_refuses_bad_input(comparison):
+    with pytest.raises(ValueError, match="`comparison` must be a FactorModelComparison"):
+        plots.factor_models_plot({"models": {}})
+    with pytest.raises(ValueError, match="`item_order` names items the models do not have: \\['wai99'\\]"):
+        plots.factor_models_plot(comparison, item_order=["wai1", "wai99"])
+    with pytest.raises(ValueError, match="`rmsea_line` must be a number in \\(0, 1\\)"):
+        plots.factor_models_plot(comparison, rmsea_line=0)
+    with pytest.raises(ValueError, match="`rmsea_line`"):
+        plots.factor_models_plot(comparison, rmsea_line="0.06")
