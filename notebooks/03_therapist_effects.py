@@ -772,25 +772,51 @@ shutil.rmtree(workdir)  # remove the temporary files
 # %% [markdown]
 # ## Exercises
 #
-# From conceptual to hands-on. Check a numeric answer with `check("03.k", your_answer)`: it says right
-# or not yet, with a hint, and never shows the solution. Worked answers:
-# `notebooks/answers/03_therapist_effects.ipynb`.
-#
-# 1. **(concept)** Two models differ only in their fixed effects (one adds the alliance). Which
-#    estimation method must *both* fits use for a likelihood-ratio test? Answer `"REML"` or `"ML"`.
-# 2. **(formula)** A therapist sees $n = 4$ patients; $\tau^2 = 2$ and $\sigma^2 = 30$. By which factor
-#    $n\tau^2/(\sigma^2 + n\tau^2)$ is the therapist's mean residual shrunk to give the BLUP?
-# 3. **(predict, then check)** Refit section 3's model (post score, covariates `pre` and `arm`) by ML.
-#    Will the ICC be smaller or larger than the REML one? Give the ML ICC.
-# 4. **(hands-on)** With ML fits of the shipped trial, test the treatment arm: the likelihood-ratio
-#    statistic comparing `post ~ pre + arm` with `post ~ pre` (random therapist intercept in both).
-# 5. **(hands-on, missing data)** Rerun section 9 with `dropout="MCAR"` (same design, rate 0.3,
-#    strength 1.5, seed 3017). By how many PHQ-9 points does the completers' mean post score in arm 0
-#    differ from the truth (completers minus truth)? What does that say about listwise deletion under
-#    MCAR?
+# From conceptual to hands-on. Put your answer in place of `None` and run the cell: `check` says
+# *Right* or *Not yet* with a hint, without showing the answer. Worked answers:
+# [answers/03_therapist_effects.ipynb](answers/03_therapist_effects.ipynb).
 
 # %%
 from analysis.exercises import check  # noqa: E402
 
-check("03.1", "your answer")  # e.g. check("03.1", "REML")
+# %% [markdown]
+# **1 (concept).** Two models differ only in their fixed effects (one adds the alliance). Which
+# estimation method must *both* fits use for a likelihood-ratio test? Answer `"REML"` or `"ML"`.
 
+# %%
+your_answer = None  # "REML" or "ML"
+check("03.1", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **2 (formula).** A therapist sees $n = 4$ patients; $\tau^2 = 2$ and $\sigma^2 = 30$. By which factor
+# $n\tau^2/(\sigma^2 + n\tau^2)$ is the therapist's mean residual shrunk to give the BLUP?
+
+# %%
+your_answer = None  # the shrinkage factor
+check("03.2", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **3 (predict, then check).** Refit section 3's model (post score, covariates `pre` and `arm`) by ML.
+# Will the ICC be smaller or larger than the REML one? Give the ML ICC.
+
+# %%
+your_answer = None  # the ML ICC
+check("03.3", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **4 (hands-on).** With ML fits of the shipped trial, test the treatment arm: the likelihood-ratio
+# statistic comparing `post ~ pre + arm` with `post ~ pre` (random therapist intercept in both).
+
+# %%
+your_answer = None  # the LR statistic
+check("03.4", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **5 (hands-on, missing data).** Rerun section 9 with `dropout="MCAR"` (same design, rate 0.3,
+# strength 1.5, seed 3017). By how many PHQ-9 points does the completers' mean post score in arm 0
+# differ from the truth (completers minus truth)? What does that say about listwise deletion under
+# MCAR?
+
+# %%
+your_answer = None  # completers minus truth, PHQ-9 points
+check("03.5", your_answer) if your_answer is not None else "not answered yet"

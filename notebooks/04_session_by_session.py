@@ -682,26 +682,46 @@ shutil.rmtree(workdir)
 # %% [markdown]
 # ## Exercises
 #
-# From conceptual to hands-on. Check an answer with `check("04.k", your_answer)`: it says right or not
-# yet, with a hint, and never shows the solution. Worked answers:
-# `notebooks/answers/04_session_by_session.ipynb`.
-#
-# 1. **(concept)** Which centring keeps between-patient differences out of the within-patient lagged
-#    coefficient: `"person-mean"` or `"grand-mean"`?
-# 2. **(concept)** The likelihood-ratio test of a random slope has df = 2, but the null value of the
-#    slope variance lies on the boundary. Is the 50:50 mixture p-value `"smaller"` or `"larger"` than the
-#    naive χ²(2) p-value?
-# 3. **(predict, then check)** Simulate section 1's trial again with reverse causation,
-#    `simulate_trial(n_therapists=30, caseload=8, n_sessions=12, reverse_causation=0.3, seed=4)`, and fit
-#    the person-mean centred lagged model (not detrended) to sessions 1–12. The truth is still 0: which
-#    way will the within coefficient move? Give it; then fit the detrended model too.
-# 4. **(hands-on)** Fit section 5's growth model (random intercept and slope, arm × time, REML) with time
-#    in *sessions* (`time = session`, a straight line) instead of the log course. What is the mean change
-#    per session in arm 0 (the `session` coefficient)? Then refit both time scales by ML and compare their
-#    AIC: which describes the course better?
+# From conceptual to hands-on. Put your answer in place of `None` and run the cell: `check` says
+# *Right* or *Not yet* with a hint, without showing the answer. Worked answers:
+# [answers/04_session_by_session.ipynb](answers/04_session_by_session.ipynb).
 
 # %%
 from analysis.exercises import check  # noqa: E402
 
-check("04.1", "your answer")  # e.g. check("04.1", "grand-mean")
+# %% [markdown]
+# **1 (concept).** Which centring keeps between-patient differences out of the within-patient lagged
+# coefficient: `"person-mean"` or `"grand-mean"`?
 
+# %%
+your_answer = None  # "person-mean" or "grand-mean"
+check("04.1", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **2 (concept).** The likelihood-ratio test of a random slope has df = 2, but the null value of the
+# slope variance lies on the boundary. Is the 50:50 mixture p-value `"smaller"` or `"larger"` than the
+# naive χ²(2) p-value?
+
+# %%
+your_answer = None  # "smaller" or "larger"
+check("04.2", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **3 (predict, then check).** Simulate section 1's trial again with reverse causation,
+# `simulate_trial(n_therapists=30, caseload=8, n_sessions=12, reverse_causation=0.3, seed=4)`, and fit
+# the person-mean centred lagged model (not detrended) to sessions 1–12. The truth is still 0: which
+# way will the within coefficient move? Give it; then fit the detrended model too.
+
+# %%
+your_answer = None  # the centred within coefficient
+check("04.3", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **4 (hands-on).** Fit section 5's growth model (random intercept and slope, arm × time, REML) with time
+# in *sessions* (`time = session`, a straight line) instead of the log course. What is the mean change
+# per session in arm 0 (the `session` coefficient)? Then refit both time scales by ML and compare their
+# AIC: which describes the course better?
+
+# %%
+your_answer = None  # the session coefficient
+check("04.4", your_answer) if your_answer is not None else "not answered yet"

@@ -742,24 +742,50 @@ shutil.rmtree(workdir)  # remove the temporary files
 # %% [markdown]
 # ## Exercises
 #
-# From conceptual to hands-on. Check an answer with `check("05.k", your_answer)`: it says right or not
-# yet, with a hint, and never shows the solution. Worked answers:
-# `notebooks/answers/05_change_and_ruptures.ipynb`.
-#
-# 1. **(concept)** A clinic treats everyone who scores 15 or more on the PHQ-9 at intake and reports
-#    that their mean score fell by 4 points. Is this, on its own, evidence that the treatment works?
-#    Answer `True` or `False`.
-# 2. **(formula)** With the BDI-II's alpha of .91 and a baseline SD of 10, what change is needed for a
-#    reliable change, $1.96\,S_{diff}$?
-# 3. **(predict, then check)** In section 3's simulation, lower the reliability to .70 (same
-#    population, cut-off and seed). Will the apparent improvement grow or shrink? Give the predicted
-#    improvement $(1-\rho)(\bar x_1-\mu)$ for the referred group.
-# 4. **(hands-on)** In Beat the Blues, how many patients are reliably improved (recovered + improved)
-#    at 2 months with cut-off *a* if you use $r_{xx} = .80$ instead of .91?
-# 5. **(hands-on, dropouts)** In section 6, how many dropouts does LOCF classify as "unchanged"?
+# From conceptual to hands-on. Put your answer in place of `None` and run the cell: `check` says
+# *Right* or *Not yet* with a hint, without showing the answer. Worked answers:
+# [answers/05_change_and_ruptures.ipynb](answers/05_change_and_ruptures.ipynb).
 
 # %%
 from analysis.exercises import check  # noqa: E402
 
-check("05.1", True)  # replace True by your answer
+# %% [markdown]
+# **1 (concept).** A clinic treats everyone who scores 15 or more on the PHQ-9 at intake and reports
+# that their mean score fell by 4 points. Is this, on its own, evidence that the treatment works?
+# Answer `True` or `False`.
 
+# %%
+your_answer = None  # True or False
+check("05.1", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **2 (formula).** With the BDI-II's alpha of .91 and a baseline SD of 10, what change is needed for a
+# reliable change, $1.96\,S_{diff}$?
+
+# %%
+your_answer = None  # 1.96 S_diff, BDI-II points
+check("05.2", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **3 (predict, then check).** In section 3's simulation, lower the reliability to .70 (same
+# population, cut-off and seed). Will the apparent improvement grow or shrink? Give the predicted
+# improvement $(1-\rho)(\bar x_1-\mu)$ for the referred group.
+
+# %%
+your_answer = None  # the predicted apparent improvement
+check("05.3", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **4 (hands-on).** In Beat the Blues, how many patients are reliably improved (recovered + improved)
+# at 2 months with cut-off *a* if you use $r_{xx} = .80$ instead of .91?
+
+# %%
+your_answer = None  # number of patients
+check("05.4", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **5 (hands-on, dropouts).** In section 6, how many dropouts does LOCF classify as "unchanged"?
+
+# %%
+your_answer = None  # number of dropouts
+check("05.5", your_answer) if your_answer is not None else "not answered yet"

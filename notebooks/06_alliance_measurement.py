@@ -219,39 +219,10 @@ print(three.summary())
 
 # %%
 colors = plots.OKABE_ITO
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), gridspec_kw={"width_ratios": [1.5, 1]})
 order = [it for its in key.subscales.values() for it in its]
-x = np.arange(len(order))
-width = 0.27
-for k, (name, res) in enumerate(comparison.models.items()):
-    ld = res.loadings
-    if res.general is not None:
-        ld = ld[ld["factor"] == res.general]
-        label = f"{name} (general factor)"
-    else:
-        label = name
-    std = ld.set_index("item")["std"].reindex(order)
-    axes[0].bar(x + (k - 1) * width, std, width, color=colors[k], label=label)
-axes[0].plot(x, sim.loadings.reindex(order), "k_", markersize=14, mew=2, label="generating loading (latent)")
-axes[0].set_xticks(x, [f"{it}\n{sim.factor[it]}" for it in order], fontsize=8)
-axes[0].set_ylabel("standardised loading")
-axes[0].set_ylim(0, 1.2)
-axes[0].legend(fontsize=8, loc="upper center", ncol=2)
-axes[0].set_title("Loadings of the 1–5 answers (SIMULATED)")
-tab = comparison.table
-axes[1].errorbar(tab["rmsea"], np.arange(len(tab)),
-                 xerr=[tab["rmsea"] - tab["rmsea_lower"], tab["rmsea_upper"] - tab["rmsea"]],
-                 fmt="o", color="k", capsize=4)
-for i, (name, r) in enumerate(tab.iterrows()):
-    axes[1].annotate(f"CFI {r['cfi']:.3f}, SRMR {r['srmr']:.3f}", (r["rmsea_upper"], i),
-                     xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
-axes[1].axvline(0.06, ls="--", color="grey", lw=1)
-axes[1].set_yticks(np.arange(len(tab)), tab.index)
-axes[1].set_xlabel("RMSEA with 90% CI (dashed: .06)")
-axes[1].set_xlim(0, max(0.15, float(tab["rmsea_upper"].max()) * 1.8))
-axes[1].invert_yaxis()
-axes[1].set_title("Model fit")
-fig.tight_layout()
+fig = plots.factor_models_plot(comparison, item_order=order,
+                               truth=sim.loadings, item_groups=sim.factor,
+                               title_loadings="Loadings of the 1–5 answers (SIMULATED)")
 plots.save_figure(fig, "06_factor_models")
 plt.show()
 
@@ -767,24 +738,51 @@ shutil.rmtree(workdir)  # remove the temporary files
 # %% [markdown]
 # ## Exercises
 #
-# From conceptual to hands-on. Check an answer with `check("06.k", your_answer)`: it says right or not
-# yet, with a hint, and never shows the solution. Worked answers:
-# `notebooks/answers/06_alliance_measurement.ipynb`.
-#
-# 1. **(concept)** Cronbach's alpha equals the reliability of the sum score only when all items have
-#    equal loadings (tau-equivalence). True or false?
-# 2. **(formula)** An alliance measure with reliability .80 correlates .25 with an outcome measured with
-#    reliability .70. What is the correlation corrected for attenuation in both?
-# 3. **(predict, then check)** Simulate `simulate_wai_sr_items(400, seed=2006)` (no missing answers) and
-#    compute Cronbach's alpha of the 8 task and bond items only. Predict first: higher or lower than the
-#    12-item alpha? Give the 8-item alpha.
-# 4. **(hands-on)** On the same data, fit the one-factor CFA to all 12 items (`psychometrics.fit_cfa`)
-#    and give its omega total.
-# 5. **(hands-on)** By the Spearman–Brown formula, how many items like the bond subscale's four would the
-#    bond subscale need for a reliability of .90, given its alpha on the same data? (A fractional number
-#    of items is fine: give $k\,\frac{.90\,(1-\alpha)}{\alpha\,(1-.90)}$.)
+# From conceptual to hands-on. Put your answer in place of `None` and run the cell: `check` says
+# *Right* or *Not yet* with a hint, without showing the answer. Worked answers:
+# [answers/06_alliance_measurement.ipynb](answers/06_alliance_measurement.ipynb).
 
 # %%
 from analysis.exercises import check  # noqa: E402
 
-check("06.1", True)  # replace True by your answer
+# %% [markdown]
+# **1 (concept).** Cronbach's alpha equals the reliability of the sum score only when all items have
+# equal loadings (tau-equivalence). True or false?
+
+# %%
+your_answer = None  # True or False
+check("06.1", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **2 (formula).** An alliance measure with reliability .80 correlates .25 with an outcome measured with
+# reliability .70. What is the correlation corrected for attenuation in both?
+
+# %%
+your_answer = None  # the corrected r
+check("06.2", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **3 (predict, then check).** Simulate `simulate_wai_sr_items(400, seed=2006)` (no missing answers) and
+# compute Cronbach's alpha of the 8 task and bond items only. Predict first: higher or lower than the
+# 12-item alpha? Give the 8-item alpha.
+
+# %%
+your_answer = None  # the 8-item alpha
+check("06.3", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **4 (hands-on).** On the same data, fit the one-factor CFA to all 12 items (`psychometrics.fit_cfa`)
+# and give its omega total.
+
+# %%
+your_answer = None  # omega total
+check("06.4", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **5 (hands-on).** By the Spearman–Brown formula, how many items like the bond subscale's four would the
+# bond subscale need for a reliability of .90, given its alpha on the same data? (A fractional number
+# of items is fine: give $k\,\frac{.90\,(1-\alpha)}{\alpha\,(1-.90)}$.)
+
+# %%
+your_answer = None  # number of items
+check("06.5", your_answer) if your_answer is not None else "not answered yet"
