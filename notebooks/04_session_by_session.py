@@ -684,7 +684,7 @@ shutil.rmtree(workdir)
 #
 # From conceptual to hands-on. Put your answer in place of `None` and run the cell: `check` says
 # *Right* or *Not yet* with a hint, without showing the answer. Worked answers:
-# [answers/04_session_by_session.ipynb](answers/04_session_by_session.ipynb).
+# `answers/04_session_by_session.ipynb` (in the `notebooks/answers/` folder).
 
 # %%
 from analysis.exercises import check  # noqa: E402

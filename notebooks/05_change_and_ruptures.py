@@ -744,7 +744,7 @@ shutil.rmtree(workdir)  # remove the temporary files
 #
 # From conceptual to hands-on. Put your answer in place of `None` and run the cell: `check` says
 # *Right* or *Not yet* with a hint, without showing the answer. Worked answers:
-# [answers/05_change_and_ruptures.ipynb](answers/05_change_and_ruptures.ipynb).
+# `answers/05_change_and_ruptures.ipynb` (in the `notebooks/answers/` folder).
 
 # %%
 from analysis.exercises import check  # noqa: E402

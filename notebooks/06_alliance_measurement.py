@@ -740,7 +740,7 @@ shutil.rmtree(workdir)  # remove the temporary files
 #
 # From conceptual to hands-on. Put your answer in place of `None` and run the cell: `check` says
 # *Right* or *Not yet* with a hint, without showing the answer. Worked answers:
-# [answers/06_alliance_measurement.ipynb](answers/06_alliance_measurement.ipynb).
+# `answers/06_alliance_measurement.ipynb` (in the `notebooks/answers/` folder).
 
 # %%
 from analysis.exercises import check  # noqa: E402
