@@ -676,7 +676,9 @@ missing_table.round(2)
 # Listwise deletion makes the treatment look about two PHQ-9 points better than it was in both arms:
 # the patients it drops are those who were doing badly. Fitting a fancier model to the completers does
 # not help (third row) — the information is gone with the patients. The mixed model that keeps every
-# attended session of every patient lands close to the truth. Two caveats: it is valid under MAR, not
+# attended session of every patient lands within a few tenths of a point of the truth (the straight
+# line in log time only approximates the simulator's course and its floor at 0, so even complete data
+# would not give the truth exactly). Two caveats: it is valid under MAR, not
 # when dropout depends on the *unobserved* future score (MNAR; try `dropout="MNAR"` in the exercises);
 # and it assumes the model for the course over time is right.
 
