@@ -1638,6 +1638,453 @@ __all__ += ["one_scale_plot", "tolerance_plot", "interval_plot", "r_scale_plot"]
 # Lesson figures of notebooks 03, 04, 05 and 06.
 # ---------------------------------------------------------------------------------------------
 # (block B: notebooks 03, 04, 05, 06)
+def mixed_model_diagnostics(result, data, *, title: str | None = None) -> Figure:
+    r"""Diagnostic plots of a random-intercept model: residual and random-effect QQ plots, residuals vs fitted.
+
+    For the model :math:`y_{ij} = x_{ij}^\top\beta + u_j + e_{ij}` fitted by
+    :func:`analysis.multilevel.therapist_effect`, the conditional fitted values are
+    :math:`\hat y_{ij} = x_{ij}^\top\hat\beta + \hat u_j` and the residuals
+    :math:`\hat e_{ij} = y_{ij} - \hat y_{ij}`. Three panels check the model's assumptions
+    (Snijders & Bosker 2012, ch. 10; Loy & Hofmann 2014):
+
+    1. normal QQ plot of the residuals divided by :math:`\hat\sigma` (normal level-1 errors);
+    2. normal QQ plot of the predicted therapist effects (BLUPs) divided by their SD (normal
+       random effects; BLUPs are shrunk, so their spread is smaller than :math:`\hat\tau` —
+       the shape, not the slope, is what to read);
+    3. residuals against fitted values with a LOWESS line (linearity, constant variance).
+
+    Written by hand (statsmodels and seaborn draw single QQ plots; none knows the two levels).
+
+    Parameters
+    ----------
+    result : TherapistEffect
+        A fit of :func:`analysis.multilevel.therapist_effect`.
+    data : DataFrame
+        The data that were fitted (the outcome, covariate and therapist columns of `result`).
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Three axes, in the order above.
+
+    Raises
+    ------
+    ValueError
+        `result` is not a TherapistEffect; `data` is not a DataFrame, lacks a column (with the
+        nearest name), has missing or non-numeric values in it (naming the rows), a therapist
+        the fit does not know, or another number of rows than the fit.
+
+    References
+    ----------
+    Loy, A., & Hofmann, H. (2014). HLMdiag: A suite of diagnostics for hierarchical linear
+    models in R. *J Stat Softw, 56*(5), 1--28.
+    Snijders, T. A. B., & Bosker, R. J. (2012). *Multilevel analysis* (2nd ed.). Sage.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis.simulate import simulate_trial
+    >>> from analysis.multilevel import therapist_effect
+    >>> pts = simulate_trial(n_therapists=30, caseload=6, seed=3).patients
+    >>> fit = therapist_effect(pts, "post", "therapist", covariates=["pre"])
+    >>> fig = mixed_model_diagnostics(fit, pts)
+    >>> len(fig.axes)
+    3
+    >>> plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+    from statsmodels.nonparametric.smoothers_lowess import lowess
+
+    from analysis._checks import check_columns, check_dataframe, describe_labels
+    from analysis.multilevel import TherapistEffect
+
+    if not isinstance(result, TherapistEffect):
+        raise ValueError(f"`result` must be a TherapistEffect (from analysis.multilevel.therapist_effect); "
+                         f"got {type(result).__name__}.")
+    data = check_dataframe("data", data)
+    cols = [result.outcome, *result.covariates]
+    check_columns(data, {"result.outcome": result.outcome, "result.therapist": result.therapist,
+                         **{f"result.covariates[{i}]": c for i, c in enumerate(result.covariates)}})
+    if len(data) != result.n_obs:
+        raise ValueError(f"`data` has {len(data)} rows but the fit used {result.n_obs}: pass the data that "
+                         "were fitted.")
+    values = data[cols].apply(pd.to_numeric, errors="coerce")
+    bad = values.isna().any(axis=1) | data[result.therapist].isna()
+    if bad.any():
+        raise ValueError(f"`data` has missing or non-numeric values in columns {cols} or "
+                         f"{result.therapist!r} at {describe_labels(data.index[bad.to_numpy()])}.")
+    effects = result.effects.set_index("therapist")["effect"]
+    known = data[result.therapist].isin(effects.index)
+    if not known.all():
+        raise ValueError(f"`data` column {result.therapist!r} has therapists the fit does not know, at "
+                         f"{describe_labels(data.index[~known.to_numpy()])}.")
+    beta = result.fixed["estimate"].to_numpy(float)
+    X = np.column_stack([np.ones(len(data)), values[result.covariates].to_numpy(float)])
+    u = effects.reindex(data[result.therapist]).to_numpy(float)
+    fitted = X @ beta + u
+    resid = values[result.outcome].to_numpy(float) - fitted
+    z_res = resid / np.sqrt(result.residual_var)
+    blup = effects.to_numpy(float)
+    z_blup = blup / blup.std(ddof=1) if blup.std(ddof=1) > 0 else blup
+
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.6))
+    for ax, z, what in [(axes[0], z_res, "residuals / sigma"), (axes[1], z_blup, "therapist effects (BLUPs) / SD")]:
+        (osm, osr), (slope, icpt, _) = stats.probplot(z, dist="norm")
+        ax.scatter(osm, osr, s=9, color=OKABE_ITO[0], alpha=0.7, lw=0)
+        lim = np.array([min(osm.min(), osr.min()), max(osm.max(), osr.max())])
+        ax.plot(lim, lim, color="0.4", lw=1, ls="--")
+        ax.set(xlabel="normal quantile", ylabel=what, title=f"QQ plot: {what.split(' /')[0]}")
+    ax = axes[2]
+    ax.scatter(fitted, resid, s=9, color=OKABE_ITO[1], alpha=0.6, lw=0)
+    ax.axhline(0, color="0.4", lw=1, ls="--")
+    smooth = lowess(resid, fitted, frac=0.6, return_sorted=True)
+    ax.plot(smooth[:, 0], smooth[:, 1], color=OKABE_ITO[3], lw=2, label="LOWESS")
+    ax.set(xlabel=f"fitted {result.outcome}", ylabel="residual", title="Residuals vs fitted")
+    ax.legend(fontsize=8, frameon=False)
+    for a in axes:
+        a.title.set_fontsize(10)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+__all__ += ["mixed_model_diagnostics"]
+
+
+def jacobson_truax_plot(result, groups=None, *, lim=None, title: str | None = None, xlabel: str = "before",
+                        ylabel: str = "after") -> Figure:
+    r"""Jacobson–Truax plot: each patient's score before and after, coloured by change category.
+
+    Draws the diagonal (no change), the band of unreliable change around it (half-width
+    :math:`1.96\,S_{diff}`, or the fixed ``min_change`` of a published rule), cut-off line
+    (horizontal, at ``result.cutoff``), and one point per patient coloured by the category of
+    :func:`analysis.change.clinical_significance` (recovered, improved, unchanged,
+    deteriorated); patients with a missing score are not drawn. Jacobson & Truax (1991).
+
+    Parameters
+    ----------
+    result : ClinicalSignificance
+        From :func:`analysis.change.clinical_significance`.
+    groups : sequence, optional
+        One label per patient (e.g. the treatment arm); each group gets its own marker.
+    lim : (float, float), optional
+        Axis limits (both axes); default: the data's range with a margin.
+    title, xlabel, ylabel : str
+        Labels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        `result` is not a ClinicalSignificance; `groups` has another length than the patients,
+        or more than six groups; `lim` is not two finite increasing numbers.
+
+    References
+    ----------
+    Jacobson, N. S., & Truax, P. (1991). Clinical significance: A statistical approach to defining
+    meaningful change in psychotherapy research. *J Consult Clin Psychol, 59*(1), 12--19.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis.change import clinical_significance
+    >>> cs = clinical_significance([20, 25, 18, 30], [8, 24, 19, 12], reliability=0.9, cutoff="a")
+    >>> fig = jacobson_truax_plot(cs, groups=["A", "A", "B", "B"])
+    >>> len(fig.axes)
+    1
+    >>> plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from analysis.change import ClinicalSignificance
+
+    if not isinstance(result, ClinicalSignificance):
+        raise ValueError(f"`result` must be a ClinicalSignificance (from analysis.change.clinical_significance); "
+                         f"got {type(result).__name__}.")
+    table = result.table
+    n = len(table)
+    if groups is None:
+        labels = np.array([""] * n, dtype=object)
+    else:
+        if isinstance(groups, (str, bytes, dict)) or not hasattr(groups, "__len__"):
+            raise ValueError(f"`groups` must be a sequence with one label per patient; got {type(groups).__name__}.")
+        labels = np.asarray(list(groups), dtype=object)
+        if len(labels) != n:
+            raise ValueError(f"`groups` has {len(labels)} labels but the result has {n} patients.")
+    kinds = list(dict.fromkeys(labels.tolist()))
+    markers = ["o", "s", "^", "D", "v", "P"]
+    if len(kinds) > len(markers):
+        raise ValueError(f"`groups` has {len(kinds)} groups; at most {len(markers)} can be told apart by marker.")
+    pre = table["pre"].to_numpy(float)
+    post = table["post"].to_numpy(float)
+    if lim is None:
+        both = np.r_[pre, post]
+        both = both[np.isfinite(both)]
+        span = float(both.max() - both.min()) if both.size else 1.0
+        lim = (float(both.min()) - 0.05 * span, float(both.max()) + 0.05 * span) if both.size else (0.0, 1.0)
+    else:
+        try:
+            lim = (float(lim[0]), float(lim[1]))
+        except (TypeError, ValueError, IndexError):
+            raise ValueError(f"`lim` must be two numbers (low, high); got {lim!r}.") from None
+        if len(np.atleast_1d(np.asarray(lim))) != 2 or not (np.isfinite(lim).all() and lim[0] < lim[1]):
+            raise ValueError(f"`lim` must be two finite numbers with low < high; got {lim!r}.")
+    rel = result.reliable
+    band = rel.min_change if rel.min_change is not None else rel.critical * rel.s_diff
+    band_label = (f"unreliable change (< {band:g} points)" if rel.min_change is not None
+                  else f"unreliable change (|RC| \u2264 {rel.critical:g})")
+    colors = {"recovered": OKABE_ITO[2], "improved": OKABE_ITO[4], "unchanged": "0.6", "deteriorated": OKABE_ITO[3]}
+    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    xs = np.array(lim)
+    ax.fill_between(xs, xs - band, xs + band, color="0.9", zorder=0, label=band_label)
+    ax.plot(xs, xs, color="0.5", lw=0.8)
+    ax.axhline(result.cutoff, ls="--", color="0.3", lw=1, label=f"cut-off {result.cutoff_used} = {result.cutoff:.1f}")
+    category = table["category"].astype(str).to_numpy()
+    for kind, mk in zip(kinds, markers):
+        for cat, col in colors.items():
+            sel = (labels == kind) & (category == cat)
+            if sel.any():
+                ax.scatter(pre[sel], post[sel], marker=mk, color=col, s=28, edgecolor="white", lw=0.4,
+                           label=f"{kind}: {cat}" if kind != "" else cat)
+    ax.set(xlim=lim, ylim=lim, xlabel=xlabel, ylabel=ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=7, loc="upper left", frameon=False)
+    return fig
+
+
+__all__ += ["jacobson_truax_plot"]
+
+
+def within_between_plot(panels, *, outcome: str = "change", alliance: str = "alliance_mean",
+                        therapist: str = "therapist", xlabel: str | None = None, ylabel: str | None = None,
+                        title: str | None = None) -> Figure:
+    r"""Patients, therapist means and the within-, between-therapist and total OLS slopes, one panel per data set.
+
+    For each data set the slopes of `outcome` on `alliance` are the ordinary least-squares slopes
+    of the deviations from the therapist means (within, :math:`b_W`), of the therapist means
+    (between, each patient's row counted, so weighted by caseload, :math:`b_B`) and of the raw
+    values (total, :math:`b_T = (SS_W b_W + SS_B b_B)/(SS_W + SS_B)`); each line passes through
+    the grand means. Grey points are patients, coloured discs therapist means (area ∝ caseload).
+    Raudenbush & Bryk (2002, ch. 5).
+
+    Parameters
+    ----------
+    panels : dict of str to DataFrame
+        Panel title -> one row per patient with the three columns.
+    outcome, alliance, therapist : str
+        Column names.
+    xlabel, ylabel, title : str, optional
+        Axis labels (default: the column names) and the figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axis per panel (shared y axis).
+
+    Raises
+    ------
+    ValueError
+        `panels` is not a non-empty dict of DataFrames; a column is missing (with the nearest name) or
+        has missing or non-numeric values (naming the rows); the alliance does not vary within or
+        between therapists in a panel.
+
+    References
+    ----------
+    Raudenbush, S. W., & Bryk, A. S. (2002). *Hierarchical linear models* (2nd ed.). Sage.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis.simulate import simulate_trial
+    >>> pts = simulate_trial(n_therapists=20, caseload=5, seed=2).patients
+    >>> fig = within_between_plot({"simulated": pts})
+    >>> len(fig.axes)
+    1
+    >>> plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    from analysis._checks import check_columns, check_dataframe, describe_labels
+
+    if not isinstance(panels, dict) or not panels:
+        raise ValueError(f"`panels` must be a non-empty dict of panel title -> DataFrame; got "
+                         f"{type(panels).__name__}.")
+    prepared = {}
+    for name, df in panels.items():
+        df = check_dataframe(f"panels[{name!r}]", df, min_rows=2)
+        check_columns(df, {"outcome": outcome, "alliance": alliance, "therapist": therapist},
+                      argument=f"panels[{name!r}]")
+        vals = df[[outcome, alliance]].apply(pd.to_numeric, errors="coerce")
+        bad = vals.isna().any(axis=1) | df[therapist].isna()
+        if bad.any():
+            raise ValueError(f"panels[{name!r}] has missing or non-numeric values in {outcome!r}, {alliance!r} or "
+                             f"{therapist!r} at {describe_labels(df.index[bad.to_numpy()])}.")
+        d = pd.DataFrame({"y": vals[outcome].to_numpy(float), "a": vals[alliance].to_numpy(float),
+                          "g": df[therapist].to_numpy()})
+        a_bar = d.groupby("g")["a"].transform("mean")
+        y_bar = d.groupby("g")["y"].transform("mean")
+        aw, yw = d["a"] - a_bar, d["y"] - y_bar
+        ab, yb = a_bar - d["a"].mean(), y_bar - d["y"].mean()
+        ss_w, ss_b = float((aw**2).sum()), float((ab**2).sum())
+        scale = max(float(np.abs(d["a"]).max()), 1e-300) ** 2 * len(d)
+        if ss_w <= 1e-24 * scale or ss_b <= 1e-24 * scale:
+            raise ValueError(f"In panels[{name!r}] column {alliance!r} does not vary "
+                             f"{'within' if ss_w <= 1e-24 * scale else 'between'} therapists: that slope is not "
+                             "defined.")
+        slopes = {"within": float((aw * yw).sum()) / ss_w, "between": float((ab * yb).sum()) / ss_b}
+        slopes["total"] = (ss_w * slopes["within"] + ss_b * slopes["between"]) / (ss_w + ss_b)
+        prepared[name] = (d, slopes)
+
+    fig, axes = plt.subplots(1, len(prepared), figsize=(5 * len(prepared), 4.3), sharey=True, squeeze=False)
+    for ax, (name, (d, sl)) in zip(axes[0], prepared.items()):
+        ax.scatter(d["a"], d["y"], s=8, color="0.75", label="patient", zorder=1)
+        means = d.groupby("g").agg(a=("a", "mean"), y=("y", "mean"), n=("y", "size"))
+        ax.scatter(means["a"], means["y"], s=8 * means["n"], color=OKABE_ITO[1], alpha=0.8, edgecolor="white",
+                   lw=0.5, label="therapist mean (size = caseload)", zorder=2)
+        xs = np.linspace(d["a"].min(), d["a"].max(), 2)
+        xm, ym = d["a"].mean(), d["y"].mean()
+        for key, colour, ls in [("within", OKABE_ITO[0], "-"), ("between", OKABE_ITO[3], "-"), ("total", "0.1", "--")]:
+            ax.plot(xs, ym + sl[key] * (xs - xm), color=colour, ls=ls, lw=2, zorder=3,
+                    label=f"{key} slope {sl[key]:.1f}")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel(xlabel if xlabel is not None else alliance)
+        ax.legend(fontsize=7, loc="upper left", frameon=True)
+    axes[0][0].set_ylabel(ylabel if ylabel is not None else outcome)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+__all__ += ["within_between_plot"]
+
+
+def factor_models_plot(comparison, *, item_order=None, truth=None, item_groups=None,
+                       title_loadings: str = "Standardised loadings", rmsea_line: float = 0.06) -> Figure:
+    """Loadings of competing factor models side by side, and their RMSEA with 90% CI, CFI and SRMR.
+
+    Left: one bar per item and model (for a bifactor model, the loadings on its general factor),
+    with optional generating loadings as black marks. Right: each model's RMSEA with its 90%
+    interval, annotated with CFI and SRMR, and a reference line (default .06, Hu & Bentler 1999).
+
+    Parameters
+    ----------
+    comparison : FactorModelComparison
+        From :func:`analysis.psychometrics.compare_factor_models` (anything with ``models``, a dict of
+        fitted CFA results with ``loadings`` and ``general``, and ``table`` with ``rmsea``,
+        ``rmsea_lower``, ``rmsea_upper``, ``cfi``, ``srmr``).
+    item_order : sequence of str, optional
+        Items in the order to draw (default: as in the first model's loadings).
+    truth : mapping or Series, optional
+        Generating loading per item (simulation only).
+    item_groups : mapping, optional
+        Item -> subscale name, printed under the item.
+    title_loadings : str
+        Title of the left panel.
+    rmsea_line : float
+        Reference line on the RMSEA axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        `comparison` lacks ``models`` or ``table`` (or the table its fit columns); `item_order`
+        names an item no model has; `rmsea_line` is not a number in (0, 1).
+
+    References
+    ----------
+    Hu, L., & Bentler, P. M. (1999). Cutoff criteria for fit indexes in covariance structure
+    analysis. *Structural Equation Modeling, 6*(1), 1--55.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis import psychometrics
+    >>> from analysis.simulate import simulate_wai_sr_items
+    >>> items = simulate_wai_sr_items(300, seed=2).items.astype(float)
+    >>> comparison = psychometrics.compare_factor_models(items, psychometrics.wai_sr_key())
+    >>> fig = factor_models_plot(comparison)
+    >>> len(fig.axes)
+    2
+    >>> plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    models = getattr(comparison, "models", None)
+    table = getattr(comparison, "table", None)
+    if not isinstance(models, dict) or not models or not isinstance(table, pd.DataFrame):
+        raise ValueError("`comparison` must be a FactorModelComparison (from "
+                         f"analysis.psychometrics.compare_factor_models); got {type(comparison).__name__}.")
+    need = ["rmsea", "rmsea_lower", "rmsea_upper", "cfi", "srmr"]
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise ValueError(f"`comparison.table` lacks the fit columns {missing}.")
+    if isinstance(rmsea_line, bool) or not isinstance(rmsea_line, (int, float)) or not 0 < rmsea_line < 1:
+        raise ValueError(f"`rmsea_line` must be a number in (0, 1); got {rmsea_line!r}.")
+    first = next(iter(models.values())).loadings
+    order = list(dict.fromkeys(first["item"])) if item_order is None else list(item_order)
+    known = set(first["item"])
+    unknown = [it for it in order if it not in known]
+    if unknown:
+        raise ValueError(f"`item_order` names items the models do not have: {unknown}.")
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), gridspec_kw={"width_ratios": [1.5, 1]})
+    x = np.arange(len(order))
+    width = 0.8 / len(models)
+    for k, (name, res) in enumerate(models.items()):
+        ld = res.loadings
+        label = name
+        if getattr(res, "general", None) is not None:
+            ld = ld[ld["factor"] == res.general]
+            label = f"{name} (general factor)"
+        std = ld.groupby("item")["std"].first().reindex(order)
+        axes[0].bar(x + (k - (len(models) - 1) / 2) * width, std, width, color=OKABE_ITO[k % len(OKABE_ITO)],
+                    label=label)
+    if truth is not None:
+        axes[0].plot(x, pd.Series(truth).reindex(order), "k_", markersize=14, mew=2,
+                     label="generating loading (latent)")
+    ticks = [f"{it}\n{item_groups[it]}" if item_groups is not None and it in item_groups else str(it) for it in order]
+    axes[0].set_xticks(x, ticks, fontsize=8)
+    axes[0].set_ylabel("standardised loading")
+    axes[0].set_ylim(0, 1.2)
+    axes[0].legend(fontsize=8, loc="upper center", ncol=2)
+    axes[0].set_title(title_loadings)
+    tab = table
+    axes[1].errorbar(tab["rmsea"], np.arange(len(tab)),
+                     xerr=[tab["rmsea"] - tab["rmsea_lower"], tab["rmsea_upper"] - tab["rmsea"]],
+                     fmt="o", color="k", capsize=4)
+    for i, (_, r) in enumerate(tab.iterrows()):
+        axes[1].annotate(f"CFI {r['cfi']:.3f}, SRMR {r['srmr']:.3f}", (r["rmsea_upper"], i),
+                         xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
+    axes[1].axvline(rmsea_line, ls="--", color="grey", lw=1)
+    axes[1].set_yticks(np.arange(len(tab)), [str(i) for i in tab.index])
+    axes[1].set_xlabel(f"RMSEA with 90% CI (dashed: {rmsea_line:g})")
+    axes[1].set_xlim(0, max(0.15, float(tab["rmsea_upper"].max()) * 1.8))
+    axes[1].invert_yaxis()
+    axes[1].set_title("Model fit")
+    fig.tight_layout()
+    return fig
+
+
+__all__ += ["factor_models_plot"]
 
 
 

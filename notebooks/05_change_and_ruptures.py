@@ -27,12 +27,36 @@
 # 4. **Did the alliance break and mend?** Rupture–repair episodes in SIMULATED session alliance
 #    ratings, and their association with outcome.
 #
-# Section 5 shows how to run each step on your own long-format CSV file. All functions live in
+# Section 3 shows, with a known truth, how selecting patients for a high score creates improvement
+# out of nothing (regression to the mean). Section 6 shows how to run each step on your own
+# long-format CSV file — including what to do with patients who dropped out. All functions live in
 # `analysis.change`; the tests check them against hand-computed cases, the worked examples printed in
 # the R peers' documentation, and base R.
 
+# %% [markdown]
+# **Learning goals.** After this notebook you can
+#
+# - compute and interpret the reliable change index and say which reliability it needs;
+# - classify patients as recovered, improved, unchanged or deteriorated, and explain where each cut-off
+#   comes from;
+# - explain regression to the mean, predict its size from the reliability, and say which design
+#   protects against it;
+# - apply the three sudden-gain criteria and judge what they find on data with a known truth;
+# - detect rupture–repair episodes with a stated rule and read rupture–outcome associations critically;
+# - handle dropouts openly: flag them, and compare completers, last observation carried forward and a
+#   model that uses every observation.
+#
+# **Prerequisites.** Means, SDs and the normal distribution; reliability as the share of true-score
+# variance (notebook 06 goes deeper); for section 6, the growth model of notebook 04 (random intercept
+# and slope per patient).
+#
+# Cells tagged `qc` (first line `# Checks: ...`, at the end of a section) are the workbook's own quality
+# control — comparisons with base R and with printed worked examples, recorded in the ledger. You can
+# skip them on a first reading.
+
 # %%
 import json
+import warnings
 import shutil
 import tempfile
 from pathlib import Path
@@ -43,6 +67,7 @@ import pandas as pd
 from IPython.display import display
 
 from analysis import change, datasets, ledger, plots
+from analysis.growth import growth_model
 from analysis.simulate import simulate_trial
 
 plots.set_style()
@@ -52,6 +77,7 @@ TRIALS = ROOT / "data" / "trials"
 # %% tags=["parameters"]
 sg_seed = 1999  # seed of the simulated sudden-gain trial
 rupture_seed = 2004  # seed of the simulated rupture trial
+rtm_seed = 1986  # seed of the regression-to-the-mean simulation
 
 # %% [markdown]
 # ## 1 · Reliable change on a real trial: Beat the Blues
@@ -134,47 +160,14 @@ pd.DataFrame({"cut-off a from the BtheB baseline": cs.counts(), "cut-off a from 
               cs_pub.counts()})
 
 # %% [markdown]
-# **Checked against R.** `tests/oracles/change_btheb.R` computes the same index, cut-off and
-# categories with base R, independently of the Python code. The ledger records the agreement (the
-# tolerance 1e-10 is that of the test suite: the arithmetic is exact up to rounding).
-
-# %%
-ref = json.loads((ROOT / "tests" / "fixtures" / "change_btheb.json").read_text())
-display(ledger.record(
-    claim="BtheB: S_diff of the BDI-II reliable change index (r_xx = .91) vs base R",
-    published=ref["s_diff"], ours=rc.s_diff, tolerance=1e-10,
-    source="tests/oracles/change_btheb.R (base R)", kind="oracle", unit="BDI-II points"))
-n_rel_r = sum(c in ("recovered", "improved") for c in ref["category"])
-display(ledger.record(
-    claim="BtheB: patients reliably improved at 2 months (recovered + improved) vs base R",
-    published=n_rel_r, ours=int(cs.counts()[["recovered", "improved"]].sum()), tolerance=0,
-    source="tests/oracles/change_btheb.R (base R)", kind="oracle", unit="patients"))
-
-# %% [markdown]
 # The Jacobson–Truax plot shows each patient's pre and post score: points below the diagonal
 # improved; the grey band is the zone of unreliable change ($\pm 1.96\,S_{diff}$ around the diagonal);
 # the dashed line is cut-off *a*.
 
 # %%
-fig, ax = plt.subplots(figsize=(6.4, 5.6))
-colors = {"recovered": plots.OKABE_ITO[2], "improved": plots.OKABE_ITO[4],
-          "unchanged": "0.6", "deteriorated": plots.OKABE_ITO[3]}
-lim = (-1, 55)
-band = 1.96 * rc.s_diff
-xs = np.array(lim)
-ax.fill_between(xs, xs - band, xs + band, color="0.9", zorder=0, label="unreliable change (|RC| ≤ 1.96)")
-ax.plot(xs, xs, color="0.5", lw=0.8)
-ax.axhline(cs.cutoff, ls="--", color="0.3", lw=1, label=f"cut-off a = {cs.cutoff:.1f}")
-markers = {"TAU": "o", "BtheB": "s"}
-for arm, mk in markers.items():
-    for cat, col in colors.items():
-        sel = (btheb["treatment"] == arm).to_numpy() & (cs.table["category"] == cat).to_numpy()
-        if sel.any():
-            ax.scatter(pre[sel], post[sel], marker=mk, color=col, s=28, edgecolor="white", lw=0.4,
-                       label=f"{arm}: {cat}")
-ax.set(xlim=lim, ylim=lim, xlabel="BDI-II before treatment", ylabel="BDI-II at 2 months (end of treatment)",
-       title="Beat the Blues: reliable and clinically significant change")
-ax.legend(fontsize=7, loc="upper left", frameon=False)
+fig = plots.jacobson_truax_plot(cs, groups=btheb["treatment"], lim=(-1, 55),
+                                xlabel="BDI-II before treatment", ylabel="BDI-II at 2 months (end of treatment)",
+                                title="Beat the Blues: reliable and clinically significant change")
 plots.save_figure(fig, "05_btheb_jacobson_truax")
 plt.show()
 
@@ -203,7 +196,53 @@ display(pd.DataFrame(rows).round(2))
 print("PHQ-9 screening cut-off:", change.norms("PHQ-9")["cutoff"], "|", change.norms("PHQ-9")["cutoff_kind"])
 
 # %% [markdown]
-# **Published worked examples.** The R packages that implement these methods print worked examples in
+# **A second trial: children after a disaster.** mice's `fdd` (de Roos et al. 2011; 52 children
+# randomised to EMDR or CBT after the Enschede fireworks disaster) has PTSD symptom scales before and
+# after treatment. Reliable change on the parent-reported PTSD-RI total (`yp1` → `yp2`), with the
+# sample's baseline mean and SD as clinical norms and cut-off *a*. The reliability **0.90 is an
+# illustrative value**, not a published PTSD-RI figure (none was read): the categories show the
+# method, not a finding. The same computation in base R (`tests/oracles/change_btheb.R`) is checked in
+# the checks at the end of this section.
+
+# %%
+fdd = datasets.load("fdd", package=TRIALS)
+FDD_RXX = 0.90  # illustrative, see the text
+cs_fdd = change.clinical_significance(fdd["yp1"].astype(float), fdd["yp2"].astype(float),
+                                      reliability=FDD_RXX, cutoff="a")
+print(cs_fdd.summary())
+display(pd.crosstab(fdd["trt"].map({"E": "EMDR", "C": "CBT"}), cs_fdd.table["category"].astype(str)))
+
+# %% [markdown] tags=["qc"]
+# **Checks: against R.** `tests/oracles/change_btheb.R` computes the same index, cut-off and
+# categories with base R, independently of the Python code, for BtheB and fdd. The ledger records the
+# agreement (the tolerance 1e-10 is that of the test suite: the arithmetic is exact up to rounding; the
+# counts must agree exactly).
+
+# %% tags=["qc"]
+# Checks: BtheB and fdd reliable change vs base R (ledger, kind "oracle")
+ref = json.loads((ROOT / "tests" / "fixtures" / "change_btheb.json").read_text())
+display(ledger.record(
+    claim="BtheB: S_diff of the BDI-II reliable change index (r_xx = .91) vs base R",
+    published=ref["s_diff"], ours=rc.s_diff, tolerance=1e-10,
+    source="tests/oracles/change_btheb.R (base R)", kind="oracle", unit="BDI-II points"))
+n_rel_r = sum(c in ("recovered", "improved") for c in ref["category"])
+display(ledger.record(
+    claim="BtheB: patients reliably improved at 2 months (recovered + improved) vs base R",
+    published=n_rel_r, ours=int(cs.counts()[["recovered", "improved"]].sum()), tolerance=0,
+    source="tests/oracles/change_btheb.R (base R)", kind="oracle", unit="patients"))
+ref_fdd = ref["fdd"]
+display(ledger.record(
+    claim="fdd: S_diff of the PTSD-RI (parent) reliable change index (r_xx = .90) vs base R",
+    published=ref_fdd["s_diff"], ours=cs_fdd.reliable.s_diff, tolerance=1e-10,
+    source="tests/oracles/change_btheb.R (base R)", kind="oracle", unit="PTSD-RI points"))
+display(ledger.record(
+    claim="fdd: children reliably improved T1 to T2 (recovered + improved) vs base R",
+    published=sum(c in ("recovered", "improved") for c in ref_fdd["category"]),
+    ours=int(cs_fdd.counts()[["recovered", "improved"]].sum()), tolerance=0,
+    source="tests/oracles/change_btheb.R (base R)", kind="oracle", unit="children"))
+
+# %% [markdown] tags=["qc"]
+# **Checks: published worked examples.** The R packages that implement these methods print worked examples in
 # their documentation, and two of them can be reproduced from the numbers printed beside them (their
 # data are not open): *suddengains* (Wiedemann et al. 2020) turns an SD of 10.5 and a reliability of
 # .931 into a reliable change value of 7.645131 points — the criterion Stiles et al. (2003) use in
@@ -212,7 +251,8 @@ print("PHQ-9 screening cut-off:", change.norms("PHQ-9")["cutoff"], "|", change.n
 # tolerances are half a unit in the last printed digit (for *c*, widened by what the two-decimal
 # rounding of the clinical M and SD can move it: 0.062).
 
-# %%
+# %% tags=["qc"]
+# Checks: the R packages' documented examples (ledger, kind "published-conversion")
 # the printed values, their calls and sources (the test suite checks the same file)
 PUB = json.loads((ROOT / "tests" / "fixtures" / "change_published.json").read_text(encoding="utf-8"))
 ex = PUB["suddengains_crit1"]
@@ -233,34 +273,89 @@ display(ledger.record(
     unit="BDI-II points"))
 
 # %% [markdown]
-# **A second trial: children after a disaster.** mice's `fdd` (de Roos et al. 2011; 52 children
-# randomised to EMDR or CBT after the Enschede fireworks disaster) has PTSD symptom scales before and
-# after treatment. Reliable change on the parent-reported PTSD-RI total (`yp1` → `yp2`), with the
-# sample's baseline mean and SD as clinical norms and cut-off *a*. The reliability **0.90 is an
-# illustrative value**, not a published PTSD-RI figure (none was read): the categories show the
-# method, not a finding. The same computation in base R (`tests/oracles/change_btheb.R`) is the oracle
-# (tolerance 1e-10 as above; the counts must agree exactly).
+# ## 3 · Regression to the mean: improvement without treatment
+#
+# Services and trials take in people **because** their score is high today. Part of any single score
+# is measurement error and a bad week. Measured again, the error is fresh, so a score selected for being
+# high is, on average, less high the second time — **with no change at all** in the person. This is
+# regression to the mean (Barnett, van der Pols & Dobson 2005, *Int J Epidemiol* 34(1), 215–220).
+#
+# For a score $X = T + e$ with reliability $\rho = \operatorname{Var}T/\operatorname{Var}X$, population mean
+# $\mu$ and a second measurement with an independent error, the expected second score of someone who
+# scored $x_1$ is
+#
+# $$E[X_2 \mid X_1 = x_1] = \mu + \rho\,(x_1 - \mu),$$
+#
+# so a group selected for $X_1 \ge c$ "improves" on average by $(1-\rho)(\bar x_1 - \mu)$.
+#
+# **A simulation with known truth.** 20,000 people with a stable true PHQ-9-like severity
+# ($T \sim N(7, 4^2)$, an illustrative community population, not a published norm), measured twice with
+# reliability .85 and **no true change**. Those scoring at or above the PHQ-9's screening cut-off of 10
+# on the first occasion are "referred". (Scores are left unrounded and unbounded, so that the formula
+# holds exactly.)
 
 # %%
-fdd = datasets.load("fdd", package=TRIALS)
-FDD_RXX = 0.90  # illustrative, see the text
-cs_fdd = change.clinical_significance(fdd["yp1"].astype(float), fdd["yp2"].astype(float),
-                                      reliability=FDD_RXX, cutoff="a")
-print(cs_fdd.summary())
-display(pd.crosstab(fdd["trt"].map({"E": "EMDR", "C": "CBT"}), cs_fdd.table["category"].astype(str)))
-ref_fdd = ref["fdd"]
-display(ledger.record(
-    claim="fdd: S_diff of the PTSD-RI (parent) reliable change index (r_xx = .90) vs base R",
-    published=ref_fdd["s_diff"], ours=cs_fdd.reliable.s_diff, tolerance=1e-10,
-    source="tests/oracles/change_btheb.R (base R)", kind="oracle", unit="PTSD-RI points"))
-display(ledger.record(
-    claim="fdd: children reliably improved T1 to T2 (recovered + improved) vs base R",
-    published=sum(c in ("recovered", "improved") for c in ref_fdd["category"]),
-    ours=int(cs_fdd.counts()[["recovered", "improved"]].sum()), tolerance=0,
-    source="tests/oracles/change_btheb.R (base R)", kind="oracle", unit="children"))
+rng = np.random.default_rng(rtm_seed)
+n_people, mu, sd_true, rho = 20_000, 7.0, 4.0, 0.85
+sd_error = sd_true * np.sqrt((1 - rho) / rho)
+true_score = rng.normal(mu, sd_true, n_people)
+x1 = true_score + rng.normal(0, sd_error, n_people)  # screening
+x2 = true_score + rng.normal(0, sd_error, n_people)  # follow-up: the same true score
+cut = change.norms("PHQ-9")["cutoff"]
+referred = x1 >= cut
+apparent = float(np.mean(x1[referred] - x2[referred]))
+predicted = (1 - rho) * (float(np.mean(x1[referred])) - mu)
+print(f"referred: {referred.sum()} of {n_people} (first score >= {cut})")
+print(f"mean first score {x1[referred].mean():.2f}, mean second score {x2[referred].mean():.2f}")
+print(f"apparent improvement {apparent:.2f} points; predicted (1 - rho)(mean x1 - mu) = {predicted:.2f}; "
+      f"true change 0")
+rtm_rc = change.reliable_change(x1[referred], x2[referred], reliability=rho, sd_pre=sd_true / np.sqrt(rho))
+print(f"'reliably improved' by the RCI although nobody changed: {np.mean(rtm_rc.rc < -rtm_rc.critical):.1%} "
+      f"(reliably worse: {np.mean(rtm_rc.rc > rtm_rc.critical):.1%})")
+
+# %%
+fig, ax = plt.subplots(figsize=(6.2, 5))
+show = rng.choice(n_people, 2000, replace=False)
+ax.scatter(x1[show], x2[show], s=5, color=np.where(referred[show], plots.OKABE_ITO[3], "0.7"), lw=0)
+lims = np.array([-8.0, 24.0])
+ax.plot(lims, lims, color="0.4", lw=0.8, label="no change (x2 = x1)")
+ax.plot(lims, mu + rho * (lims - mu), color=plots.OKABE_ITO[0], lw=2, label=r"E[x2 | x1] = $\mu + \rho(x_1 - \mu)$")
+ax.axvline(cut, color="0.3", ls="--", lw=1, label=f"referral cut-off {cut:g}")
+ax.plot(x1[referred].mean(), x2[referred].mean(), "D", color="k", ms=7, label="mean of the referred")
+ax.set(xlim=lims, ylim=lims, xlabel="first score (screening)", ylabel="second score (nobody changed)",
+       title="SIMULATED: regression to the mean after selection")
+ax.legend(fontsize=7, loc="upper left", frameon=False)
+plots.save_figure(fig, "05_regression_to_the_mean")
+plt.show()
 
 # %% [markdown]
-# ## 3 · Sudden gains (Tang & DeRubeis 1999)
+# The referred group improves by almost a point on average, and about 5% of them "reliably" improve
+# (six times as many as "reliably" worsen), though no one changed. The lower the reliability and the
+# more extreme the selection, the larger the effect. What
+# protects against it is a **comparison group selected the same way**: randomise the referred people
+# to treatment or control and compare the arms at follow-up, and regression to the mean appears in
+# both arms and cancels. Pre–post change in one group, and the reliable change counts of sections 1–2,
+# cannot separate it from treatment. Using the baseline as a covariate (ANCOVA) in a randomised trial
+# handles it too; the second, independent baseline measurement some studies take before treatment is a
+# way to select on one measurement and measure change from another.
+
+# %% [markdown] tags=["qc"]
+# **Checks: the simulation against the formula.** The referred group's mean apparent improvement is
+# compared with $(1-\rho)(\bar x_1 - \mu)$ given the same first scores. Given $x_1$, the second score
+# has SD $\sigma_X\sqrt{1-\rho^2}$, so the tolerance is 3 standard errors $3\,\sigma_X\sqrt{(1-\rho^2)/n}$.
+
+# %% tags=["qc"]
+# Checks: apparent improvement of the referred vs (1 - rho)(mean x1 - mu), 3 SE (ledger, kind "simulation")
+sd_x = sd_true / np.sqrt(rho)
+display(ledger.record(
+    claim=f"Regression to the mean: apparent improvement of {referred.sum()} people selected for a first "
+          f"score >= {cut:g} with no true change (SIMULATED, reliability {rho}) vs (1 - rho)(mean x1 - mu)",
+    published=predicted, ours=apparent, tolerance=3 * sd_x * np.sqrt((1 - rho**2) / referred.sum()),
+    source=f"E[X2 | X1] = mu + rho (X1 - mu) (bivariate normal; Barnett et al. 2005); seed {rtm_seed}",
+    kind="simulation", unit="points"))
+
+# %% [markdown]
+# ## 4 · Sudden gains (Tang & DeRubeis 1999)
 #
 # A sudden gain between sessions $n$ and $n+1$ must meet three criteria (as stated in Vittengl et al.
 # 2015 and the suddengains R package; checked in `published_figures.md`):
@@ -280,38 +375,6 @@ display(ledger.record(
 # improvement** (checked in `published_figures.md`). The simulator is calibrated to the second
 # figure: a sudden gainer makes `sudden_gain_share = 0.5` of its latent improvement between two
 # adjacent sessions.
-#
-# **The suddengains package's worked examples.** The package's tutorial (Wiedemann et al. 2020) checks
-# four single intervals with `check_interval()` and prints the verdict, the critical value of criterion 3
-# and the window means and SDs. The same six scores, as sessions 1–6 of one patient, go through
-# `sudden_gains` (or `sudden_losses` for the fourth, a sudden *loss*); `alpha=` gives the exact t
-# quantile for the window's degrees of freedom, `min_gain=None` and `min_relative=None` switch
-# criteria 1 and 2 off as the tutorial's third example does. The ledger records each critical value
-# (printed to three decimals: tolerance 5e-4); the verdicts must agree.
-
-# %%
-CI = PUB["suddengains_check_interval"]
-rows = []
-for ex in CI["examples"]:  # the six scores become sessions 1-6; the interval tested is session 3 -> 4
-    pre_w, post_w = ([np.nan if v is None else v for v in ex[k]] for k in ("pre", "post"))
-    kind = "gain" if ex["identify"] == "sg" else "loss"
-    fn = change.sudden_gains if kind == "gain" else change.sudden_losses
-    one = pd.DataFrame({"patient": "example", "session": range(1, 7), "symptom": pre_w + post_w})
-    res = fn(one, min_gain=ex["min_gain"], min_relative=ex["min_relative"], alpha=ex["alpha"])
-    cand = res.candidates.set_index("pregain_session").loc[3]
-    found = 3 in set(res.gains["pregain_session"])
-    rows.append({"pre": pre_w, "post": post_w, "alpha": ex["alpha"], "sudden": kind,
-                 "published verdict": "YES" if ex["found"] else "NO", "ours": "YES" if found else "NO",
-                 "published critical": ex["critical"], "our critical": round(cand["critical"], 4),
-                 "df": int(cand["df"])})
-    ledger.record(claim=f"suddengains tutorial, check_interval(): critical value of criterion 3 "
-                        f"(sudden {kind}, alpha {ex['alpha']}, df {int(cand['df'])})",
-                  published=ex["critical"], ours=cand["critical"], tolerance=CI["tolerance_critical_sd"],
-                  source=CI["source"], kind="published-reanalysis")
-worked_table = pd.DataFrame(rows)
-assert (worked_table["ours"] == worked_table["published verdict"]).all()
-worked_table
-
 # %% [markdown]
 # **A SIMULATED trial for sudden gains.** The simulator scores PHQ-9 (0–27), not the BDI. We keep
 # the calibrated share (0.5) and the simulator's sudden-gain machinery, but choose a setting in which
@@ -407,8 +470,41 @@ iapt = change.clinical_significance(sim.patients["pre"], sim.patients["post"], i
                                     cutoff="published", min_change="published")
 print(iapt.summary())
 
+# %% [markdown] tags=["qc"]
+# **Checks: the suddengains package's worked examples.** The package's tutorial (Wiedemann et al. 2020) checks
+# four single intervals with `check_interval()` and prints the verdict, the critical value of criterion 3
+# and the window means and SDs. The same six scores, as sessions 1–6 of one patient, go through
+# `sudden_gains` (or `sudden_losses` for the fourth, a sudden *loss*); `alpha=` gives the exact t
+# quantile for the window's degrees of freedom, `min_gain=None` and `min_relative=None` switch
+# criteria 1 and 2 off as the tutorial's third example does. The ledger records each critical value
+# (printed to three decimals: tolerance 5e-4); the verdicts must agree.
+
+# %% tags=["qc"]
+# Checks: suddengains' tutorial intervals, verdicts and critical values (ledger, kind "published-reanalysis")
+CI = PUB["suddengains_check_interval"]
+rows = []
+for ex in CI["examples"]:  # the six scores become sessions 1-6; the interval tested is session 3 -> 4
+    pre_w, post_w = ([np.nan if v is None else v for v in ex[k]] for k in ("pre", "post"))
+    kind = "gain" if ex["identify"] == "sg" else "loss"
+    fn = change.sudden_gains if kind == "gain" else change.sudden_losses
+    one = pd.DataFrame({"patient": "example", "session": range(1, 7), "symptom": pre_w + post_w})
+    res = fn(one, min_gain=ex["min_gain"], min_relative=ex["min_relative"], alpha=ex["alpha"])
+    cand = res.candidates.set_index("pregain_session").loc[3]
+    found = 3 in set(res.gains["pregain_session"])
+    rows.append({"pre": pre_w, "post": post_w, "alpha": ex["alpha"], "sudden": kind,
+                 "published verdict": "YES" if ex["found"] else "NO", "ours": "YES" if found else "NO",
+                 "published critical": ex["critical"], "our critical": round(cand["critical"], 4),
+                 "df": int(cand["df"])})
+    ledger.record(claim=f"suddengains tutorial, check_interval(): critical value of criterion 3 "
+                        f"(sudden {kind}, alpha {ex['alpha']}, df {int(cand['df'])})",
+                  published=ex["critical"], ours=cand["critical"], tolerance=CI["tolerance_critical_sd"],
+                  source=CI["source"], kind="published-reanalysis")
+worked_table = pd.DataFrame(rows)
+assert (worked_table["ours"] == worked_table["published verdict"]).all()
+worked_table
+
 # %% [markdown]
-# ## 4 · Ruptures and repairs in the session alliance
+# ## 5 · Ruptures and repairs in the session alliance
 #
 # A **rupture** is a deterioration of the alliance; a **repair** its resolution. In
 # session-by-session ratings a rupture–repair sequence is a dip and a return. No single rule is
@@ -528,7 +624,7 @@ plots.save_figure(fig, "05_trajectories_gains_ruptures")
 plt.show()
 
 # %% [markdown]
-# ## 5 · Run it on your own data
+# ## 6 · Run it on your own data
 #
 # Put one row per patient and session in a CSV file (long format), sorted by patient and session:
 #
@@ -541,7 +637,8 @@ plt.show()
 #
 # Every function refuses unsorted sessions, duplicated patient–session rows and non-numeric scores
 # with a message naming the rows, and reports what it did with missing sessions and short series.
-# Below we write part of the simulated trial to a temporary CSV and run each step on it.
+# Below we write part of the simulated trial (section 5's, with 15% dropout completely at random) to a
+# temporary CSV and run each step on it.
 
 # %%
 workdir = Path(tempfile.mkdtemp(prefix="alliance_nb05_"))
@@ -549,11 +646,66 @@ csv_path = workdir / "my_sessions.csv"
 rt.sessions[["patient", "session", "symptom", "alliance"]].to_csv(csv_path, index=False)
 
 mine = pd.read_csv(csv_path)
-# 1. reliable change and clinical significance: one row per patient (first and last observed score)
+# 1. who dropped out? One row per patient: intake score, last session attended, score there, and the
+#    post score at the planned last session (missing for a dropout: never filled in silently)
+last_planned = int(mine["session"].max())
 obs = mine.dropna(subset=["symptom"])
-prepost = obs.groupby("patient")["symptom"].agg(pre="first", post="last")
-my_cs = change.clinical_significance(prepost["pre"], prepost["post"], reliability=0.85, cutoff="a")
-print(my_cs.summary())
+per_patient = obs.groupby("patient").agg(pre=("symptom", "first"), last_session=("session", "max"),
+                                         last_score=("symptom", "last"))
+per_patient["post"] = mine[mine["session"] == last_planned].set_index("patient")["symptom"].reindex(per_patient.index)
+per_patient["dropout"] = per_patient["post"].isna()
+print(f"{per_patient['dropout'].sum()} of {len(per_patient)} patients did not reach session {last_planned}; "
+      f"they left after session {per_patient.loc[per_patient['dropout'], 'last_session'].median():.0f} (median)")
+per_patient[per_patient["dropout"]].head()
+
+# %% [markdown]
+# **Dropouts: completers, LOCF, or a model with every observation?** Three ways to get an end-of-treatment
+# score, each a choice to state in a report:
+#
+# - **completers**: the post score where there is one; dropouts are counted as *missing*, not classified;
+# - **last observation carried forward (LOCF)**: a dropout's last observed score stands in for the post
+#   score. It pretends the patient stopped changing when they left — in a course that still improves,
+#   it understates improvement, and the classifications of dropouts rest on early scores. The workbook's
+#   functions never do this silently; here it is done, labelled, for comparison;
+# - **a growth model on every observation** (`analysis.growth.growth_model`, notebook 04): each patient
+#   contributes every attended session, and the mean score at the last session is estimated from all of
+#   them (valid when dropout is missing at random; notebook 03, section 9 shows listwise deletion failing
+#   when it is not completely at random). Time is $\log(1+\text{session})$, the shape of the mean course
+#   here — look at your own means by session to choose.
+#
+# Because the data are simulated, the last column shows what the complete data say: the same trial
+# simulated without dropout.
+
+# %%
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", UserWarning)  # the missing sessions of dropouts: listed in .dropped
+    growth = growth_model(mine.assign(time=np.log1p(mine["session"])), "symptom", "time", "patient",
+                          na_action="omit")
+b = growth.coefficients["estimate"]
+growth_mean = float(b["(Intercept)"] + b["time"] * np.log1p(last_planned))
+complete_trial = simulate_trial(**{**rt.params, "dropout_rate": 0.0})  # simulation only: the truth
+cs_completers = change.clinical_significance(per_patient["pre"], per_patient["post"], reliability=0.85, cutoff="a")
+cs_locf = change.clinical_significance(per_patient["pre"], per_patient["last_score"], reliability=0.85, cutoff="a")
+cs_truth = change.clinical_significance(complete_trial.patients["pre"], complete_trial.patients["post"],
+                                        reliability=0.85, cutoff="a")
+dropout_table = pd.DataFrame({
+    "completers": [per_patient["post"].mean(), per_patient["dropout"].eq(False).sum(), *cs_completers.counts()],
+    "LOCF (labelled)": [per_patient["last_score"].mean(), len(per_patient), *cs_locf.counts()],
+    "growth model, every observation": [growth_mean, len(per_patient), *[np.nan] * 5],
+    "truth: no dropout (simulation only)": [complete_trial.patients["post"].mean(), len(complete_trial.patients),
+                                            *cs_truth.counts()],
+}, index=["mean score at the last session", "patients", *cs_completers.counts().index])
+dropout_table.round(2)
+
+# %% [markdown]
+# With dropout completely at random, the completers' mean is off only by chance, and the model with
+# every observation is close to the truth. LOCF moves the mean up a little (worse) and classifies the
+# dropouts on scores from the middle of treatment: more "unchanged" and fewer "recovered" patients than
+# the complete data have. The model gives no per-patient category: classifying a dropout needs a score they did not give
+# (multiple imputation is the tool for that, beyond this notebook). Report the completers' categories
+# with the number missing, and the model's estimate of the mean.
+
+# %%
 # 2. sudden gains (rescale min_gain to your instrument)
 print(change.sudden_gains(mine, score="symptom", min_gain=3, first_session=0).summary())
 # 3. rupture episodes (intake has no alliance rating: it is skipped as missing)
@@ -578,8 +730,62 @@ shutil.rmtree(workdir)  # remove the temporary files
 # - On Beat the Blues a reliable BDI-II change needs more than 9 points; many patients whose scores
 #   fell did not change reliably, and a sample-based cut-off *a* is very strict: functional norms read
 #   in a source are needed for cut-offs *b* and *c* (section 1–2).
+# - Selecting patients for a high score produces improvement without change: $(1-\rho)(\bar x_1-\mu)$ on
+#   average; only a comparison group selected the same way removes it (section 3).
 # - Sudden-gain criteria find most true gains at the right session, but a steep smooth early course
-#   also passes them; detected gains overstate the share of improvement a little (selection) (section 3).
+#   also passes them; detected gains overstate the share of improvement a little (selection) (section 4).
 # - Rupture detection from self-reported alliance alone is noisy: the threshold trades found ruptures
-#   against false ones; make it a stated parameter and report episodes with their rule (section 4).
+#   against false ones; make it a stated parameter and report episodes with their rule (section 5).
+# - Dropouts are flagged, not filled in: report completers with the number missing, and estimate the
+#   end-of-treatment mean with a model that uses every observation; LOCF misclassifies dropouts (section 6).
 
+# %% [markdown]
+# ## Exercises
+#
+# From conceptual to hands-on. Put your answer in place of `None` and run the cell: `check` says
+# *Right* or *Not yet* with a hint, without showing the answer. Worked answers:
+# `answers/05_change_and_ruptures.ipynb` (in the `notebooks/answers/` folder).
+
+# %%
+from analysis.exercises import check  # noqa: E402
+
+# %% [markdown]
+# **1 (concept).** A clinic treats everyone who scores 15 or more on the PHQ-9 at intake and reports
+# that their mean score fell by 4 points. Is this, on its own, evidence that the treatment works?
+# Answer `True` or `False`.
+
+# %%
+your_answer = None  # True or False
+check("05.1", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **2 (formula).** With the BDI-II's alpha of .91 and a baseline SD of 10, what change is needed for a
+# reliable change, $1.96\,S_{diff}$?
+
+# %%
+your_answer = None  # 1.96 S_diff, BDI-II points
+check("05.2", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **3 (predict, then check).** In section 3's simulation, lower the reliability to .70 (same
+# population, cut-off and seed). Will the apparent improvement grow or shrink? Give the predicted
+# improvement $(1-\rho)(\bar x_1-\mu)$ for the referred group.
+
+# %%
+your_answer = None  # the predicted apparent improvement
+check("05.3", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **4 (hands-on).** In Beat the Blues, how many patients are reliably improved (recovered + improved)
+# at 2 months with cut-off *a* if you use $r_{xx} = .80$ instead of .91?
+
+# %%
+your_answer = None  # number of patients
+check("05.4", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **5 (hands-on, dropouts).** In section 6, how many dropouts does LOCF classify as "unchanged"?
+
+# %%
+your_answer = None  # number of dropouts
+check("05.5", your_answer) if your_answer is not None else "not answered yet"

@@ -34,6 +34,23 @@
 # estimate can be checked against its truth; the estimators themselves are checked against R
 # (psych, lavaan) in section 6.
 
+# %% [markdown]
+# **Learning goals.** After this notebook you can
+#
+# - score a questionnaire with subscales, missing answers and a stated prorating rule;
+# - compute Cronbach's alpha with its interval and McDonald's omega, and say when they differ;
+# - compare one-factor, correlated-factor and bifactor models and read their fit statistics;
+# - state what configural, metric and scalar measurement invariance mean and how they are tested;
+# - correct a correlation for attenuation and say why the result is a what-if.
+#
+# **Prerequisites.** Correlation and variance; the idea of a latent variable measured by several items;
+# for section 4, a first look at confirmatory factor analysis (loadings, fit indices) helps but is not
+# required.
+#
+# Section 6 holds the workbook's own quality control — comparisons with R (psych, lavaan) and with the
+# simulation's truth, recorded in the ledger; its cells are tagged `qc`. You can skip it on a first
+# reading.
+
 # %%
 import json
 from pathlib import Path
@@ -202,39 +219,10 @@ print(three.summary())
 
 # %%
 colors = plots.OKABE_ITO
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), gridspec_kw={"width_ratios": [1.5, 1]})
 order = [it for its in key.subscales.values() for it in its]
-x = np.arange(len(order))
-width = 0.27
-for k, (name, res) in enumerate(comparison.models.items()):
-    ld = res.loadings
-    if res.general is not None:
-        ld = ld[ld["factor"] == res.general]
-        label = f"{name} (general factor)"
-    else:
-        label = name
-    std = ld.set_index("item")["std"].reindex(order)
-    axes[0].bar(x + (k - 1) * width, std, width, color=colors[k], label=label)
-axes[0].plot(x, sim.loadings.reindex(order), "k_", markersize=14, mew=2, label="generating loading (latent)")
-axes[0].set_xticks(x, [f"{it}\n{sim.factor[it]}" for it in order], fontsize=8)
-axes[0].set_ylabel("standardised loading")
-axes[0].set_ylim(0, 1.2)
-axes[0].legend(fontsize=8, loc="upper center", ncol=2)
-axes[0].set_title("Loadings of the 1–5 answers (SIMULATED)")
-tab = comparison.table
-axes[1].errorbar(tab["rmsea"], np.arange(len(tab)),
-                 xerr=[tab["rmsea"] - tab["rmsea_lower"], tab["rmsea_upper"] - tab["rmsea"]],
-                 fmt="o", color="k", capsize=4)
-for i, (name, r) in enumerate(tab.iterrows()):
-    axes[1].annotate(f"CFI {r['cfi']:.3f}, SRMR {r['srmr']:.3f}", (r["rmsea_upper"], i),
-                     xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
-axes[1].axvline(0.06, ls="--", color="grey", lw=1)
-axes[1].set_yticks(np.arange(len(tab)), tab.index)
-axes[1].set_xlabel("RMSEA with 90% CI (dashed: .06)")
-axes[1].set_xlim(0, max(0.15, float(tab["rmsea_upper"].max()) * 1.8))
-axes[1].invert_yaxis()
-axes[1].set_title("Model fit")
-fig.tight_layout()
+fig = plots.factor_models_plot(comparison, item_order=order,
+                               truth=sim.loadings, item_groups=sim.factor,
+                               title_loadings="Loadings of the 1–5 answers (SIMULATED)")
 plots.save_figure(fig, "06_factor_models")
 plt.show()
 
@@ -341,7 +329,8 @@ plt.show()
 
 # %% [markdown]
 # ## 6 · Checks: R oracles and simulation truth
-#
+
+# %% [markdown] tags=["qc"]
 # **Oracles.** The test suite fits the same models in R on a fixture data set
 # (`tests/fixtures/psychometrics_items.csv`, made by `tests/oracles/psych_lavaan.R`) and stores R's
 # results in `tests/fixtures/psychometrics.json`. Here we refit that fixture in Python and record the
@@ -356,7 +345,8 @@ plt.show()
 # - chi-square, CFI and RMSEA against `lavaan::fitMeasures(cfa(..., estimator = "ML"))` (1e-3,
 #   the stated tolerance for two independent ML optimizers).
 
-# %%
+# %% tags=["qc"]
+# Checks: alpha, omega and CFA fit vs psych and lavaan (ledger, kind "oracle")
 FIX = Path("..") / "tests" / "fixtures"
 ref = json.loads((FIX / "psychometrics.json").read_text(encoding="utf-8"))
 fx = pd.read_csv(FIX / "psychometrics_items.csv")
@@ -394,7 +384,7 @@ for name, rname in r_names.items():
             tolerance=1e-3, kind="oracle",
             source=f"{oracle}: lavaan::fitMeasures(cfa({name}, estimator = 'ML'))['{r_key}']"))
 
-# %% [markdown]
+# %% [markdown] tags=["qc"]
 # **Measurement invariance against lavaan.** The fixture has two groups of 200 (A and B; 197 and
 # 200 complete). The R script plants a **scalar non-invariance**: in group B, item 6 (a goal item)
 # is raised by one point with probability .4 (capped at 5), a shift of its intercept that leaves
@@ -408,7 +398,8 @@ for name, rname in r_names.items():
 # (two independent ML optimizers; the test suite also compares every estimate and standard error
 # at 1e-3, and the differences are far smaller).
 
-# %%
+# %% tags=["qc"]
+# Checks: measurement invariance steps vs lavaan (ledger, kind "oracle")
 fx_inv = psychometrics.measurement_invariance(fx, fx_key.subscales, "group")
 fx_partial = psychometrics.measurement_invariance(fx, fx_key.subscales, "group", steps=("metric", "scalar"),
                                                   free_intercepts=["i6"])
@@ -443,7 +434,8 @@ display(ledger.record(
     ours=float(fx_strict.table.loc["strict", "delta_chisq"]), tolerance=1e-3, kind="oracle",
     source=f"{oracle}: lavTestLRT(scalar, strict)"))
 
-# %%
+# %% tags=["qc"]
+# Checks: the invariance table of the fixture, our fits
 inv_table = fx_inv.table[["chisq", "df", "pvalue", "cfi", "rmsea", "srmr", "delta_chisq", "delta_df",
                           "delta_pvalue", "delta_cfi"]].copy()
 inv_table.loc["strict"] = fx_strict.table.loc["strict", inv_table.columns]
@@ -454,7 +446,7 @@ display(inv_table.round(4))
 print(fx_inv.apa())
 print(fx_partial.apa())
 
-# %% [markdown]
+# %% [markdown] tags=["qc"]
 # **The planted item-6 shift shows up as scalar non-invariance.** Equal loadings are not rejected
 # (metric vs configural, p = .455), equal intercepts are (scalar vs metric, Δχ²(9) = 20.63,
 # p = .014). Freeing the intercept of item 6 alone — partial scalar invariance (Byrne, Shavelson &
@@ -475,7 +467,8 @@ print(fx_partial.apa())
 # true difference in the latent goal factor would move all four goal items together (in proportion
 # to their loadings); item 6 moves alone.
 
-# %%
+# %% tags=["qc"]
+# Checks: where the planted item-6 shift sits (figure of the fixture's intercepts)
 pm = fx_inv.steps["metric"].params
 nu = pm[(pm["op"] == "~1") & pm["lhs"].isin(fx_items)].pivot(index="lhs", columns="group", values=["estimate", "se"])
 fx_order = [it for its in fx_key.subscales.values() for it in its]
@@ -500,7 +493,7 @@ fig.tight_layout()
 plots.save_figure(fig, "06_invariance_intercepts")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] tags=["qc"]
 # **Missing answers: listwise deletion vs full-information ML.** The fixture file has five missing
 # answers, in three respondents of group A (items 3 and 7; item 11; items 1 and 12). Everything
 # above drops those respondents (listwise deletion: 397 of 400). That is harmless here, but with
@@ -518,7 +511,8 @@ plt.show()
 # differences against lavaan with the same tolerance of **1e-3** (two independent ML optimizers;
 # the test suite compares every estimate and SE at 1e-3 and finds differences below 1e-5).
 
-# %%
+# %% tags=["qc"]
+# Checks: CFA by FIML vs lavaan missing = "ml" (ledger, kind "oracle")
 fx_all = pd.read_csv(FIX / "psychometrics_items.csv")  # all 400 respondents, 5 missing answers
 fiml = psychometrics.fit_cfa(fx_all, fx_key.subscales, missing="ml")
 listwise = fx_models.models["three-factor"]  # fitted above on the 397 complete respondents
@@ -538,7 +532,8 @@ display(pd.DataFrame({"factor": ml_l.loc[miss_items, "factor"],
                       "loading, FIML": ml_l.loc[miss_items, "estimate"],
                       "SE, FIML": ml_l.loc[miss_items, "se"]}).round(4))
 
-# %%
+# %% tags=["qc"]
+# Checks: FIML fit statistics vs lavaan fitMeasures (ledger, kind "oracle")
 fiml_ref = ref["fiml"]
 lav_fit = {"chisq": "chisq", "cfi": "cfi", "tli": "tli", "rmsea": "rmsea", "srmr": "srmr", "loglik": "logl"}
 for ours_key, r_key in lav_fit.items():
@@ -559,7 +554,8 @@ for it in miss_items:
             source=f"{oracle}: lavaan::parameterEstimates(cfa(three-factor, missing = 'ml')) "
                    "(SE: observed information)"))
 
-# %%
+# %% tags=["qc"]
+# Checks: invariance by FIML vs lavaan (ledger, kind "oracle")
 fiml_inv = psychometrics.measurement_invariance(fx_all, fx_key.subscales, "group", missing="ml")
 print(fiml_inv.summary())
 for step in psychometrics.INVARIANCE_STEPS:
@@ -580,7 +576,7 @@ display(pd.DataFrame({
     "d_chi2 listwise": fx_inv.table["delta_chisq"], "p listwise": fx_inv.table["delta_pvalue"],
     "d_chi2 FIML": fiml_inv.table["delta_chisq"], "p FIML": fiml_inv.table["delta_pvalue"]}).round(4))
 
-# %% [markdown]
+# %% [markdown] tags=["qc"]
 # With three incomplete respondents out of 400 the two methods agree closely, as they should: the
 # chi-square is 50.46 (listwise, 397 respondents) against 51.19 (FIML, 400; measured against the
 # EM-estimated unrestricted model), on 51 df both; the loadings of the items with missing answers
@@ -591,7 +587,7 @@ display(pd.DataFrame({
 # item depends on the answers a respondent did give (MAR), where listwise deletion is biased; if
 # skipping depends on the unseen answer itself (MNAR), neither method is unbiased.
 
-# %% [markdown]
+# %% [markdown] tags=["qc"]
 # **Ordinal CFA against lavaan.** The R script also fitted the one-factor and three-factor models to
 # the 397 complete respondents of the fixture with `lavaan::cfa(model, data, ordered = TRUE)`
 # (lavaan's defaults: estimator WLSMV, delta parameterization, robust SEs, scaled-shifted test). We
@@ -601,7 +597,8 @@ display(pd.DataFrame({
 # threshold, polychoric, estimate and SE at 1e-5 and finds differences below 1e-6). Not compared,
 # because not implemented: lavaan's `cfi.robust` and `rmsea.robust`.
 
-# %%
+# %% tags=["qc"]
+# Checks: ordinal CFA (WLSMV) vs lavaan (ledger, kind "oracle")
 ord_ref = ref["ordinal"]
 fx_ord = {name: psychometrics.fit_cfa_ordinal(fx, facs)
           for name, facs in (("three", fx_key.subscales), ("one", {"g": fx_items}))}
@@ -640,7 +637,7 @@ display(pd.concat([
     our_load.loc[ord_load.index, ["estimate", "se", "std"]].set_axis(["ours est", "ours se", "ours std"], axis=1),
 ], axis=1).round(5))
 
-# %% [markdown]
+# %% [markdown] tags=["qc"]
 # **Simulation truth.** With `thresholds=None` the simulator returns the continuous latent
 # responses, whose standardised loadings are the generating values. We fit the three-factor model to
 # a larger simulated sample and record each recovered loading against its truth, with a tolerance
@@ -648,7 +645,8 @@ display(pd.concat([
 # loading times std/raw; for the marker item, whose raw loading is fixed, the mean of that ratio over
 # the free loadings of its factor; a correct estimator lands outside about 0.3% of the time per loading).
 
-# %%
+# %% tags=["qc"]
+# Checks: loadings and omega vs the simulation's truth (ledger, kind "simulation")
 truth_sim = simulate_wai_sr_items(n_truth, thresholds=None, seed=sim_seed + 2)
 truth_fit = psychometrics.fit_cfa(truth_sim.items, key.subscales)
 for r in truth_fit.loadings.itertuples():
@@ -736,3 +734,55 @@ print(rep.summary().replace(str(workdir), "<temporary folder>"))
 print(sorted(rep.files))
 print(rep.results["apa"])
 shutil.rmtree(workdir)  # remove the temporary files
+
+# %% [markdown]
+# ## Exercises
+#
+# From conceptual to hands-on. Put your answer in place of `None` and run the cell: `check` says
+# *Right* or *Not yet* with a hint, without showing the answer. Worked answers:
+# `answers/06_alliance_measurement.ipynb` (in the `notebooks/answers/` folder).
+
+# %%
+from analysis.exercises import check  # noqa: E402
+
+# %% [markdown]
+# **1 (concept).** Cronbach's alpha equals the reliability of the sum score only when all items have
+# equal loadings (tau-equivalence). True or false?
+
+# %%
+your_answer = None  # True or False
+check("06.1", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **2 (formula).** An alliance measure with reliability .80 correlates .25 with an outcome measured with
+# reliability .70. What is the correlation corrected for attenuation in both?
+
+# %%
+your_answer = None  # the corrected r
+check("06.2", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **3 (predict, then check).** Simulate `simulate_wai_sr_items(400, seed=2006)` (no missing answers) and
+# compute Cronbach's alpha of the 8 task and bond items only. Predict first: higher or lower than the
+# 12-item alpha? Give the 8-item alpha.
+
+# %%
+your_answer = None  # the 8-item alpha
+check("06.3", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **4 (hands-on).** On the same data, fit the one-factor CFA to all 12 items (`psychometrics.fit_cfa`)
+# and give its omega total.
+
+# %%
+your_answer = None  # omega total
+check("06.4", your_answer) if your_answer is not None else "not answered yet"
+
+# %% [markdown]
+# **5 (hands-on).** By the Spearman–Brown formula, how many items like the bond subscale's four would the
+# bond subscale need for a reliability of .90, given its alpha on the same data? (A fractional number
+# of items is fine: give $k\,\frac{.90\,(1-\alpha)}{\alpha\,(1-.90)}$.)
+
+# %%
+your_answer = None  # number of items
+check("06.5", your_answer) if your_answer is not None else "not answered yet"

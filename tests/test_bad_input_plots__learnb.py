@@ -1,0 +1,162 @@
+"""Bad input for the lesson figures of notebooks 03-06 (plots.py block B): each refusal is a
+ValueError naming the argument, column or rows."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from analysis import plots  # noqa: E402
+from analysis.multilevel import therapist_effect  # noqa: E402
+from analysis.simulate import simulate_trial  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    pts = simulate_trial(n_therapists=20, caseload=5, seed=11).patients
+    return pts, therapist_effect(pts, "post", "therapist", covariates=["pre", "arm"])
+
+
+def test_diagnostics_draws_three_panels_with_the_residuals(fitted):
+    pts, fit = fitted
+    fig = plots.mixed_model_diagnostics(fit, pts, title="t")
+    assert len(fig.axes) == 3
+    # residuals vs fitted: the points' y values are y - X b - u, whose mean is about 0 (REML, BLUPs)
+    offsets = fig.axes[2].collections[0].get_offsets()
+    assert abs(float(np.mean(offsets[:, 1]))) < 0.5
+
+
+def test_diagnostics_refuses_a_wrong_result(fitted):
+    pts, _ = fitted
+    with pytest.raises(ValueError, match="`result` must be a TherapistEffect"):
+        plots.mixed_model_diagnostics({"icc": 0.1}, pts)
+
+
+def test_diagnostics_refuses_bad_data(fitted):
+    pts, fit = fitted
+    with pytest.raises(ValueError, match="data"):
+        plots.mixed_model_diagnostics(fit, None)
+    with pytest.raises(ValueError, match="Column 'pre'.*Did you mean 'pree'"):
+        plots.mixed_model_diagnostics(fit, pts.rename(columns={"pre": "pree"}))
+    with pytest.raises(ValueError, match="rows but the fit used"):
+        plots.mixed_model_diagnostics(fit, pts.iloc[:10])
+    bad = pts.copy()
+    bad.loc[3, "pre"] = np.nan
+    with pytest.raises(ValueError, match="index labels 3"):
+        plots.mixed_model_diagnostics(fit, bad)
+    bad = pts.copy()
+    bad["pre"] = bad["pre"].astype(object)
+    bad.loc[4, "pre"] = "n/a"
+    with pytest.raises(ValueError, match="non-numeric.*index labels 4"):
+        plots.mixed_model_diagnostics(fit, bad)
+    bad = pts.copy()
+    bad.loc[5, "therapist"] = 999
+    with pytest.raises(ValueError, match="therapists the fit does not know.*5"):
+        plots.mixed_model_diagnostics(fit, bad)
+
+
+# ----------------------------------------------------------------------------- jacobson_truax_plot
+@pytest.fixture(scope="module")
+def cs():
+    from analysis.change import clinical_significance
+
+    return clinical_significance([20.0, 25, 18, 30, 22], [8.0, 24, 19, 12, np.nan], reliability=0.9, cutoff="a")
+
+
+def test_jacobson_truax_draws_each_classified_patient(cs):
+    fig = plots.jacobson_truax_plot(cs, groups=["A", "A", "B", "B", "B"], lim=(0, 35), title="t")
+    drawn = sum(len(c.get_offsets()) for c in fig.axes[0].collections[1:])  # after the band
+    assert drawn == 4  # the patient with a missing post score is not drawn
+
+
+def test_jacobson_truax_refuses_bad_input(cs):
+    with pytest.raises(ValueError, match="`result` must be a ClinicalSignificance"):
+        plots.jacobson_truax_plot(None)
+    with pytest.raises(ValueError, match="`groups` has 2 labels but the result has 5 patients"):
+        plots.jacobson_truax_plot(cs, groups=["A", "B"])
+    with pytest.raises(ValueError, match="`groups` must be a sequence"):
+        plots.jacobson_truax_plot(cs, groups={"A": 1})
+    with pytest.raises(ValueError, match="at most 6"):
+        plots.jacobson_truax_plot(_seven_groups(), groups=list("abcdefg"))
+    with pytest.raises(ValueError, match="`lim` must be two finite numbers"):
+        plots.jacobson_truax_plot(cs, lim=(5, 1))
+    with pytest.raises(ValueError, match="`lim` must be two finite numbers"):
+        plots.jacobson_truax_plot(cs, lim=(0, np.inf))
+    with pytest.raises(ValueError, match="`lim` must be two numbers"):
+        plots.jacobson_truax_plot(cs, lim="ab")
+
+
+def _seven_groups():
+    from analysis.change import clinical_significance
+
+    return clinical_significance([20.0, 25, 18, 30, 22, 21, 19], [8.0, 24, 19, 12, 10, 11, 9], reliability=0.9,
+                                 cutoff="a")
+
+
+# ----------------------------------------------------------------------------- within_between_plot
+def test_within_between_slopes_are_the_ols_slopes(fitted):
+    pts, _ = fitted
+    fig = plots.within_between_plot({"a": pts, "b": pts.assign(change=-pts["change"])}, title="t")
+    assert len(fig.axes) == 2
+    # the total line's slope equals the plain OLS slope of change on alliance (tolerance 1e-10)
+    line = [ln for ln in fig.axes[0].lines if ln.get_linestyle() == "--"][0]
+    x, y = line.get_data()
+    total = np.polyfit(pts["alliance_mean"], pts["change"], 1)[0]
+    assert abs((y[1] - y[0]) / (x[1] - x[0]) - total) < 1e-10
+
+
+def test_within_between_refuses_bad_input(fitted):
+    pts, _ = fitted
+    with pytest.raises(ValueError, match="`panels` must be a non-empty dict"):
+        plots.within_between_plot(pts)
+    with pytest.raises(ValueError, match="`panels` must be a non-empty dict"):
+        plots.within_between_plot({})
+    with pytest.raises(ValueError, match="Did you mean 'alliance_mean'"):
+        plots.within_between_plot({"x": pts}, alliance="alliance_men")
+    bad = pts.copy()
+    bad.loc[2, "change"] = np.nan
+    with pytest.raises(ValueError, match="index labels 2"):
+        plots.within_between_plot({"x": bad})
+    flat = pts.assign(alliance_mean=pts.groupby("therapist")["alliance_mean"].transform("mean"))
+    with pytest.raises(ValueError, match="does not vary within therapists"):
+        plots.within_between_plot({"x": flat})
+    with pytest.raises(ValueError, match="panels\\['x'\\]"):
+        plots.within_between_plot({"x": None})
+
+
+# ----------------------------------------------------------------------------- factor_models_plot
+@pytest.fixture(scope="module")
+def comparison():
+    from analysis import psychometrics
+    from analysis.simulate import simulate_wai_sr_items
+
+    items = simulate_wai_sr_items(300, seed=2).items.astype(float)
+    return psychometrics.compare_factor_models(items, psychometrics.wai_sr_key())
+
+
+def test_factor_models_plot_draws_a_bar_per_item_and_model(comparison):
+    fig = plots.factor_models_plot(comparison, truth={"wai1": 0.7})
+    n_items = comparison.models[next(iter(comparison.models))].loadings["item"].nunique()
+    assert len(fig.axes[0].patches) == n_items * len(comparison.models)
+
+
+def test_factor_models_plot_refuses_bad_input(comparison):
+    with pytest.raises(ValueError, match="`comparison` must be a FactorModelComparison"):
+        plots.factor_models_plot({"models": {}})
+    with pytest.raises(ValueError, match="`item_order` names items the models do not have: \\['wai99'\\]"):
+        plots.factor_models_plot(comparison, item_order=["wai1", "wai99"])
+    with pytest.raises(ValueError, match="`rmsea_line` must be a number in \\(0, 1\\)"):
+        plots.factor_models_plot(comparison, rmsea_line=0)
+    with pytest.raises(ValueError, match="`rmsea_line`"):
+        plots.factor_models_plot(comparison, rmsea_line="0.06")
