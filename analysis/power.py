@@ -1032,14 +1032,18 @@ def _reml_stack(y: np.ndarray, X: list[np.ndarray], terms: dict[str, int], ok: n
     M = np.stack([Sx[a] * Sx[b] for a, b in pairs] + [Sx[a] * Sy for a in range(p)] + [Sy * Sy], axis=2)
     n_pairs = len(pairs)
     sizes, counts = np.unique(nj, return_counts=True)
+    # c_j depends on the therapist only through n_j: sum the products over the therapists of
+    # each caseload once, then sum_j c_j M_j = sum_s c(n_s) M_s (a few terms, added in one order)
+    M_by_size = [np.sum(M[:, nj == size, :], axis=1) for size in sizes]
     weak_seen = np.zeros(R, dtype=bool)
 
     def pieces(theta: np.ndarray):
         lam = theta * theta
-        c = lam[:, None] / (1.0 + lam[:, None] * nj)
-        # sum_j c_j M_j per replicate, added in therapist order; not a matrix product, whose BLAS
-        # kernel may add in another order depending on the memory alignment of a replicate's slice
-        S = np.sum(c[:, :, None] * M, axis=1)
+        # sum_j c_j M_j per replicate, elementwise (not a matrix product, whose BLAS kernel may add
+        # in another order depending on the memory alignment of a replicate's slice)
+        S = 0.0
+        for size, Ms in zip(sizes, M_by_size):
+            S = S + (lam / (1.0 + lam * size))[:, None] * Ms
         A = {ab: XtX[ab] - S[:, i] for i, ab in enumerate(pairs)}
         bv = [Xty[a] - S[:, n_pairs + a] for a in range(p)]
         L, piv = _chol(A, p)
