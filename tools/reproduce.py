@@ -670,8 +670,26 @@ def _run_one(path: Path, layout: Layout, stage: Layout, params: dict[str, object
 
 
 def _build_api_job(layout: Layout) -> float:
+    """Build the API reference; returns seconds. The logging set-up Sphinx leaves behind is undone,
+    so that notebooks run later in the same worker process do not log every step."""
+    import logging
+
+    loggers = [logging.getLogger()] + [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
+    saved = [(lg, lg.level, list(lg.handlers), lg.propagate, lg.disabled) for lg in loggers]
     start = time.monotonic()
-    build_api(layout)
+    try:
+        build_api(layout)
+    finally:
+        for lg, level, handlers, propagate, disabled in saved:
+            lg.setLevel(level)
+            lg.handlers[:] = handlers
+            lg.propagate, lg.disabled = propagate, disabled
+        for name in list(logging.root.manager.loggerDict):  # loggers Sphinx created: back to defaults
+            lg = logging.getLogger(name)
+            if all(lg is not item[0] for item in saved):
+                lg.setLevel(logging.NOTSET)
+                lg.handlers[:] = []
+                lg.propagate = True
     return time.monotonic() - start
 
 
