@@ -76,7 +76,7 @@ plots.set_style()
 
 # %% [markdown]
 # The number of Monte Carlo replicates per design cell is a parameter (the cell is tagged
-# `parameters`): `make reproduce` runs 500 per cell (49 cells in sections 2–6: 24,500 simulated
+# `parameters`): `make reproduce` runs 500 per cell (48 cells in sections 2–6: 24,000 simulated
 # trials, some fitted twice), the test suite far fewer. Every tolerance below is computed from the
 # replicates actually run, so a smaller run is less precise, not less honest.
 #
