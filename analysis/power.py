@@ -1410,8 +1410,8 @@ def simulate_power(
         ``"tcp://10.0.0.5:8786"``, for which a client is opened and closed). Workers need
         the workbook installed at the same version.
     chunk_size : int, optional
-        Replicates per task (default: about 4 tasks per worker and cell; in one process 50, or up
-        to 1,000 for batched cells). Results do not depend on it.
+        Replicates per task (default: about 4 tasks per worker and cell, at most 1,000 for batched
+        cells; in one process 50, or up to 1,000 for batched cells). Results do not depend on it.
     progress : bool
         Show a tqdm progress bar.
     mp_context : multiprocessing context or str, optional
@@ -1533,8 +1533,10 @@ def simulate_power(
         workers = n_jobs
     use_batch = [bool(batched) and _batchable(infos[i]["params"], analyses) for i in range(len(cells))]
     if chunk_size is None:
-        if workers > 1:
+        if workers > 1:  # batched stacks of at most 1,000 replicates keep the arrays small
             chunk_size = max(1, math.ceil(n_replicates / (4 * workers)))
+            if any(use_batch):
+                chunk_size = min(chunk_size, 1000)
         else:  # a batched stack pays per call, not per replicate: larger chunks
             chunk_size = max(1, min(n_replicates, 1000 if any(use_batch) else 50))
     tasks = []
