@@ -8,6 +8,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # Seeds and hashing fixed so that numbers and figure files are identical run to run.
+# notebooks executed at the same time by `make reproduce` (outputs do not depend on it)
+JOBS ?= 2
 export PYTHONHASHSEED := 0
 export SOURCE_DATE_EPOCH := 0
 export MPLBACKEND := Agg
@@ -42,7 +44,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 reproduce: $(STAMP)
-	$(PY) tools/reproduce.py
+	$(PY) tools/reproduce.py --jobs $(JOBS)
 
 test: $(STAMP)
 	$(PY) -m pytest

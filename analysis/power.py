@@ -83,13 +83,14 @@ identical on one core (``n_jobs=1``), with local processes (``n_jobs > 1``,
 :class:`concurrent.futures.ProcessPoolExecutor`) and on a Dask cluster (``client``).
 
 Batched replicates. Where every replicate of a cell has the same patients (fixed
-caseloads, no dropout) and only the treatment analyses are asked for, the replicates of a
-chunk are simulated with their own generators but computed as arrays, and fitted together
-(the profiled REML criterion vectorised over replicates); the data are identical to
-``simulate_trial``'s and the results to the one-by-one fits (estimates to about
+caseloads, no dropout), the replicates of a chunk are simulated with their own generators
+but computed as arrays, and fitted together (every analysis of :data:`ANALYSES`: OLS from the
+normal equations, the profiled REML criterion vectorised over replicates); the data are
+identical to ``simulate_trial``'s and the results to the one-by-one fits (estimates to about
 :math:`10^{-9}`, the same rejections), tens of times faster (``benchmarks/bench_power.py``).
 In both paths the REML optimum of :math:`\theta = \tau/\sigma` found by the bracketing search
-of :func:`~analysis.multilevel.therapist_effect` is polished by Newton steps, so the
+of :func:`~analysis.multilevel.therapist_effect` (or
+:func:`~analysis.multilevel.disaggregate_alliance`) is polished by Newton steps, so the
 multilevel estimates can differ from a plain ``therapist_effect`` fit by about
 :math:`10^{-7}` (the precision of its bracketing search). ``batched=False`` fits one by one.
 
@@ -616,6 +617,34 @@ def _polished_fixed(fit, data: pd.DataFrame, outcome: str, cols: list[str], term
     return float(beta[k]), float(math.sqrt(sigma2 * np.linalg.inv(A)[k, k]))
 
 
+def _polished_disaggregation(fit, data: pd.DataFrame, codes: np.ndarray, J: int) -> dict[str, tuple[float, float]]:
+    """Within and between estimates and SEs of a disaggregate_alliance fit at the Newton-polished optimum.
+
+    The model matrix is that of :func:`~analysis.multilevel.disaggregate_alliance` (intercept,
+    the alliance's deviation from the therapist mean, the therapist mean, arm); theta = tau / sigma
+    starts from the fit's variances and is polished as in :func:`_polished_fixed`.
+    """
+    from analysis.multilevel import _ProfiledRI
+
+    res = {"alliance_between": (float(fit.between), float(fit.between_se)),
+           "alliance_within": (float(fit.within), float(fit.within_se))}
+    theta0 = math.sqrt(fit.therapist_var / fit.residual_var) if fit.residual_var > 0 else 0.0
+    if theta0 < 1e-4:
+        return res
+    a = data["alliance_mean"].to_numpy(dtype=float)
+    n_j = np.bincount(codes, minlength=J)
+    between = (np.bincount(codes, weights=a, minlength=J) / n_j)[codes]
+    X = np.column_stack([np.ones(len(a)), a - between, between, data["arm"].to_numpy(dtype=float)])
+    prof = _ProfiledRI(data["change"].to_numpy(dtype=float), X, codes.astype(np.int64), J, True)
+    theta = float(_polish_theta(lambda t: np.array([prof.crit(float(x)) for x in np.atleast_1d(t)]),
+                                np.array([theta0]))[0])
+    _, A, beta, r2, _, _ = prof.pieces(theta)
+    sigma2 = r2 / (X.shape[0] - X.shape[1])
+    inv = np.linalg.inv(A)
+    return {"alliance_between": (float(beta[2]), float(math.sqrt(sigma2 * inv[2, 2]))),
+            "alliance_within": (float(beta[1]), float(math.sqrt(sigma2 * inv[1, 1])))}
+
+
 def _analyse(name: str, data: pd.DataFrame, reference: str, cache: dict) -> dict:
     codes, labels = pd.factorize(data["therapist"], sort=True)
     J = len(labels)
@@ -637,10 +666,9 @@ def _analyse(name: str, data: pd.DataFrame, reference: str, cache: dict) -> dict
             cache["disaggregate"] = disaggregate_alliance(data, "change", "alliance_mean", "therapist",
                                                           covariates=["arm"])
         fit = cache["disaggregate"]
-        if name == "alliance_between":
-            est, se = fit.between, fit.between_se
-        else:
-            est, se = fit.within, fit.within_se
+        if "disaggregate_polished" not in cache:
+            cache["disaggregate_polished"] = _polished_disaggregation(fit, data, codes, J)
+        est, se = cache["disaggregate_polished"][name]
         tmp = data.assign(_between=data.groupby("therapist")["alliance_mean"].transform("mean"))
         tmp["_within"] = tmp["alliance_mean"] - tmp["_between"]
         df = _bw_df(tmp, ["_within", "_between", "arm"], "_between" if name == "alliance_between" else "_within",
@@ -707,8 +735,9 @@ def _run_chunk(task: tuple) -> list[dict]:
             for r in range(start, stop):
                 rows.extend(_replicate_rows(cell, sim, arms, analyses, entropy, r, reference))
             return rows
-        data = _trial_stack(sim, arms, entropy, start, stop)
-        fits = _fit_stack(data, reference)
+        alliance = any(name not in _TREATMENT_ANALYSES for name in analyses)
+        data = _trial_stack(sim, arms, entropy, start, stop, alliance=alliance)
+        fits = _fit_stack(data, reference, analyses)
         for k, r in enumerate(range(start, stop)):
             if not all(fits[name]["ok"][k] for name in analyses):  # fitted one by one, as the general path
                 rows.extend(_replicate_rows(cell, sim, arms, analyses, entropy, r, reference))
@@ -718,7 +747,7 @@ def _run_chunk(task: tuple) -> list[dict]:
                 rows.append({
                     "cell": cell, "replicate": r, "analysis": name, "patients_analysed": data["N"],
                     "therapists_analysed": data["J"],
-                    "singular": bool(f["singular"][k]) if name == "treatment_multilevel" else None,
+                    "singular": None if name.endswith("_ols") else bool(f["singular"][k]),
                     "estimate": float(f["estimate"][k]), "se": float(f["se"][k]),
                     "statistic": float(f["statistic"][k]), "df": float(f["df"][k]), "pvalue": float(f["p"][k]),
                     "error": "",
@@ -727,8 +756,10 @@ def _run_chunk(task: tuple) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- batched replicates
-#: Analyses the batched path fits (they need only pre, post, arm and therapist).
-_BATCHED_ANALYSES = ("treatment_multilevel", "treatment_ols")
+#: Analyses that need only pre, post, arm and therapist (no alliance ratings simulated).
+_TREATMENT_ANALYSES = ("treatment_multilevel", "treatment_ols")
+#: Analyses the batched path fits: all of them (the alliance ones need the session ratings too).
+_BATCHED_ANALYSES = tuple(ANALYSES)
 
 
 def _batchable(params: dict, analyses: Sequence[str]) -> bool:
@@ -737,26 +768,31 @@ def _batchable(params: dict, analyses: Sequence[str]) -> bool:
             and (params["caseload_dist"] == "fixed" or isinstance(params["caseload"], list)))
 
 
-def _trial_stack(sim: dict, arms: str, entropy: int, start: int, stop: int, block: int = 32) -> dict:
+def _trial_stack(sim: dict, arms: str, entropy: int, start: int, stop: int, block: int = 32,
+                 alliance: bool = False) -> dict:
     """:func:`_trial_block` over blocks of `block` replicates (small arrays stay in cache)."""
-    parts = [_trial_block(sim, arms, entropy, b, min(b + block, stop)) for b in range(start, stop, block)]
+    parts = [_trial_block(sim, arms, entropy, b, min(b + block, stop), alliance=alliance)
+             for b in range(start, stop, block)]
     out = dict(parts[0])
-    for key in ("pre", "post", "arm"):
-        out[key] = np.concatenate([q[key] for q in parts], axis=0)
+    for key in ("pre", "post", "arm", "change", "alliance_mean"):
+        if key in out:
+            out[key] = np.concatenate([q[key] for q in parts], axis=0)
     return out
 
 
-def _trial_block(sim: dict, arms: str, entropy: int, start: int, stop: int) -> dict:
+def _trial_block(sim: dict, arms: str, entropy: int, start: int, stop: int, alliance: bool = False) -> dict:
     r"""Replicates [start, stop) of one cell as arrays (replicate x patient): pre, post, arm.
 
     Makes exactly the draws of :func:`analysis.simulate.simulate_trial` with each
     replicate's own generator (child ``(r, 0)`` of the root seed; ``(r, 1)`` for the
     therapists' arms of a nested design), in the same order and with the same arguments,
-    and stops after the last draw that pre and post depend on; everything else is computed
-    for all replicates at once with the same elementwise arithmetic. So pre, post and arm
-    are identical, bit for bit, to those of :func:`_trial_data` (tested).
+    and stops after the last draw that pre and post (with ``alliance=True`` also the
+    session alliance ratings, for ``change`` and ``alliance_mean``) depend on; everything
+    else is computed for all replicates at once with the same elementwise arithmetic. So
+    pre, post, arm, change and alliance_mean are identical, bit for bit, to those of
+    :func:`_trial_data` (tested).
     """
-    from analysis.simulate import _DEFAULTS, _checked_params, implied_population
+    from analysis.simulate import _DEFAULTS, WAI_RANGE, _checked_params, implied_population
 
     d_treat = sim.get("treatment_d", _DEFAULTS["treatment_d"])
     params = _checked_params({**_DEFAULTS, **sim, **({"treatment_d": 0.0} if arms == "nested" else {})})
@@ -778,6 +814,8 @@ def _trial_block(sim: dict, arms: str, entropy: int, start: int, stop: int) -> d
     t_sg = np.empty((R, N), dtype=np.int64)
     innov, rupt_u, rep_u = np.empty((R, N, T)), np.empty((R, N, T)), np.empty((R, N, T))
     noise = np.empty((R, N, T + 1))
+    anoise = np.empty((R, N, T)) if alliance else None
+    sd_ae = math.sqrt(pop["alliance_error_var"])
     arm_th = np.zeros((R, J), dtype=np.int64)
     # consecutive draws of one kind are made in one call (the generator's stream is the same:
     # normal(loc, scale) is loc + scale * standard_normal, and no value is cached between calls)
@@ -801,6 +839,8 @@ def _trial_block(sim: dict, arms: str, entropy: int, start: int, stop: int) -> d
         sg_u[k] = rng.random(N)
         t_sg[k] = rng.integers(2, T, N)
         noise[k] = 0.0 + pop["symptom_error_sd"] * rng.standard_normal((N, T + 1))
+        if alliance:
+            anoise[k] = 0.0 + sd_ae * rng.standard_normal((N, T))
         if arms == "nested":
             rng2 = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(r, 1)))
             arm_th[k, rng2.permutation(J)[: int(round(J * alloc))]] = 1
@@ -826,205 +866,315 @@ def _trial_block(sim: dict, arms: str, entropy: int, start: int, stop: int) -> d
     sg = sg_u < params["sudden_gain_prob"]
     dG = G[t_sg] - G[t_sg - 1]
     gam = np.clip((params["sudden_gain_share"] - dG) / (1 - dG), 0.0, 1.0)
-    cols = np.array([0, T])
+    cols = np.array([0, T]) if not alliance else tt  # every session when the alliance needs Y*
     Gi = np.where(sg[..., None], (1 - gam[..., None]) * G[cols] + gam[..., None] * (tt[cols] >= t_sg[..., None]),
                   G[cols])
-    ymeas = (y0[..., None] - D[..., None] * Gi) + noise[:, :, cols]
+    ystar = y0[..., None] - D[..., None] * Gi
+    ymeas = ystar + noise[:, :, cols]
+    last = ymeas.shape[2] - 1
     pre = np.clip(np.round(ymeas[..., 0]), *PHQ9_RANGE) + 0.0
     if arms == "crossed":
-        post = np.clip(np.round(ymeas[..., 1]), *PHQ9_RANGE) + 0.0
+        post = np.clip(np.round(ymeas[..., last]), *PHQ9_RANGE) + 0.0
     else:
         arm = arm_th[:, th]
-        post = np.clip(np.round(ymeas[..., 1] - d_treat * pop["post_sd"] * arm), *PHQ9_RANGE) + 0.0
-    return {"pre": pre, "post": post, "arm": arm.astype(float), "n_j": n_j, "J": J, "N": N}
+        post = np.clip(np.round(ymeas[..., last] - d_treat * pop["post_sd"] * arm), *PHQ9_RANGE) + 0.0
+    # C order throughout (arm_th[:, th] is column-major): reductions over a row then add in one order
+    out = {"pre": np.ascontiguousarray(pre), "post": np.ascontiguousarray(post),
+           "arm": np.ascontiguousarray(arm, dtype=float), "n_j": n_j, "J": J, "N": N}
+    if alliance:
+        astar = (params["alliance_mean"] + params["alliance_growth"] * np.arange(T)[None, None, :]
+                 + a_j[:, th][..., None] + b_i[..., None] + s - deficit
+                 + params["reverse_causation"] * (ystar[..., :-1] - ystar[..., 1:]))
+        ameas = astar + anoise
+        a_obs = np.ascontiguousarray(np.clip(np.round(ameas * 12) / 12, *WAI_RANGE))
+        out["alliance_mean"] = np.sum(a_obs, axis=2) / T  # np.nanmean of complete rows: sum / count
+        out["change"] = np.ascontiguousarray(pre - post)
+    return out
 
 
 def _sums(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row sums of a * b over the last axis (one order of additions for every batch size)."""
-    return np.sum(a * b, axis=-1)
+    """Row sums of a * b over the last axis (one order of additions for every batch size).
+
+    The product is made C-contiguous first: numpy adds the elements of a row in another order
+    when the row is strided (e.g. the column-major result of ``x[:, index]``).
+    """
+    return np.sum(np.ascontiguousarray(a * b), axis=-1)
 
 
-def _fit_stack(data: dict, reference: str) -> dict[str, dict[str, np.ndarray]]:
-    r"""Both treatment analyses for a stack of replicates: post ~ pre + arm, test of arm.
+def _chol(A: dict, p: int) -> tuple[dict, list[np.ndarray]]:
+    """Cholesky factors of a stack of symmetric p x p matrices, elementwise over the stack.
 
-    ``treatment_ols``: least squares from the normal equations. ``treatment_multilevel``:
-    the profiled REML criterion of :class:`analysis.multilevel._ProfiledRI` evaluated for
-    all replicates at once from per-therapist sums, minimised over
-    :math:`\theta = \tau/\sigma` as there (the same 50-point grid, then a golden-section
-    search between the grid neighbours of the best point to :math:`10^{-12}\max(1, hi)`,
-    then the boundary check at 0, then the Newton polish of :func:`_polish_theta`); the
-    fixed effects, their covariance :math:`\sigma^2 A^{-1}` (3 x 3 inverse by cofactors) and
-    the between-within degrees of freedom follow as in
-    :func:`analysis.multilevel.therapist_effect` and :func:`_bw_df`. ``ok`` is False
-    where the stack cannot vouch for reproducing the single fit (a constant column, an
-    optimum beyond the grid, a Cholesky pivot of :math:`A` not clearly positive at a point
-    the single fit evaluates, including its walk towards the upper profile limit, anything
-    non-finite): those replicates are fitted one by one.
+    ``A[a, b]`` (a >= b) are arrays over replicates; returns ``L[a, b]`` and the pivots
+    (the squared diagonal of L, NaN-free; L's diagonal is NaN where a pivot is not positive).
+    Elementwise arithmetic only, so a replicate's factor does not depend on the stack.
+    """
+    L: dict = {}
+    pivots = []
+    for j in range(p):
+        s = A[j, j]
+        for k in range(j):
+            s = s - L[j, k] * L[j, k]
+        pivots.append(s)
+        d = np.sqrt(np.where(s > 0, s, np.nan))
+        L[j, j] = d
+        for i in range(j + 1, p):
+            t = A[i, j]
+            for k in range(j):
+                t = t - L[i, k] * L[j, k]
+            L[i, j] = t / d
+    return L, pivots
+
+
+def _chol_solve(L: dict, b: list[np.ndarray], p: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(z, x) with L z = b and L' x = z (so A x = b and b'x = z'z)."""
+    z = []
+    for i in range(p):
+        t = b[i]
+        for k in range(i):
+            t = t - L[i, k] * z[k]
+        z.append(t / L[i, i])
+    x: list = [None] * p
+    for i in reversed(range(p)):
+        t = z[i]
+        for k in range(i + 1, p):
+            t = t - L[k, i] * x[k]
+        x[i] = t / L[i, i]
+    return z, x
+
+
+def _chol_inv_diag(L: dict, p: int, k: int) -> np.ndarray:
+    """Element (k, k) of A^{-1} from its Cholesky factor: the squared norm of L^{-1} e_k."""
+    v = {k: 1.0 / L[k, k]}
+    total = v[k] * v[k]
+    for i in range(k + 1, p):
+        t = L[i, k] * v[k]
+        for j in range(k + 1, i):
+            t = t + L[i, j] * v[j]
+        v[i] = -t / L[i, i]
+        total = total + v[i] * v[i]
+    return total
+
+
+def _level2_stack(v: np.ndarray, n_j: np.ndarray, R: int, J: int) -> np.ndarray:
+    """Per replicate: is `v` constant within every therapist (a therapist-level term)?"""
+    if np.all(n_j == n_j[0]):
+        w = v.reshape(R, J, int(n_j[0]))
+        return np.all(w.max(axis=2) - w.min(axis=2) == 0, axis=1)
+    starts = np.concatenate([[0], np.cumsum(n_j)[:-1]])
+    return np.all(np.maximum.reduceat(v, starts, axis=1) - np.minimum.reduceat(v, starts, axis=1) == 0, axis=1)
+
+
+def _per_therapist(n_j: np.ndarray, R: int, J: int):
+    """A function summing a (replicate x patient) array over each therapist's patients."""
+    if np.all(n_j == n_j[0]):
+        m = int(n_j[0])
+        return lambda v: v.reshape(R, J, m).sum(axis=2)
+    starts = np.concatenate([[0], np.cumsum(n_j)[:-1]])
+    return lambda v: np.add.reduceat(v, starts, axis=1)
+
+
+def _test_arrays(est, se, df, reference: str, ok: np.ndarray, **extra) -> dict:
+    """Statistic, p value and the `ok` mask of one tested term, as the one-by-one path reports them."""
+    stat = est / se
+    if reference == "t":
+        pval = np.where(np.isfinite(df), 2 * stats.t.sf(np.abs(stat), df), 2 * stats.norm.sf(np.abs(stat)))
+    else:
+        pval = 2 * stats.norm.sf(np.abs(stat))
+    good = ok & np.isfinite(stat) & np.isfinite(pval)
+    return dict(ok=good, estimate=est, se=se, statistic=stat,
+                df=df if reference == "t" else np.full(est.shape, math.nan), p=pval, **extra)
+
+
+def _ols_stack(y: np.ndarray, X: list[np.ndarray], terms: dict[str, int], ok: np.ndarray, reference: str) -> dict:
+    """OLS of y on the columns X (the first is the intercept) for a stack; one test per term."""
+    R, N = y.shape
+    p = len(X)
+    A = {(a, b): np.where(ok, _sums(X[a], X[b]), float(a == b)) for a in range(p) for b in range(a + 1)}
+    Xty = [_sums(x, y) for x in X]
+    L, piv = _chol(A, p)
+    z, beta = _chol_solve(L, Xty, p)
+    rss = _sums(y, y) - sum(zi * zi for zi in z)
+    sigma2 = rss / (N - p)
+    df = np.full(R, float(N - p))
+    out = {}
+    for name, k in terms.items():
+        se = np.sqrt(sigma2 * _chol_inv_diag(L, p, k))
+        out[name] = _test_arrays(beta[k], se, df, reference, ok, singular=np.zeros(R, dtype=bool))
+    return out
+
+
+def _reml_stack(y: np.ndarray, X: list[np.ndarray], terms: dict[str, int], ok: np.ndarray, n_j: np.ndarray,
+                J: int, reference: str) -> dict:
+    r"""Random-intercept REML fits of y on the columns X for a stack of replicates; one test per term.
+
+    The profiled REML criterion of :class:`analysis.multilevel._ProfiledRI` evaluated for all
+    replicates at once from per-therapist sums, minimised over :math:`\theta = \tau/\sigma` as
+    there (the same 50-point grid, then a golden-section search between the grid neighbours of
+    the best point to :math:`10^{-12}\max(1, hi)`, then the boundary check at 0, then the Newton
+    polish of :func:`_polish_theta`); the fixed effects, their covariance :math:`\sigma^2 A^{-1}`
+    (Cholesky factor computed elementwise) and the between-within degrees of freedom follow as in
+    :func:`analysis.multilevel.therapist_effect` and :func:`_bw_df`.
+    """
+    from analysis.multilevel import _SINGULAR_TOL
+
+    R, N = y.shape
+    p = len(X)
+    per_therapist = _per_therapist(n_j, R, J)
+    Sx = [per_therapist(x) for x in X]
+    Sy = per_therapist(y)
+    nj = n_j.astype(float)
+    d_reml = N - p
+    pairs = [(a, b) for a in range(p) for b in range(a + 1)]
+    XtX = {ab: np.where(ok, _sums(X[ab[0]], X[ab[1]]), float(ab[0] == ab[1])) for ab in pairs}
+    Xty = [_sums(x, y) for x in X]
+    yty = _sums(y, y)
+    # per-therapist products, one column each: Sx_a Sx_b, Sx_a Sy, Sy^2
+    M = np.stack([Sx[a] * Sx[b] for a, b in pairs] + [Sx[a] * Sy for a in range(p)] + [Sy * Sy], axis=2)
+    n_pairs = len(pairs)
+    sizes, counts = np.unique(nj, return_counts=True)
+    # c_j depends on the therapist only through n_j: sum the products over the therapists of
+    # each caseload once, then sum_j c_j M_j = sum_s c(n_s) M_s (a few terms, added in one order)
+    M_by_size = [np.sum(M[:, nj == size, :], axis=1) for size in sizes]
+    weak_seen = np.zeros(R, dtype=bool)
+
+    def pieces(theta: np.ndarray):
+        lam = theta * theta
+        # sum_j c_j M_j per replicate, elementwise (not a matrix product, whose BLAS kernel may add
+        # in another order depending on the memory alignment of a replicate's slice)
+        S = 0.0
+        for size, Ms in zip(sizes, M_by_size):
+            S = S + (lam / (1.0 + lam * size))[:, None] * Ms
+        A = {ab: XtX[ab] - S[:, i] for i, ab in enumerate(pairs)}
+        bv = [Xty[a] - S[:, n_pairs + a] for a in range(p)]
+        L, piv = _chol(A, p)
+        z, beta = _chol_solve(L, bv, p)
+        r2 = yty - S[:, -1] - sum(zi * zi for zi in z)
+        ldv = np.sum(np.log1p(lam[:, None] * sizes) * counts, axis=1)
+        lda = sum(np.log(np.where(q > 0, q, np.nan)) for q in piv)
+        # where a Cholesky pivot is not clearly positive the single fit may stop with "not
+        # positive definite": let it decide
+        weak = np.zeros(R, dtype=bool)
+        for a in range(p):
+            weak |= ~(piv[a] > 1e-9 * XtX[a, a])
+        weak_seen[:] |= weak
+        return L, beta, r2, ldv, lda
+
+    def crit(theta: np.ndarray) -> np.ndarray:
+        *_, r2, ldv, lda = pieces(theta)
+        r2 = np.maximum(r2, 1e-300)
+        return d_reml * (1.0 + np.log(2 * math.pi * r2 / d_reml)) + ldv + lda
+
+    grid = np.concatenate([[0.0], np.logspace(-4, 2, 49)])
+    vals = np.stack([crit(np.full(R, g)) for g in grid], axis=1)
+    k = np.argmin(vals, axis=1)
+    ok_ml = ok & (k < len(grid) - 1) & np.isfinite(vals).all(axis=1)
+    lo = grid[np.maximum(k - 1, 0)]
+    hi = grid[np.minimum(k + 1, len(grid) - 1)]
+    tol = 1e-12 * np.maximum(1.0, hi)
+    # golden-section search on [lo, hi], all replicates in step
+    g = (math.sqrt(5) - 1) / 2
+    a_, b_ = lo.copy(), hi.copy()
+    x1, x2 = b_ - g * (b_ - a_), a_ + g * (b_ - a_)
+    f1, f2 = crit(x1), crit(x2)
+    for _ in range(300):
+        active = (b_ - a_) > tol
+        if not active.any():
+            break
+        left = f1 <= f2  # the minimum lies in [a, x2]
+        na, nb = np.where(left, a_, x1), np.where(left, x2, b_)
+        nx1 = np.where(left, nb - g * (nb - na), x2)
+        nx2 = np.where(left, x1, na + g * (nb - na))
+        fe = crit(np.where(left, nx1, nx2))
+        nf1, nf2 = np.where(left, fe, f2), np.where(left, f1, fe)
+        a_, b_ = np.where(active, na, a_), np.where(active, nb, b_)
+        x1, x2 = np.where(active, nx1, x1), np.where(active, nx2, x2)
+        f1, f2 = np.where(active, nf1, f1), np.where(active, nf2, f2)
+    theta = (a_ + b_) / 2
+    ftheta = crit(theta)
+    theta = np.where(ftheta <= vals[np.arange(R), k], theta, grid[k])
+    best = np.minimum(ftheta, vals[np.arange(R), k])
+    at0 = vals[:, 0] <= best
+    theta = np.where(at0, 0.0, theta)
+    # therapist_effect also searches the upper profile-likelihood limit of theta, doubling
+    # max(theta, 1e-3) * 2 while the criterion is within the chi2(1) quantile of its minimum
+    # (up to 1e8); A can lose definiteness out there (e.g. two therapists), where the single
+    # fit stops with an error: walk the same points and let the single fit decide there
+    q95 = stats.chi2.ppf(0.95, 1)
+    f_hat = crit(theta)
+    hi_ci = np.maximum(theta, 1e-3) * 2
+    walking = ok_ml.copy()
+    while walking.any():
+        f_hi = crit(np.where(walking, hi_ci, 1.0))
+        walking &= (f_hi - f_hat - q95 < 0) | ~np.isfinite(f_hi)
+        hi_ci = np.where(walking, hi_ci * 2, hi_ci)
+        walking &= hi_ci <= 1e8
+    theta = _polish_theta(crit, theta)
+    L, beta, r2, _, _ = pieces(theta)
+    sigma2 = r2 / d_reml
+    # between-within df (SAS ddfm=bw), as _bw_df: q = intercept + therapist-level columns
+    level2 = [np.ones(R, dtype=bool)] + [_level2_stack(x, n_j, R, J) for x in X[1:]]
+    q = sum(v.astype(int) for v in level2)
+    out = {}
+    for name, kk in terms.items():
+        se = np.sqrt(sigma2 * _chol_inv_diag(L, p, kk))
+        df = np.where(level2[kk], J - q, N - J - (p - q)).astype(float)
+        df = np.where(df > 0, df, np.nan)
+        out[name] = _test_arrays(beta[kk], se, df, reference, ok_ml & ~weak_seen,
+                                 singular=theta < _SINGULAR_TOL)
+    return out
+
+
+def _fit_stack(data: dict, reference: str,
+               analyses: Sequence[str] = _TREATMENT_ANALYSES) -> dict[str, dict[str, np.ndarray]]:
+    r"""The requested analyses for a stack of replicates (see :data:`ANALYSES`).
+
+    ``*_ols``: least squares from the normal equations (Cholesky). ``*_multilevel`` and
+    ``alliance_between``/``alliance_within``: :func:`_reml_stack` (the last two share one fit of
+    change on the within- and between-therapist parts of the alliance and arm, as
+    :func:`~analysis.multilevel.disaggregate_alliance`). ``ok`` is False where the stack cannot
+    vouch for reproducing the single fit (a constant column, an alliance that does not vary
+    within or between therapists, an optimum beyond the grid, a Cholesky pivot of :math:`A` not
+    clearly positive at a point the single fit evaluates, including its walk towards the upper
+    profile limit, anything non-finite): those replicates are fitted one by one.
 
     Every replicate's arithmetic is elementwise or a reduction of fixed length over its own
     therapists or patients, so the result does not depend on which replicates share the
     stack (chunking, processes).
     """
-    from analysis.multilevel import _SINGULAR_TOL
-
-    pre, y, arm, n_j, J, N = data["pre"], data["post"], data["arm"], data["n_j"], data["J"], data["N"]
-    R = y.shape[0]
-    one = np.ones_like(y)
-    Xc = [one, pre, arm]
-    p = 3
-    XtX = np.empty((R, p, p))
-    for a in range(p):
-        for b in range(p):
-            XtX[:, a, b] = _sums(Xc[a], Xc[b])
-    Xty = np.stack([_sums(x, y) for x in Xc], axis=1)
-    yty = _sums(y, y)
-    ok = (np.ptp(pre, axis=1) > 0) & (np.ptp(arm, axis=1) > 0)
+    n_j, J, N = data["n_j"], data["J"], data["N"]
+    arm = data["arm"]
+    R = arm.shape[0]
+    one = np.ones_like(arm)
+    varies = lambda v: np.ptp(v, axis=1) > 0  # noqa: E731
+    base_ok = varies(arm) & (N - J > 0) & (N >= 6)
     out: dict[str, dict[str, np.ndarray]] = {}
     with np.errstate(all="ignore"):
-        # ---- OLS
-        XtX_safe = np.where(ok[:, None, None], XtX, np.eye(p))
-        beta = np.linalg.solve(XtX_safe, Xty[..., None])[..., 0]
-        rss = yty - _sums(Xty, beta)
-        sigma2 = rss / (N - p)
-        inv = np.linalg.inv(XtX_safe)
-        est, se = beta[:, 2], np.sqrt(sigma2 * inv[:, 2, 2])
-        stat = est / se
-        df = np.full(R, float(N - p))
-        pval = 2 * stats.t.sf(np.abs(stat), df) if reference == "t" else 2 * stats.norm.sf(np.abs(stat))
-        good = ok & np.isfinite(stat) & np.isfinite(pval)
-        out["treatment_ols"] = dict(ok=good, estimate=est, se=se, statistic=stat,
-                                    df=df if reference == "t" else np.full(R, math.nan), p=pval,
-                                    singular=np.zeros(R, dtype=bool))
-        # ---- profiled REML, random therapist intercept
-        if np.all(n_j == n_j[0]):
-            m = int(n_j[0])
-
-            def per_therapist(v: np.ndarray) -> np.ndarray:
-                return v.reshape(R, J, m).sum(axis=2)
-        else:
-            starts = np.concatenate([[0], np.cumsum(n_j)[:-1]])
-
-            def per_therapist(v: np.ndarray) -> np.ndarray:
-                return np.add.reduceat(v, starts, axis=1)
-        Sx = [per_therapist(x) for x in Xc]
-        Sy = per_therapist(y)
-        nj = n_j.astype(float)
-        d_reml = N - p
-
-        pairs = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
-        # per-therapist products, one column each: Sx_a Sx_b (6), Sx_a Sy (3), Sy^2
-        M = np.stack([Sx[a] * Sx[b] for a, b in pairs] + [Sx[a] * Sy for a in range(p)] + [Sy * Sy], axis=2)
-        XtX_safe = np.where(ok[:, None, None], XtX, np.eye(p))
-        sizes, counts = np.unique(nj, return_counts=True)
-        weak_seen = np.zeros(R, dtype=bool)
-
-        def pieces(theta: np.ndarray):
-            lam = theta * theta
-            c = lam[:, None] / (1.0 + lam[:, None] * nj)
-            # sum_j c_j M_j for every replicate (a matrix product per replicate)
-            S = np.matmul(c[:, None, :], M)[:, 0, :]
-            # A = X'X - sum_j c_j Sx_j Sx_j' and b = X'y - sum_j c_j Sx_j Sy_j (3 x 3, symmetric)
-            a = {ab: XtX_safe[:, ab[0], ab[1]] - S[:, i] for i, ab in enumerate(pairs)}
-            bv = Xty - S[:, 6:9]
-            # explicit inverse through the cofactors (elementwise: the same for every batch size)
-            c00 = a[1, 1] * a[2, 2] - a[1, 2] * a[1, 2]
-            c01 = a[0, 2] * a[1, 2] - a[0, 1] * a[2, 2]
-            c02 = a[0, 1] * a[1, 2] - a[0, 2] * a[1, 1]
-            c11 = a[0, 0] * a[2, 2] - a[0, 2] * a[0, 2]
-            c12 = a[0, 1] * a[0, 2] - a[0, 0] * a[1, 2]
-            c22 = a[0, 0] * a[1, 1] - a[0, 1] * a[0, 1]
-            det = a[0, 0] * c00 + a[0, 1] * c01 + a[0, 2] * c02
-            beta = np.stack([c00 * bv[:, 0] + c01 * bv[:, 1] + c02 * bv[:, 2],
-                             c01 * bv[:, 0] + c11 * bv[:, 1] + c12 * bv[:, 2],
-                             c02 * bv[:, 0] + c12 * bv[:, 1] + c22 * bv[:, 2]], axis=1) / det[:, None]
-            r2 = yty - S[:, 9] - (bv[:, 0] * beta[:, 0] + bv[:, 1] * beta[:, 1] + bv[:, 2] * beta[:, 2])
-            ldv = np.log1p(lam[:, None] * sizes) @ counts.astype(float)
-            lda = np.where(det > 0, np.log(np.where(det > 0, det, 1.0)), np.nan)
-            # Cholesky pivots a00, a11 - a01^2/a00, det/(a00 p1): where one is not clearly
-            # positive the single fit may stop with "not positive definite"; let it decide
-            p1 = a[1, 1] - a[0, 1] * a[0, 1] / a[0, 0]
-            p2 = det / (a[0, 0] * p1)
-            weak = ~((a[0, 0] > 1e-9 * XtX_safe[:, 0, 0]) & (p1 > 1e-9 * XtX_safe[:, 1, 1])
-                     & (p2 > 1e-9 * XtX_safe[:, 2, 2]))
-            weak_seen[:] |= weak
-            return c22 / det, beta, r2, ldv, lda
-
-        def crit(theta: np.ndarray) -> np.ndarray:
-            *_, r2, ldv, lda = pieces(theta)
-            r2 = np.maximum(r2, 1e-300)
-            return d_reml * (1.0 + np.log(2 * math.pi * r2 / d_reml)) + ldv + lda
-
-        grid = np.concatenate([[0.0], np.logspace(-4, 2, 49)])
-        vals = np.stack([crit(np.full(R, g)) for g in grid], axis=1)
-        k = np.argmin(vals, axis=1)
-        ok_ml = ok & (k < len(grid) - 1) & np.isfinite(vals).all(axis=1)
-        lo = grid[np.maximum(k - 1, 0)]
-        hi = grid[np.minimum(k + 1, len(grid) - 1)]
-        tol = 1e-12 * np.maximum(1.0, hi)
-        # golden-section search on [lo, hi], all replicates in step
-        g = (math.sqrt(5) - 1) / 2
-        a_, b_ = lo.copy(), hi.copy()
-        x1, x2 = b_ - g * (b_ - a_), a_ + g * (b_ - a_)
-        f1, f2 = crit(x1), crit(x2)
-        for _ in range(300):
-            active = (b_ - a_) > tol
-            if not active.any():
-                break
-            left = f1 <= f2  # the minimum lies in [a, x2]
-            na, nb = np.where(left, a_, x1), np.where(left, x2, b_)
-            nx1 = np.where(left, nb - g * (nb - na), x2)
-            nx2 = np.where(left, x1, na + g * (nb - na))
-            fe = crit(np.where(left, nx1, nx2))
-            nf1, nf2 = np.where(left, fe, f2), np.where(left, f1, fe)
-            a_, b_ = np.where(active, na, a_), np.where(active, nb, b_)
-            x1, x2 = np.where(active, nx1, x1), np.where(active, nx2, x2)
-            f1, f2 = np.where(active, nf1, f1), np.where(active, nf2, f2)
-        theta = (a_ + b_) / 2
-        ftheta = crit(theta)
-        theta = np.where(ftheta <= vals[np.arange(R), k], theta, grid[k])
-        best = np.minimum(ftheta, vals[np.arange(R), k])
-        at0 = vals[:, 0] <= best
-        theta = np.where(at0, 0.0, theta)
-        # therapist_effect also searches the upper profile-likelihood limit of theta, doubling
-        # max(theta, 1e-3) * 2 while the criterion is within the chi2(1) quantile of its minimum
-        # (up to 1e8); A can lose definiteness out there (e.g. two therapists), where the single
-        # fit stops with an error: walk the same points and let the single fit decide there
-        q95 = stats.chi2.ppf(0.95, 1)
-        f_hat = crit(theta)
-        hi_ci = np.maximum(theta, 1e-3) * 2
-        walking = ok_ml.copy()
-        while walking.any():
-            f_hi = crit(np.where(walking, hi_ci, 1.0))
-            walking &= (f_hi - f_hat - q95 < 0) | ~np.isfinite(f_hi)
-            hi_ci = np.where(walking, hi_ci * 2, hi_ci)
-            walking &= hi_ci <= 1e8
-        theta = _polish_theta(crit, theta)
-        ainv22, beta, r2, _, _ = pieces(theta)
-        sigma2 = r2 / d_reml
-        est, se = beta[:, 2], np.sqrt(sigma2 * ainv22)
-        stat = est / se
-
-        # between-within df of arm (SAS ddfm=bw), as _bw_df
-        def level2(v: np.ndarray) -> np.ndarray:
-            if np.all(n_j == n_j[0]):
-                w = v.reshape(R, J, int(n_j[0]))
-                return np.all(w.max(axis=2) - w.min(axis=2) == 0, axis=1)
-            starts = np.concatenate([[0], np.cumsum(n_j)[:-1]])
-            return np.all(np.maximum.reduceat(v, starts, axis=1) - np.minimum.reduceat(v, starts, axis=1) == 0,
-                          axis=1)
-        pre_l2, arm_l2 = level2(pre), level2(arm)
-        q = 1 + pre_l2.astype(int) + arm_l2.astype(int)
-        df = np.where(arm_l2, J - q, N - J - (p - q)).astype(float)
-        df = np.where(df > 0, df, np.nan)
-        if reference == "t":
-            pval = np.where(np.isfinite(df), 2 * stats.t.sf(np.abs(stat), df), 2 * stats.norm.sf(np.abs(stat)))
-        else:
-            pval = 2 * stats.norm.sf(np.abs(stat))
-        good = ok_ml & ~weak_seen & np.isfinite(stat) & np.isfinite(pval)
-        out["treatment_multilevel"] = dict(ok=good, estimate=est, se=se, statistic=stat,
-                                           df=df if reference == "t" else np.full(R, math.nan), p=pval,
-                                           singular=theta < _SINGULAR_TOL)
-    return out
+        if any(a in _TREATMENT_ANALYSES for a in analyses):
+            y, X = data["post"], [one, data["pre"], arm]
+            ok = base_ok & varies(data["pre"]) & varies(y)
+            if "treatment_ols" in analyses:
+                out.update(_ols_stack(y, X, {"treatment_ols": 2}, ok, reference))
+            if "treatment_multilevel" in analyses:
+                out.update(_reml_stack(y, X, {"treatment_multilevel": 2}, ok, n_j, J, reference))
+        if any(a in ("alliance_multilevel", "alliance_ols") for a in analyses):
+            y, X = data["change"], [one, data["alliance_mean"], arm]
+            ok = base_ok & varies(data["alliance_mean"]) & varies(y)
+            if "alliance_ols" in analyses:
+                out.update(_ols_stack(y, X, {"alliance_ols": 1}, ok, reference))
+            if "alliance_multilevel" in analyses:
+                out.update(_reml_stack(y, X, {"alliance_multilevel": 1}, ok, n_j, J, reference))
+        if any(a in ("alliance_between", "alliance_within") for a in analyses):
+            a = data["alliance_mean"]
+            per_therapist = _per_therapist(n_j, R, J)
+            th = np.repeat(np.arange(J), n_j)
+            between = np.ascontiguousarray((per_therapist(a) / n_j)[:, th])  # [:, th] is column-major
+            within = a - between
+            amax = np.max(np.abs(a), axis=1)
+            ok = (base_ok & varies(data["change"]) & (np.max(np.abs(within), axis=1) > 1e-9 * amax)
+                  & (np.ptp(between, axis=1) > 1e-9 * amax))
+            out.update(_reml_stack(data["change"], [one, within, between, arm],
+                                   {"alliance_within": 1, "alliance_between": 2}, ok, n_j, J, reference))
+    return {name: out[name] for name in analyses}
 
 
 # --------------------------------------------------------------------------- results
@@ -1260,8 +1410,8 @@ def simulate_power(
         ``"tcp://10.0.0.5:8786"``, for which a client is opened and closed). Workers need
         the workbook installed at the same version.
     chunk_size : int, optional
-        Replicates per task (default: about 4 tasks per worker and cell; in one process 50, or up
-        to 1,000 for batched cells). Results do not depend on it.
+        Replicates per task (default: about 4 tasks per worker and cell, at most 1,000 for batched
+        cells; in one process 50, or up to 1,000 for batched cells). Results do not depend on it.
     progress : bool
         Show a tqdm progress bar.
     mp_context : multiprocessing context or str, optional
@@ -1269,9 +1419,8 @@ def simulate_power(
         is passed to :func:`multiprocessing.get_context`.
     batched : bool
         Simulate and fit the replicates of a chunk together where the design allows (the
-        default): only ``treatment_multilevel``/``treatment_ols`` requested, fixed
-        caseloads (a number with ``caseload_dist="fixed"`` or one per therapist) and no
-        dropout. The draws are those of ``simulate_trial`` (identical data); the REML fits
+        default): fixed caseloads (a number with ``caseload_dist="fixed"`` or one per
+        therapist) and no dropout, for every analysis. The draws are those of ``simulate_trial`` (identical data); the REML fits
         use the same criterion, grid and boundary rule vectorised over replicates, and
         agree with the one-by-one fits to about :math:`10^{-9}` in the estimates (both are
         Newton-polished at the optimum; see :func:`_polish_theta`), with the same rejection
@@ -1384,8 +1533,10 @@ def simulate_power(
         workers = n_jobs
     use_batch = [bool(batched) and _batchable(infos[i]["params"], analyses) for i in range(len(cells))]
     if chunk_size is None:
-        if workers > 1:
+        if workers > 1:  # batched stacks of at most 1,000 replicates keep the arrays small
             chunk_size = max(1, math.ceil(n_replicates / (4 * workers)))
+            if any(use_batch):
+                chunk_size = min(chunk_size, 1000)
         else:  # a batched stack pays per call, not per replicate: larger chunks
             chunk_size = max(1, min(n_replicates, 1000 if any(use_batch) else 50))
     tasks = []

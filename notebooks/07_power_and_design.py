@@ -34,6 +34,27 @@
 # analysed with the workbook's own estimators (`analysis.multilevel`, checked against lme4) and with
 # statsmodels OLS for the naive analysis; `analysis.power.simulate_power` does the bookkeeping.
 
+# %% [markdown]
+# **Learning goals.** After this notebook you can
+#
+# - explain what a Monte Carlo power analysis estimates, and give the Monte Carlo standard error of a
+#   simulated power or type I error;
+# - compute the design effect $1 + (m-1)\rho$ and the effective sample size of a clustered design, and
+#   say when the two-arm formula with $N/\mathrm{DE}$ is a good approximation and when it is not;
+# - show why ignoring therapists nested in arms inflates the type I error (Wampold & Serlin 2000);
+# - tell a patient-level question (the alliance–outcome correlation) from a therapist-level one (the
+#   therapist's part of the alliance, a treatment difference with therapists nested in arms), and
+#   decide whether a study needs more therapists or more patients per therapist;
+# - run `simulate_power` for your own design, on one core, several processes or a Dask cluster, with
+#   the same answer.
+#
+# **Prerequisites.** The *t* test and the idea of power (α, effect size, sample size); the random
+# intercept model and the ICC (notebook 03); reading a Monte Carlo result as an estimate with a
+# standard error. Python: calling a function with a dict of arguments and reading a DataFrame.
+#
+# Cells tagged `qc` (at the end of each section) record our numbers beside the approximations in the
+# workbook's ledger: they check the workbook, and a student can skip them.
+
 # %%
 import math
 import warnings
@@ -46,7 +67,6 @@ from IPython.display import display
 from analysis import ledger, plots
 from analysis.power import (
     design_effect,
-    naive_rejection_rate,
     power_two_arm,
     simulate_power,
 )
@@ -56,13 +76,19 @@ plots.set_style()
 
 # %% [markdown]
 # The number of Monte Carlo replicates per design cell is a parameter (the cell is tagged
-# `parameters`): `make reproduce` runs 500, the test suite far fewer. Every tolerance below is
-# computed from the replicates actually run, so a smaller run is less precise, not less honest.
+# `parameters`): `make reproduce` runs 500 per cell (48 cells in sections 2–6: 24,000 simulated
+# trials, some fitted twice), the test suite far fewer. Every tolerance below is computed from the
+# replicates actually run, so a smaller run is less precise, not less honest.
+#
+# Every design here has fixed caseloads and no dropout, so `simulate_power` simulates and fits the
+# replicates of a cell together, as arrays (its *batched* path; the same numbers as fitting them one
+# by one, tested): all of this runs in well under a minute on one core, so `power_jobs` is 1 (more
+# processes pay off for designs the batched path does not cover, e.g. with dropout; section 7).
 
 # %% tags=["parameters"]
 power_replicates = 500  # Monte Carlo replicates per design cell
 power_seed = 2000  # root of numpy.random.SeedSequence; replicate r uses child (r,)
-power_jobs = 2  # local worker processes
+power_jobs = 1  # local worker processes
 
 # %% [markdown]
 # ## 1 · How a Monte Carlo power analysis works
@@ -159,6 +185,12 @@ tab_ff["analytic_t"] = power_two_arm(ff.truth["tau"] / math.sqrt(sigma2_ff), 5 *
                                      design_effect(5, icc_obs.to_numpy()), alpha,
                                      df=tab_ff["n_therapists"].to_numpy() - 2)
 display(tab_ff[["n_therapists", "therapist_icc", "rate", "mc_se", "analytic_t", "singular_rate"]].round(3))
+
+# %% [markdown]
+# **Checks** (tagged `qc`): each floor-free cell's simulated power beside the *t* approximation, in the
+# ledger, with the tolerance of 3 Monte Carlo SEs stated above.
+
+# %% tags=["qc"]
 for _, row in tab_ff.iterrows():
     ledger.record(
         claim=(f"(c) power, therapists nested in arms, floor-free scale, J = {row['n_therapists']}, m = 5, "
@@ -192,11 +224,21 @@ tab_null = res_null.table
 display(tab_null[["caseload", "therapist_icc", "analysis", "rate", "mc_se", "analytic"]].round(3))
 
 # %% [markdown]
-# Two checks per design cell, each with 3 Monte Carlo SEs at the rate expected (set before running):
+# Simulated rates (points, with 95% Monte Carlo intervals) beside the naive test's large-sample rate
+# (dashed): the naive rate climbs with the ICC and more steeply with the larger caseload, since
+# DE = 1 + (m − 1)ρ; the multilevel model stays at α. (`plots.type1_inflation_plot` draws it.)
+
+# %%
+fig = plots.type1_inflation_plot(tab_null, n_therapists=30, alpha=alpha)
+plots.save_figure(fig, "07_type1_inflation")
+plt.show()
+
+# %% [markdown]
+# **Checks** (tagged `qc`). Two per design cell, each with 3 Monte Carlo SEs at the rate expected (set before running):
 # the multilevel model's type I error against α = .05, and the naive test's inflated rate against
 # $2\Phi(-z/\sqrt{\mathrm{DE}})$.
 
-# %%
+# %% tags=["qc"]
 for _, row in tab_null.iterrows():
     m, icc, R = row["caseload"], row["therapist_icc"], row["n_replicates"]
     if row["analysis"] == "treatment_multilevel":
@@ -214,28 +256,6 @@ for _, row in tab_null.iterrows():
             source="analysis.power.naive_rejection_rate (large-sample form of Wampold & Serlin 2000); "
                    "SIMULATED trials", kind="simulation",
         )
-
-# %%
-fig, ax = plt.subplots(figsize=(8, 4.6))
-colours = dict(zip([5, 10], plots.OKABE_ITO[:2]))
-icc_line = np.linspace(0, 0.22, 100)
-for m in [5, 10]:
-    sub = tab_null[(tab_null["caseload"] == m)]
-    naive = sub[sub["analysis"] == "treatment_ols"]
-    ml = sub[sub["analysis"] == "treatment_multilevel"]
-    ax.plot(icc_line, naive_rejection_rate(0.0, 30 * m, design_effect(m, icc_line)), color=colours[m],
-            lw=1, ls="--")
-    ax.errorbar(naive["therapist_icc"], naive["rate"], yerr=1.96 * naive["mc_se"], fmt="o", color=colours[m],
-                capsize=3, label=f"naive OLS, caseload {m} (dashed: 2Φ(−z/√DE))")
-    ax.errorbar(ml["therapist_icc"] + 0.003, ml["rate"], yerr=1.96 * ml["mc_se"], fmt="s", mfc="white",
-                color=colours[m], capsize=3, label=f"multilevel model, caseload {m}")
-ax.axhline(alpha, color="0.3", lw=0.8)
-ax.set_xlabel("therapist ICC (post | pre)")
-ax.set_ylabel("type I error (rejection rate at α = .05)")
-ax.set_title("Ignoring therapists nested in arms inflates the type I error\n(SIMULATED; 30 therapists)")
-ax.legend(fontsize=8, loc="upper left")
-plots.save_figure(fig, "07_type1_inflation")
-plt.show()
 
 # %% [markdown]
 # ## 4 · Where the analytic formula is exact: no clustering
@@ -263,6 +283,8 @@ exact = float(np.sum(w * power_two_arm(tr.truth["tau"] / math.sqrt(sigma2), N, 1
                                        allocation=n1 / N, df=N - 3)) / w.sum())
 flat_row = res_flat.table.iloc[0]
 print(f"exact power {exact:.4f}; simulated {flat_row['rate']:.4f} (MC SE {flat_row['mc_se']:.4f})")
+
+# %% tags=["qc"]
 ledger.record(
     claim="Power of the ANCOVA t test, no clustering (N = 160, d = 0.3): simulated vs exact noncentral t",
     published=round(exact, 6), ours=float(flat_row["rate"]),
@@ -306,18 +328,8 @@ tab_b = res_b.table.assign(share=lambda t: t["alliance_between"].map(dict(zip(be
 display(tab_b[["share", "alliance_between", "n_therapists", "measure", "rate", "mc_se"]].round(3))
 
 # %% [markdown]
-# Under the null ($\beta_B = \beta_W = 0$) the between test must keep α; recorded for each number of
-# therapists with 3 Monte Carlo SEs. There is no closed form for the power of the between
-# coefficient here (it depends on the reliability of each therapist's mean alliance), so only the
-# simulation is shown.
-
-# %%
-for _, row in tab_b[tab_b["null"]].iterrows():
-    ledger.record(
-        claim=f"(b) Type I error of the between-therapist alliance test (J = {row['n_therapists']}, m = 5)",
-        published=alpha, ours=float(row["rate"]), tolerance=round(tol_mc(alpha, row["n_replicates"]), 6),
-        source="nominal alpha; SIMULATED trials with no alliance effect", kind="simulation",
-    )
+# There is no closed form for the power of the between coefficient here (it depends on the
+# reliability of each therapist's mean alliance), so only the simulation is shown.
 
 # %% [markdown]
 # ### The three questions in one figure
@@ -328,49 +340,7 @@ for _, row in tab_b[tab_b["null"]].iterrows():
 # Grey lines: 80% power and α.
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), sharey=True)
-ax = axes[0]
-for k, r in enumerate(grid_a["alliance_outcome_r"]):
-    d = res_a.plot_data("n_therapists")
-    d = d[d["alliance_outcome_r"] == r]
-    ax.errorbar(5 * d["n_therapists"], d["rate"], yerr=[d["rate"] - d["ci_low"], d["ci_high"] - d["rate"]],
-                fmt="o", color=plots.OKABE_ITO[k], capsize=3, label=f"r = {r}")
-    ax.plot(5 * d["n_therapists"], d["analytic"], color=plots.OKABE_ITO[k], lw=1, ls="--")
-ax.set_xticks([50, 100, 200])
-ax.set_xlabel("patients (10, 20, 40 therapists of 5)")
-ax.set_ylabel("power (α = .05)")
-ax.set_title("(a) alliance–outcome r")
-ax.legend(fontsize=8)
-ax = axes[1]
-for k, (f, b) in enumerate(zip(shares, betas)):
-    d = res_b.plot_data("n_therapists")
-    d = d[d["alliance_between"] == b]
-    ax.errorbar(d["n_therapists"], d["rate"], yerr=[d["rate"] - d["ci_low"], d["ci_high"] - d["rate"]], fmt="o-",
-                lw=1, color=plots.OKABE_ITO[k], capsize=3, label=f"{f:.0%} of therapist variance")
-ax.set_xscale("log", base=2)
-ax.set_xticks([20, 40, 80, 160], labels=["20", "40", "80", "160"])
-ax.set_xlabel("therapists (5 patients each)")
-ax.set_title("(b) the therapist's alliance")
-ax.legend(fontsize=8, title="alliance carries", title_fontsize=8)
-ax = axes[2]
-for k, icc in enumerate(grid_c["therapist_icc"]):
-    d = tab_c[(tab_c["therapist_icc"] == icc) & (tab_c["analysis"] == "treatment_multilevel")]
-    ax.errorbar(d["n_therapists"], d["rate"], yerr=[d["rate"] - d["ci_low"], d["ci_high"] - d["rate"]], fmt="o",
-                color=plots.OKABE_ITO[k], capsize=3, label=f"ICC = {icc}")
-    Js = np.arange(6, 61)
-    ax.plot(Js, power_two_arm(delta_c, 5 * Js, design_effect(5, icc), alpha, df=Js - 2),
-            color=plots.OKABE_ITO[k], lw=1, ls="--")
-    ax.plot(Js, power_two_arm(delta_c, 5 * Js, design_effect(5, icc), alpha), color=plots.OKABE_ITO[k],
-            lw=0.8, ls=":")
-ax.set_xlabel("therapists (nested in arms, 5 patients each)")
-ax.set_title("(c) treatments (d = 0.4)")
-ax.legend(fontsize=8)
-for ax in axes:
-    ax.axhline(0.8, color="0.6", lw=0.6)
-    ax.axhline(alpha, color="0.6", lw=0.6, ls=":")
-    ax.set_ylim(0, 1.02)
-fig.suptitle("Monte Carlo power (SIMULATED; points: simulation with 95% MC intervals, lines: approximations)",
-             y=1.01)
+fig = plots.power_curves_plot(res_a.table, tab_b, tab_c, delta_c=delta_c, caseload=5, alpha=alpha)
 plots.save_figure(fig, "07_power_curves")
 plt.show()
 
@@ -389,9 +359,21 @@ plt.show()
 # workbook only quotes numbers read in a source.
 
 # %% [markdown]
+# **Checks** (tagged `qc`). Under the null ($\beta_B = \beta_W = 0$) the between test must keep α; recorded for each number of
+# therapists with 3 Monte Carlo SEs.
+
+# %% tags=["qc"]
+for _, row in tab_b[tab_b["null"]].iterrows():
+    ledger.record(
+        claim=f"(b) Type I error of the between-therapist alliance test (J = {row['n_therapists']}, m = 5)",
+        published=alpha, ours=float(row["rate"]), tolerance=round(tol_mc(alpha, row["n_replicates"]), 6),
+        source="nominal alpha; SIMULATED trials with no alliance effect", kind="simulation",
+    )
+
+# %% [markdown]
 # ## 7 · From a laptop to a cluster: the same answer
 #
-# `simulate_power` runs in this process (`n_jobs=1`), on local processes (`n_jobs=2`; used above)
+# `simulate_power` runs in this process (`n_jobs=1`; used above), on local processes (`n_jobs=2`)
 # or on a **Dask** cluster when given a `dask.distributed.Client` or a scheduler address. Here a
 # small `LocalCluster` of two single-threaded worker processes reruns the first cell of section 2
 # and must give exactly the same replicates as one core.
@@ -442,3 +424,29 @@ cluster.close()
 # print(res.summary())
 # ```
 
+# %% [markdown]
+# ## Exercises
+#
+# From conceptual to hands-on. Check a numeric answer with `check("07.k", your_answer)`: it says right
+# or not yet, with a hint, and never shows the solution. Worked answers:
+# `notebooks/answers/07_power_and_design.ipynb`.
+#
+# 1. **(concept)** A naturalistic study has therapists with 8 patients each and a therapist ICC of .10.
+#    By which factor does the clustering inflate the variance of an arm's mean (the design effect)?
+# 2. **(concept)** At the end of section 6: 60 therapists with 5 patients each, ICC .20. How many
+#    independent patients is that sample worth for comparing two treatments nested in therapists?
+# 3. **(formula, predict then check)** Someone compares two treatments delivered by 30 therapists with
+#    10 patients each (ICC .10) and ignores the therapists. Predict: is the type I error of their test
+#    nearer .05, .10 or .15? Then compute its large-sample value.
+# 4. **(Monte Carlo error)** How many replicates does a simulation need so that the Monte Carlo SE of
+#    a power near .80 is at most 0.01?
+# 5. **(hands-on)** Run `simulate_power` for 20 therapists with 5 patients each, nested in arms, d = 0.4,
+#    therapist ICC .20, `"treatment_multilevel"`, 400 replicates, seed 7. What is the simulated power?
+# 6. **(hands-on, design)** You can afford 100 more patients: 40 therapists with 5 patients, or 20
+#    therapists with 10 patients. Which gives more power for the design of exercise 5 (same seed and
+#    replicates)? Answer `"therapists"` or `"caseload"`, and say why with the design effect.
+
+# %%
+from analysis.exercises import check  # noqa: E402
+
+check("07.1", 0.0)  # replace 0.0 by your answer, e.g. check("07.1", 1.5)

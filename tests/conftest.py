@@ -90,6 +90,11 @@ def reproduction(tmp_path_factory) -> Reproduction:
 
     Fails (rather than skips) when there is no notebook or when any notebook
     raises: the notebooks are part of what the suite tests.
+
+    The slowest set-up of the suite, by design (well over 30 s: every notebook is executed,
+    with the small replicate counts of ``REPRODUCE_TEST_PARAMS``, plus the API reference and the
+    PDF). It uses the runner's parallel execution (``--jobs 2``: two notebooks at a time, the API
+    reference beside them); ``--durations`` lists its time under the first test that uses it.
     """
     notebooks = notebook_paths()
     if not notebooks:
@@ -105,7 +110,7 @@ def reproduction(tmp_path_factory) -> Reproduction:
         MPLBACKEND="Agg",
     )
     command = [sys.executable, str(RUNNER), "--reports", str(reports),
-               "--notebooks", str(NOTEBOOKS_DIR)]
+               "--notebooks", str(NOTEBOOKS_DIR), "--jobs", "2"]
     for item in REPRODUCE_TEST_PARAMS:
         command += ["--param", item]
     try:

@@ -91,13 +91,15 @@ def test_identical_on_one_core_processes_and_dask():
         with Client(cluster) as client:
             on_dask = simulate_power(**kw, client=client)
         by_address = simulate_power(**kw, client=cluster.scheduler_address)
-    assert serial.backend == "serial" and procs.backend.startswith("processes")
+    assert serial.backend == "serial, batched fits" and procs.backend.startswith("processes")
     assert on_dask.backend.startswith("dask")
     for other in (procs, rechunked, on_dask, by_address):
         pd.testing.assert_frame_equal(serial.replicates, other.replicates, check_exact=True)
         pd.testing.assert_frame_equal(serial.table, other.table, check_exact=True)
     # the draws really differ between replicates and the effect is found
-    assert serial.replicates["estimate"].nunique() == len(serial.replicates)
+    # (per analysis: at a boundary fit, theta = 0, the multilevel estimate is the OLS one)
+    for _, g in serial.replicates.groupby("analysis"):
+        assert g["estimate"].nunique() == len(g)
     assert (serial.replicates["error"] == "").all()
 
 

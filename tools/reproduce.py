@@ -7,10 +7,13 @@ the notebook (and cell) when it fails:
    HTML and PDF) so nothing stale survives; only files of the kinds the runner
    writes are deleted (see :data:`GENERATED`): ``reports/README.md`` and any
    other file are kept, and a ledger path that is not a ledger is refused;
-2. execute every ``notebooks/NN_*.ipynb`` in order, each in a fresh
-   ``python3`` kernel started in ``notebooks/`` with ``ALLIANCE_NOTEBOOK``,
-   ``ALLIANCE_REPORTS_DIR`` and ``ALLIANCE_LEDGER`` set (so ``save_figure``
-   and ``ledger.record`` write into the reports folder);
+2. execute every ``notebooks/NN_*.ipynb``, ``--jobs`` at a time (default 2, each in a
+   worker process), each in a fresh ``python3`` kernel started in ``notebooks/`` with
+   ``ALLIANCE_NOTEBOOK``, ``ALLIANCE_REPORTS_DIR`` and ``ALLIANCE_LEDGER`` set to a staging
+   folder of its own (so ``save_figure`` and ``ledger.record`` write there); a finished
+   notebook's figures move into the reports folder and the ledgers are merged in notebook
+   order, so the outputs do not depend on the number of jobs or on which notebook finishes
+   first. Per-notebook times are printed in the log (not written into the reports);
 3. write each executed notebook as HTML into ``reports/notebooks/`` that reads
    offline (local MathJax, no CDN script) and check that no page loads an
    external resource;
@@ -29,7 +32,7 @@ program order, and stream outputs are merged before the pages are written).
 
 Usage::
 
-    python tools/reproduce.py [--reports DIR] [--notebooks DIR]
+    python tools/reproduce.py [--reports DIR] [--notebooks DIR] [--jobs N]
                               [--param key=value ...] [--timeout S] [--no-pdf] [--no-api]
 
 ``--param`` works like papermill: the values are injected as a new cell after
@@ -188,6 +191,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1800,
         help="seconds one cell may run before the run fails (default 1800)",
     )
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="notebooks executed at the same time, each in its own worker process and "
+                        "kernel (default 2; 1 runs them one by one). Outputs do not depend on it.")
     parser.add_argument("--no-pdf", action="store_true", help="do not print index.pdf")
     parser.add_argument("--no-api", action="store_true",
                         help="do not build the API reference into REPORTS/api/")
@@ -283,9 +289,13 @@ def kernel_environment(layout: Layout, notebook: Path) -> dict[str, str]:
 
 
 def execute_notebook(
-    path: Path, layout: Layout, params: dict[str, object], timeout: int
+    path: Path, layout: Layout, params: dict[str, object], timeout: int, pages: Layout | None = None
 ) -> nbformat.NotebookNode:
-    """Run a notebook top to bottom in a fresh kernel; raise on the first error."""
+    """Run a notebook top to bottom in a fresh kernel; raise on the first error.
+
+    The kernel writes figures and ledger rows where `layout` says; a partial page of a failed
+    notebook goes to the pages folder of `pages` (default `layout`).
+    """
     nb = nbformat.read(path, as_version=4)
     if not inject_parameters(nb, params):
         print(f"    note: {path.name} has no cell tagged 'parameters'; --param ignored")
@@ -309,7 +319,7 @@ def execute_notebook(
         index = current["index"]
         cell = nb.cells[index] if 0 <= index < len(nb.cells) else None
         try:  # the partial notebook shows the traceback in context
-            failed_html = str(export_html(nb, path.stem, layout))
+            failed_html = str(export_html(nb, path.stem, pages or layout))
         except Exception as export_error:  # noqa: BLE001 - never mask the real failure
             failed_html = f"(not written: {export_error})"
         where = f"cell {index + 1} of {len(nb.cells)}" if cell is not None else "start-up"
@@ -419,40 +429,187 @@ def print_pdf(layout: Layout, chromium: str = CHROMIUM) -> bool:
 # --------------------------------------------------------------------------
 
 
-def run_notebooks(layout: Layout, params: dict[str, object], timeout: int) -> list[NotebookRun]:
-    """Execute and export every notebook in order; stop at the first failure."""
+def _stage(layout: Layout, staging: Path, notebook: Path) -> Layout:
+    """Where one notebook's kernel writes while notebooks run in parallel: its own folder.
+
+    Figures and ledger rows of a notebook go to ``staging/<stem>/`` and are moved into the
+    reports folder (figures) and merged in notebook order (ledger) when it has finished, so the
+    outputs do not depend on which notebook finishes first.
+    """
+    folder = staging / notebook.stem
+    (folder / "figures").mkdir(parents=True, exist_ok=True)
+    return Layout(notebooks=layout.notebooks, reports=folder, ledger=folder / "ledger.csv")
+
+
+def _run_one(path: Path, layout: Layout, stage: Layout, params: dict[str, object],
+             timeout: int) -> tuple[str, list[str], float]:
+    """Execute one notebook (its kernel writing into `stage`) and write its page into `layout`.
+
+    Returns (title, figure names, seconds). A unit of work for the process pool.
+    """
+    start = time.monotonic()
+    reset_ledger(stage.ledger)
+    nb = execute_notebook(path, stage, params, timeout, pages=layout)
+    page = export_html(nb, path.stem, layout)
+    check_offline(page)
+    return notebook_title(nb, path.stem), sorted(figure_names(stage.figures)), time.monotonic() - start
+
+
+def _build_api_job(layout: Layout) -> float:
+    """Build the API reference; returns seconds. The logging set-up Sphinx leaves behind is undone,
+    so that notebooks run later in the same worker process do not log every step."""
+    import logging
+
+    loggers = [logging.getLogger()] + [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
+    saved = [(lg, lg.level, list(lg.handlers), lg.propagate, lg.disabled) for lg in loggers]
+    start = time.monotonic()
+    try:
+        build_api(layout)
+    finally:
+        for lg, level, handlers, propagate, disabled in saved:
+            lg.setLevel(level)
+            lg.handlers[:] = handlers
+            lg.propagate, lg.disabled = propagate, disabled
+        for name in list(logging.root.manager.loggerDict):  # loggers Sphinx created: back to defaults
+            lg = logging.getLogger(name)
+            if all(lg is not item[0] for item in saved):
+                lg.setLevel(logging.NOTSET)
+                lg.handlers[:] = []
+                lg.propagate = True
+    return time.monotonic() - start
+
+
+def _collect(layout: Layout, stage: Layout, path: Path, owners: dict[str, str]) -> None:
+    """Move a finished notebook's figures into the reports folder (a name used twice is an error)."""
+    for source in sorted(stage.figures.iterdir()):
+        if source.stem in owners and owners[source.stem] != path.name:
+            raise ReproductionError(f"figure {source.stem!r} is saved by both {owners[source.stem]} and "
+                                    f"{path.name}; give one of them another name.")
+        owners[source.stem] = path.name
+        shutil.move(str(source), layout.figures / source.name)
+
+
+def merge_ledgers(parts: list[Path], target: Path) -> None:
+    """Append the rows of each part ledger to `target`, in the order of `parts`.
+
+    Each part is a ledger written by one notebook; the rows are copied byte for byte (after the
+    header, which must be the ledger's), under the ledger's lock.
+    """
+    from analysis.ledger import _header_line, _rewrite
+
+    header = _header_line()
+    body = b""
+    for part in parts:
+        data = part.read_bytes() if part.exists() else b""
+        if not data:
+            continue
+        if not data.startswith(header):
+            raise ReproductionError(f"{part} is not a ledger (its first line is not the ledger's header).")
+        body += data[len(header):]
+    _rewrite(target, lambda old: (old or header) + body)
+
+
+def run_notebooks(layout: Layout, params: dict[str, object], timeout: int, jobs: int = 2,
+                  api: bool = False) -> list[NotebookRun]:
+    """Execute and export every notebook, `jobs` at a time; stop at the first failure.
+
+    Each notebook runs in its own kernel (in a worker process when ``jobs > 1``) and writes its
+    figures and ledger rows into a staging folder of its own; when it has finished its figures
+    move into the reports folder, and at the end the ledgers are merged in notebook order, so
+    every output is the same whatever the number of jobs and whichever notebook finishes
+    first. With `api`, the API reference is built as one more job beside the notebooks.
+    Per-notebook times are printed (they are not written into the reports: they differ run to run).
+
+    On a failure the run stops with the error of the first failing notebook (in notebook
+    order); pages of later notebooks are removed, as if the notebooks had run one by one.
+    """
+    import tempfile
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
     notebooks = find_notebooks(layout.notebooks)
     if not notebooks:
         raise ReproductionError(f"no notebook matching {NOTEBOOK_GLOB} in {layout.notebooks}.")
-    runs = []
-    for number, path in enumerate(notebooks, start=1):
-        print(f"[{number}/{len(notebooks)}] {path.name} ...", flush=True)
-        before = figure_names(layout.figures)
-        start = time.monotonic()
-        nb = execute_notebook(path, layout, params, timeout)
-        page = export_html(nb, path.stem, layout)
-        check_offline(page)
-        run = NotebookRun(
-            path=path,
-            title=notebook_title(nb, path.stem),
-            html=page,
-            figures=sorted(figure_names(layout.figures) - before),
-            seconds=time.monotonic() - start,
-        )
-        print(f"    ok in {run.seconds:.1f} s, {len(run.figures)} new figures", flush=True)
-        runs.append(run)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ReproductionError(f"--jobs must be a whole number >= 1, got {jobs!r}.")
+    n = len(notebooks)
+    done: dict[Path, NotebookRun] = {}
+    failures: dict[Path, BaseException] = {}
+    owners: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="alliance-reproduce-") as tmp:
+        staging = Path(tmp)
+        stages = {path: _stage(layout, staging, path) for path in notebooks}
+
+        def finish(path: Path, result: tuple[str, list[str], float]) -> None:
+            title, figures, seconds = result
+            _collect(layout, stages[path], path, owners)
+            done[path] = NotebookRun(path=path, title=title, html=layout.html_dir / f"{path.stem}.html",
+                                     figures=figures, seconds=seconds)
+            print(f"[{len(done)}/{n}] {path.name} ok in {seconds:.1f} s, {len(figures)} new figures",
+                  flush=True)
+
+        if jobs == 1:
+            if api:
+                print(f"API reference built in {_build_api_job(layout):.1f} s", flush=True)
+            for number, path in enumerate(notebooks, start=1):
+                print(f"[{number}/{n}] {path.name} ...", flush=True)
+                finish(path, _run_one(path, layout, stages[path], params, timeout))
+        else:
+            import multiprocessing
+
+            # fork: the workers inherit this module as loaded (also when imported from a file path)
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+                pending = {}
+                if api:  # the longest single job: start it first
+                    pending[pool.submit(_build_api_job, layout)] = None
+                for path in notebooks:
+                    pending[pool.submit(_run_one, path, layout, stages[path], params, timeout)] = path
+                print(f"running {n} notebooks{' and the API reference' if api else ''} on {jobs} workers",
+                      flush=True)
+                while pending:
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        path = pending.pop(future)
+                        try:
+                            result = future.result()
+                        except BaseException as error:  # noqa: BLE001 - reported below, in notebook order
+                            if path is None:
+                                failures[Path("API reference")] = error
+                            else:
+                                failures[path] = error
+                            for other in pending:
+                                other.cancel()
+                            continue
+                        if path is None:
+                            print(f"API reference built in {result:.1f} s", flush=True)
+                        elif not failures:
+                            finish(path, result)
+        if failures:
+            first = min((p for p in failures if p in stages), default=None)
+            if first is not None:
+                for later in notebooks[notebooks.index(first) + 1:]:
+                    (layout.html_dir / f"{later.stem}.html").unlink(missing_ok=True)
+            error = failures[first] if first is not None else next(iter(failures.values()))
+            if isinstance(error, ReproductionError):
+                raise error
+            raise ReproductionError(f"{first.name if first else 'the API reference'}: "
+                                    f"{type(error).__name__}: {error}") from None
+        merge_ledgers([stages[path].ledger for path in notebooks], layout.ledger)
+    runs = [done[path] for path in notebooks]
+    width = max(len(run.path.name) for run in runs)
+    print("notebook times (s):\n" + "\n".join(f"  {run.path.name:<{width}} {run.seconds:7.1f}" for run in runs)
+          + f"\n  {'sum':<{width}} {sum(run.seconds for run in runs):7.1f}", flush=True)
     return runs
 
 
 def reproduce(layout: Layout, params: dict[str, object], timeout: int, pdf: bool,
-              api: bool = True) -> int:
+              api: bool = True, jobs: int = 2) -> int:
     """All steps; returns the number of FAIL entries in the ledger."""
     print(f"reports: {layout.reports}\nledger:  {layout.ledger}", flush=True)
     clean_outputs(layout)
     copy_mathjax(layout)
-    runs = run_notebooks(layout, params, timeout)
+    runs = run_notebooks(layout, params, timeout, jobs=jobs, api=api)
     check_figure_formats(layout)
-    if api and build_api(layout):
+    if api:  # built beside the notebooks by run_notebooks
         print(f"wrote {layout.reports / 'api' / 'index.html'}")
     layout.index.write_text(build_index(layout, runs), encoding="utf-8")
     check_offline(layout.index)
@@ -480,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         params = parse_params(args.param)
         layout = resolve_layout(args)
-        reproduce(layout, params, args.timeout, pdf=not args.no_pdf, api=not args.no_api)
+        reproduce(layout, params, args.timeout, pdf=not args.no_pdf, api=not args.no_api, jobs=args.jobs)
     except ReproductionError as error:
         print(f"\nREPRODUCTION FAILED: {error}", file=sys.stderr, flush=True)
         return 1
