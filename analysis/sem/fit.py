@@ -201,10 +201,17 @@ def fit_measures(obj, theta: np.ndarray, *, exo: list[str] | None = None) -> dic
     k = len(exo_idx)
     ndat = G * (p * (p + 1) // 2 + (p if ms else 0)) - G * (k * (k + 1) // 2 + (k if ms else 0))
     df = ndat - npar
-    ll = obj.loglik(theta)
-    ll_h1 = float(sum(d.h1_loglik for d in obj.data))
+    # with fixed.x lavaan reports the log-likelihood of the endogenous part: the marginal
+    # log-likelihood of the exogenous covariates (at their sample moments) is taken off
+    ll_x = 0.0
+    for d in obj.data:
+        if exo_idx:
+            Sx = d.S[np.ix_(exo_idx, exo_idx)]
+            ll_x += -0.5 * d.n * (k * (_LOG2PI + 1) + np.linalg.slogdet(Sx)[1])
+    ll = obj.loglik(theta) - ll_x
+    ll_h1 = float(sum(d.h1_loglik for d in obj.data)) - ll_x
     chisq = max(2 * (ll_h1 - ll), 0.0)
-    ll_b = float(sum(_baseline_loglik(d, exo_idx) for d in obj.data))
+    ll_b = float(sum(_baseline_loglik(d, exo_idx) for d in obj.data)) - ll_x
     base = 2 * (ll_h1 - ll_b)
     npar_b = G * ((p - k) * (2 if ms else 1))
     df_b = ndat - npar_b
