@@ -1,7 +1,9 @@
 """Coverage of the bad-input tests: every public function is called with bad input somewhere.
 
 For every public module ``analysis/<module>.py`` (file name not starting with ``_``; found
-on disk, so a new module is picked up without editing this file) the names in its
+on disk, so a new module is picked up without editing this file), and every public module of a
+subpackage such as ``analysis/sem/`` (the package ``sem`` itself and ``sem.fit``, ``sem.syntax``,
+... whose bad-input tests all live in ``test_bad_input_sem.py`` and ``test_bad_input_sem__*.py``), the names in its
 ``__all__`` that are plain functions defined in that module (``inspect.isfunction``;
 classes, constants and re-exports from other modules are skipped) must each be called
 inside a ``with pytest.raises(...)`` or ``with pytest.warns(...)`` block of one of the
@@ -37,9 +39,18 @@ TESTS_DIR = Path(__file__).resolve().parent
 _CHECKERS = ("raises", "warns")
 
 
-def public_modules() -> list[str]:
-    """Names of the public modules of `analysis` (``analysis/*.py`` not starting with "_")."""
-    return sorted(p.stem for p in PACKAGE_DIR.glob("*.py") if not p.name.startswith("_"))
+def public_modules(package_dir: Path = PACKAGE_DIR) -> list[str]:
+    """Names of the public modules of `analysis`: ``analysis/*.py`` not starting with "_", and for each
+    public subpackage (``analysis/<pkg>/__init__.py``, e.g. ``sem``) the package itself (``"sem"``)
+    and its public modules (``"sem.fit"``, ``"sem.syntax"``, ...)."""
+    mods = [p.stem for p in package_dir.glob("*.py") if not p.name.startswith("_")]
+    for init in package_dir.glob("*/__init__.py"):
+        pkg = init.parent.name
+        if pkg.startswith("_"):
+            continue
+        mods.append(pkg)
+        mods += [f"{pkg}.{p.stem}" for p in init.parent.glob("*.py") if not p.name.startswith("_")]
+    return sorted(mods)
 
 
 def public_functions(module_name: str) -> list[str]:
@@ -63,7 +74,12 @@ def functions_of(module: types.ModuleType) -> list[str]:
 
 
 def bad_input_files(module_name: str, tests_dir: Path = TESTS_DIR) -> list[Path]:
-    """``test_bad_input_<module>.py`` and ``test_bad_input_<module>__*.py`` that exist."""
+    """``test_bad_input_<module>.py`` and ``test_bad_input_<module>__*.py`` that exist.
+
+    A module of a subpackage (``"sem.fit"``) shares its package's files (``test_bad_input_sem.py``
+    and ``test_bad_input_sem__<topic>.py``, e.g. ``test_bad_input_sem__missing.py``).
+    """
+    module_name = module_name.split(".")[0]
     files = [tests_dir / f"test_bad_input_{module_name}.py"]
     files += sorted(tests_dir.glob(f"test_bad_input_{module_name}__*.py"))
     return [f for f in files if f.is_file()]
@@ -274,3 +290,20 @@ def test_public_modules_are_found_on_disk():
     mods = public_modules()
     assert "power" in mods and "simulate" in mods and "plots" in mods
     assert not any(m.startswith("_") for m in mods)
+    # the SEM subpackage: the package and its public modules
+    assert "sem" in mods and "sem.fit" in mods and "sem.syntax" in mods
+    assert not any(m.split(".")[-1].startswith("_") for m in mods)
+
+
+def test_subpackage_modules_share_the_package_files(tmp_path):
+    for name in ("test_bad_input_sem.py", "test_bad_input_sem__missing.py", "test_bad_input_sem_fit.py"):
+        (tmp_path / name).write_text("")
+    assert [p.name for p in bad_input_files("sem.fit", tmp_path)] == ["test_bad_input_sem.py",
+                                                                       "test_bad_input_sem__missing.py"]
+    assert bad_input_files("sem", tmp_path) == bad_input_files("sem.missing", tmp_path)
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "_private").mkdir()
+    for f in ("a.py", "_b.py", "sub/__init__.py", "sub/c.py", "sub/_d.py", "_private/__init__.py"):
+        (pkg / f).write_text("")
+    assert public_modules(pkg) == ["a", "sub", "sub.c"]

@@ -99,6 +99,9 @@ def modification_indices(result) -> pd.DataFrame:
     >>> mi.iloc[0]["term"], round(float(mi.iloc[0]["mi"]), 1)
     ('A =~ b2', 105.1)
     """
+    from analysis.sem import SEMResult
+    if not isinstance(result, SEMResult):
+        raise ValueError(f"result must be an SEMResult (from analysis.sem.sem), got {type(result).__name__}.")
     model: SEMModel = result._model
     obj: _est.Objective = result._obj
     if result.estimator != "ML":

@@ -149,7 +149,7 @@ def _logical_lines(model: str) -> list[tuple[int, str]]:
                 raw.append((no, part.strip()))
     out: list[tuple[int, str]] = []
     for no, text in raw:
-        has_op = any(op in text for op in _OPS)
+        has_op = any(op in text for op in _OPS + _UNSUPPORTED)
         cont_prev = out and (out[-1][1].rstrip().endswith(("+", "*", "=~", "~~", "~", "|", ",", "("))
                              or text.startswith(("+", "*")))
         if out and (cont_prev or not has_op):
