@@ -241,55 +241,57 @@ def _factor_starts(model: SEMModel, data: list[GroupData], theta: np.ndarray) ->
     pt = model.partable
     oi = {v: k for k, v in enumerate(model.ov_names)}
     dummy = set(model.dummy)
-    n_fac_on = {}
-    for lhs, op, rhs in zip(pt["lhs"], pt["op"], pt["rhs"]):
-        if op == "=~" and rhs in oi:
-            n_fac_on[rhs] = n_fac_on.get(rhs, 0) + 1
+    recs = pt[["lhs", "op", "rhs", "group", "free", "ustart", "start"]].to_dict("records")
+    n_fac_on: dict[str, int] = {}
+    for r in recs:
+        if r["op"] == "=~" and r["rhs"] in oi and r["group"] == 1:
+            n_fac_on[r["rhs"]] = n_fac_on.get(r["rhs"], 0) + 1
     for g, d in enumerate(data, start=1):
         S = d.S
-        sub = pt[pt["group"] == g]
+        sub = [r for r in recs if r["group"] == g]
         for f in model.lv_names:
-            rows = sub[(sub["op"] == "=~") & (sub["lhs"] == f)]
-            ind = [r for r in rows.itertuples() if r.rhs in oi and r.rhs not in dummy]
+            rows = [r for r in sub if r["op"] == "=~" and r["lhs"] == f]
+            ind = [r for r in rows if r["rhs"] in oi and r["rhs"] not in dummy]
             if len(ind) < 3 or len(ind) != len(rows):
                 continue
-            idx = [oi[r.rhs] for r in ind]
-            marker = [k for k, r in enumerate(ind) if r.free == 0 and r.ustart == 1.0]
+            idx = [oi[r["rhs"]] for r in ind]
+            marker = [k for k, r in enumerate(ind) if r["free"] == 0 and r["ustart"] == 1.0]
             lam = np.ones(len(ind))
             psi = None
             if marker:
                 mk = marker[0]
                 m = idx[mk]
-                for a, r in enumerate(ind):
+                for a in range(len(ind)):
                     if a == mk:
                         continue
                     ratios = [S[idx[a], idx[b]] / S[m, idx[b]] for b in range(len(ind))
-                              if b not in (a, mk) and abs(S[m, idx[b]]) > 1e-12]
+                              if b not in (a, mk) and abs(S[m, idx[b]]) > 1e-12 * S[m, m]]
                     if ratios:
                         lam[a] = float(np.clip(np.median(ratios), -5, 5))
                 vals = [S[m, idx[a]] / lam[a] for a in range(len(ind)) if a != mk and abs(lam[a]) > 1e-3]
-                psi = max(float(np.median(vals)) / n_fac_on.get(ind[mk].rhs, 1), 0.05) if vals else None
+                if vals:
+                    psi = max(float(np.median(vals)) / n_fac_on.get(ind[mk]["rhs"], 1), 0.05 * S[m, m])
             else:
                 for a in range(len(ind)):
                     tri = []
                     for b in range(len(ind)):
                         for c in range(b + 1, len(ind)):
-                            if a in (b, c) or abs(S[idx[b], idx[c]]) < 1e-12:
+                            if a in (b, c) or abs(S[idx[b], idx[c]]) < 1e-12 * math.sqrt(S[idx[b], idx[b]] * S[idx[c], idx[c]]):
                                 continue
-                            v = S[idx[a], idx[b]] * S[idx[a], idx[c]] / S[idx[b], idx[c]]
-                            tri.append(v)
+                            tri.append(S[idx[a], idx[b]] * S[idx[a], idx[c]] / S[idx[b], idx[c]])
                     if tri:
-                        lam[a] = math.sqrt(max(float(np.median(tri)), 0.01) / n_fac_on.get(ind[a].rhs, 1))
+                        lam[a] = math.sqrt(max(float(np.median(tri)), 0.01 * S[idx[a], idx[a]])
+                                           / n_fac_on.get(ind[a]["rhs"], 1))
             for a, r in enumerate(ind):
-                k = int(r.free) - 1
-                if k >= 0 and np.isnan(r.start):
+                k = int(r["free"]) - 1
+                if k >= 0 and np.isnan(r["start"]):
                     theta[k] = lam[a]
             if psi is not None:
-                vr = sub[(sub["op"] == "~~") & (sub["lhs"] == f) & (sub["rhs"] == f)]
-                for r in vr.itertuples():
-                    k = int(r.free) - 1
-                    if k >= 0 and np.isnan(r.start):
-                        theta[k] = psi
+                for r in sub:
+                    if r["op"] == "~~" and r["lhs"] == f and r["rhs"] == f:
+                        k = int(r["free"]) - 1
+                        if k >= 0 and np.isnan(r["start"]):
+                            theta[k] = psi
 
 
 def fit_ml(obj: Objective, theta0: np.ndarray, *, tol: float = 1e-10, maxiter: int = 500) -> dict:
