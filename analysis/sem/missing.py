@@ -187,6 +187,30 @@ class Patterns:
         return self
 
     @property
+    def blocks(self) -> list:
+        """Patterns stacked by their number of observed variables (for batched linear algebra).
+
+        Each block is ``(O, n, means, covs)``: observed indices (m x k), counts (m), means
+        (m x k) and covariances (m x k x k) of the m patterns with k observed variables.
+        """
+        key = id(self.patterns)
+        cache = getattr(self, "_blocks", None)
+        if cache is None or cache[0] != key:
+            by_k: dict[int, list] = {}
+            for pt in self.patterns:
+                by_k.setdefault(pt.k, []).append(pt)
+            blocks = []
+            for k, pts in sorted(by_k.items()):
+                O = np.array([pt.obs for pt in pts], dtype=int).reshape(len(pts), k)
+                blocks.append((O, np.array([pt.n for pt in pts], dtype=float),
+                               np.array([pt.mean for pt in pts]).reshape(len(pts), k),
+                               np.array([pt.cov for pt in pts]).reshape(len(pts), k, k),
+                               (O[:, :, None] * self.p + O[:, None, :]).ravel()))
+            cache = (key, blocks)
+            self._blocks = cache
+        return cache[1]
+
+    @property
     def complete(self) -> bool:
         """True when every used row is fully observed (one pattern with all variables)."""
         return len(self.patterns) == 1 and len(self.patterns[0].obs) == self.p
@@ -266,16 +290,37 @@ def loglik(pat: Patterns, mu, Sigma) -> float:
     -6.5947
     """
     mu, Sigma = _check_moments(pat, mu, Sigma)
+    return _terms(pat, mu, Sigma, grad=False)[0]
+
+
+def _terms(pat: Patterns, mu: np.ndarray, Sigma: np.ndarray, grad: bool):
+    """(ll, dmu, dSigma) by blocks of patterns with equal numbers of observed variables (batched)."""
+    p = pat.p
     ll = 0.0
-    for pt in pat.patterns:
-        o = pt.obs
-        r = _inv_pd(Sigma if pt.full else Sigma[pt.oo])
-        if r is None:
-            return -math.inf
-        A, logdet = r
-        d = pt.mean - mu[o]
-        ll -= 0.5 * pt.n * (len(o) * _LOG2PI + logdet + float(np.sum(A * pt.cov)) + float(d @ A @ d))
-    return float(ll)
+    gmu = np.zeros(p) if grad else None
+    gS = np.zeros(p * p) if grad else None
+    for O, n, means, covs, flat in pat.blocks:
+        k = O.shape[1]
+        S_oo = Sigma[O[:, :, None], O[:, None, :]]
+        try:
+            L = np.linalg.cholesky(S_oo)
+        except np.linalg.LinAlgError:
+            return (-math.inf, np.zeros(p), np.zeros((p, p))) if grad else (-math.inf,)
+        logdet = 2.0 * np.log(np.diagonal(L, axis1=1, axis2=2)).sum(axis=1)
+        Li = np.linalg.inv(L)
+        A = np.swapaxes(Li, 1, 2) @ Li
+        d = means - mu[O]
+        Ad = np.einsum("mij,mj->mi", A, d)
+        ll -= 0.5 * float(np.sum(n * (k * _LOG2PI + logdet + np.einsum("mij,mij->m", A, covs)
+                                       + np.einsum("mi,mi->m", d, Ad))))
+        if grad:
+            G = -0.5 * n[:, None, None] * (A - A @ covs @ A - Ad[:, :, None] * Ad[:, None, :])
+            gS += np.bincount(flat, weights=G.ravel(), minlength=p * p)
+            gmu += np.bincount(O.ravel(), weights=(n[:, None] * Ad).ravel(), minlength=p)
+    if not grad:
+        return (float(ll),)
+    gS = gS.reshape(p, p)
+    return float(ll), gmu, 0.5 * (gS + gS.T)
 
 
 def loglik_grad(pat: Patterns, mu, Sigma):
@@ -318,28 +363,7 @@ def loglik_grad(pat: Patterns, mu, Sigma):
     [0.0, 0.0]
     """
     mu, Sigma = _check_moments(pat, mu, Sigma)
-    p = pat.p
-    gmu = np.zeros(p)
-    gS = np.zeros((p, p))
-    ll = 0.0
-    for pt in pat.patterns:
-        o = pt.obs
-        r = _inv_pd(Sigma if pt.full else Sigma[pt.oo])
-        if r is None:
-            return -math.inf, np.zeros(p), np.zeros((p, p))
-        A, logdet = r
-        d = pt.mean - mu[o]
-        Ad = A @ d
-        ASA = A @ pt.cov @ A
-        ll -= 0.5 * pt.n * (len(o) * _LOG2PI + logdet + float(np.sum(A * pt.cov)) + float(d @ Ad))
-        G = -0.5 * pt.n * (A - ASA - np.outer(Ad, Ad))
-        if pt.full:
-            gS += G
-            gmu += pt.n * Ad
-        else:
-            gS[pt.oo] += G
-            gmu[o] += pt.n * Ad
-    return float(ll), gmu, 0.5 * (gS + gS.T)
+    return _terms(pat, mu, Sigma, grad=True)
 
 
 def hessian(pat: Patterns, mu, Sigma) -> np.ndarray:
