@@ -405,25 +405,35 @@ def hessian(pat: Patterns, mu, Sigma) -> np.ndarray:
     """
     mu, Sigma = _check_moments(pat, mu, Sigma)
     p = pat.p
-    H = np.zeros((p + p * p, p + p * p))
-    for pt in pat.patterns:
-        o = pt.obs
-        r = _inv_pd(Sigma if pt.full else Sigma[pt.oo])
-        if r is None:
-            raise ValueError("`Sigma`: a submatrix of the observed variables of a pattern is not positive "
-                             "definite; the Hessian is not defined there.")
-        A = r[0]
-        d = pt.mean - mu[o]
-        Ad = A @ d
-        B = A @ (pt.cov + np.outer(d, d)) @ A
-        vo, k = pt.vo, pt.k
-        H[pt.oo] -= pt.n * A
-        C = -pt.n * (Ad[None, :, None] * A[:, None, :]).reshape(k, k * k)
-        H[np.ix_(o, vo)] += C
-        H[np.ix_(vo, o)] += C.T
-        K = (B[:, None, :, None] * A[None, :, None, :] + A[:, None, :, None] * (B - A)[None, :, None, :])
-        H[np.ix_(vo, vo)] -= 0.5 * pt.n * K.reshape(k * k, k * k)
-    return H
+    P = p + p * p
+    H = np.zeros(P * P)
+    for O, n, means, covs, _ in pat.blocks:
+        m, k = O.shape
+        A = _block_inverse(Sigma, O, "the Hessian")
+        d = means - mu[O]
+        Ad = np.einsum("mij,mj->mi", A, d)
+        B = A @ (covs + d[:, :, None] * d[:, None, :]) @ A
+        V = p + (O[:, :, None] + p * O[:, None, :]).transpose(0, 2, 1).reshape(m, k * k)  # vec(Sigma_oo) positions
+        nn = n[:, None, None]
+        Hmm = -nn * A
+        C = -nn * (Ad[:, None, :, None] * A[:, :, None, :]).reshape(m, k, k * k)
+        K = (B[:, :, None, :, None] * A[:, None, :, None, :]
+             + A[:, :, None, :, None] * (B - A)[:, None, :, None, :]).reshape(m, k * k, k * k)
+        Hss = -0.5 * nn * K
+        for rows, cols, vals in ((O, O, Hmm), (O, V, C), (V, O, np.swapaxes(C, 1, 2)), (V, V, Hss)):
+            idx = (rows[:, :, None] * P + cols[:, None, :]).ravel()
+            H += np.bincount(idx, weights=vals.ravel(), minlength=P * P)
+    return H.reshape(P, P)
+
+
+def _block_inverse(Sigma, O, what):
+    try:
+        L = np.linalg.cholesky(Sigma[O[:, :, None], O[:, None, :]])
+    except np.linalg.LinAlgError:
+        raise ValueError("`Sigma`: a submatrix of the observed variables of a pattern is not positive "
+                         f"definite; {what} is not defined there.") from None
+    Li = np.linalg.inv(L)
+    return np.swapaxes(Li, 1, 2) @ Li
 
 
 def pattern_information(pat: Patterns, mu, Sigma) -> np.ndarray:
@@ -458,18 +468,18 @@ def pattern_information(pat: Patterns, mu, Sigma) -> np.ndarray:
     """
     mu, Sigma = _check_moments(pat, mu, Sigma)
     p = pat.p
-    M = np.zeros((p + p * p, p + p * p))
-    for pt in pat.patterns:
-        o = pt.obs
-        r = _inv_pd(Sigma if pt.full else Sigma[pt.oo])
-        if r is None:
-            raise ValueError("`Sigma`: a submatrix of the observed variables of a pattern is not positive "
-                             "definite; the information is not defined there.")
-        A = r[0]
-        k = pt.k
-        M[pt.oo] += pt.n * A
-        M[np.ix_(pt.vo, pt.vo)] += 0.5 * pt.n * (A[:, None, :, None] * A[None, :, None, :]).reshape(k * k, k * k)
-    return M
+    P = p + p * p
+    M = np.zeros(P * P)
+    for O, n, means, covs, _ in pat.blocks:
+        m, k = O.shape
+        A = _block_inverse(Sigma, O, "the information")
+        V = p + (O[:, :, None] + p * O[:, None, :]).transpose(0, 2, 1).reshape(m, k * k)
+        nn = n[:, None, None]
+        K = 0.5 * nn * (A[:, :, None, :, None] * A[:, None, :, None, :]).reshape(m, k * k, k * k)
+        for rows, vals in ((O, nn * A), (V, K)):
+            idx = (rows[:, :, None] * P + rows[:, None, :]).ravel()
+            M += np.bincount(idx, weights=vals.ravel(), minlength=P * P)
+    return M.reshape(P, P)
 
 
 def casewise_scores(pat: Patterns, mu, Sigma) -> np.ndarray:
