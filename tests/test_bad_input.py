@@ -13,7 +13,9 @@ module's bad-input files:
 * ``tests/test_bad_input_<module>__<topic>.py`` (functions added by someone else).
 
 A call counts in the forms ``module.func(...)``, ``x.func(...)`` and ``func(...)``
-anywhere in the block's body, and in the call form ``pytest.raises(Error, func, ...)``.
+anywhere in the block's body, and in the call form ``pytest.raises(Error, func, ...)``; a
+variable called in the block counts for the functions it runs over when it is a loop variable
+(``for fn in (f, g):``) or a parametrized argument (``@pytest.mark.parametrize("fn", [f, g])``).
 The files are read with :mod:`ast`, not executed; whether those tests pass is their own
 business. One test per module; it fails with the list of functions no bad-input test
 reaches (or says that the file is missing).
@@ -125,7 +127,50 @@ def names_called_under_checks(source: str, filename: str = "<source>") -> set[st
             name = _called_name(node.args[1])
             if name is not None:
                 found.add(name)
-    return found
+    return found | _aliased_functions(tree, found)
+
+
+def _names_in(node: ast.AST) -> set[str]:
+    """Function names listed in a literal (``[f, mod.g]``, ``(f, g)``, parametrize tuples ...)."""
+    out = set()
+    for sub in ast.walk(node):
+        name = _called_name(sub) if isinstance(sub, (ast.Name, ast.Attribute)) else None
+        if name is not None:
+            out.add(name)
+    return out
+
+
+def _aliased_functions(tree: ast.AST, called: set[str]) -> set[str]:
+    """Functions reached through a variable that is called under a check: a loop variable
+    (``for fn in (loglik, hessian): with pytest.raises(...): fn(...)``) or a parametrized argument
+    (``@pytest.mark.parametrize("fn", [loglik, hessian])`` with ``fn(...)`` under a check)."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and node.target.id in called:
+            inner = names_called_under_checks(ast.unparse(ast.Module(body=node.body, type_ignores=[])))
+            if node.target.id in inner:
+                out |= _names_in(node.iter)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            inner = None
+            for dec in node.decorator_list:
+                if not (isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute)
+                        and dec.func.attr == "parametrize" and len(dec.args) >= 2
+                        and isinstance(dec.args[0], ast.Constant) and isinstance(dec.args[0].value, str)):
+                    continue
+                argnames = [a.strip() for a in dec.args[0].value.split(",")]
+                if inner is None:
+                    inner = names_called_under_checks(ast.unparse(ast.Module(body=node.body, type_ignores=[])))
+                hits = [k for k, a in enumerate(argnames) if a in inner]
+                if not hits or not isinstance(dec.args[1], (ast.List, ast.Tuple)):
+                    continue
+                for elt in dec.args[1].elts:
+                    if len(argnames) == 1:
+                        out |= _names_in(elt)
+                    elif isinstance(elt, (ast.Tuple, ast.List)):
+                        for k in hits:
+                            if k < len(elt.elts):
+                                out |= _names_in(elt.elts[k])
+    return out
 
 
 def uncovered(functions: list[str], sources: dict[str, str]) -> list[str]:
@@ -221,6 +266,40 @@ def test_uncovered_lists_the_missing_functions_in_order():
     extra = "import pytest\nwith pytest.raises(ValueError):\n    design_effect(0, 0.1)\n"
     more = "import pytest\ndef t():\n    with pytest.raises(ValueError):\n        x.power_correlation(1, 2)\n"
     assert uncovered(funcs, {"a.py": _SYNTHETIC, "b.py": extra, "c.py": more}) == []
+
+
+def test_checker_follows_loop_variables_and_parametrized_functions():
+    src = textwrap.dedent(
+        """
+        import pytest
+        from analysis.sem import missing
+
+        @pytest.mark.parametrize("fn", [missing.loglik, hessian])
+        def test_a(fn):
+            with pytest.raises(ValueError):
+                fn(None)
+
+        @pytest.mark.parametrize("fn, bad", [(grad_a, 1), (grad_b, 2)])
+        def test_b(fn, bad):
+            with pytest.raises(ValueError):
+                fn(bad)
+
+        @pytest.mark.parametrize("fn", [not_called_under_check])
+        def test_c(fn):
+            fn(None)
+
+        def test_d():
+            for f in (casewise, info):
+                with pytest.raises(ValueError):
+                    f(0)
+            for g in (loop_outside,):
+                g(0)
+        """
+    )
+    found = names_called_under_checks(src)
+    for name in ("loglik", "hessian", "grad_a", "grad_b", "casewise", "info"):
+        assert name in found, name
+    assert "not_called_under_check" not in found and "loop_outside" not in found
 
 
 def test_checker_ignores_other_context_managers_named_like_checks():
