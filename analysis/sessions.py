@@ -736,8 +736,10 @@ def riclpm(
         obs = np.ones((n, p), dtype=bool)
     syntax = riclpm_syntax(W, "x", "y", constrain=constrain) if model is None else model
     fitted = syntax + "\n" + _start_lines(wd, W, syntax)
-    res = _fit_engine(fitted, wd.reset_index(drop=True), missing, notes)
-    pt = res.partable
+    res, se_free, converged = _fit_engine(fitted, wd.reset_index(drop=True), missing, notes)
+    pt = res.partable.copy()
+    if se_free is not None:
+        pt["se"] = [se_free[int(k) - 1] if k > 0 else 0.0 for k in pt["free"]]
     free = pt[pt["free"] > 0]
     if missing == "listwise":  # the wave means are the sample means: not reported (as before)
         free = free[free["op"] != "~1"]
@@ -749,7 +751,6 @@ def riclpm(
     with np.errstate(divide="ignore", invalid="ignore"):
         params["statistic"] = params["estimate"] / params["se"]
     params["pvalue"] = 2 * stats.norm.sf(np.abs(params["statistic"]))
-    converged = bool(res.converged)
     boundary = _boundary(params, notes, bounded=False)
     params = _unscale(params, sx, sy)
     fm = res.fit
@@ -790,35 +791,57 @@ def _start_lines(wd: pd.DataFrame, W: int, syntax: str) -> str:
 
 
 def _fit_engine(syntax: str, wd: pd.DataFrame, missing: str, notes: list):
-    """Fit ``syntax`` to the wide frame with :func:`analysis.sem.sem`; its warnings become notes."""
+    """Fit ``syntax`` to the wide frame with :func:`analysis.sem.sem`; its warnings become notes.
+
+    Returns ``(result, se of the free parameters, converged)``. Under FIML the SEs come from the
+    observed information (lavaan's default there) of :func:`analysis.sem.missing.observed_information`
+    (analytic in the moments, the model's curvature by differences of its Jacobian), a third of
+    the cost of differencing the gradient; the engine is asked for its cheap expected information.
+    """
     from analysis.multilevel import ConvergenceWarning
+    from analysis.sem import missing as _miss
     from analysis.sem import sem
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             # with a mean structure (saturated wave means) as lavaan's RI-CLPM: the SRMR counts the means
-            res = sem(syntax, wd, missing=missing, meanstructure=True)
+            res = sem(syntax, wd, missing=missing, meanstructure=True, information="expected")
         except ValueError as exc:
             raise ValueError(f"riclpm: `model`/`data`: {exc}") from None
     for w in caught:
         msg = str(w.message).splitlines()[0]
         if "negative variance" in msg or "Heywood" in msg or "not positive definite" in msg:
-            continue  # reported by _boundary / below, in this module's words
-        if "did not converge" in msg or "converge" in msg:
-            continue
+            continue  # reported by _boundary, in this module's words
+        if "converge" in msg or "singular" in msg:
+            continue  # reported below
         notes.append(msg)
-    if not res.converged:
-        why = [m for m in res.warnings if "converge" in m]
-        sing = [m for m in res.warnings if "singular" in m]
-        if why:
-            notes.append(f"the optimizer did not converge: {'; '.join(why)}")
-        else:
-            notes.append("no proper optimum (the optimizer stopped, but the information matrix is singular: a "
-                         "saddle point, a ridge or an unidentified model; standard errors are not available)")
+    why = [m for m in res.warnings if "converge" in m]
+    q = len(res.theta)
+    if missing == "ml":
+        obj = res._obj
+        pats = [d.pat if d.pat is not None else _miss.Patterns.from_moments(d.ybar, d.S, d.n) for d in obj.data]
+        info = _miss.observed_information(pats, obj.model, res.theta)
+        d = np.sqrt(np.abs(np.diag(info)))
+        d[d == 0] = 1.0
+        ev = np.linalg.eigvalsh(info / np.outer(d, d))
+        singular = not ev.min() > 1e-10 * max(ev.max(), 1e-300)
+        # the engine's (expected) information singular too: not identified at this point
+        singular = singular or any("singular" in m for m in res.warnings)
+        se = np.full(q, np.nan) if singular else np.sqrt(np.diag(np.linalg.inv(info)))
+    else:
+        singular = any("singular" in m for m in res.warnings)
+        se = None
+    converged = bool(res.converged) and not singular
+    if why:
+        notes.append(f"the optimizer did not converge: {'; '.join(why)}")
+    elif singular:
+        notes.append("no proper optimum (the optimizer stopped, but the information matrix is singular: a "
+                     "saddle point, a ridge or an unidentified model; standard errors are not available)")
+    if why or singular:
+        converged = False
         warnings.warn(f"riclpm: {notes[-1]}", ConvergenceWarning, stacklevel=3)
-        notes[:] = [n for n in notes if n not in sing]
-    return res
+    return res, se, converged
 
 
 def _wide_to_long(data, x: str, y: str, patient: str, wave: str):
