@@ -1,0 +1,58 @@
+# Oracle for analysis.sem.ordinal: ordinal measurement invariance by WLSMV (lavaan 0.6).
+#   Rscript tests/oracles/sem_ordinal_invariance.R
+# Data: the shipped tests/fixtures/psychometrics_items.csv (made by tests/oracles/psych_lavaan.R:
+# 12 five-category items, groups A and B of 200; group B shifted up on item 6), complete cases
+# (lavaan's default for categorical data: listwise). Model: the three-factor WAI-SR structure.
+# Steps, each with parameterization = "delta" and "theta":
+#   configural:  cfa(m3, data, group = "group", ordered = TRUE, parameterization = par)
+#   thresholds:  ... group.equal = "thresholds"
+#   thresholds_loadings: ... group.equal = c("thresholds", "loadings")
+#   thresholds_loadings_intercepts: ... group.equal = c("thresholds", "loadings", "intercepts")
+#     (identical to the previous step: intercepts of ordered items are fixed at 0)
+# lavaan's default identification for ordered multi-group models: thresholds free in every group in
+# the configural model (scales and latent means fixed); once the thresholds are equal, the scaling
+# factors (delta: `~*~`) or residual variances (theta: `~~`) and the latent means of the groups after
+# the first are freed. Estimator WLSMV (DWLS, robust.sem SEs, scaled-shifted test).
+suppressPackageStartupMessages({library(lavaan); library(jsonlite)})
+d <- read.csv(file.path("tests", "fixtures", "psychometrics_items.csv"))
+items <- sprintf("i%d", 1:12)
+d <- d[complete.cases(d[, items]), c("group", items)]
+m3 <- "task =~ i1 + i2 + i10 + i12\n bond =~ i3 + i5 + i7 + i9\n goal =~ i4 + i6 + i8 + i11"
+steps <- list(configural = "", thresholds = "thresholds",
+              thresholds_loadings = c("thresholds", "loadings"),
+              thresholds_loadings_intercepts = c("thresholds", "loadings", "intercepts"))
+fm_names <- c("npar", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scaled",
+              "chisq.scaling.factor", "chisq.shift.parameter", "baseline.chisq", "baseline.df",
+              "baseline.chisq.scaled", "cfi", "tli", "cfi.scaled", "tli.scaled", "rmsea",
+              "rmsea.scaled", "srmr", "ntotal")
+block <- function(f, call) {
+  pe <- parameterEstimates(f)
+  pt <- parTable(f)
+  lab <- lavInspect(f, "group.label")
+  ss <- lavInspect(f, "sampstat")
+  list(call = call,
+       converged = lavInspect(f, "converged"),
+       estimator = lavInspect(f, "options")$estimator,
+       parameterization = lavInspect(f, "options")$parameterization,
+       fit = as.list(fitMeasures(f, fm_names)),
+       params = data.frame(lhs = pe$lhs, op = pe$op, rhs = pe$rhs, group = lab[pe$group],
+                           free = pt$free[match(paste(pe$lhs, pe$op, pe$rhs, pe$group),
+                                                paste(pt$lhs, pt$op, pt$rhs, pt$group))] > 0,
+                           est = pe$est, se = pe$se, stringsAsFactors = FALSE),
+       sampstat = lapply(setNames(lab, lab), function(g)
+         list(th = as.list(ss[[g]]$th),
+              cor = lapply(rownames(ss[[g]]$cov), function(it) as.list(ss[[g]]$cov[it, ])))))
+}
+out <- list(groups = sort(unique(d$group)), n_per_group = as.list(table(d$group)))
+for (par in c("delta", "theta")) {
+  out[[par]] <- lapply(steps, function(ge) {
+    call <- sprintf("cfa(m3, data, group = 'group', ordered = TRUE, parameterization = '%s', group.equal = %s)",
+                    par, deparse(ge))
+    block(cfa(m3, data = d, group = "group", ordered = TRUE, parameterization = par, group.equal = ge), call)
+  })
+}
+out$versions <- list(R = paste(R.version$major, R.version$minor, sep = "."),
+                     lavaan = as.character(packageVersion("lavaan")))
+write_json(out, file.path("tests", "fixtures", "sem_ordinal_invariance.json"), digits = NA, auto_unbox = TRUE,
+           pretty = TRUE)
+message("wrote tests/fixtures/sem_ordinal_invariance.json")
