@@ -319,6 +319,9 @@ def _coded_groups(data: pd.DataFrame, items: list[str], group: str | None, what:
     complete = data[items].notna().all(axis=1).to_numpy()
     n_dropped = int((~complete).sum())
     D = data[complete]
+    if len(D) <= len(items):
+        raise ValueError(f"`data` has {len(D)} complete respondents ({n_dropped} with a missing answer); the model "
+                         f"needs more than the number of items ({len(items)}).")
     if group is None:
         labels: list = [None]
         parts = [D]
@@ -622,8 +625,12 @@ class _Spec:
 
 
 def _scaled_shifted(U: np.ndarray, G: np.ndarray, T: float, df: float) -> tuple[float, float, float]:
+    """Asparouhov-Muthen scaled-shifted statistic; NaNs when tr(UGUG) is not positive (lavaan: NA)."""
     UG = U @ G
-    a = math.sqrt(df / float(np.sum(UG * UG.T)))
+    tr2 = float(np.sum(UG * UG.T))
+    if not (np.isfinite(tr2) and tr2 > 0):
+        return math.nan, math.nan, math.nan
+    a = math.sqrt(df / tr2)
     b = df - a * float(np.trace(UG))
     return a * T + b, a, b
 
@@ -974,6 +981,10 @@ def fit_wlsmv(data: pd.DataFrame, model: str | Mapping[str, Sequence[str]], *, o
         Tss, a_sc, b_sc = _scaled_shifted(U, Gall, T, df)
     else:
         Tss, a_sc, b_sc = math.nan, math.nan, math.nan
+    if df > 0 and not np.isfinite(Tss):
+        notes.append("the scaled-shifted test is undefined (tr(UGUG) <= 0); its statistics are NaN")
+        warnings.warn(f"{what}: the scaled-shifted test is undefined (tr(UGUG) <= 0): chisq.scaled and the scaled "
+                      "indices are NaN.", UserWarning, stacklevel=2)
     # baseline: thresholds free per group, correlations 0
     nths = [int(sum(spec.nth))] * G
     npairs = len(spec.pairs)
