@@ -30,16 +30,18 @@ block <- function(f, call) {
   pt <- parTable(f)
   lab <- lavInspect(f, "group.label")
   ss <- lavInspect(f, "sampstat")
+  if (is.null(pe$group)) pe$group <- 1L  # single group
+  grp <- if (length(lab)) lab[pe$group] else rep("", nrow(pe))
   list(call = call,
        converged = lavInspect(f, "converged"),
        estimator = lavInspect(f, "options")$estimator,
        parameterization = lavInspect(f, "options")$parameterization,
        fit = as.list(fitMeasures(f, fm_names)),
-       params = data.frame(lhs = pe$lhs, op = pe$op, rhs = pe$rhs, group = lab[pe$group],
+       params = data.frame(lhs = pe$lhs, op = pe$op, rhs = pe$rhs, group = grp,
                            free = pt$free[match(paste(pe$lhs, pe$op, pe$rhs, pe$group),
                                                 paste(pt$lhs, pt$op, pt$rhs, pt$group))] > 0,
                            est = pe$est, se = pe$se, stringsAsFactors = FALSE),
-       sampstat = lapply(setNames(lab, lab), function(g)
+       sampstat = if (!length(lab)) NULL else lapply(setNames(lab, lab), function(g)
          list(th = as.list(ss[[g]]$th),
               cor = lapply(rownames(ss[[g]]$cov), function(it) as.list(ss[[g]]$cov[it, ])))))
 }
@@ -50,6 +52,18 @@ for (par in c("delta", "theta")) {
                     par, deparse(ge))
     block(cfa(m3, data = d, group = "group", ordered = TRUE, parameterization = par, group.equal = ge), call)
   })
+}
+# A structural model with an equality label (single group): regressions among the factors of ordered
+# items, both parameterizations, with the standardized solution (std.all).
+m_sem <- paste("task =~ i1 + a*i2 + a*i10 + i12", "bond =~ i3 + i5 + i7 + i9", "goal =~ i4 + i6 + i8 + i11",
+               "goal ~ task", "bond ~ goal", sep = "\n")
+out$structural <- list(model = m_sem)
+for (par in c("delta", "theta")) {
+  f <- sem(m_sem, data = d[, items], ordered = TRUE, parameterization = par)
+  b <- block(f, sprintf("sem(m_sem, data = complete cases, ordered = TRUE, parameterization = '%s')", par))
+  b$params$std_all <- standardizedSolution(f)$est.std
+  b$sampstat <- NULL
+  out$structural[[par]] <- b
 }
 out$versions <- list(R = paste(R.version$major, R.version$minor, sep = "."),
                      lavaan = as.character(packageVersion("lavaan")))
