@@ -228,3 +228,10 @@ def test_parse_measurement_model():
     assert O.parse_measurement_model("a =~ x + y; a =~ z\nb =~ u + v  # c") == {"a": ["x", "y", "z"],
                                                                              "b": ["u", "v"]}
     assert O.parse_measurement_model({"f": ("x", "y")}) == {"f": ["x", "y"]}
+
+
+def test_groups_in_order_of_appearance(raw):
+    """lavaan's group.label: the groups in the order they first appear in the data."""
+    with pytest.warns(UserWarning, match="dropped"):
+        st_ = O.ordinal_sample_stats(raw.iloc[::-1], ["i1", "i2", "i3"], group="group")
+    assert st_.groups == ["B", "A"]

@@ -43,7 +43,9 @@ group has its own thresholds, loadings and factor (co)variances with the scales 
 fixed; with ``group_equal`` containing ``"thresholds"`` the scaling factors (delta) or residual
 variances (theta) of the items with more than two categories and the latent means are freed in
 the groups after the first. ``"intercepts"`` adds nothing for ordered items (their intercepts
-are fixed at 0).
+are fixed at 0). (lavaan 0.6-20 changed these defaults: it frees the item intercepts rather than the
+latent means with equal thresholds, and the marker loadings with equal loadings; the oracle and this
+module follow 0.6-14, the version installed with the repository's R.)
 
 Written by hand (numpy/scipy); the single-group math was ``analysis.psychometrics``'s
 ``fit_cfa_ordinal`` (checked against lavaan there), moved here.
@@ -326,7 +328,7 @@ def _coded_groups(data: pd.DataFrame, items: list[str], group: str | None, what:
         labels: list = [None]
         parts = [D]
     else:
-        labels = sorted(pd.unique(D[group]).tolist(), key=str)
+        labels = pd.unique(D[group]).tolist()  # order of appearance, as lavaan's group.label
         parts = [D[D[group] == g] for g in labels]
         if len(labels) < 2:
             raise ValueError(f"`group` column {group!r} has a single group ({labels[0]!r} among the complete "
@@ -414,7 +416,7 @@ def ordinal_sample_stats(data: pd.DataFrame, items: Sequence[str], *, group: str
     items : sequence of str
         The item columns, in the order of the statistics.
     group : str, optional
-        Column of group labels (sorted, as lavaan's ``group`` with a character column).
+        Column of group labels (groups in order of appearance, as lavaan's ``group.label``).
 
     Returns
     -------
@@ -806,7 +808,7 @@ def fit_wlsmv(data: pd.DataFrame, model: str | Mapping[str, Sequence[str]], *, o
         The ordered items: True (all), or the list of every model item (mixed continuous and
         ordered items are not supported by this estimator).
     group : str, optional
-        Column of group labels (sorted as strings, lavaan's order for a character column).
+        Column of group labels (groups in order of appearance, as lavaan's ``group.label``).
     group_equal : sequence of str
         Equal across groups: ``"thresholds"``, ``"loadings"``, ``"intercepts"`` (no effect for
         ordered items), ``"means"``, ``"lv.variances"``, ``"lv.covariances"``.
