@@ -151,17 +151,17 @@ def test_fit_bad_arguments():
         fit_wlsmv(df, MODEL, group="grp", group_equal=5)
     with pytest.raises(ValueError, match="`group_equal` needs `group`"):
         fit_wlsmv(df, MODEL, group_equal=("thresholds",))
-    with pytest.raises(ValueError, match="`group_partial`: 'f =~ z' names no loading"):
+    with pytest.raises(ValueError, match="`group_partial`: 'f =~ z' is not a parameter of the model"):
         fit_wlsmv(df, MODEL, group="grp", group_equal=("loadings",), group_partial=("f =~ z",))
     with pytest.raises(ValueError, match="`group_partial` entries must be strings"):
         fit_wlsmv(df, MODEL, group="grp", group_partial=(3,))
-    with pytest.raises(ValueError, match="`ordered` names 'e', which is not an item"):
+    with pytest.raises(ValueError, match="`ordered` names 'e', which is not an observed variable"):
         fit_wlsmv(df, MODEL, ordered=["a", "b", "c", "d", "e"])
     with pytest.raises(ValueError, match="leaves item\\(s\\) \\['d'\\] continuous"):
         fit_wlsmv(df, MODEL, ordered=["a", "b", "c"])
     with pytest.raises(ValueError, match="`ordered` must be True or the list"):
         fit_wlsmv(df, MODEL, ordered="a")
-    with pytest.raises(ValueError, match="no column 'dd'.*Did you mean 'd'"):
+    with pytest.raises(ValueError, match="(no column 'dd'|'dd' .* is neither a column of data nor a latent variable).*Did you mean 'd'"):
         fit_wlsmv(df, "f =~ a + b + c + dd")
     with pytest.raises(ValueError, match="`model` must be lavaan syntax"):
         fit_wlsmv(df, {})

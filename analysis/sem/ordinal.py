@@ -658,9 +658,11 @@ class WLSMVResult(ResultMixin):
     n_dropped : int
         Respondents dropped for a missing answer (listwise).
     params : pandas.DataFrame
-        lavaan's parameter table: ``lhs, op, rhs, group, free`` (free-parameter number, 0 for a
-        fixed or implied value, lavaan's convention), then ``term, estimate, se, statistic, pvalue,
-        ci_low, ci_high`` (robust SEs; NaN where fixed or implied) and ``std_all``.
+        lavaan's parameter table in the engine's layout (``SEMResult.parameter_estimates``):
+        ``term, estimate, se, statistic, pvalue, ci_low, ci_high`` (robust SEs; ``se`` 0 where fixed
+        or implied, as lavaan), then ``lhs, op, rhs, group`` (1..G), ``group_label``, ``label``,
+        ``free`` (free-parameter number, 0 for a fixed or implied value) and ``std_all``; the delta
+        scaling factors are rows ``x ~*~ x``.
     fit : pandas.Series
         lavaan's WLSMV fit measures under lavaan's names: ``npar, chisq, df, pvalue, chisq.scaled,
         df.scaled, pvalue.scaled, chisq.scaling.factor, chisq.shift.parameter, baseline.chisq,
@@ -699,9 +701,15 @@ class WLSMVResult(ResultMixin):
         """lavaan's ``parameterEstimates()`` plus ``std_all``: one row per parameter and group."""
         return self.params.copy()
 
-    def fit_measures(self) -> pd.Series:
-        """lavaan's ``fitMeasures()`` names for WLSMV."""
-        return self.fit.copy()
+    def fit_measures(self, names: str | Sequence[str] | None = None) -> pd.Series:
+        """lavaan's ``fitMeasures()`` for WLSMV as a Series (all, or the `names` asked for)."""
+        if names is None:
+            return self.fit.copy()
+        names = [names] if isinstance(names, str) else list(names)
+        bad = [n for n in names if n not in self.fit.index]
+        if bad:
+            raise ValueError(f"`names`: no fit measure {bad[0]!r}.{suggest_name(str(bad[0]), list(self.fit.index))}")
+        return self.fit[names].copy()
 
     def to_frame(self) -> pd.DataFrame:
         """The parameter table in the vocabulary's column order."""
@@ -723,7 +731,7 @@ class WLSMVResult(ResultMixin):
             f"{f['tli.scaled']:.3f}), RMSEA = {f['rmsea']:.3f} (scaled {f['rmsea.scaled']:.3f}), "
             f"SRMR = {f['srmr']:.3f}",
             "",
-            self.params[["lhs", "op", "rhs", "group", "estimate", "se", "statistic", "pvalue", "std_all"]]
+            self.params[["lhs", "op", "rhs", "group_label", "estimate", "se", "statistic", "pvalue", "std_all"]]
             .to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep=""),
         ]
         lines += [f"  NOTE: {n}" for n in self.notes]
@@ -774,7 +782,7 @@ def _check_group_partial(group_partial: Any, facs: dict[str, list[str]]) -> tupl
         elif m2 and m2.group(1) in items:
             out.append(("tau", items.index(m2.group(1)), int(m2.group(2)) - 1))
         else:
-            raise ValueError(f"`group_partial`: {s!r} names no loading or threshold of the model "
+            raise ValueError(f"`group_partial`: {s.strip()!r} is not a parameter of the model "
                              "(forms 'f =~ x', 'x | t1').")
     return tuple(out)
 
@@ -876,7 +884,7 @@ def fit_wlsmv(data: pd.DataFrame, model: str | Mapping[str, Sequence[str]], *, o
             raise ValueError(f"`ordered` must be True or the list of the model's items, got {ordered!r}.")
         unknown = [o for o in ordered if o not in items]
         if unknown:
-            raise ValueError(f"`ordered` names {unknown[0]!r}, which is not an item of the model."
+            raise ValueError(f"`ordered` names {unknown[0]!r}, which is not an observed variable of the model."
                              f"{suggest_name(str(unknown[0]), items)}")
         cont = [it for it in items if it not in ordered]
         if cont:
@@ -1026,7 +1034,7 @@ def fit_wlsmv(data: pd.DataFrame, model: str | Mapping[str, Sequence[str]], *, o
     first = {}
     for _, r in params.iterrows():
         if r["free"] > 0 and r["free"] not in first:
-            first[int(r["free"])] = r["term"] + ("" if r["group"] is None else f" [{r['group']}]")
+            first[int(r["free"])] = r["term"] + ("" if r["group_label"] is None else f" [{r['group_label']}]")
     names = [first.get(k + 1, f"p{k + 1}") for k in range(spec.q)]
     return WLSMVResult(factors=facs, items=items, groups=list(labels), parameterization=parameterization,
                        group_equal=ge, n_obs=int(N), n_per_group={g: ss.n_obs[g] for g in labels},
@@ -1074,13 +1082,12 @@ def _param_table(spec: _Spec, theta: np.ndarray, se: np.ndarray, labels: list, i
 
         def row(lhs, op, rhs, kind, a, b, est, std):
             k = free_of.get((g, kind, a, b), -1)
-            s = se[k] if k >= 0 else math.nan
+            s = se[k] if k >= 0 else 0.0
             stat = est / s if k >= 0 and s > 0 else math.nan
-            rows.append({"lhs": lhs, "op": op, "rhs": rhs, "group": lab, "free": int(k + 1) if k >= 0 else 0,
-                         "estimate": est, "se": s, "statistic": stat,
+            rows.append({"lhs": lhs, "op": op, "rhs": rhs, "group": g + 1, "group_label": lab, "label": "",
+                         "free": int(k + 1) if k >= 0 else 0, "estimate": est, "se": s, "statistic": stat,
                          "pvalue": 2 * stats.norm.sf(abs(stat)) if np.isfinite(stat) else math.nan,
-                         "ci_low": est - z * s if k >= 0 else math.nan, "ci_high": est + z * s if k >= 0 else math.nan,
-                         "std_all": std})
+                         "ci_low": est - z * s, "ci_high": est + z * s, "std_all": std})
 
         for i, it in enumerate(spec.items):
             f = int(spec.fidx[i])
@@ -1110,9 +1117,11 @@ def _param_table(spec: _Spec, theta: np.ndarray, se: np.ndarray, labels: list, i
         implied[lab] = {"thresholds": pd.Series(imp[g][:nt], index=ss.thresholds[lab].index),
                         "cor": _cor_from(imp[g][nt:], spec)}
     out = pd.DataFrame(rows)
-    term = out["lhs"] + " " + out["op"] + " " + out["rhs"]
-    out.insert(5, "term", term.str.replace(" ~1 ", " ~1", regex=False).str.rstrip())
-    return out, implied, boundary
+    term = (out["lhs"] + " " + out["op"] + " " + out["rhs"]).str.replace(" ~1 ", " ~1", regex=False).str.rstrip()
+    out.insert(0, "term", term)
+    cols = ["term", "estimate", "se", "statistic", "pvalue", "ci_low", "ci_high", "lhs", "op", "rhs", "group",
+            "group_label", "label", "free", "std_all"]
+    return out[cols], implied, boundary
 
 
 def _cor_from(rho: np.ndarray, spec: _Spec) -> pd.DataFrame:
