@@ -46,12 +46,26 @@ block <- function(f, call) {
               cor = lapply(rownames(ss[[g]]$cov), function(it) as.list(ss[[g]]$cov[it, ])))))
 }
 out <- list(groups = sort(unique(d$group)), n_per_group = as.list(table(d$group)))
+# nested-model tests: lavTestLRT's default for WLSMV (method = "satorra.2000", scaled.shifted = TRUE,
+# A.method = "delta"; Satorra 2000, Asparouhov & Muthen 2010)
+lrt_block <- function(fits) {
+  lr <- lavTestLRT(fits$configural, fits$thresholds, fits$thresholds_loadings)
+  list(call = "lavTestLRT(configural, thresholds, thresholds_loadings)  # method = 'satorra.2000', scaled.shifted",
+       method = attr(lr, "heading"),
+       rows = lapply(2:3, function(i) list(model = c("configural", "thresholds", "thresholds_loadings")[i],
+                                           chisq_diff = lr[["Chisq diff"]][i], df_diff = lr[["Df diff"]][i],
+                                           pvalue = lr[["Pr(>Chisq)"]][i])))
+}
 for (par in c("delta", "theta")) {
-  out[[par]] <- lapply(steps, function(ge) {
+  fits <- lapply(steps, function(ge)
+    cfa(m3, data = d, group = "group", ordered = TRUE, parameterization = par, group.equal = ge))
+  out[[par]] <- lapply(names(steps), function(s) {
     call <- sprintf("cfa(m3, data, group = 'group', ordered = TRUE, parameterization = '%s', group.equal = %s)",
-                    par, deparse(ge))
-    block(cfa(m3, data = d, group = "group", ordered = TRUE, parameterization = par, group.equal = ge), call)
+                    par, deparse(steps[[s]]))
+    block(fits[[s]], call)
   })
+  names(out[[par]]) <- names(steps)
+  out[[paste0("lrt_", par)]] <- lrt_block(fits)
 }
 # A structural model with an equality label (single group): regressions among the factors of ordered
 # items, both parameterizations, with the standardized solution (std.all).
