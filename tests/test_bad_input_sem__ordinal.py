@@ -254,3 +254,18 @@ def test_fit_huge_codes_as_floats_are_categories():
 
 def test_module_constants():
     assert O.PARAMETERIZATIONS == ("delta", "theta") and "thresholds" in O.GROUP_EQUAL
+
+
+def test_difference_test_bad_input():
+    df = _data(groups=True)
+    conf = fit_wlsmv(df, MODEL, group="grp")
+    with pytest.raises(ValueError, match="`m0` must be a WLSMVResult"):
+        O.difference_test(conf, {"chisq": 3.0})
+    with pytest.raises(ValueError, match="same degrees of freedom"):
+        O.difference_test(conf, conf)
+    other = fit_wlsmv(_data(groups=True, seed=9), MODEL, group="grp", group_equal=("thresholds",))
+    with pytest.raises(ValueError, match="different sample statistics"):
+        O.difference_test(conf, other)
+    single = fit_wlsmv(df, MODEL)
+    with pytest.raises(ValueError, match="different items, groups or respondents"):
+        O.difference_test(conf, single)

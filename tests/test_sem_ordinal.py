@@ -236,3 +236,23 @@ def test_groups_in_order_of_appearance(raw):
     with pytest.warns(UserWarning, match="dropped"):
         st_ = O.ordinal_sample_stats(raw.iloc[::-1], ["i1", "i2", "i3"], group="group")
     assert st_.groups == ["B", "A"]
+
+
+# ----------------------------------------------------------------------------- difference tests
+# lavTestLRT(configural, thresholds, thresholds_loadings), lavaan's default for WLSMV
+# (satorra.2000, scaled-shifted). Tolerances: 1e-5 relative for the statistic, 1e-6 absolute for the
+# p-value (both models come from optimisers that stop at slightly different points).
+@pytest.mark.parametrize("par", ["delta", "theta"])
+def test_difference_tests_match_lavaan(inv_fits, par):
+    ref = INV[f"lrt_{par}"]
+    assert "satorra.2000" in ref["method"]
+    prev = "configural"
+    for row in ref["rows"]:
+        out = O.difference_test(inv_fits[par, prev], inv_fits[par, row["model"]])
+        assert out["df_diff"] == row["df_diff"]
+        assert out["chisq_diff"] == pytest.approx(row["chisq_diff"], rel=1e-5)
+        assert out["pvalue"] == pytest.approx(row["pvalue"], abs=1e-6)
+        # the order of the two models does not matter
+        back = O.difference_test(inv_fits[par, row["model"]], inv_fits[par, prev])
+        assert back["chisq_diff"] == pytest.approx(out["chisq_diff"], rel=1e-12)
+        prev = row["model"]
