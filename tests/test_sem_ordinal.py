@@ -4,7 +4,8 @@ Reference values:
 
 * single-group ordinal CFA: block "ordinal" of tests/fixtures/psychometrics.json
   (tests/oracles/psych_lavaan.R, lavaan 0.6-14 ``cfa(model, data = complete cases, ordered = TRUE)``),
-  refitted here by the engine with the tolerances of tests/test_psychometrics.py;
+  refitted here by the engine's ``sem(model, data, ordered=...)`` with the tolerances of
+  tests/test_psychometrics.py;
 * ordinal measurement invariance: tests/fixtures/sem_ordinal_invariance.json
   (tests/oracles/sem_ordinal_invariance.R: two groups of the shipped items file; configural,
   thresholds, thresholds + loadings (+ intercepts); parameterization "delta" and "theta").
@@ -27,6 +28,7 @@ import pandas as pd
 import pytest
 
 from analysis.sem import ordinal as O
+from analysis.sem import sem
 
 FIX = Path(__file__).parent / "fixtures"
 PSY = json.loads((FIX / "psychometrics.json").read_text(encoding="utf-8"))
@@ -51,7 +53,7 @@ def single_fits(raw):
     out = {}
     for name, model in {"three": M3, "one": M1}.items():
         with pytest.warns(UserWarning, match="3 respondents with a missing answer were dropped"):
-            out[name] = O.fit_wlsmv(raw, model, ordered=True)
+            out[name] = sem(model, raw, ordered=ITEMS, estimator="WLSMV")
     return out
 
 
@@ -145,6 +147,19 @@ def test_invariance_matches_lavaan(inv_fits, par, step):
         assert (th["A"] == th["B"]).all()
 
 
+@pytest.mark.parametrize("par", ["delta", "theta"])
+def test_sem_dispatches_ordered_items_to_wlsmv(raw, inv_fits, par):
+    """analysis.sem.sem(..., ordered=..., estimator="WLSMV") is this estimator (same fit as fit_wlsmv)."""
+    with pytest.warns(UserWarning, match="dropped"):
+        res = sem(M3, raw, ordered=ITEMS, estimator="WLSMV", group="group", group_equal=["thresholds", "loadings"],
+                  parameterization=par)
+    ref = inv_fits[par, "thresholds_loadings"]
+    assert isinstance(res, O.WLSMVResult)
+    np.testing.assert_allclose(res.parameter_estimates()["estimate"], ref.params["estimate"], atol=1e-9)
+    assert res.fit_measures("chisq.scaled") .iloc[0] == pytest.approx(INV[par]["thresholds_loadings"]["fit"]["chisq.scaled"],
+                                                                    rel=1e-6)
+
+
 def test_invariance_sample_stats_match_lavaan(stats_by_group):
     ref = INV["delta"]["configural"]["sampstat"]
     for g in ("A", "B"):
@@ -229,6 +244,31 @@ def test_parse_measurement_model():
     assert O.parse_measurement_model("a =~ x + y; a =~ z\nb =~ u + v  # c") == {"a": ["x", "y", "z"],
                                                                              "b": ["u", "v"]}
     assert O.parse_measurement_model({"f": ("x", "y")}) == {"f": ["x", "y"]}
+
+
+# ----------------------------------------------------------------------------- structural model
+# lavaan sem(m_sem, ordered = TRUE) with regressions among the factors and an equality label
+# (block "structural" of the invariance fixture). Observed: estimates within 2.1e-6, SEs within
+# 2.4e-7, std.all within 1.3e-6, chi-squares within 1e-7 relative, p-values and indices within 2e-7.
+# Tolerances: 1e-5 absolute for estimates, SEs and std.all; 1e-6 relative for the chi-squares,
+# 1e-6 absolute for the other fit measures.
+@pytest.mark.parametrize("par", ["delta", "theta"])
+def test_structural_model_matches_lavaan(raw, par):
+    ref = INV["structural"][par]
+    with pytest.warns(UserWarning, match="dropped"):
+        res = O.fit_wlsmv(raw, INV["structural"]["model"], parameterization=par)
+    assert res.converged and ref["converged"]
+    for k, want in ref["fit"].items():
+        tol = dict(rel=1e-6) if "chisq" in k else dict(abs=1e-6)
+        assert res.fit[k] == pytest.approx(want, **tol), k
+    pe = pd.DataFrame(ref["params"])
+    m = pe.merge(res.params, on=["lhs", "op", "rhs"], how="outer", indicator=True)
+    assert (m["_merge"] == "both").all()
+    np.testing.assert_allclose(m["estimate"], m["est"], atol=1e-5)
+    np.testing.assert_allclose(m["se_y"], m["se_x"], atol=1e-5)
+    np.testing.assert_allclose(m["std_all_y"], m["std_all_x"], atol=1e-5)
+    eq = res.params[res.params["label"] == "a"]
+    assert len(eq) == 2 and eq["free"].nunique() == 1
 
 
 def test_groups_in_order_of_appearance(raw):

@@ -47,8 +47,10 @@ are fixed at 0). (lavaan 0.6-20 changed these defaults: it frees the item interc
 latent means with equal thresholds, and the marker loadings with equal loadings; the oracle and this
 module follow 0.6-14, the version installed with the repository's R.)
 
-Written by hand (numpy/scipy); the single-group math was ``analysis.psychometrics``'s
-``fit_cfa_ordinal`` (checked against lavaan there), moved here.
+The model is the engine's (:mod:`analysis.sem.syntax`, :mod:`analysis.sem.model`): any lavaan
+model whose observed variables are ordered indicators (factors may regress on each other, labels
+and fixed values as in lavaan). Written by hand (numpy/scipy); the sample statistics were
+``analysis.psychometrics``'s ``fit_cfa_ordinal`` (checked against lavaan there), moved here.
 
 References
 ----------
@@ -85,6 +87,8 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from analysis import _sem_fit
 from analysis._checks import suggest_name
 from analysis._results import ResultMixin, coef_frame
+from analysis.sem.model import SEMModel
+from analysis.sem.syntax import GROUP_EQUAL, _number_free, _parse_partial, parameter_table
 
 __all__ = ["OrdinalSampleStats", "WLSMVResult", "ordinal_sample_stats", "parse_measurement_model", "fit_wlsmv",
            "difference_test",
@@ -92,8 +96,6 @@ __all__ = ["OrdinalSampleStats", "WLSMVResult", "ordinal_sample_stats", "parse_m
 
 #: The parameterizations of the latent responses (lavaan's ``parameterization``).
 PARAMETERIZATIONS = ("delta", "theta")
-#: The ``group_equal`` keywords understood for ordered items.
-GROUP_EQUAL = ("thresholds", "loadings", "intercepts", "means", "lv.variances", "lv.covariances")
 
 
 # --------------------------------------------------------------------------- bivariate normal
@@ -521,110 +523,214 @@ def parse_measurement_model(model: str | Mapping[str, Sequence[str]]) -> dict[st
     return out
 
 
-class _Spec:
-    """Parameter table of a (multi-group) ordinal CFA: every entry is fixed or one free parameter."""
+class _EngineSpec:
+    """The engine's parameter table and LISREL model (:mod:`analysis.sem.syntax`, :mod:`analysis.sem.model`)
+    with lavaan's ordinal additions: standardised thresholds and correlations of the latent responses,
+    scaling factors (delta) or residual variances (theta) freed after group 1 once the thresholds are
+    equal, latent means freed with equal thresholds."""
 
-    def __init__(self, facs: dict[str, list[str]], K: list[int], ngroups: int, group_equal: tuple[str, ...],
-                 group_partial: tuple[tuple, ...], parameterization: str, orthogonal: bool):
-        self.facs = facs
-        self.items = [it for its in facs.values() for it in its]
-        self.fnames = list(facs)
-        p, m = len(self.items), len(self.fnames)
-        self.p, self.m, self.G = p, m, ngroups
-        self.fidx = np.array([self.fnames.index(f) for f, its in facs.items() for _ in its])
-        self.markers = {its[0] for its in facs.values()}
-        self.nth = [k - 1 for k in K]
-        self.th_item = np.repeat(np.arange(p), self.nth)
-        self.pairs = [(i, j) for j in range(p) for i in range(j + 1, p)]
+    def __init__(self, pt: pd.DataFrame, ov: list[str], labels: list, K: dict, group_equal: tuple[str, ...],
+                 parameterization: str):
+        ge = set(group_equal)
+        G = len(labels)
+        pt = pt.copy()
+        pt["free"] = pt["free"] > 0
+        lv = list(dict.fromkeys(pt.loc[pt["op"] == "=~", "lhs"]))
+        nth = {v: K[v] - 1 for v in ov}
+        if G > 1 and "thresholds" in ge:
+            for idx, r in pt.iterrows():
+                if r["group"] == 1 or r["user"]:
+                    continue
+                if r["op"] == "~1" and r["lhs"] in lv and "means" not in ge:
+                    pt.at[idx, "free"], pt.at[idx, "ustart"] = True, math.nan
+                if (parameterization == "theta" and r["op"] == "~~" and r["lhs"] == r["rhs"] and r["lhs"] in ov
+                        and nth[r["lhs"]] > 1 and r["label"] == "" and "residuals" not in ge):
+                    pt.at[idx, "free"], pt.at[idx, "ustart"] = True, math.nan
+        _number_free(pt)
+        self.pt = pt
+        self.model = SEMModel(pt, ov, groups=labels, meanstructure=True, ordered=list(ov))
+        if self.model.dummy:
+            raise ValueError(f"`model`: the ordered item(s) {self.model.dummy} appear in a regression or in a "
+                             "covariance with a factor; the ordinal estimator supports ordered items as indicators "
+                             "only.")
+        self.param = parameterization
+        self.items, self.lv = list(ov), lv
+        self.p, self.G = len(ov), G
+        self.nth = [nth[v] for v in ov]
+        self.th_item = np.repeat(np.arange(self.p), self.nth)
+        self.th_off = np.cumsum([0] + self.nth)
+        self.pairs = [(i, j) for j in range(self.p) for i in range(j + 1, self.p)]
         self.I = np.array([i for i, _ in self.pairs], dtype=int)
         self.J = np.array([j for _, j in self.pairs], dtype=int)
-        self.param = parameterization
-        ge = set(group_equal)
-        free_means = "thresholds" in ge and "means" not in ge and ngroups > 1
-        free_scales = "thresholds" in ge and ngroups > 1
-        # entries: (group, kind, a, b) -> free index or None; fixed values separately
-        self.rows: list[dict] = []
-        keys: dict[tuple, int] = {}
+        self.q0 = self.model.n_free
+        # delta: free scaling factors after group 1 (not for binary items)
+        self.scales = [(g, i) for g in range(1, G) for i in range(self.p)
+                       if parameterization == "delta" and "thresholds" in ge and self.nth[i] > 1]
+        self.q = self.q0 + len(self.scales)
+        # threshold rows -> (group, position, free index); rows per group and position
+        self.tau_free = [[] for _ in range(G)]
+        self.tau_rows = [np.zeros(int(self.th_off[-1]), dtype=int) for _ in range(G)]
+        oi = {v: k for k, v in enumerate(ov)}
+        for idx, r in enumerate(pt.itertuples(index=False)):
+            if r.op == "|":
+                pos = self.th_off[oi[r.lhs]] + int(r.rhs[1:]) - 1
+                self.tau_rows[int(r.group) - 1][pos] = idx
+                if r.free > 0:
+                    self.tau_free[int(r.group) - 1].append((pos, int(r.free) - 1))
 
-        def add(g, kind, a, b, free, value, eq_kind):
-            k = None
-            if free:
-                key = (kind, a, b) if (eq_kind in ge and (kind, a, b) not in group_partial) else (g, kind, a, b)
-                if key not in keys:
-                    keys[key] = len(keys)
-                k = keys[key]
-            self.rows.append({"group": g, "kind": kind, "a": a, "b": b, "free": k, "value": value})
+    def _taus(self, t0: np.ndarray) -> list[np.ndarray]:
+        vals = self.model.row_values(t0)
+        return [vals[rows] for rows in self.tau_rows]
 
-        for g in range(ngroups):
-            for i, it in enumerate(self.items):
-                add(g, "lambda", i, int(self.fidx[i]), it not in self.markers, 1.0, "loadings")
-            for i in range(p):
-                for t in range(self.nth[i]):
-                    add(g, "tau", i, t, True, 0.0, "thresholds")
-            for a in range(m):
-                add(g, "psi", a, a, True, 1.0, "lv.variances")
-            for b in range(m):
-                for a in range(b + 1, m):
-                    add(g, "psi", a, b, not orthogonal, 0.0, "lv.covariances")
-            for a in range(m):
-                add(g, "alpha", a, 0, g > 0 and free_means, 0.0, "means")
-            for i in range(p):
-                # scales (delta) / residual variances (theta): free after group 1 once thresholds are
-                # equal, not for binary items (lavaan)
-                add(g, "scale", i, 0, g > 0 and free_scales and self.nth[i] > 1, 1.0, "_never")
-        self.q = len(keys)
-        self.free_idx = np.array([r["free"] if r["free"] is not None else -1 for r in self.rows])
-
-    def matrices(self, theta: np.ndarray):
-        """Per group: Lambda, tau (flat), Psi, alpha, scale (complex-safe)."""
-        dt = theta.dtype
-        out = [dict(L=np.zeros((self.p, self.m), dt), tau=np.zeros(int(sum(self.nth)), dt),
-                    Psi=np.zeros((self.m, self.m), dt), alpha=np.zeros(self.m, dt), scale=np.zeros(self.p, dt))
-               for _ in range(self.G)]
-        start = np.cumsum([0] + self.nth)
-        for r, k in zip(self.rows, self.free_idx):
-            v = theta[k] if k >= 0 else r["value"]
-            M = out[r["group"]]
-            kind, a, b = r["kind"], r["a"], r["b"]
-            if kind == "lambda":
-                M["L"][a, b] = v
-            elif kind == "tau":
-                M["tau"][start[a] + b] = v
-            elif kind == "psi":
-                M["Psi"][a, b] = v
-                M["Psi"][b, a] = v
-            elif kind == "alpha":
-                M["alpha"][a] = v
+    def _d(self, theta: np.ndarray, Sigmas: list[np.ndarray]) -> list[np.ndarray]:
+        out = []
+        for g, S in enumerate(Sigmas):
+            if self.param == "delta":
+                d = np.ones(self.p)
+                for k, (gg, i) in enumerate(self.scales):
+                    if gg == g:
+                        d[i] = theta[self.q0 + k]
             else:
-                M["scale"][a] = v
+                v = np.diag(S)
+                d = np.where(v > 0, 1.0 / np.sqrt(np.where(v > 0, v, 1.0)), np.nan)
+            out.append(d)
         return out
 
     def implied(self, theta: np.ndarray) -> list[np.ndarray]:
-        """Per group, the implied (standardised thresholds, correlations) in lavaan's order."""
+        t0 = theta[:self.q0]
+        mom = self.model.implied(t0)
+        taus = self._taus(t0)
+        ds = self._d(theta, [S for _, S in mom])
         out = []
-        for M in self.matrices(theta):
-            S0 = M["L"] @ M["Psi"] @ M["L"].T
-            if self.param == "delta":
-                d = M["scale"]
-            else:
-                d = 1.0 / np.sqrt(np.diagonal(S0) + M["scale"])
-            mu = M["L"] @ M["alpha"]
-            th = d[self.th_item] * (M["tau"] - mu[self.th_item])
-            rho = d[self.I] * d[self.J] * S0[self.I, self.J]
+        for (mu, S), tau, d in zip(mom, taus, ds):
+            th = d[self.th_item] * (tau - mu[self.th_item])
+            rho = d[self.I] * d[self.J] * S[self.I, self.J]
             out.append(np.concatenate([th, rho]))
         return out
 
     def jacobian(self, theta: np.ndarray) -> list[np.ndarray]:
-        """Per group, d(implied)/d(theta) by complex step (exact to rounding; the map is analytic)."""
-        h = 1e-30
-        base = theta.astype(complex)
-        cols: list[list[np.ndarray]] = [[] for _ in range(self.G)]
-        for k in range(self.q):
-            t = base.copy()
-            t[k] += 1j * h
-            for g, s in enumerate(self.implied(t)):
-                cols[g].append(s.imag / h)
-        return [np.column_stack(c) if c else np.zeros((0, 0)) for c in cols]
+        t0 = theta[:self.q0]
+        mom = self.model.implied(t0)
+        taus = self._taus(t0)
+        jac = self.model.jacobian(t0)
+        ds = self._d(theta, [S for _, S in mom])
+        p, q = self.p, self.q
+        out = []
+        for g, ((mu, S), tau, d, (dmu0, dS0)) in enumerate(zip(mom, taus, ds, jac)):
+            dmu = np.zeros((p, q))
+            dmu[:, :self.q0] = dmu0
+            dS = np.zeros((p, p, q))
+            dS[:, :, :self.q0] = dS0.reshape(p, p, self.q0)  # symmetric: vec order does not matter
+            dtau = np.zeros((tau.size, q))
+            for pos, k in self.tau_free[g]:
+                dtau[pos, k] += 1.0
+            dd = np.zeros((p, q))
+            if self.param == "delta":
+                for k, (gg, i) in enumerate(self.scales):
+                    if gg == g:
+                        dd[i, self.q0 + k] = 1.0
+            else:
+                v = np.diag(S)
+                dd = -0.5 * v[:, None] ** -1.5 * dS[np.arange(p), np.arange(p), :]
+            ti = self.th_item
+            Jt = d[ti][:, None] * (dtau - dmu[ti]) + (tau - mu[ti])[:, None] * dd[ti]
+            Jr = ((d[self.I] * d[self.J])[:, None] * dS[self.I, self.J, :]
+                  + S[self.I, self.J][:, None] * (d[self.J][:, None] * dd[self.I] + d[self.I][:, None] * dd[self.J]))
+            out.append(np.vstack([Jt, Jr]))
+        return out
+
+    def start(self, s_obs: list[np.ndarray]) -> np.ndarray:
+        """Thresholds at the sample values, loadings 1, factor variances .5, covariances .25 (or the
+        syntax's ``start()``), scales and residual variances 1, means and regressions 0."""
+        x0 = np.zeros(self.q)
+        seen = np.zeros(self.q, bool)
+        oi = {v: k for k, v in enumerate(self.items)}
+        for r in self.pt.itertuples(index=False):
+            k = int(r.free) - 1
+            if k < 0 or seen[k]:
+                continue
+            seen[k] = True
+            if np.isfinite(r.start):
+                x0[k] = r.start
+            elif r.op == "|":
+                x0[k] = s_obs[int(r.group) - 1][self.th_off[oi[r.lhs]] + int(r.rhs[1:]) - 1]
+                if self.param == "theta":
+                    x0[k] *= math.sqrt(1.5)  # latent responses of variance ~1.5 at these start values
+            elif r.op == "=~":
+                x0[k] = 1.0
+            elif r.op == "~~":
+                x0[k] = (1.0 if r.lhs in oi else 0.5) if r.lhs == r.rhs else 0.25 if r.lhs not in oi else 0.0
+        x0[self.q0:] = 1.0
+        return x0
+
+    def table(self, theta: np.ndarray, se: np.ndarray, labels: list, imp: list, ss: OrdinalSampleStats):
+        """lavaan's parameter rows per group (derived scales / residual variances included, se NaN)."""
+        t0 = theta[:self.q0]
+        vals = self.model.row_values(t0)
+        mom = self.model.implied(t0)
+        ds = self._d(theta, [S for _, S in mom])
+        mats = self.model.matrices(t0)
+        z = stats.norm.ppf(0.975)
+        oi = {v: k for k, v in enumerate(self.items)}
+        ei = {v: k for k, v in enumerate(self.model.eta_names)}
+        rows, implied, boundary = [], {}, []
+        pt = self.pt
+        for g, lab in enumerate(labels):
+            M = mats[g]
+            Binv = np.linalg.inv(np.eye(self.model.m) - M["beta"])
+            C = Binv @ M["psi"] @ Binv.T
+            L = M["lambda"]
+            common = np.diag(L @ C @ L.T)
+            d = ds[g]
+            var_star = 1.0 / d ** 2
+            resid = var_star - common
+            sd_eta = np.sqrt(np.clip(np.diag(C), 0, None))
+
+            def add(lhs, op, rhs, k, est, std, label=""):
+                s = se[k] if k >= 0 else 0.0
+                stat = est / s if k >= 0 and s > 0 else math.nan
+                rows.append({"lhs": lhs, "op": op, "rhs": rhs, "group": g + 1, "group_label": lab, "label": label,
+                             "free": int(k + 1) if k >= 0 else 0, "estimate": float(est), "se": s, "statistic": stat,
+                             "pvalue": 2 * stats.norm.sf(abs(stat)) if np.isfinite(stat) else math.nan,
+                             "ci_low": est - z * s, "ci_high": est + z * s, "std_all": std})
+
+            sub = pt[pt["group"] == g + 1]
+            for idx, r in sub.iterrows():
+                k = int(r["free"]) - 1
+                v = vals[idx]
+                lhs, op, rhs = r["lhs"], r["op"], r["rhs"]
+                if op == "=~":
+                    std = v * sd_eta[ei[lhs]] / math.sqrt(var_star[oi[rhs]])
+                elif op == "|":
+                    std = v / math.sqrt(var_star[oi[lhs]])
+                elif op == "~~" and lhs in oi:
+                    if self.param == "delta":  # implied: 1/delta^2 - common variance
+                        v, k = resid[oi[lhs]], -1
+                    std = v / var_star[oi[lhs]]
+                    if v <= 0:
+                        boundary.append(lhs if lab is None else f"{lhs} [{lab}]")
+                elif op == "~~":
+                    a, b = ei[lhs], ei[rhs]
+                    std = v / (sd_eta[a] * sd_eta[b]) if sd_eta[a] * sd_eta[b] > 0 else math.nan
+                elif op == "~":
+                    std = v * sd_eta[ei[rhs]] / sd_eta[ei[lhs]] if sd_eta[ei[lhs]] > 0 else math.nan
+                elif op == "~1":
+                    std = v / sd_eta[ei[lhs]] if lhs in ei and sd_eta[ei[lhs]] > 0 else 0.0
+                else:
+                    std = math.nan
+                add(lhs, op, rhs, k, v, std, r["label"])
+            for i, it in enumerate(self.items):
+                k = next((self.q0 + j for j, (gg, ii) in enumerate(self.scales) if gg == g and ii == i), -1)
+                add(it, "~*~", it, k, d[i], 1.0)
+            nt = int(sum(self.nth))
+            implied[lab] = {"thresholds": pd.Series(imp[g][:nt], index=ss.thresholds[lab].index),
+                            "cor": _cor_from(imp[g][nt:], self)}
+        out = pd.DataFrame(rows)
+        term = (out["lhs"] + " " + out["op"] + " " + out["rhs"]).str.replace(" ~1 ", " ~1", regex=False).str.rstrip()
+        out.insert(0, "term", term)
+        cols = ["term", "estimate", "se", "statistic", "pvalue", "ci_low", "ci_high", "lhs", "op", "rhs", "group",
+                "group_label", "label", "free", "std_all"]
+        return out[cols], implied, boundary
 
 
 def _scaled_shifted(U: np.ndarray, G: np.ndarray, T: float, df: float) -> tuple[float, float, float]:
@@ -659,7 +765,7 @@ class WLSMVResult(ResultMixin):
     n_dropped : int
         Respondents dropped for a missing answer (listwise).
     params : pandas.DataFrame
-        lavaan's parameter table in the engine's layout (``SEMResult.parameter_estimates``):
+        lavaan's parameter table in the engine's layout (:meth:`analysis.sem.SEMResult.parameter_estimates`):
         ``term, estimate, se, statistic, pvalue, ci_low, ci_high`` (robust SEs; ``se`` 0 where fixed
         or implied, as lavaan), then ``lhs, op, rhs, group`` (1..G), ``group_label``, ``label``,
         ``free`` (free-parameter number, 0 for a fixed or implied value) and ``std_all``; the delta
@@ -767,46 +873,47 @@ def _check_group_equal(group_equal: Any, group: str | None) -> tuple[str, ...]:
     return tuple(group_equal)
 
 
-def _check_group_partial(group_partial: Any, facs: dict[str, list[str]]) -> tuple[tuple, ...]:
+def _check_group_partial(group_partial: Any) -> tuple[list[str], list[tuple]]:
+    """The strings and their (lhs, op, rhs) keys (read by the engine's syntax parser)."""
     if group_partial is None:
-        return ()
+        return [], []
     if isinstance(group_partial, str):
         group_partial = (group_partial,)
-    items = [it for its in facs.values() for it in its]
-    out = []
+    if not isinstance(group_partial, (list, tuple)):
+        raise ValueError(f"`group_partial` must be a list of strings like 'f =~ x' or 'x | t1', got {group_partial!r}.")
     for s in group_partial:
         if not isinstance(s, str):
             raise ValueError(f"`group_partial` entries must be strings like 'f =~ x' or 'x | t1', got {s!r}.")
-        m1 = re.fullmatch(r"\s*([\w.]+)\s*=~\s*([\w.]+)\s*", s)
-        m2 = re.fullmatch(r"\s*([\w.]+)\s*\|\s*t(\d+)\s*", s)
-        if m1 and m1.group(1) in facs and m1.group(2) in facs[m1.group(1)]:
-            i = items.index(m1.group(2))
-            out.append(("lambda", i, list(facs).index(m1.group(1))))
-        elif m2 and m2.group(1) in items:
-            out.append(("tau", items.index(m2.group(1)), int(m2.group(2)) - 1))
-        else:
-            raise ValueError(f"`group_partial`: {s.strip()!r} is not a parameter of the model "
-                             "(forms 'f =~ x', 'x | t1').")
-    return tuple(out)
+    try:
+        keys = sorted(_parse_partial(group_partial))
+    except ValueError as exc:
+        raise ValueError(f"`group_partial`: {exc}") from None
+    return list(group_partial), keys
 
 
 def fit_wlsmv(data: pd.DataFrame, model: str | Mapping[str, Sequence[str]], *, ordered: Sequence[str] | bool | None = True,
               group: str | None = None, group_equal: Sequence[str] = (), group_partial: Sequence[str] = (),
-              parameterization: str = "delta", orthogonal: bool = False, estimator: str = "WLSMV",
-              maxiter: int = 20000, sample_stats: OrdinalSampleStats | None = None) -> WLSMVResult:
-    r"""Ordinal CFA / measurement invariance by WLSMV, as lavaan's ``cfa(model, data, ordered = ...)``.
+              parameterization: str = "delta", orthogonal: bool = False, std_lv: bool = False,
+              estimator: str = "WLSMV", maxiter: int = 20000, sample_stats: OrdinalSampleStats | None = None
+              ) -> WLSMVResult:
+    r"""Structural equation model of ordered items by WLSMV, as lavaan's ``sem(model, data, ordered = ...)``.
 
-    The model of the module docstring: ordered items as cut latent responses, DWLS on the
+    The model (lavaan syntax, read by :func:`analysis.sem.syntax.parameter_table` and turned into
+    LISREL matrices by :class:`analysis.sem.model.SEMModel`, the engine's) describes the latent
+    responses :math:`y^*` of the module docstring; their standardised thresholds and correlations
+    :math:`\sigma_g(\theta)` and the analytic Jacobian :math:`\Delta_g` (the engine's
+    :math:`\partial\mu/\partial\theta`, :math:`\partial\Sigma/\partial\theta` and
+    :math:`\partial\tau/\partial\theta` by the chain rule through the scaling factors) enter DWLS on the
     thresholds and polychoric correlations of each group (weights :math:`\operatorname{diag}
-    (\Gamma_g)^{-1}`, objective :math:`\sum_g (n_g-1) e_g^\top W_g e_g`), robust (sandwich) SEs
-    :math:`E^{-1}BE^{-1}/(N-G)` and the scaled-shifted test :math:`T_{ss} = aT + b`. Fit
-    measures as lavaan reports them for WLSMV: CFI/TLI from :math:`T` and the baseline
-    (independence: thresholds free in each group, correlations 0), their ``.scaled`` versions
-    from the scaled-shifted statistics; :math:`RMSEA = \sqrt{G}\sqrt{\max(0, (T - df)/(df(N-G)))}`
-    (``rmsea.scaled`` with :math:`T_{ss}`); SRMR from the correlation residuals,
-    :math:`\sqrt{\sum_{i<j} e_{ij}^2/(p(p+1)/2)}` per group, averaged with weights :math:`n_g/N`.
-    Identification: marker (first item of each factor, loading 1); multi-group defaults of
-    lavaan 0.6-14 (module docstring).
+    (\Gamma_g)^{-1}`, objective :math:`\sum_g (n_g-1) e_g^\top W_g e_g`, Levenberg-Marquardt),
+    robust (sandwich) SEs :math:`E^{-1}BE^{-1}/(N-G)` and the scaled-shifted test
+    :math:`T_{ss} = aT + b`. Fit measures as lavaan reports them for WLSMV: CFI/TLI from
+    :math:`T` and the baseline (independence: thresholds free in each group, correlations 0),
+    their ``.scaled`` versions from the scaled-shifted statistics;
+    :math:`RMSEA = \sqrt{G}\sqrt{\max(0, (T - df)/(df(N-G)))}` (``rmsea.scaled`` with :math:`T_{ss}`);
+    SRMR from the correlation residuals, :math:`\sqrt{\sum_{i<j} e_{ij}^2/(p(p+1)/2)}` per group,
+    averaged with weights :math:`n_g/N`. Identification: marker (first loading of each factor 1)
+    or ``std_lv``; multi-group defaults of lavaan 0.6-14 (module docstring).
 
     Parameters
     ----------
@@ -814,20 +921,24 @@ def fit_wlsmv(data: pd.DataFrame, model: str | Mapping[str, Sequence[str]], *, o
         Integer-coded answers (each distinct value a category, shared by the groups);
         respondents with a missing answer are dropped (listwise) with a warning.
     model : str or mapping
-        lavaan measurement syntax (``"f =~ a + b + c"``) or factor -> items.
+        lavaan syntax (``=~``, ``~`` among factors, ``~~``, ``~ 1``, ``|``, labels, fixed values,
+        ``start()``), or factor -> items. Ordered items are indicators (not in regressions).
     ordered : True or sequence of str, default True
-        The ordered items: True (all), or the list of every model item (mixed continuous and
-        ordered items are not supported by this estimator).
+        The ordered items: True (all), or the list of every observed variable of the model (mixed
+        continuous and ordered items are not supported by this estimator).
     group : str, optional
         Column of group labels (groups in order of appearance, as lavaan's ``group.label``).
     group_equal : sequence of str
-        Equal across groups: ``"thresholds"``, ``"loadings"``, ``"intercepts"`` (no effect for
-        ordered items), ``"means"``, ``"lv.variances"``, ``"lv.covariances"``.
+        lavaan's ``group.equal`` (:data:`GROUP_EQUAL`), e.g. ``("thresholds", "loadings")``;
+        ``"intercepts"`` adds nothing for ordered items (fixed at 0), ``"residuals"`` keeps the theta
+        parameterization's residual variances at 1.
     group_partial : sequence of str
-        Exceptions to ``group_equal``: ``"f =~ x"`` or ``"x | t2"``.
+        Exceptions to ``group_equal``, e.g. ``"f =~ x"`` or ``"x | t2"``.
     parameterization : {"delta", "theta"}
     orthogonal : bool, default False
-        Fix the factor covariances at 0.
+        Fix the covariances of the exogenous factors at 0.
+    std_lv : bool, default False
+        Identify the factors by unit variances instead of marker loadings.
     estimator : {"WLSMV", "DWLS"}
         Both give the same estimates, SEs and tests (lavaan's DWLS default SEs are not robust; here
         both report the WLSMV robust ones).
@@ -845,8 +956,9 @@ def fit_wlsmv(data: pd.DataFrame, model: str | Mapping[str, Sequence[str]], *, o
     Raises
     ------
     ValueError
-        Bad data (see :func:`ordinal_sample_stats`), a bad model, unknown keywords, a model with
-        more free parameters than sample statistics.
+        Bad data (see :func:`ordinal_sample_stats`), a bad model (the engine's syntax errors name
+        the line), unknown keywords, a model with more free parameters than sample statistics, a
+        singular information matrix (not identified).
 
     References
     ----------
@@ -871,30 +983,42 @@ def fit_wlsmv(data: pd.DataFrame, model: str | Mapping[str, Sequence[str]], *, o
     True
     """
     what = "fit_wlsmv"
-    facs = parse_measurement_model(model)
-    items = [it for its in facs.values() for it in its]
+
     if not isinstance(estimator, str) or estimator.upper() not in ("WLSMV", "DWLS"):
         raise ValueError(f"`estimator` must be 'WLSMV' or 'DWLS' for ordered items, got {estimator!r}.")
     if parameterization not in PARAMETERIZATIONS:
         raise ValueError(f"`parameterization` must be one of {PARAMETERIZATIONS}, got {parameterization!r}."
                          f"{suggest_name(str(parameterization), PARAMETERIZATIONS)}")
-    if not isinstance(orthogonal, (bool, np.bool_)):
-        raise ValueError(f"`orthogonal` must be True or False, got {orthogonal!r}.")
+    for name, val in (("orthogonal", orthogonal), ("std_lv", std_lv)):
+        if not isinstance(val, (bool, np.bool_)):
+            raise ValueError(f"`{name}` must be True or False, got {val!r}.")
     if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
         raise ValueError(f"`maxiter` must be a positive integer, got {maxiter!r}.")
+    if isinstance(model, Mapping):
+        facs = parse_measurement_model(model)
+        model = "\n".join(f"{f} =~ {' + '.join(its)}" for f, its in facs.items())
+    if not isinstance(model, str) or not model.strip():
+        raise ValueError("`model` must be lavaan syntax (`f =~ a + b + c`) or a non-empty mapping of factor -> items.")
+    if not isinstance(data, pd.DataFrame):
+        raise ValueError(f"`data` must be a pandas DataFrame, got {type(data).__name__}.")
+    ge = _check_group_equal(group_equal, group)
+    gp, gp_keys = _check_group_partial(group_partial)
+    pt1 = parameter_table(model, [str(c) for c in data.columns], group_equal=(), orthogonal=bool(orthogonal),
+                          std_lv=bool(std_lv), fixed_x=False)
+    items = _ov_order(pt1)
+    facs = {f: list(pt1.loc[(pt1["op"] == "=~") & (pt1["lhs"] == f), "rhs"])
+            for f in dict.fromkeys(pt1.loc[pt1["op"] == "=~", "lhs"])}
     if ordered is not True:
         if ordered is None or ordered is False or isinstance(ordered, str) or not isinstance(ordered, Sequence):
-            raise ValueError(f"`ordered` must be True or the list of the model's items, got {ordered!r}.")
+            raise ValueError(f"`ordered` must be True or the list of the model's observed variables, got {ordered!r}.")
         unknown = [o for o in ordered if o not in items]
         if unknown:
             raise ValueError(f"`ordered` names {unknown[0]!r}, which is not an observed variable of the model."
                              f"{suggest_name(str(unknown[0]), items)}")
         cont = [it for it in items if it not in ordered]
         if cont:
-            raise ValueError(f"`ordered` leaves item(s) {cont} continuous; this estimator needs every model item "
-                             "ordered (mixed continuous/ordered models are not supported).")
-    ge = _check_group_equal(group_equal, group)
-    gp = _check_group_partial(group_partial, facs)
+            raise ValueError(f"`ordered` leaves item(s) {cont} continuous; this estimator needs every observed "
+                             "variable of the model ordered (mixed continuous/ordered models are not supported).")
     if orthogonal and len(facs) > 1:
         two = [f for f, its in facs.items() if len(its) < 3]
         if two:
@@ -902,6 +1026,8 @@ def fit_wlsmv(data: pd.DataFrame, model: str | Mapping[str, Sequence[str]], *, o
                              "loading and variance are not separately identified. Give it at least 3 items or let "
                              "the factors correlate.")
     _check_items_frame(data, items, group)
+    if group is not None and group in items:
+        raise ValueError(f"`group`: column {group!r} is also a variable of the model.")
     if sample_stats is None:
         labels, Xs, Ks, cats, n_dropped = _coded_groups(data, items, group, what)
         ss = _stats_from_coded(labels, Xs, Ks, items, cats, n_dropped, what)
@@ -915,9 +1041,38 @@ def fit_wlsmv(data: pd.DataFrame, model: str | Mapping[str, Sequence[str]], *, o
             raise ValueError("`sample_stats` and `group` disagree on whether the model has groups.")
         ss = sample_stats
         labels, n_dropped = list(ss.groups), ss.n_dropped
-        Ks = [len(ss.categories[it]) for it in items]
+    K = {it: len(ss.categories[it]) for it in items}
     G = len(labels)
-    spec = _Spec(facs, Ks, G, ge, gp, parameterization, bool(orthogonal))
+    pt = parameter_table(model, [str(c) for c in data.columns], n_groups=G, meanstructure=True, std_lv=bool(std_lv),
+                         orthogonal=bool(orthogonal), fixed_x=False, group_equal=ge, group_partial=gp,
+                         ordered=items, n_thresholds={it: K[it] - 1 for it in items})
+    known = set(zip(pt["lhs"], pt["op"], pt["rhs"]))
+    for s in gp_keys:
+        if (s[0], s[1], s[2]) not in known:
+            raise ValueError(f"`group_partial`: '{s[0]} {s[1]} {s[2]}' is not a parameter of the model."
+                             .replace(" ~1 ", " ~ 1"))
+    spec = _EngineSpec(pt, items, labels, K, ge, parameterization)
+    return _fit_core(spec, ss, labels, n_dropped, facs, items, ge, parameterization, int(maxiter), what)
+
+
+def _ov_order(pt: pd.DataFrame) -> list[str]:
+    """Observed variables in lavaan's order: indicators first, then the others as they appear."""
+    lv = set(pt.loc[pt["op"] == "=~", "lhs"])
+    ov: list[str] = []
+    for op_first in (True, False):
+        for lhs, op, rhs in zip(pt["lhs"], pt["op"], pt["rhs"]):
+            if (op == "=~") != op_first:
+                continue
+            for v in ((rhs,) if op == "=~" else (lhs,) if op in ("|", "~1") else (lhs, rhs)):
+                if v and v not in lv and v not in ov:
+                    ov.append(v)
+    return ov
+
+
+def _fit_core(spec, ss: OrdinalSampleStats, labels: list, n_dropped: int, facs: dict, items: list,
+              ge: tuple, parameterization: str, maxiter: int, what: str) -> WLSMVResult:
+    """DWLS fit, robust SEs, scaled-shifted tests and fit measures of a specification."""
+    G = len(labels)
     s_obs = [np.r_[ss.thresholds[g].to_numpy(), ss.polychoric[g].to_numpy()[spec.I, spec.J]] for g in labels]
     Gam = [ss.gamma[g].to_numpy() for g in labels]
     w = [1.0 / np.diag(Gm) for Gm in Gam]
@@ -930,25 +1085,7 @@ def fit_wlsmv(data: pd.DataFrame, model: str | Mapping[str, Sequence[str]], *, o
                          "(thresholds and polychoric correlations); the model is not identified.")
     sw = [np.sqrt((n - 1) * wg) for n, wg in zip(ng, w)]
 
-    # start values: thresholds from the (first) group's sample thresholds, loadings 1, variances .5
-    x0 = np.zeros(spec.q)
-    seen = np.zeros(spec.q, bool)
-    start = np.cumsum([0] + spec.nth)
-    for r, k in zip(spec.rows, spec.free_idx):
-        if k < 0 or seen[k]:
-            continue
-        seen[k] = True
-        kind = r["kind"]
-        if kind == "tau":
-            x0[k] = s_obs[r["group"]][start[r["a"]] + r["b"]]
-        elif kind == "lambda" or kind == "scale":
-            x0[k] = 1.0
-        elif kind == "psi":
-            x0[k] = 0.5 if r["a"] == r["b"] else 0.25
-    if parameterization == "theta":
-        for r, k in zip(spec.rows, spec.free_idx):
-            if k >= 0 and r["kind"] == "tau":
-                x0[k] *= math.sqrt(1.5)  # latent responses of variance ~1.5 at the start values
+    x0 = spec.start(s_obs)
 
     def resid(t):
         return np.concatenate([s * (o - e) for s, o, e in zip(sw, s_obs, spec.implied(t))])
@@ -1028,7 +1165,7 @@ def fit_wlsmv(data: pd.DataFrame, model: str | Mapping[str, Sequence[str]], *, o
         "rmsea.scaled": _sem_fit.rmsea(Tss, df, N - G, groups=G) if df > 0 else math.nan,
         "srmr": float(np.sum(fg * np.array(srmr_g))), "ntotal": N})
 
-    params, implied, boundary = _param_table(spec, theta, se, labels, imp, ss)
+    params, implied, boundary = spec.table(theta, se, labels, imp, ss)
     if boundary:
         notes.append(f"residual variance at or below zero: {boundary} (Heywood case)")
         from analysis.multilevel import BoundaryWarning
@@ -1061,74 +1198,7 @@ def _block_diag_m(ms: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _param_table(spec: _Spec, theta: np.ndarray, se: np.ndarray, labels: list, imp: list, ss: OrdinalSampleStats):
-    """lavaan-ordered parameter rows per group, derived values included (se NaN)."""
-    rows = []
-    implied = {}
-    boundary = []
-    z = stats.norm.ppf(0.975)
-    start = np.cumsum([0] + spec.nth)
-    mats = spec.matrices(theta)
-    free_of = {}
-    for r, k in zip(spec.rows, spec.free_idx):
-        free_of[(r["group"], r["kind"], r["a"], r["b"])] = k
-    for g, lab in enumerate(labels):
-        M = mats[g]
-        S0 = M["L"] @ M["Psi"] @ M["L"].T
-        if spec.param == "delta":
-            d = M["scale"]
-            thv = 1.0 / d ** 2 - np.diag(S0)
-        else:
-            thv = M["scale"]
-            d = 1.0 / np.sqrt(np.diag(S0) + thv)
-        var_star = np.diag(S0) + thv
-        sdf = np.sqrt(np.diag(M["Psi"]))
-
-        def row(lhs, op, rhs, kind, a, b, est, std):
-            k = free_of.get((g, kind, a, b), -1)
-            s = se[k] if k >= 0 else 0.0
-            stat = est / s if k >= 0 and s > 0 else math.nan
-            rows.append({"lhs": lhs, "op": op, "rhs": rhs, "group": g + 1, "group_label": lab, "label": "",
-                         "free": int(k + 1) if k >= 0 else 0, "estimate": est, "se": s, "statistic": stat,
-                         "pvalue": 2 * stats.norm.sf(abs(stat)) if np.isfinite(stat) else math.nan,
-                         "ci_low": est - z * s, "ci_high": est + z * s, "std_all": std})
-
-        for i, it in enumerate(spec.items):
-            f = int(spec.fidx[i])
-            lam = M["L"][i, f]
-            row(spec.fnames[f], "=~", it, "lambda", i, f, lam, lam * sdf[f] / math.sqrt(var_star[i]))
-        for i, it in enumerate(spec.items):
-            for t in range(spec.nth[i]):
-                tau = M["tau"][start[i] + t]
-                row(it, "|", f"t{t + 1}", "tau", i, t, tau, (tau - (M["L"] @ M["alpha"])[i]) / math.sqrt(var_star[i]))
-        for i, it in enumerate(spec.items):
-            row(it, "~~", it, "scale" if spec.param == "theta" else "_derived", i, 0, thv[i], thv[i] / var_star[i])
-            if thv[i] <= 0:
-                boundary.append(it if lab is None else f"{it} [{lab}]")
-        for a in range(spec.m):
-            row(spec.fnames[a], "~~", spec.fnames[a], "psi", a, a, M["Psi"][a, a], 1.0)
-        for a in range(spec.m):
-            for b in range(a + 1, spec.m):
-                row(spec.fnames[a], "~~", spec.fnames[b], "psi", b, a, M["Psi"][b, a],
-                    M["Psi"][b, a] / (sdf[a] * sdf[b]))
-        for i, it in enumerate(spec.items):
-            row(it, "~*~", it, "scale" if spec.param == "delta" else "_derived", i, 0, d[i], 1.0)
-        for i, it in enumerate(spec.items):
-            row(it, "~1", "", "_nu", i, 0, 0.0, 0.0)
-        for a in range(spec.m):
-            row(spec.fnames[a], "~1", "", "alpha", a, 0, M["alpha"][a], M["alpha"][a] / sdf[a])
-        nt = int(sum(spec.nth))
-        implied[lab] = {"thresholds": pd.Series(imp[g][:nt], index=ss.thresholds[lab].index),
-                        "cor": _cor_from(imp[g][nt:], spec)}
-    out = pd.DataFrame(rows)
-    term = (out["lhs"] + " " + out["op"] + " " + out["rhs"]).str.replace(" ~1 ", " ~1", regex=False).str.rstrip()
-    out.insert(0, "term", term)
-    cols = ["term", "estimate", "se", "statistic", "pvalue", "ci_low", "ci_high", "lhs", "op", "rhs", "group",
-            "group_label", "label", "free", "std_all"]
-    return out[cols], implied, boundary
-
-
-def _cor_from(rho: np.ndarray, spec: _Spec) -> pd.DataFrame:
+def _cor_from(rho: np.ndarray, spec: _EngineSpec) -> pd.DataFrame:
     R = np.eye(spec.p)
     R[spec.I, spec.J] = rho
     R[spec.J, spec.I] = rho
