@@ -269,3 +269,17 @@ def test_difference_test_bad_input():
     single = fit_wlsmv(df, MODEL)
     with pytest.raises(ValueError, match="different items, groups or respondents"):
         O.difference_test(conf, single)
+
+
+def test_sem_hook_refuses_what_wlsmv_cannot_do():
+    """analysis.sem.sem with ordered items dispatches to fit_wlsmv; other estimators / FIML are refused."""
+    from analysis.sem import sem
+    df = _data()
+    with pytest.raises(ValueError, match="ordered items are fitted by 'WLSMV'"):
+        sem(MODEL, df, ordered=list("abcd"), estimator="MLR")
+    with pytest.raises(ValueError, match="listwise.*missing='ml'"):
+        sem(MODEL, df, ordered=list("abcd"), missing="ml")
+    with pytest.raises(ValueError, match="`parameterization` must be one of"):
+        sem(MODEL, df, ordered=list("abcd"), parameterization="gamma")
+    with pytest.raises(ValueError, match="leaves item\\(s\\) \\['d'\\] continuous"):
+        sem(MODEL, df, ordered=list("abc"))

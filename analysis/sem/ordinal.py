@@ -84,7 +84,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
-from analysis import _sem_fit
+from analysis.sem import fit as _fit
 from analysis._checks import suggest_name
 from analysis._results import ResultMixin, coef_frame
 from analysis.sem.model import SEMModel
@@ -1158,11 +1158,11 @@ def _fit_core(spec, ss: OrdinalSampleStats, labels: list, n_dropped: int, facs: 
         "chisq.scaling.factor": 1 / a_sc if df > 0 else math.nan, "chisq.shift.parameter": b_sc,
         "baseline.chisq": Bchi, "baseline.df": float(dfb), "baseline.chisq.scaled": Bss,
         "baseline.pvalue.scaled": float(stats.chi2.sf(Bss, dfb)),
-        "cfi": _sem_fit.cfi(T, df, Bchi, dfb), "tli": _sem_fit.tli(T, df, Bchi, dfb),
-        "cfi.scaled": _sem_fit.cfi(Tss, df, Bss, dfb) if df > 0 else math.nan,
-        "tli.scaled": _sem_fit.tli(Tss, df, Bss, dfb) if df > 0 else math.nan,
-        "rmsea": _sem_fit.rmsea(T, df, N - G, groups=G),
-        "rmsea.scaled": _sem_fit.rmsea(Tss, df, N - G, groups=G) if df > 0 else math.nan,
+        "cfi": _fit.cfi(T, df, Bchi, dfb), "tli": _fit.tli(T, df, Bchi, dfb),
+        "cfi.scaled": _fit.cfi(Tss, df, Bss, dfb) if df > 0 else math.nan,
+        "tli.scaled": _fit.tli(Tss, df, Bss, dfb) if df > 0 else math.nan,
+        "rmsea": _fit.rmsea(T, df, N - G, groups=G),
+        "rmsea.scaled": _fit.rmsea(Tss, df, N - G, groups=G) if df > 0 else math.nan,
         "srmr": float(np.sum(fg * np.array(srmr_g))), "ntotal": N})
 
     params, implied, boundary = spec.table(theta, se, labels, imp, ss)
