@@ -307,7 +307,7 @@ def _check_items_frame(data: Any, items: Sequence[str], group: str | None) -> No
     for c in items:
         col = data[c]
         if col.dtype == bool or col.dtype.kind not in "iuf":
-            raise ValueError(f"`data` column {c!r} must hold integer-coded ordinal answers (dtype {col.dtype}).")
+            raise ValueError(f"`data` column {c!r} must be numeric: integer-coded ordinal answers (dtype {col.dtype}).")
         v = col.to_numpy(dtype=float)
         inf = np.isinf(v)
         if inf.any():
@@ -315,8 +315,9 @@ def _check_items_frame(data: Any, items: Sequence[str], group: str | None) -> No
         fin = np.isfinite(v)
         frac = fin & (v != np.round(v))
         if frac.any():
-            raise ValueError(f"`data` column {c!r} has a non-integer answer {float(v[frac][0]):g} at index label "
-                             f"{data.index[frac][0]!r}; ordinal items must be integer-coded.")
+            raise ValueError(f"`data` column {c!r} has a non-integer answer {float(v[frac][0]):g} at row "
+                             f"{data.index[frac][0]!r}; ordinal items must be integer-coded (rows are named by their "
+                             "index labels).")
 
 
 def _coded_groups(data: pd.DataFrame, items: list[str], group: str | None, what: str):
@@ -325,8 +326,8 @@ def _coded_groups(data: pd.DataFrame, items: list[str], group: str | None, what:
     n_dropped = int((~complete).sum())
     D = data[complete]
     if len(D) <= len(items):
-        raise ValueError(f"`data` has {len(D)} complete respondents ({n_dropped} with a missing answer); the model "
-                         f"needs more than the number of items ({len(items)}).")
+        raise ValueError(f"`data` has {len(D)} complete respondents; the model needs more than the number of items "
+                         f"({len(items)}); {n_dropped} respondents have a missing answer.")
     if group is None:
         labels: list = [None]
         parts = [D]
@@ -368,7 +369,8 @@ def _coded_groups(data: pd.DataFrame, items: list[str], group: str | None, what:
     many = [c for c, k in zip(items, Ks) if k > 15]
     if many:
         warnings.warn(f"{what}: item(s) {many} have more than 15 categories ({max(Ks)} at most); they look "
-                      "continuous: thresholds for sparse categories are poorly estimated.", UserWarning, stacklevel=3)
+                      "continuous: thresholds for sparse categories are poorly estimated, and fit_cfa (ML for continuous "
+                      "items) may suit them better.", UserWarning, stacklevel=3)
     if n_dropped:
         warnings.warn(f"{what}: {n_dropped} respondents with a missing answer were dropped (listwise, lavaan's "
                       "default for categorical data).", UserWarning, stacklevel=3)
@@ -1003,7 +1005,7 @@ def fit_wlsmv(data: pd.DataFrame, model: str | Mapping[str, Sequence[str]], *, o
         raise ValueError(f"`data` must be a pandas DataFrame, got {type(data).__name__}.")
     ge = _check_group_equal(group_equal, group)
     gp, gp_keys = _check_group_partial(group_partial)
-    pt1 = parameter_table(model, [str(c) for c in data.columns], group_equal=(), orthogonal=bool(orthogonal),
+    pt1 = parameter_table(model, None, group_equal=(), orthogonal=bool(orthogonal),
                           std_lv=bool(std_lv), fixed_x=False)
     items = _ov_order(pt1)
     facs = {f: list(pt1.loc[(pt1["op"] == "=~") & (pt1["lhs"] == f), "rhs"])
