@@ -125,6 +125,11 @@ def _bvn_cdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray:
     return out
 
 
+def _npdf(x):
+    """Standard normal density (0 at +-inf)."""
+    return np.exp(-0.5 * np.square(x)) / math.sqrt(2 * math.pi)
+
+
 def _bvn_pdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray:
     h, k = np.broadcast_arrays(np.asarray(h, float), np.asarray(k, float))
     out = np.zeros(h.shape)
@@ -135,18 +140,53 @@ def _bvn_pdf(h: np.ndarray, k: np.ndarray, rho: float) -> np.ndarray:
 
 
 def _cell_probs(t1: np.ndarray, t2: np.ndarray, rho: float) -> np.ndarray:
-    a, b = np.r_[-np.inf, t1, np.inf], np.r_[-np.inf, t2, np.inf]
-    F = _bvn_cdf(a[:, None], b[None, :], rho)
+    """Probabilities of the (K1 x K2) cells cut by the thresholds ``t1``, ``t2`` at correlation ``rho``:
+    the margins of the CDF grid are univariate (constant in rho), only its interior is bivariate."""
+    K1, K2 = t1.size + 1, t2.size + 1
+    F = np.zeros((K1 + 1, K2 + 1))
+    F[-1, 1:-1] = special.ndtr(t2)
+    F[1:-1, -1] = special.ndtr(t1)
+    F[-1, -1] = 1.0
+    F[1:-1, 1:-1] = _bvn_cdf(t1[:, None], t2[None, :], rho)
     return F[1:, 1:] - F[:-1, 1:] - F[1:, :-1] + F[:-1, :-1]
 
 
+def _cell_drho(t1: np.ndarray, t2: np.ndarray, rho: float) -> np.ndarray:
+    """d P_ab / d rho: the bivariate density at the four corners of each cell (Plackett's identity)."""
+    K1, K2 = t1.size + 1, t2.size + 1
+    f = np.zeros((K1 + 1, K2 + 1))
+    f[1:-1, 1:-1] = _bvn_pdf(t1[:, None], t2[None, :], rho)
+    return f[1:, 1:] - f[:-1, 1:] - f[1:, :-1] + f[:-1, :-1]
+
+
 def _polychoric_pair(x: np.ndarray, y: np.ndarray, t1: np.ndarray, t2: np.ndarray) -> tuple[float, bool]:
-    """Two-step ML polychoric correlation of two coded items (thresholds fixed), bounded as lavaan's."""
+    """Two-step ML polychoric correlation of two coded items (thresholds fixed), bounded at +-0.999 as
+    lavaan's: Fisher scoring on the pairwise likelihood (score sum n_ab P'_ab/P_ab, information
+    N sum P'^2/P), with bounded Brent as the fallback."""
     tab = np.zeros((t1.size + 1, t2.size + 1))
     np.add.at(tab, (x, y), 1.0)
+    n = tab.sum()
+    obs = tab > 0
+    r = 0.0
+    for _ in range(200):
+        P = _cell_probs(t1, t2, r)
+        if np.any(P[obs] <= 0):
+            break
+        dP = _cell_drho(t1, t2, r)
+        Pp = np.where(P > 0, P, 1.0)
+        g = float(np.sum(tab * dP / Pp))
+        info = n * float(np.sum(np.where(P > 0, dP * dP / Pp, 0.0)))
+        if not info > 0:
+            break
+        r_new = min(max(r + g / info, -0.999), 0.999)
+        if abs(r_new - r) < 1e-13:
+            return r_new, True
+        r = r_new
+    else:
+        pass
 
-    def nll(r: float) -> float:
-        return -float(np.sum(tab * np.log(np.maximum(_cell_probs(t1, t2, r), 1e-300))))
+    def nll(rr: float) -> float:
+        return -float(np.sum(tab * np.log(np.maximum(_cell_probs(t1, t2, rr), 1e-300))))
 
     res = optimize.minimize_scalar(nll, bounds=(-0.999, 0.999), method="bounded",
                                    options={"xatol": 1e-12, "maxiter": 500})
@@ -167,13 +207,13 @@ def _pair_scores(t1: np.ndarray, t2: np.ndarray, rho: float):
     d1 = np.zeros((K1, K2, K1 - 1))
     for t in range(K1 - 1):
         g = special.ndtr((b - rho * t1[t]) / s)
-        row = stats.norm.pdf(t1[t]) * (g[1:] - g[:-1])
+        row = _npdf(t1[t]) * (g[1:] - g[:-1])
         d1[t, :, t] += row
         d1[t + 1, :, t] -= row
     d2 = np.zeros((K1, K2, K2 - 1))
     for t in range(K2 - 1):
         g = special.ndtr((a - rho * t2[t]) / s)
-        col = stats.norm.pdf(t2[t]) * (g[1:] - g[:-1])
+        col = _npdf(t2[t]) * (g[1:] - g[:-1])
         d2[:, t, t] += col
         d2[:, t + 1, t] -= col
     return d_rho, d1 / P[:, :, None], d2 / P[:, :, None]
@@ -191,7 +231,7 @@ def _sample_stats_coded(X: np.ndarray, K: list[int]):
     for j in range(p):
         a = np.r_[-np.inf, TH[j], np.inf]
         Pc = special.ndtr(a[1:]) - special.ndtr(a[:-1])
-        ph = stats.norm.pdf(a)
+        ph = _npdf(a)
         c = X[:, j]
         for t in range(K[j] - 1):
             sc_th[:, start[j] + t] = (np.where(c == t, ph[t + 1], 0.0) - np.where(c == t + 1, ph[t + 1], 0.0)) / Pc[c]
