@@ -283,3 +283,23 @@ def test_sem_hook_refuses_what_wlsmv_cannot_do():
         sem(MODEL, df, ordered=list("abcd"), parameterization="gamma")
     with pytest.raises(ValueError, match="leaves item\\(s\\) \\['d'\\] continuous"):
         sem(MODEL, df, ordered=list("abc"))
+
+
+def test_ordinal_invariance_bad_input():
+    df = _data(groups=True)
+    with pytest.raises(ValueError, match="`group` must be a column name"):
+        O.ordinal_invariance(df, MODEL, None)
+    with pytest.raises(ValueError, match="`group`: `data` has no column 'gr'.*Did you mean 'grp'"):
+        O.ordinal_invariance(df, MODEL, "gr")
+    with pytest.raises(ValueError, match="`steps` must be a non-empty list"):
+        O.ordinal_invariance(df, MODEL, "grp", steps=[])
+    with pytest.raises(ValueError, match="each step is a \\(name, group_equal\\) pair"):
+        O.ordinal_invariance(df, MODEL, "grp", steps=[("configural",)])
+    with pytest.raises(ValueError, match="step names must differ"):
+        O.ordinal_invariance(df, MODEL, "grp", steps=[("a", ()), ("a", ("thresholds",))])
+    with pytest.raises(ValueError, match="must be nested, least restricted first"):
+        O.ordinal_invariance(df, MODEL, "grp", steps=[("thr", ("thresholds",)), ("conf", ())])
+    with pytest.raises(ValueError, match="`data` must be a pandas DataFrame"):
+        O.ordinal_invariance(df.to_numpy(), MODEL, "grp")
+    with pytest.raises(ValueError, match="single group"):
+        O.ordinal_invariance(df.assign(grp="g1"), MODEL, "grp")

@@ -296,3 +296,27 @@ def test_difference_tests_match_lavaan(inv_fits, par):
         back = O.difference_test(inv_fits[par, row["model"]], inv_fits[par, prev])
         assert back["chisq_diff"] == pytest.approx(out["chisq_diff"], rel=1e-12)
         prev = row["model"]
+
+
+# ----------------------------------------------------------------------------- invariance sequence
+@pytest.mark.parametrize("par", ["delta", "theta"])
+def test_ordinal_invariance_sequence_matches_lavaan(raw, par):
+    """ordinal_invariance: the three steps and lavTestLRT's difference tests (tolerances as above)."""
+    with pytest.warns(UserWarning, match="dropped"):
+        inv = O.ordinal_invariance(raw, M3, "group", parameterization=par)
+    assert list(inv.table.index) == ["configural", "thresholds", "thresholds_loadings"]
+    for step, row in inv.table.iterrows():
+        ref = INV[par][step]["fit"]
+        assert row["df"] == ref["df"] and row["npar"] == ref["npar"]
+        assert row["chisq_scaled"] == pytest.approx(ref["chisq.scaled"], rel=1e-6)
+        for k in ("cfi_scaled", "rmsea_scaled", "srmr", "pvalue_scaled"):
+            assert row[k] == pytest.approx(ref[k.replace("_", ".")], abs=1e-6), k
+    for lr in INV[f"lrt_{par}"]["rows"]:
+        row = inv.table.loc[lr["model"]]
+        assert row["delta_df"] == lr["df_diff"]
+        assert row["delta_chisq"] == pytest.approx(lr["chisq_diff"], rel=1e-5)
+        assert row["delta_pvalue"] == pytest.approx(lr["pvalue"], abs=1e-6)
+    assert np.isnan(inv.table.loc["configural", "delta_chisq"])
+    assert "satorra.2000" in inv.summary() and "thresholds_loadings vs thresholds" in inv.apa()
+    assert list(inv.to_frame().columns[:2]) == ["step", "npar"]
+    json.dumps(inv.to_dict(), default=float)
