@@ -1,7 +1,9 @@
 """Coverage of the bad-input tests: every public function is called with bad input somewhere.
 
 For every public module ``analysis/<module>.py`` (file name not starting with ``_``; found
-on disk, so a new module is picked up without editing this file) the names in its
+on disk, so a new module is picked up without editing this file), and every public module of a
+subpackage such as ``analysis/sem/`` (the package ``sem`` itself and ``sem.fit``, ``sem.syntax``,
+... whose bad-input tests all live in ``test_bad_input_sem.py`` and ``test_bad_input_sem__*.py``), the names in its
 ``__all__`` that are plain functions defined in that module (``inspect.isfunction``;
 classes, constants and re-exports from other modules are skipped) must each be called
 inside a ``with pytest.raises(...)`` or ``with pytest.warns(...)`` block of one of the
@@ -11,7 +13,9 @@ module's bad-input files:
 * ``tests/test_bad_input_<module>__<topic>.py`` (functions added by someone else).
 
 A call counts in the forms ``module.func(...)``, ``x.func(...)`` and ``func(...)``
-anywhere in the block's body, and in the call form ``pytest.raises(Error, func, ...)``.
+anywhere in the block's body, and in the call form ``pytest.raises(Error, func, ...)``; a
+variable called in the block counts for the functions it runs over when it is a loop variable
+(``for fn in (f, g):``) or a parametrized argument (``@pytest.mark.parametrize("fn", [f, g])``).
 The files are read with :mod:`ast`, not executed; whether those tests pass is their own
 business. One test per module; it fails with the list of functions no bad-input test
 reaches (or says that the file is missing).
@@ -37,9 +41,18 @@ TESTS_DIR = Path(__file__).resolve().parent
 _CHECKERS = ("raises", "warns")
 
 
-def public_modules() -> list[str]:
-    """Names of the public modules of `analysis` (``analysis/*.py`` not starting with "_")."""
-    return sorted(p.stem for p in PACKAGE_DIR.glob("*.py") if not p.name.startswith("_"))
+def public_modules(package_dir: Path = PACKAGE_DIR) -> list[str]:
+    """Names of the public modules of `analysis`: ``analysis/*.py`` not starting with "_", and for each
+    public subpackage (``analysis/<pkg>/__init__.py``, e.g. ``sem``) the package itself (``"sem"``)
+    and its public modules (``"sem.fit"``, ``"sem.syntax"``, ...)."""
+    mods = [p.stem for p in package_dir.glob("*.py") if not p.name.startswith("_")]
+    for init in package_dir.glob("*/__init__.py"):
+        pkg = init.parent.name
+        if pkg.startswith("_"):
+            continue
+        mods.append(pkg)
+        mods += [f"{pkg}.{p.stem}" for p in init.parent.glob("*.py") if not p.name.startswith("_")]
+    return sorted(mods)
 
 
 def public_functions(module_name: str) -> list[str]:
@@ -63,7 +76,12 @@ def functions_of(module: types.ModuleType) -> list[str]:
 
 
 def bad_input_files(module_name: str, tests_dir: Path = TESTS_DIR) -> list[Path]:
-    """``test_bad_input_<module>.py`` and ``test_bad_input_<module>__*.py`` that exist."""
+    """``test_bad_input_<module>.py`` and ``test_bad_input_<module>__*.py`` that exist.
+
+    A module of a subpackage (``"sem.fit"``) shares its package's files (``test_bad_input_sem.py``
+    and ``test_bad_input_sem__<topic>.py``, e.g. ``test_bad_input_sem__missing.py``).
+    """
+    module_name = module_name.split(".")[0]
     files = [tests_dir / f"test_bad_input_{module_name}.py"]
     files += sorted(tests_dir.glob(f"test_bad_input_{module_name}__*.py"))
     return [f for f in files if f.is_file()]
@@ -109,7 +127,50 @@ def names_called_under_checks(source: str, filename: str = "<source>") -> set[st
             name = _called_name(node.args[1])
             if name is not None:
                 found.add(name)
-    return found
+    return found | _aliased_functions(tree, found)
+
+
+def _names_in(node: ast.AST) -> set[str]:
+    """Function names listed in a literal (``[f, mod.g]``, ``(f, g)``, parametrize tuples ...)."""
+    out = set()
+    for sub in ast.walk(node):
+        name = _called_name(sub) if isinstance(sub, (ast.Name, ast.Attribute)) else None
+        if name is not None:
+            out.add(name)
+    return out
+
+
+def _aliased_functions(tree: ast.AST, called: set[str]) -> set[str]:
+    """Functions reached through a variable that is called under a check: a loop variable
+    (``for fn in (loglik, hessian): with pytest.raises(...): fn(...)``) or a parametrized argument
+    (``@pytest.mark.parametrize("fn", [loglik, hessian])`` with ``fn(...)`` under a check)."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and node.target.id in called:
+            inner = names_called_under_checks(ast.unparse(ast.Module(body=node.body, type_ignores=[])))
+            if node.target.id in inner:
+                out |= _names_in(node.iter)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            inner = None
+            for dec in node.decorator_list:
+                if not (isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute)
+                        and dec.func.attr == "parametrize" and len(dec.args) >= 2
+                        and isinstance(dec.args[0], ast.Constant) and isinstance(dec.args[0].value, str)):
+                    continue
+                argnames = [a.strip() for a in dec.args[0].value.split(",")]
+                if inner is None:
+                    inner = names_called_under_checks(ast.unparse(ast.Module(body=node.body, type_ignores=[])))
+                hits = [k for k, a in enumerate(argnames) if a in inner]
+                if not hits or not isinstance(dec.args[1], (ast.List, ast.Tuple)):
+                    continue
+                for elt in dec.args[1].elts:
+                    if len(argnames) == 1:
+                        out |= _names_in(elt)
+                    elif isinstance(elt, (ast.Tuple, ast.List)):
+                        for k in hits:
+                            if k < len(elt.elts):
+                                out |= _names_in(elt.elts[k])
+    return out
 
 
 def uncovered(functions: list[str], sources: dict[str, str]) -> list[str]:
@@ -207,6 +268,40 @@ def test_uncovered_lists_the_missing_functions_in_order():
     assert uncovered(funcs, {"a.py": _SYNTHETIC, "b.py": extra, "c.py": more}) == []
 
 
+def test_checker_follows_loop_variables_and_parametrized_functions():
+    src = textwrap.dedent(
+        """
+        import pytest
+        from analysis.sem import missing
+
+        @pytest.mark.parametrize("fn", [missing.loglik, hessian])
+        def test_a(fn):
+            with pytest.raises(ValueError):
+                fn(None)
+
+        @pytest.mark.parametrize("fn, bad", [(grad_a, 1), (grad_b, 2)])
+        def test_b(fn, bad):
+            with pytest.raises(ValueError):
+                fn(bad)
+
+        @pytest.mark.parametrize("fn", [not_called_under_check])
+        def test_c(fn):
+            fn(None)
+
+        def test_d():
+            for f in (casewise, info):
+                with pytest.raises(ValueError):
+                    f(0)
+            for g in (loop_outside,):
+                g(0)
+        """
+    )
+    found = names_called_under_checks(src)
+    for name in ("loglik", "hessian", "grad_a", "grad_b", "casewise", "info"):
+        assert name in found, name
+    assert "not_called_under_check" not in found and "loop_outside" not in found
+
+
 def test_checker_ignores_other_context_managers_named_like_checks():
     src = textwrap.dedent(
         """
@@ -274,3 +369,20 @@ def test_public_modules_are_found_on_disk():
     mods = public_modules()
     assert "power" in mods and "simulate" in mods and "plots" in mods
     assert not any(m.startswith("_") for m in mods)
+    # the SEM subpackage: the package and its public modules
+    assert "sem" in mods and "sem.fit" in mods and "sem.syntax" in mods
+    assert not any(m.split(".")[-1].startswith("_") for m in mods)
+
+
+def test_subpackage_modules_share_the_package_files(tmp_path):
+    for name in ("test_bad_input_sem.py", "test_bad_input_sem__missing.py", "test_bad_input_sem_fit.py"):
+        (tmp_path / name).write_text("")
+    assert [p.name for p in bad_input_files("sem.fit", tmp_path)] == ["test_bad_input_sem.py",
+                                                                       "test_bad_input_sem__missing.py"]
+    assert bad_input_files("sem", tmp_path) == bad_input_files("sem.missing", tmp_path)
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "_private").mkdir()
+    for f in ("a.py", "_b.py", "sub/__init__.py", "sub/c.py", "sub/_d.py", "_private/__init__.py"):
+        (pkg / f).write_text("")
+    assert public_modules(pkg) == ["a", "sub", "sub.c"]

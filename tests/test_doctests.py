@@ -1,7 +1,8 @@
 """Every docstring example of the package runs and prints what it shows.
 
 The equivalent of ``pytest --doctest-modules analysis/`` (same default option flag,
-ELLIPSIS), one test per module found in ``analysis/*.py``, so a new module's examples
+ELLIPSIS), one test per module found in ``analysis/*.py`` and in public subpackages
+(``analysis/sem/*.py``), so a new module's examples
 are run without editing this file. The examples run in a scratch working directory.
 """
 
@@ -16,8 +17,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = sorted(
-    "analysis" if p.stem == "__init__" else f"analysis.{p.stem}"
-    for p in (ROOT / "analysis").glob("*.py")
+    ["analysis" if p.stem == "__init__" else f"analysis.{p.stem}" for p in (ROOT / "analysis").glob("*.py")]
+    # public subpackages (analysis/sem): the package and each of its modules
+    + [f"analysis.{p.parent.name}" if p.stem == "__init__" else f"analysis.{p.parent.name}.{p.stem}"
+       for p in (ROOT / "analysis").glob("*/*.py")
+       if (p.parent / "__init__.py").is_file() and not p.parent.name.startswith("_")]
 )
 
 

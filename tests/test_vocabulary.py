@@ -1,6 +1,7 @@
 """One results vocabulary across every public results class (CONTRIBUTING.md, "Results vocabulary").
 
-Walks ``__all__`` of every ``analysis/*.py`` not starting with "_" (new modules are picked up
+Walks ``__all__`` of every ``analysis/*.py`` not starting with "_" and of every public subpackage
+(``analysis/sem``: its package-level ``__all__``) (new modules are picked up
 automatically) and finds the results classes:
 
     a public class of ``__all__`` is a results class when it is a dataclass with a ``summary``
@@ -36,7 +37,9 @@ import pandas as pd
 import pytest
 
 ANALYSIS = pathlib.Path(__file__).resolve().parents[1] / "analysis"
-MODULES = sorted(p.stem for p in ANALYSIS.glob("*.py") if not p.stem.startswith("_"))
+MODULES = sorted([p.stem for p in ANALYSIS.glob("*.py") if not p.stem.startswith("_")]
+                 # public subpackages (analysis/sem): their package-level __all__
+                 + [p.parent.name for p in ANALYSIS.glob("*/__init__.py") if not p.parent.name.startswith("_")])
 
 RESULT_NAME = re.compile(r"(Result|Model|Effects?|Comparison)$")
 
@@ -207,6 +210,7 @@ BUILDERS = {
                                            ".sessions))"),
     "sessions.RICLPM": _b("sessions", "m.riclpm((lambda s: s[s['session'].between(1, 5)])(_trial(n_therapists=30, "
                                       "caseload=8, seed=2017).sessions), x='alliance', y='symptom', wave='session')"),
+    "sem.SEMResult": _b("sem", "m.sem('f =~ a + b + c + d', _items())"),
     "report.ReportResult": None,  # built in test_report_result_vocabulary (it writes a report into tmp_path)
 }
 

@@ -452,6 +452,10 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
         where = f" in group {lab!r}" if G > 1 else ""
         if Xg.shape[0] < 2:
             raise ValueError(f"data: {Xg.shape[0]} usable row(s){where}; a SEM needs many more rows than variables.")
+        scale = np.nanmax(np.abs(Xg))
+        if scale > 1e150 or scale < 1e-150:
+            raise ValueError(f"data: values of magnitude {scale:.3g}{where} are outside the range the ML "
+                             "fit handles (about 1e-150..1e150); rescale the variables.")
         with np.errstate(invalid="ignore"):
             sd = np.nanstd(Xg, axis=0)
         for k, v in enumerate(ov):
@@ -461,16 +465,18 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
         if missing == "listwise" and Xg.shape[0] <= len(ov):
             raise ValueError(f"data: {Xg.shape[0]} complete rows{where} for {len(ov)} observed variables; the "
                              "sample covariance matrix is singular (more variables than rows).")
-        scale = np.nanmax(np.abs(Xg))
-        if scale > 1e150 or scale < 1e-150:
-            raise ValueError(f"data: values of magnitude {scale:.3g}{where} are outside the range the ML "
-                             "fit handles (about 1e-150..1e150); rescale the variables.")
         gd.append(_est.GroupData(Xg, label=lab, missing=missing))
     for d, lab in zip(gd, labels):
         if missing == "listwise" and np.linalg.eigvalsh(d.S).min() <= 1e-12 * np.trace(d.S):
             raise ValueError(f"data: the sample covariance matrix{' of group ' + repr(lab) if G > 1 else ''} is "
                              "singular (a variable is a linear combination of others).")
     smodel = SEMModel(pt0, ov, groups=labels, meanstructure=ms, ordered=ordered_l)
+    k = len(exo)
+    n_moments = G * (len(ov) * (len(ov) + 1) // 2 + (len(ov) if ms else 0) - k * (k + 1) // 2 - (k if ms else 0))
+    if smodel.n_free > n_moments:
+        raise ValueError(f"model: {smodel.n_free} free parameters but only {n_moments} sample moments "
+                         f"(df = {n_moments - smodel.n_free}); the model is not identified. Fix parameters "
+                         "(e.g. a loading to 1) or add equality constraints.")
     # exogenous covariates at their sample moments
     oi = {v: k for k, v in enumerate(ov)}
     for r, s in enumerate(pt0.itertuples(index=False)):
@@ -588,10 +594,13 @@ def _invert_information(info: np.ndarray) -> tuple[np.ndarray, bool]:
     q = info.shape[0]
     if q == 0:
         return np.zeros((0, 0)), True
-    ev = np.linalg.eigvalsh(info)
-    if ev.min() <= 1e-10 * max(ev.max(), 1e-300):
+    d = np.sqrt(np.abs(np.diag(info)))
+    if np.any(d == 0) or not np.all(np.isfinite(info)):
         return np.full((q, q), np.nan), False
-    return np.linalg.inv(info), True
+    R = info / np.outer(d, d)  # scale-free: the parameters may live on very different scales
+    if np.linalg.eigvalsh(R).min() <= 1e-10:
+        return np.full((q, q), np.nan), False
+    return np.linalg.inv(R) / np.outer(d, d), True
 
 
 def _diagnose(model: SEMModel, theta: np.ndarray, pt: pd.DataFrame, labels: list) -> list[str]:

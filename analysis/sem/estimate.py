@@ -39,7 +39,7 @@ from typing import Callable
 
 import numpy as np
 
-from analysis.sem.model import SEMModel
+from analysis.sem.model import SEMModel, check_theta
 
 __all__ = ["GroupData", "ESTIMATORS", "register_estimator", "start_values", "fit_ml", "Objective"]
 
@@ -179,8 +179,24 @@ def start_values(model: SEMModel, data: list[GroupData]) -> np.ndarray:
 
     Free loadings and regressions start at 1 and 0, factor variances at 0.05, residual
     variances at half the observed variance, covariances at 0, intercepts at the sample means,
-    thresholds at the normal quantiles of the cumulative proportions; a user's ``start()`` wins.
+    thresholds at 0; a user's ``start()`` wins. Loadings and factor variances are then refined by
+    covariance ratios (:func:`_factor_starts`).
+
+    Examples
+    --------
+    >>> from analysis.sem.syntax import parameter_table
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 1)) @ [[1.0, 0.8, 0.6]] + rng.normal(size=(100, 3))
+    >>> m = SEMModel(parameter_table("f =~ x1 + x2 + x3"), ["x1", "x2", "x3"])
+    >>> start_values(m, [GroupData(X)]).shape
+    (6,)
     """
+    if not isinstance(model, SEMModel):
+        raise ValueError(f"model must be an analysis.sem.model.SEMModel, got {type(model).__name__}.")
+    if not isinstance(data, list) or not data or not all(isinstance(d, GroupData) for d in data):
+        raise ValueError("data must be a non-empty list of GroupData (one per group).")
+    if len(data) != len(model.groups):
+        raise ValueError(f"data has {len(data)} group(s) but the model has {len(model.groups)}.")
     pt = model.partable
     q = model.n_free
     theta = np.full(q, np.nan)
@@ -225,64 +241,88 @@ def _factor_starts(model: SEMModel, data: list[GroupData], theta: np.ndarray) ->
     pt = model.partable
     oi = {v: k for k, v in enumerate(model.ov_names)}
     dummy = set(model.dummy)
-    n_fac_on = {}
-    for lhs, op, rhs in zip(pt["lhs"], pt["op"], pt["rhs"]):
-        if op == "=~" and rhs in oi:
-            n_fac_on[rhs] = n_fac_on.get(rhs, 0) + 1
+    recs = pt[["lhs", "op", "rhs", "group", "free", "ustart", "start"]].to_dict("records")
+    n_fac_on: dict[str, int] = {}
+    for r in recs:
+        if r["op"] == "=~" and r["rhs"] in oi and r["group"] == 1:
+            n_fac_on[r["rhs"]] = n_fac_on.get(r["rhs"], 0) + 1
     for g, d in enumerate(data, start=1):
         S = d.S
-        sub = pt[pt["group"] == g]
+        sub = [r for r in recs if r["group"] == g]
         for f in model.lv_names:
-            rows = sub[(sub["op"] == "=~") & (sub["lhs"] == f)]
-            ind = [r for r in rows.itertuples() if r.rhs in oi and r.rhs not in dummy]
+            rows = [r for r in sub if r["op"] == "=~" and r["lhs"] == f]
+            ind = [r for r in rows if r["rhs"] in oi and r["rhs"] not in dummy]
             if len(ind) < 3 or len(ind) != len(rows):
                 continue
-            idx = [oi[r.rhs] for r in ind]
-            marker = [k for k, r in enumerate(ind) if r.free == 0 and r.ustart == 1.0]
+            idx = [oi[r["rhs"]] for r in ind]
+            marker = [k for k, r in enumerate(ind) if r["free"] == 0 and r["ustart"] == 1.0]
             lam = np.ones(len(ind))
             psi = None
             if marker:
                 mk = marker[0]
                 m = idx[mk]
-                for a, r in enumerate(ind):
+                for a in range(len(ind)):
                     if a == mk:
                         continue
                     ratios = [S[idx[a], idx[b]] / S[m, idx[b]] for b in range(len(ind))
-                              if b not in (a, mk) and abs(S[m, idx[b]]) > 1e-12]
+                              if b not in (a, mk) and abs(S[m, idx[b]]) > 1e-12 * S[m, m]]
                     if ratios:
                         lam[a] = float(np.clip(np.median(ratios), -5, 5))
                 vals = [S[m, idx[a]] / lam[a] for a in range(len(ind)) if a != mk and abs(lam[a]) > 1e-3]
-                psi = max(float(np.median(vals)) / n_fac_on.get(ind[mk].rhs, 1), 0.05) if vals else None
+                if vals:
+                    psi = max(float(np.median(vals)) / n_fac_on.get(ind[mk]["rhs"], 1), 0.05 * S[m, m])
             else:
                 for a in range(len(ind)):
                     tri = []
                     for b in range(len(ind)):
                         for c in range(b + 1, len(ind)):
-                            if a in (b, c) or abs(S[idx[b], idx[c]]) < 1e-12:
+                            if a in (b, c) or abs(S[idx[b], idx[c]]) < 1e-12 * math.sqrt(S[idx[b], idx[b]] * S[idx[c], idx[c]]):
                                 continue
-                            v = S[idx[a], idx[b]] * S[idx[a], idx[c]] / S[idx[b], idx[c]]
-                            tri.append(v)
+                            tri.append(S[idx[a], idx[b]] * S[idx[a], idx[c]] / S[idx[b], idx[c]])
                     if tri:
-                        lam[a] = math.sqrt(max(float(np.median(tri)), 0.01) / n_fac_on.get(ind[a].rhs, 1))
+                        lam[a] = math.sqrt(max(float(np.median(tri)), 0.01 * S[idx[a], idx[a]])
+                                           / n_fac_on.get(ind[a]["rhs"], 1))
             for a, r in enumerate(ind):
-                k = int(r.free) - 1
-                if k >= 0 and np.isnan(r.start):
+                k = int(r["free"]) - 1
+                if k >= 0 and np.isnan(r["start"]):
                     theta[k] = lam[a]
             if psi is not None:
-                vr = sub[(sub["op"] == "~~") & (sub["lhs"] == f) & (sub["rhs"] == f)]
-                for r in vr.itertuples():
-                    k = int(r.free) - 1
-                    if k >= 0 and np.isnan(r.start):
-                        theta[k] = psi
+                for r in sub:
+                    if r["op"] == "~~" and r["lhs"] == f and r["rhs"] == f:
+                        k = int(r["free"]) - 1
+                        if k >= 0 and np.isnan(r["start"]):
+                            theta[k] = psi
 
 
 def fit_ml(obj: Objective, theta0: np.ndarray, *, tol: float = 1e-10, maxiter: int = 500) -> dict:
     """Minimise the ML objective by Fisher scoring with a backtracking line search.
 
-    Falls back on scipy's L-BFGS-B (analytic gradient) when scoring fails.
-    Returns ``theta``, ``f``, ``iterations``, ``converged``, ``grad_max`` and a ``message``.
+    Falls back on scipy's L-BFGS-B (analytic gradient) when scoring fails. Each step is
+    :math:`\\theta_{k+1} = \\theta_k - t\\,\\mathcal I(\\theta_k)^{-1}\\nabla F(\\theta_k)`
+    with the expected information :math:`\\mathcal I` and t halved until F decreases (Armijo).
+
+    Returns
+    -------
+    dict
+        ``theta``, ``f``, ``iterations``, ``converged``, ``grad_max`` and a ``message``.
+
+    Examples
+    --------
+    >>> from analysis.sem.syntax import parameter_table
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 1)) @ [[1.0, 0.8, 0.6]] + rng.normal(size=(200, 3))
+    >>> m = SEMModel(parameter_table("f =~ x1 + x2 + x3"), ["x1", "x2", "x3"])
+    >>> d = [GroupData(X)]
+    >>> fit_ml(Objective(m, d), start_values(m, d))["converged"]
+    True
     """
-    theta = np.asarray(theta0, dtype=float).copy()
+    if not isinstance(obj, Objective):
+        raise ValueError(f"obj must be an analysis.sem.estimate.Objective, got {type(obj).__name__}.")
+    theta = check_theta(obj.model, theta0, "theta0").copy()
+    if not (isinstance(tol, float) and tol > 0):
+        raise ValueError(f"tol must be a positive number, got {tol!r}.")
+    if not (isinstance(maxiter, (int, np.integer)) and maxiter >= 1):
+        raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}.")
     f, g = obj.value_grad(theta)
     if not np.isfinite(f):
         # shrink the covariances until the start is admissible
@@ -299,13 +339,13 @@ def fit_ml(obj: Objective, theta0: np.ndarray, *, tol: float = 1e-10, maxiter: i
             msg = "the starting values give a non-positive-definite implied covariance matrix"
             break
         info = obj.expected_information(theta)
-        try:
-            step = -np.linalg.solve(info + 1e-12 * np.eye(len(theta)), g)
-        except np.linalg.LinAlgError:
-            step = -np.linalg.lstsq(info, g, rcond=None)[0]
+        step = -_solve_scaled(info, g)
         slope = float(g @ step)
         if slope > 0:
             step, slope = -g, -float(g @ g)
+        elif -slope < 1e-22:  # Newton decrement (scale-free): at the optimum
+            converged = True
+            break
         t = 1.0
         while True:
             fn, gn = obj.value_grad(theta + t * step)
@@ -320,7 +360,8 @@ def fit_ml(obj: Objective, theta0: np.ndarray, *, tol: float = 1e-10, maxiter: i
         theta = theta + t * step
         df_ = f - fn
         f, g = fn, gn
-        if np.max(np.abs(g)) < 1e-9 or (abs(df_) < tol * max(1.0, abs(f)) and np.max(np.abs(t * step)) < 1e-7):
+        rel_step = np.max(np.abs(t * step) / np.maximum(np.abs(theta), 1e-3 * _scale(theta)))
+        if abs(df_) < tol * max(1.0, abs(f)) and rel_step < 1e-8:
             converged = True
             break
     if not converged:
@@ -330,11 +371,31 @@ def fit_ml(obj: Objective, theta0: np.ndarray, *, tol: float = 1e-10, maxiter: i
         if np.isfinite(res.fun) and res.fun <= f + 1e-12:
             theta, f = res.x, float(res.fun)
             g = obj.value_grad(theta)[1]
-        converged = bool(np.isfinite(f) and np.max(np.abs(g)) < 1e-5)
+        try:
+            dec = float(g @ _solve_scaled(obj.expected_information(theta), g))
+        except np.linalg.LinAlgError:
+            dec = math.inf
+        converged = bool(np.isfinite(f) and dec < 1e-12)
         msg = msg or res.message
         it += int(res.nit)
     return {"theta": theta, "f": f, "iterations": it, "converged": converged,
             "grad_max": float(np.max(np.abs(g))) if len(g) else 0.0, "message": str(msg)}
+
+
+def _solve_scaled(info: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``info^{-1} g`` after scaling info to unit diagonal (parameters on very different scales)."""
+    d = np.sqrt(np.abs(np.diag(info)))
+    d[d == 0] = 1.0
+    R = info / np.outer(d, d)
+    try:
+        y = np.linalg.solve(R + 1e-12 * np.eye(len(g)), g / d)
+    except np.linalg.LinAlgError:
+        y = np.linalg.lstsq(R, g / d, rcond=None)[0]
+    return y / d
+
+
+def _scale(theta: np.ndarray) -> float:
+    return float(np.max(np.abs(theta))) if len(theta) else 1.0
 
 
 def _shrink(model: SEMModel, theta: np.ndarray) -> np.ndarray:
@@ -353,5 +414,21 @@ ESTIMATORS: dict[str, Callable] = {"ML": fit_ml}
 
 
 def register_estimator(name: str, func: Callable) -> None:
-    """Register an estimator under `name` (used by ``sem(..., estimator=name)``)."""
-    ESTIMATORS[str(name).upper()] = func
+    """Register an estimator under `name` (used by ``sem(..., estimator=name)``).
+
+    The callable is called as ``func(obj, theta0, *, model, data, partable, ordered, raw, keep, group)``
+    (``obj`` the :class:`Objective`, ``theta0`` the start) and returns a dict like :func:`fit_ml`'s,
+    optionally with ``vcov`` (covariance of the free parameters) and ``fit`` (fit measures, lavaan
+    names) which then replace the ML ones.
+
+    Examples
+    --------
+    >>> register_estimator("ML", fit_ml)
+    >>> sorted(ESTIMATORS)[:1]
+    ['ML']
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"name must be a non-empty string, got {name!r}.")
+    if not callable(func):
+        raise ValueError(f"func must be callable, got {type(func).__name__}.")
+    ESTIMATORS[name.upper()] = func

@@ -37,9 +37,21 @@ import math
 import numpy as np
 from scipy import optimize, stats
 
+from analysis._checks import suggest_name as _suggest
+
 __all__ = ["cfi", "tli", "rmsea", "rmsea_ci", "rmsea_pvalue", "srmr", "fit_measures"]
 
 _LOG2PI = math.log(2 * math.pi)
+
+
+def _stat(name: str, value, *, positive: bool = False) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}.") from None
+    if not math.isfinite(v) or v < 0 or (positive and v == 0):
+        raise ValueError(f"{name} must be a finite {'positive' if positive else 'non-negative'} number, got {value!r}.")
+    return v
 
 
 def cfi(chisq: float, df: float, base: float, df_base: float) -> float:
@@ -50,6 +62,8 @@ def cfi(chisq: float, df: float, base: float, df_base: float) -> float:
     >>> round(cfi(30.0, 20, 500.0, 28), 4)
     0.9788
     """
+    chisq, df, base, df_base = (_stat(n, v) for n, v in
+                                (("chisq", chisq), ("df", df), ("base", base), ("df_base", df_base)))
     den = max(chisq - df, base - df_base, 0.0)
     return 1.0 if den == 0 else 1 - max(chisq - df, 0.0) / den
 
@@ -62,6 +76,10 @@ def tli(chisq: float, df: float, base: float, df_base: float) -> float:
     >>> round(tli(30.0, 20, 500.0, 28), 4)
     0.9703
     """
+    chisq, df, base = _stat("chisq", chisq), _stat("df", df), _stat("base", base)
+    df_base = _stat("df_base", df_base, positive=True)
+    if base / df_base == 1:
+        raise ValueError("base / df_base is 1: the TLI is not defined (the baseline model fits as well as expected).")
     return ((base / df_base) - (chisq / df)) / ((base / df_base) - 1) if df > 0 else math.nan
 
 
@@ -73,6 +91,9 @@ def rmsea(chisq: float, df: float, n: float, *, groups: int = 1, zero_df: float 
     >>> round(rmsea(30.0, 20, 400), 4)
     0.0354
     """
+    chisq, df, n = _stat("chisq", chisq), _stat("df", df), _stat("n", n, positive=True)
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"groups must be a positive integer, got {groups!r}.")
     if df <= 0:
         return zero_df
     return math.sqrt(groups) * math.sqrt(max((chisq - df) / (n * df), 0.0))
@@ -98,6 +119,9 @@ def rmsea_ci(chisq: float, df: float, n: float, *, level: float = 0.90, groups: 
     >>> [round(v, 4) for v in rmsea_ci(30.0, 20, 400)]
     [0.0, 0.06]
     """
+    chisq, df, n = _stat("chisq", chisq), _stat("df", df), _stat("n", n, positive=True)
+    if not (isinstance(level, float) and 0 < level < 1):
+        raise ValueError(f"level must be a number in (0, 1), got {level!r}.")
     if df <= 0:
         return (math.nan, math.nan)
     hi_p, lo_p = 1 - (1 - level) / 2, (1 - level) / 2
@@ -113,6 +137,8 @@ def rmsea_pvalue(chisq: float, df: float, n: float, *, close: float = 0.05, grou
     >>> round(rmsea_pvalue(30.0, 20, 400), 4)
     0.8175
     """
+    chisq, df, n = _stat("chisq", chisq), _stat("df", df), _stat("n", n, positive=True)
+    close = _stat("close", close, positive=True)
     if df <= 0:
         return math.nan
     return float(stats.ncx2.sf(chisq, df, n * df * close ** 2 / groups))
@@ -127,6 +153,17 @@ def srmr(S_list, ybar_list, Sigma_list, mu_list, n_list, *, meanstructure: bool)
     >>> round(srmr([S], [np.zeros(2)], [Sig], [np.zeros(2)], [100], meanstructure=False), 4)
     0.0577
     """
+    lists = [list(x) for x in (S_list, ybar_list, Sigma_list, mu_list, n_list)]
+    if len({len(x) for x in lists}) != 1 or not lists[0]:
+        raise ValueError("S_list, ybar_list, Sigma_list, mu_list and n_list must have the same (non-zero) length "
+                         f"(one entry per group), got lengths {[len(x) for x in lists]}.")
+    S_list, ybar_list, Sigma_list, mu_list, n_list = lists
+    for g, (S, Sig) in enumerate(zip(S_list, Sigma_list)):
+        S, Sig = np.asarray(S, dtype=float), np.asarray(Sig, dtype=float)
+        if S.ndim != 2 or S.shape != Sig.shape or S.shape[0] != S.shape[1]:
+            raise ValueError(f"S_list[{g}] and Sigma_list[{g}] must be square matrices of one shape.")
+        if np.any(np.diag(S) <= 0) or not np.all(np.isfinite(S)):
+            raise ValueError(f"S_list[{g}] must be finite with positive variances on the diagonal.")
     out, N = 0.0, float(sum(n_list))
     for S, yb, Sig, mu, n in zip(S_list, ybar_list, Sigma_list, mu_list, n_list):
         p = S.shape[0]
@@ -191,8 +228,16 @@ def fit_measures(obj, theta: np.ndarray, *, exo: list[str] | None = None) -> dic
     >>> int(fm["df"]), fm["cfi"] > 0.95
     (2, True)
     """
+    from analysis.sem.estimate import Objective
+    from analysis.sem.model import check_theta
+    if not isinstance(obj, Objective):
+        raise ValueError(f"obj must be an analysis.sem.estimate.Objective, got {type(obj).__name__}.")
     model = obj.model
+    theta = check_theta(model, theta)
     exo = list(exo or [])
+    for v in exo:
+        if v not in model.ov_names:
+            raise ValueError(f"exo: {v!r} is not an observed variable of the model.{_suggest(v, model.ov_names)}")
     ov = model.ov_names
     exo_idx = [ov.index(v) for v in exo]
     G, p, ms = len(obj.data), model.p, model.meanstructure
@@ -201,10 +246,17 @@ def fit_measures(obj, theta: np.ndarray, *, exo: list[str] | None = None) -> dic
     k = len(exo_idx)
     ndat = G * (p * (p + 1) // 2 + (p if ms else 0)) - G * (k * (k + 1) // 2 + (k if ms else 0))
     df = ndat - npar
-    ll = obj.loglik(theta)
-    ll_h1 = float(sum(d.h1_loglik for d in obj.data))
+    # with fixed.x lavaan reports the log-likelihood of the endogenous part: the marginal
+    # log-likelihood of the exogenous covariates (at their sample moments) is taken off
+    ll_x = 0.0
+    for d in obj.data:
+        if exo_idx:
+            Sx = d.S[np.ix_(exo_idx, exo_idx)]
+            ll_x += -0.5 * d.n * (k * (_LOG2PI + 1) + np.linalg.slogdet(Sx)[1])
+    ll = obj.loglik(theta) - ll_x
+    ll_h1 = float(sum(d.h1_loglik for d in obj.data)) - ll_x
     chisq = max(2 * (ll_h1 - ll), 0.0)
-    ll_b = float(sum(_baseline_loglik(d, exo_idx) for d in obj.data))
+    ll_b = float(sum(_baseline_loglik(d, exo_idx) for d in obj.data)) - ll_x
     base = 2 * (ll_h1 - ll_b)
     npar_b = G * ((p - k) * (2 if ms else 1))
     df_b = ndat - npar_b

@@ -36,7 +36,22 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["SEMModel"]
+__all__ = ["SEMModel", "check_theta"]
+
+
+def check_theta(model: "SEMModel", theta, name: str = "theta") -> np.ndarray:
+    """`theta` as a finite float vector of length ``model.n_free`` (ValueError naming `name` otherwise)."""
+    if not isinstance(model, SEMModel):
+        raise ValueError(f"model must be an analysis.sem.model.SEMModel, got {type(model).__name__}.")
+    try:
+        arr = np.asarray(theta, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a vector of {model.n_free} numbers, got {type(theta).__name__}.") from None
+    if arr.ndim != 1 or arr.shape[0] != model.n_free:
+        raise ValueError(f"{name} must have length {model.n_free} (the free parameters), got shape {arr.shape}.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} has non-finite values at positions {np.flatnonzero(~np.isfinite(arr)).tolist()}.")
+    return arr
 
 
 @dataclass

@@ -13,7 +13,11 @@ Saris, Satorra & Sörbom 1987),
 
 the expected parameter change; ``sepc.lv``/``sepc.all`` are the EPC standardized as the
 parameter would be (see :mod:`analysis.sem.standardized`). Candidates with :math:`V_j \approx 0`
-(not identified when freed, e.g. a marker loading) are left out, as lavaan does.
+(not identified when freed, e.g. a marker loading) are left out, as lavaan does. Unlike lavaan,
+the fixed (co)variances of exogenous covariates (``fixed.x``; their MI is 0) and regressions of
+an exogenous covariate on other variables are not candidates: its
+moments are fixed at the sample values, so making it dependent is not a one-parameter change
+(lavaan lists them, with values that depend on how its fixed rows enter the information).
 
 References
 ----------
@@ -63,7 +67,7 @@ def _candidates(pt: pd.DataFrame, model: SEMModel) -> list[tuple[str, str, str]]
                     eqs.append(v)
     for a in eqs:
         for b in eqs:
-            if a != b and a not in exo and (a, "~", b) not in have and (b, "~", a) not in have:
+            if a != b and a not in exo and (a, "~", b) not in have:
                 out.append((a, "~", b))
     return out
 
@@ -95,6 +99,9 @@ def modification_indices(result) -> pd.DataFrame:
     >>> mi.iloc[0]["term"], round(float(mi.iloc[0]["mi"]), 1)
     ('A =~ b2', 105.1)
     """
+    from analysis.sem import SEMResult
+    if not isinstance(result, SEMResult):
+        raise ValueError(f"result must be an SEMResult (from analysis.sem.sem), got {type(result).__name__}.")
     model: SEMModel = result._model
     obj: _est.Objective = result._obj
     if result.estimator != "ML":

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from analysis.sem.model import check_theta
+
 __all__ = ["standardize", "standardized_se", "scale_factors"]
 
 
@@ -47,7 +49,18 @@ def _sds(model, core, vals):
 
 
 def scale_factors(model, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per partable row the factors ``(f_lv, f_all)`` with ``std = value * f`` at `theta`."""
+    """Per partable row the factors ``(f_lv, f_all)`` with ``std = value * f`` at `theta`.
+
+    Examples
+    --------
+    >>> from analysis.sem.syntax import parameter_table
+    >>> from analysis.sem.model import SEMModel
+    >>> m = SEMModel(parameter_table("f =~ x1 + x2 + x3"), ["x1", "x2", "x3"])
+    >>> f_lv, f_all = scale_factors(m, np.array([1.0, 1.0, 0.5, 0.5, 0.5, 1.0]))
+    >>> round(float(f_lv[0]), 4)
+    1.0
+    """
+    theta = check_theta(model, theta)
     pt = model.partable
     vals = model.row_values(theta)
     core = model._core(theta)
@@ -111,14 +124,32 @@ def standardize(model, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> round(float(al[0]), 4)
     0.8165
     """
+    theta = check_theta(model, theta)
     vals = model.row_values(theta)
     f_lv, f_all = scale_factors(model, theta)
     return vals * f_lv, vals * f_all
 
 
 def standardized_se(model, theta: np.ndarray, vcov: np.ndarray, h: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
-    """Delta-method standard errors of ``std_lv`` and ``std_all`` (central differences)."""
+    """Delta-method standard errors of ``std_lv`` and ``std_all`` (central differences).
+
+    :math:`\\operatorname{se}(g(\\hat\\theta)) = \\sqrt{\\operatorname{diag}(J V J^\\top)}`, J the Jacobian of
+    :func:`standardize` at `theta`, V = `vcov`.
+
+    Examples
+    --------
+    >>> from analysis.sem.syntax import parameter_table
+    >>> from analysis.sem.model import SEMModel
+    >>> m = SEMModel(parameter_table("f =~ x1 + x2 + x3"), ["x1", "x2", "x3"])
+    >>> se_lv, se_all = standardized_se(m, np.array([1.0, 1.0, 0.5, 0.5, 0.5, 1.0]), np.eye(6) * 0.01)
+    >>> bool(se_all[1] > 0)
+    True
+    """
+    theta = check_theta(model, theta)
     q = len(theta)
+    vcov = np.asarray(vcov, dtype=float)
+    if vcov.shape != (q, q) or not np.all(np.isfinite(vcov)):
+        raise ValueError(f"vcov must be a finite {q} x {q} matrix, got shape {vcov.shape}.")
     J_lv = np.zeros((len(model.partable), q))
     J_all = np.zeros_like(J_lv)
     for k in range(q):

@@ -149,7 +149,7 @@ def _logical_lines(model: str) -> list[tuple[int, str]]:
                 raw.append((no, part.strip()))
     out: list[tuple[int, str]] = []
     for no, text in raw:
-        has_op = any(op in text for op in _OPS)
+        has_op = any(op in text for op in _OPS + _UNSUPPORTED)
         cont_prev = out and (out[-1][1].rstrip().endswith(("+", "*", "=~", "~~", "~", "|", ",", "("))
                              or text.startswith(("+", "*")))
         if out and (cont_prev or not has_op):
@@ -496,24 +496,29 @@ def _ptype(r, lv, ov) -> str | None:
 def _apply_group_equal(pt: pd.DataFrame, ge: list[str], partial: set, lv, ov, std_lv: bool) -> None:
     """Labels tying parameters across groups (lavaan's group.equal), and lavaan's consequences."""
     ge = set(ge)
-    g1 = pt[pt["group"] == 1]
-    for idx, r in pt.iterrows():
+    recs = pt[["lhs", "op", "rhs", "group", "free", "label", "plabel", "exo", "user"]].to_dict("records")
+    first = {(r["lhs"], r["op"], r["rhs"]): r for r in recs if r["group"] == 1}
+    labels = list(pt["label"])
+    free = list(pt["free"])
+    ustart = list(pt["ustart"])
+    for i, r in enumerate(recs):
         t = _ptype(r, lv, ov)
         k = (r["lhs"], r["op"], r["rhs"])
-        if t in ge and r["free"] and k not in partial and (r["exo"] == 0) and r["label"] == "":
-            first = g1[(g1["lhs"] == r["lhs"]) & (g1["op"] == r["op"]) & (g1["rhs"] == r["rhs"])]
-            if len(first) and bool(first["free"].iloc[0]) and first["label"].iloc[0] == "":
-                pt.at[idx, "label"] = first["plabel"].iloc[0]
+        if t in ge and r["free"] and k not in partial and r["exo"] == 0 and r["label"] == "":
+            f1 = first.get(k)
+            if f1 is not None and f1["free"] and f1["label"] == "":
+                labels[i] = f1["plabel"]
     # lavaan: equal intercepts (not means) -> latent means free beyond group 1;
     # std.lv with equal loadings (not lv.variances) -> factor variances free beyond group 1
-    for idx, r in pt.iterrows():
+    for i, r in enumerate(recs):
         if r["group"] == 1 or r["lhs"] not in lv:
             continue
         if r["op"] == "~1" and "intercepts" in ge and "means" not in ge and not r["user"]:
-            pt.at[idx, "free"], pt.at[idx, "ustart"] = True, math.nan
+            free[i], ustart[i] = True, math.nan
         if (std_lv and r["op"] == "~~" and r["lhs"] == r["rhs"] and "loadings" in ge
                 and "lv.variances" not in ge and not r["user"]):
-            pt.at[idx, "free"], pt.at[idx, "ustart"] = True, math.nan
+            free[i], ustart[i] = True, math.nan
+    pt["label"], pt["free"], pt["ustart"] = labels, free, ustart
 
 
 def _number_free(pt: pd.DataFrame) -> None:
