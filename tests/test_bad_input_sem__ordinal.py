@@ -232,7 +232,7 @@ def test_fit_heywood_case_is_reported():
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*near 1.*")
             res = fit_wlsmv(df, "f =~ c + a + b + d")
-    assert any("Heywood" in n_ for n_ in res.notes)
+    assert any("Heywood" in n_ for n_ in res.notes) and res.boundary
 
 
 @settings(max_examples=8, deadline=None)

@@ -200,7 +200,8 @@ def test_result_vocabulary_and_summary(inv_fits):
     assert "CFI" in res.apa() and "\u03c7\u00b2(144" in res.apa()
     d = res.to_dict()
     json.dumps(d, default=float)
-    assert res.parameter_estimates().shape == res.params.shape
+    assert res.parameter_estimates().shape == res.params.shape and res.coefficients.index[0] == "task =~ i1"
+    assert res.boundary == []
     assert res.fit_measures()["df"] == 144
     assert res.vcov.shape == (84, 84) and np.allclose(res.vcov, res.vcov.T)
     imp = res.implied["B"]

@@ -825,6 +825,8 @@ class WLSMVResult(ResultMixin):
     converged : bool
     notes : list of str
         Boundary (negative residual variance) and convergence notes.
+    boundary : list of str
+        Items whose residual variance is at or below zero (Heywood cases; ``"x [group]"`` with groups).
     """
 
     _frame_from = ("params",)
@@ -845,12 +847,18 @@ class WLSMVResult(ResultMixin):
     vcov: pd.DataFrame
     converged: bool
     notes: list = field(default_factory=list)
+    boundary: list = field(default_factory=list)
     _jac: list = field(default_factory=list, repr=False)
     _w: list = field(default_factory=list, repr=False)
 
     def parameter_estimates(self) -> pd.DataFrame:
         """lavaan's ``parameterEstimates()`` plus ``std_all``: one row per parameter and group."""
         return self.params.copy()
+
+    @property
+    def coefficients(self) -> pd.DataFrame:
+        """The parameter table indexed by ``term`` (``"f =~ x1"``), as ``SEMResult.coefficients``."""
+        return self.params.set_index("term")
 
     def fit_measures(self, names: str | Sequence[str] | None = None) -> pd.Series:
         """lavaan's ``fitMeasures()`` for WLSMV as a Series (all, or the `names` asked for)."""
@@ -1222,7 +1230,7 @@ def _fit_core(spec, ss: OrdinalSampleStats, labels: list, n_dropped: int, facs: 
                        group_equal=ge, n_obs=int(N), n_per_group={g: ss.n_obs[g] for g in labels},
                        n_dropped=n_dropped, params=params, fit=fit, sample_stats=ss, implied=implied,
                        vcov=pd.DataFrame(vc, index=names, columns=names), converged=converged, notes=notes,
-                       _jac=Js, _w=w)
+                       boundary=boundary, _jac=Js, _w=w)
 
 
 def _block_diag(vs: list[np.ndarray]) -> np.ndarray:
