@@ -321,3 +321,15 @@ def test_ordinal_invariance_sequence_matches_lavaan(raw, par):
     assert "satorra.2000" in inv.summary() and "thresholds_loadings vs thresholds" in inv.apa()
     assert list(inv.to_frame().columns[:2]) == ["step", "npar"]
     json.dumps(inv.to_dict(), default=float)
+
+
+def test_std_lv_identification_gives_the_same_fit(raw, stats_by_group):
+    """Unit factor variances instead of markers: an equivalent model (same test statistics as lavaan's
+    marker-identified fit), with the factor variances freed after group 1 once the loadings are equal."""
+    res = O.fit_wlsmv(raw, M3, group="group", group_equal=("thresholds", "loadings"), std_lv=True,
+                      sample_stats=stats_by_group)
+    ref = INV["delta"]["thresholds_loadings"]["fit"]
+    assert res.fit["df"] == ref["df"]
+    assert res.fit["chisq.scaled"] == pytest.approx(ref["chisq.scaled"], rel=1e-6)
+    var = res.params[(res.params["op"] == "~~") & (res.params["lhs"] == "task") & (res.params["rhs"] == "task")]
+    assert var["free"].tolist()[0] == 0 and var["free"].tolist()[1] > 0
