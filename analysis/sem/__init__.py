@@ -302,7 +302,7 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
         group_partial: Sequence[str] = (), missing: str = "listwise", ordered: Sequence[str] | None = None,
         estimator: str = "ML", std_lv: bool = False, meanstructure: bool | None = None,
         orthogonal: bool = False, fixed_x: bool = True, information: str | None = None,
-        _cfa: bool = False) -> SEMResult:
+        parameterization: str = "delta", _cfa: bool = False) -> SEMResult:
     r"""Fit a structural equation model written in lavaan syntax (lavaan's ``sem()``).
 
     Maximum likelihood with lavaan's defaults: the first loading of each factor fixed to 1
@@ -342,6 +342,8 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
         Exogenous observed covariates at their sample moments (lavaan's ``fixed.x``).
     information : {"expected", "observed"}, optional
         Information matrix for the standard errors (default expected; observed under FIML).
+    parameterization : {"delta", "theta"}
+        Ordered items only: lavaan's parameterization of the latent responses.
 
     Returns
     -------
@@ -372,6 +374,20 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
     0.48
     """
     _check_args(model, data, group, missing, estimator, std_lv, meanstructure, information, ordered)
+    if (ordered is not None and ordered is not False) or estimator.upper() in ("WLSMV", "DWLS"):
+        # ordered items: WLSMV (lavaan's default with `ordered`), by analysis.sem.ordinal on this
+        # engine's parameter table and matrices; its result has the same parameter_estimates() /
+        # fit_measures() interface
+        from analysis.sem.ordinal import fit_wlsmv
+        est = estimator.upper()
+        if est not in ("ML", "WLSMV", "DWLS"):
+            raise ValueError(f"estimator: ordered items are fitted by 'WLSMV' (or 'DWLS'), got {estimator!r}.")
+        if missing != "listwise":
+            raise ValueError(f"missing: ordered items are analysed on the complete cases (listwise, lavaan's "
+                             f"default for categorical data), got missing={missing!r}.")
+        return fit_wlsmv(data, model, ordered=True if ordered is None else ordered, group=group,
+                         group_equal=group_equal, group_partial=group_partial, parameterization=parameterization,
+                         orthogonal=orthogonal, std_lv=std_lv, estimator="WLSMV" if est == "ML" else est)
     missing = "ml" if missing == "fiml" else missing
     estimator = estimator.upper()
     stmts = parse_syntax(model)
