@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analysis import _cfa_ml, _wlsmv
 from analysis import psychometrics as P
 from analysis.simulate import simulate_wai_sr_items
 
@@ -712,14 +713,14 @@ def test_simulator_errors():
 def test_invariance_reports_nonconvergence(monkeypatch, complete):
     """A fit that stops short (here: the optimiser cut to 2 L-BFGS-B iterations and no polishing)
     is flagged: ``converged`` False, a warning, and a line in ``summary()``."""
-    real_minimize = P.optimize.minimize
+    real_minimize = _cfa_ml.optimize.minimize
 
     def short(fun, x0, **kw):
         kw["options"] = {**kw.get("options", {}), "maxiter": 2}
         return real_minimize(fun, x0, **kw)
 
-    monkeypatch.setattr(P.optimize, "minimize", short)
-    monkeypatch.setattr(P._MGModel, "information", lambda self, x: np.full((len(x), len(x)), np.nan))
+    monkeypatch.setattr(_cfa_ml.optimize, "minimize", short)
+    monkeypatch.setattr(_cfa_ml._MGModel, "information", lambda self, x: np.full((len(x), len(x)), np.nan))
     with pytest.warns(UserWarning, match="did not converge"):
         res = P.measurement_invariance(complete, WAI3, "group", steps=("configural",))
     assert not res.steps["configural"].converged
@@ -831,7 +832,7 @@ def test_em_matches_the_factored_likelihood_for_monotone_missingness():
     y2 = 1 + 0.6 * y1 + rng.normal(scale=0.8, size=300)
     y2[rng.random(300) < 0.3 + 0.3 * (y1 > 0)] = np.nan       # MAR: depends on y1
     X = np.column_stack([y1, y2])
-    gd = P._group_data(X, "ml")
+    gd = _cfa_ml._group_data(X, "ml")
     cc = ~np.isnan(y2)
     mu1, s11 = y1.mean(), y1.var()
     c = np.cov(y1[cc], y2[cc], bias=True)
@@ -942,7 +943,9 @@ def test_fiml_reports_heywood_case():
 
 def test_docstring_examples_run():
     import doctest
-    assert doctest.testmod(P).failed == 0
+    from analysis import factor_models, invariance, reliability, scoring
+    for module in (P, scoring, reliability, factor_models, invariance):
+        assert doctest.testmod(module).failed == 0
 
 
 # ----------------------------------------------------------------------------- ordinal CFA (WLSMV)
@@ -1030,8 +1033,8 @@ def test_bvn_cdf_matches_scipy():
     for h, k, r in [(0.3, -0.5, 0.6), (0.0, 0.2, -0.3), (-1.2, 0.0, 0.95), (0.0, 0.0, 0.5),
                     (1.5, 1.2, -0.99), (-2.0, 0.0, -0.5), (0.0, -1.0, 0.999)]:
         want = stats.multivariate_normal([0, 0], [[1, r], [r, 1]]).cdf([h, k])
-        assert P._bvn_cdf(np.array(h), np.array(k), r) == pytest.approx(want, abs=1e-7)
-    assert P._bvn_cdf(np.array([np.inf, -np.inf, 0.5]), np.array([0.3, 1.0, np.inf]), 0.4) == pytest.approx(
+        assert _wlsmv._bvn_cdf(np.array(h), np.array(k), r) == pytest.approx(want, abs=1e-7)
+    assert _wlsmv._bvn_cdf(np.array([np.inf, -np.inf, 0.5]), np.array([0.3, 1.0, np.inf]), 0.4) == pytest.approx(
         [stats.norm.cdf(0.3), 0.0, stats.norm.cdf(0.5)])
 
 
