@@ -23,22 +23,8 @@ Statistical Software, 48*(2), 1--36.
 
 from __future__ import annotations
 
-import math
+# The one fit-index implementation lives in analysis.sem.fit; these names stay importable from
+# here until their old callers (psychometrics, sessions) are migrated.
+from analysis.sem.fit import cfi, rmsea, tli  # noqa: F401
 
-
-def cfi(chisq: float, df: float, base: float, df_base: float) -> float:
-    """Comparative fit index; 1 when neither model misfits."""
-    den = max(chisq - df, base - df_base, 0.0)
-    return 1.0 if den == 0 else 1 - max(chisq - df, 0.0) / den
-
-
-def tli(chisq: float, df: float, base: float, df_base: float) -> float:
-    """Tucker-Lewis index; NaN for a saturated model (df 0)."""
-    return ((base / df_base) - (chisq / df)) / ((base / df_base) - 1) if df > 0 else math.nan
-
-
-def rmsea(chisq: float, df: float, n: float, *, groups: int = 1, zero_df: float = math.nan) -> float:
-    """RMSEA (times sqrt(groups), lavaan's multi-group form); ``zero_df`` for a saturated model."""
-    if df <= 0:
-        return zero_df
-    return math.sqrt(groups) * math.sqrt(max((chisq - df) / (n * df), 0.0))
+__all__ = ["cfi", "tli", "rmsea"]
