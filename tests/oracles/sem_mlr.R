@@ -1,0 +1,66 @@
+# Oracle for analysis.sem.robust (estimator = "MLR": Huber-White SEs, Yuan-Bentler scaled test
+# "yuan.bentler.mplus", scaled and robust CFI/TLI/RMSEA) on data made here with a fixed seed:
+#   Rscript tests/oracles/sem_mlr.R
+# Data (written to tests/fixtures/sem_mlr.csv; empty = missing): N = 300, two correlated factors
+# with three indicators each, skewed non-normal factors and errors (centred chi-square(2) and
+# exponential draws), so that the robust and the normal-theory results differ. Column `y1`..`y6`
+# are complete (the CFA omits an error covariance and a cross-loading of the generating model, so it misfits); `m1`..`m6` are the same values with values deleted by a MAR rule
+# (y_j, j = 2..6, missing with probability plogis(-1.5 + 0.8 * y1); y1 always observed), plus
+# one row without any observed value (lavaan drops it).
+# 1. complete: cfa(model, data, estimator = "MLR")            (lavaan defaults for MLR)
+# 2. missing:  cfa(model, data, estimator = "MLR", missing = "ml")
+# Each value is what the R call in the comment beside it returns (full precision JSON).
+suppressPackageStartupMessages({library(lavaan); library(jsonlite)})
+set.seed(20240607)
+n <- 300
+f1 <- (rchisq(n, 2) - 2) / 2
+f2 <- 0.5 * f1 + sqrt(0.75) * (rexp(n) - 1)
+e <- matrix((rchisq(n * 6, 3) - 3) / sqrt(6), n) * 0.6
+e[, 5] <- e[, 5] + 0.6 * e[, 2]  # an error covariance the model omits (misfit)
+Y <- cbind(f1, 0.8 * f1, 1.2 * f1, f2, 0.7 * f2, 0.9 * f2 + 0.3 * f1) + e  # and a cross-loading
+Y <- sweep(Y, 2, c(2, 3, 1, 0.5, 4, 2), "+")
+Y <- round(Y, 5)
+colnames(Y) <- paste0("y", 1:6)
+M <- Y
+for (j in 2:6) {
+  gone <- runif(n) < plogis(-1.5 + 0.8 * (Y[, 1] - 2))
+  M[gone, j] <- NA
+}
+M[n, ] <- NA
+colnames(M) <- paste0("m", 1:6)
+dat <- data.frame(Y, M)
+write.csv(dat, file.path("tests", "fixtures", "sem_mlr.csv"), row.names = FALSE, na = "")
+model_y <- "f1 =~ y1 + y2 + y3\nf2 =~ y4 + y5 + y6"
+model_m <- "f1 =~ m1 + m2 + m3\nf2 =~ m4 + m5 + m6"
+fm_names <- c("chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor",
+              "baseline.chisq", "baseline.df", "baseline.chisq.scaled", "baseline.chisq.scaling.factor",
+              "cfi", "tli", "cfi.scaled", "tli.scaled", "cfi.robust", "tli.robust",
+              "rmsea", "rmsea.scaled", "rmsea.robust", "srmr", "logl", "unrestricted.logl", "npar", "ntotal")
+one <- function(model, data, missing) {
+  fit <- cfa(model, data = data, estimator = "MLR", missing = missing)
+  pe <- parameterEstimates(fit)
+  fm <- fitMeasures(fit)
+  fm <- fm[intersect(fm_names, names(fm))]
+  list(
+    call = sprintf('cfa(model, data, estimator = "MLR", missing = "%s")', missing),
+    options = list(information = lavInspect(fit, "options")$information,
+                   observed.information = lavInspect(fit, "options")$observed.information,
+                   h1.information = lavInspect(fit, "options")$h1.information,
+                   test = lavInspect(fit, "options")$test, se = lavInspect(fit, "options")$se),
+    converged = lavInspect(fit, "converged"),
+    # parameterEstimates(fit): est, se (robust.huber.white)
+    params = lapply(seq_len(nrow(pe)), function(i) list(lhs = pe$lhs[i], op = pe$op[i], rhs = pe$rhs[i],
+                                                         est = pe$est[i], se = pe$se[i])),
+    # fitMeasures(fit)[...]
+    fit = as.list(fm),
+    # the ML standard errors for comparison: cfa(..., estimator = "ML", missing = ...)
+    se_ml = parameterEstimates(cfa(model, data = data, estimator = "ML", missing = missing))$se
+  )
+}
+out <- list(
+  lavaan_version = as.character(packageVersion("lavaan")),
+  csv = "sem_mlr.csv",
+  complete = one(model_y, dat, "listwise"),
+  missing = one(model_m, dat, "ml")
+)
+write(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path("tests", "fixtures", "sem_mlr.json"))
