@@ -96,7 +96,7 @@ def _check_numeric_items(data: pd.DataFrame, items: Sequence[str]) -> None:
 def _item_scales(X: np.ndarray) -> np.ndarray:
     """A power of two near each item's SD (1 for constant or empty columns).
 
-    The SEM engines fit ``X / s`` and transform the estimates back (see :func:`analysis._cfa_ml._unscale_factors`):
+    The SEM engines fit ``X / s`` and transform the estimates back (see :func:`analysis._cfa_ml._fit_step`):
     ML estimates are equivariant under rescaling of the items, so results do not depend on the
     units (1e-150 or 1e150), and items already on a unit scale (SD between about 0.7 and 1.4)
     are fitted exactly as given (a power of two rescales without rounding)."""

@@ -1,13 +1,14 @@
 r"""Factor models of questionnaire items: CFA by ML (complete data or FIML) and by WLSMV, omega.
 
-:func:`fit_cfa` fits a confirmatory factor model by maximum likelihood with ``semopy`` and
-computes the fit indices by hand, with lavaan's conventions (semopy's ``calc_stats`` does not
-run with scipy 1.17); ``fit_cfa(..., missing="ml")`` fits by full-information ML instead
-(hand-written, as ``lavaan::cfa(..., missing = "ml")``). :func:`compare_factor_models` fits
+:func:`fit_cfa` fits a confirmatory factor model by maximum likelihood, with lavaan's fit
+indices; ``fit_cfa(..., missing="ml")`` fits by full-information ML instead (as
+``lavaan::cfa(..., missing = "ml")``). :func:`compare_factor_models` fits
 the one-factor, correlated-subscale and bifactor models of an instrument.
 :func:`fit_cfa_ordinal` treats the items as ordinal: thresholds and polychoric correlations,
 DWLS estimates with robust SEs and the scaled-shifted test (WLSMV), as
-``lavaan::cfa(..., ordered = TRUE)`` (hand-written, numpy/scipy). McDonald's omega, total and
+``lavaan::cfa(..., ordered = TRUE)``. Every model is a specification on the workbook's SEM
+engine (:func:`analysis.sem.sem`, :func:`analysis.sem.ordinal.fit_wlsmv`): this module writes
+the model, checks the data and reports the results. McDonald's omega, total and
 hierarchical, is :meth:`CFAResult.omega`. All functions are pure (data in, results object out).
 
 Part of the psychometrics of the workbook: scoring in :mod:`analysis.scoring`, reliability in
@@ -67,7 +68,6 @@ Statistical Software, 48*(2), 1--36.
 from __future__ import annotations
 
 import math
-import types
 import warnings
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
@@ -77,7 +77,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from analysis import _sem_fit
-from analysis._cfa_ml import _fit_indices, _fit_step, _mg_partable, _prepare_group, _read_semopy, _warn_em
+from analysis._cfa_ml import _fit_step, _group_data, _prepare_group, _warn_em
 from analysis._checks import check_choice, suggest_name
 from analysis._items import (
     MISSING_METHODS,
@@ -89,9 +89,9 @@ from analysis._items import (
     _outer,
 )
 from analysis._results import ResultMixin
-from analysis._wlsmv import _ordinal_sample_stats, _scaled_shifted
 from analysis.multilevel import BoundaryWarning, ConvergenceWarning  # UserWarning subclasses
 from analysis.scoring import InstrumentKey
+from analysis.sem.ordinal import PARAMETERIZATIONS, fit_wlsmv
 
 __all__ = [
     "CFAResult",
@@ -268,19 +268,19 @@ class CFAResult(ResultMixin):
 
 def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general: str | None = None,
             orthogonal: bool | None = None, missing: str = "listwise") -> CFAResult:
-    r"""Confirmatory factor analysis by maximum likelihood (semopy), with lavaan-style fit indices.
+    r"""Confirmatory factor analysis by maximum likelihood, with lavaan's fit indices.
 
     The model is :math:`\Sigma = \Lambda\Phi\Lambda^\top + \Theta` with :math:`\Theta`
     diagonal, each item loading on the factors that list it, the first loading of each
     factor fixed at 1 (marker identification, as ``lavaan::cfa``). ``general`` adds a
     factor on which all items load (a bifactor model); its factors are then orthogonal
-    (as ``lavaan::cfa(..., orthogonal = TRUE)``). Estimated with ``semopy.Model``
-    (objective ``"MLW"``, SLSQP with ``ftol = 1e-14``; L-BFGS-B if that fails); the fit
-    indices are computed from :math:`S` and :math:`\hat\Sigma` by hand (formulas in the
-    module docstring; semopy's ``calc_stats`` does not run with scipy 1.17).
+    (as ``lavaan::cfa(..., orthogonal = TRUE)``). The model is written in lavaan syntax (items and
+    factors renamed internally, so any column name works) and fitted by the SEM engine,
+    :func:`analysis.sem.sem` (ML by Fisher scoring with analytic gradients, expected-information
+    SEs); its fit measures are lavaan's (formulas in the module docstring).
 
     **Missing answers.** ``missing="listwise"`` (default) drops every respondent with a
-    missing answer and fits with semopy as above (no mean structure). ``missing="ml"`` is
+    missing answer and fits as above (no mean structure). ``missing="ml"`` is
     full-information ML, as ``lavaan::cfa(..., missing = "ml")``: unbiased under MAR, every
     respondent with at least one answer is kept, and the model gets a mean structure
     (intercepts :math:`\nu` free, :math:`\mu = \nu`). It maximises the casewise normal
@@ -293,8 +293,9 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
         \operatorname{tr}(S_k\Sigma_{o_k}^{-1}) + (\bar y_k - \mu_{o_k})^\top\Sigma_{o_k}^{-1}
         (\bar y_k - \mu_{o_k})\bigr],
 
-    with the hand-written engine of :func:`analysis.invariance.measurement_invariance` (numpy/scipy; semopy 2.3 has
-    no FIML for CFA), so that ``fit_cfa(..., missing="ml")`` is its one-group model. The fit
+    with the engine's FIML (:mod:`analysis.sem.missing`, the workbook's one FIML and EM), so that
+    ``fit_cfa(..., missing="ml")`` is the one-group model of
+    :func:`analysis.invariance.measurement_invariance`. The fit
     statistics are lavaan's under FIML: :math:`\chi^2 = 2(\log L_{H1} - \log L)` with the
     unrestricted :math:`\mu, \Sigma` (H1) estimated by EM; the baseline (independence) model
     fitted by FIML (it factorises: each item's mean and variance from its available answers);
@@ -322,8 +323,7 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
     orthogonal : bool, optional
         Fix the factor covariances at zero. Default: True for a bifactor model, else False.
     missing : {"listwise", "ml"}, default "listwise"
-        Listwise deletion (semopy) or full-information ML (hand-written, lavaan's
-        ``missing = "ml"``).
+        Listwise deletion or full-information ML (lavaan's ``missing = "ml"``).
 
     Returns
     -------
@@ -367,8 +367,6 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
     >>> fiml.n, fiml.n_incomplete, int(fiml.fit["df"])
     (500, 50, 2)
     """
-    import semopy
-
     check_choice("missing", missing, MISSING_METHODS)
     if not isinstance(factors, Mapping) or not factors:
         raise ValueError("`factors` must be a non-empty mapping of factor name -> items.")
@@ -421,79 +419,15 @@ def fit_cfa(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *, general
     if dropped:
         warnings.warn(f"fit_cfa: {dropped} respondents with a missing answer were dropped (listwise).",
                       UserWarning, stacklevel=2)
-    # semopy's parser needs plain identifiers: rename items and factors internally.
-    iname = {it: f"x{j}" for j, it in enumerate(items)}
-    fname = {f_: f"F{j}" for j, f_ in enumerate(facs)}
-    lines = [f"{fname[f_]} =~ " + " + ".join(iname[it] for it in its) for f_, its in facs.items()]
-    fl = list(facs)
-    if orthogonal:
-        lines += [f"{fname[a]} ~~ 0*{fname[b]}" for i, a in enumerate(fl) for b in fl[i + 1:]]
-    X = (block / scales).rename(columns=iname)
-    converged = False
-    for solver, opts in (("SLSQP", {"ftol": 1e-14, "maxiter": 100000}),
-                         ("L-BFGS-B", {"ftol": 1e-15, "gtol": 1e-10, "maxiter": 100000})):
-        model = semopy.Model("\n".join(lines))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = model.fit(X, obj="MLW", solver=solver, options=opts)
-        if res.success:
-            converged = True
-            break
-    if not converged:
-        warnings.warn("fit_cfa: the optimizer did not report convergence; check the results.",
-                      ConvergenceWarning, stacklevel=2)
-    obs = list(model.vars["observed"])
-    inv_i = {v: k for k, v in iname.items()}
-    inv_f = {v: k for k, v in fname.items()}
-    order = [iname[it] for it in items]
-    pos = [obs.index(o) for o in order]
-    Sig_s = model.calc_sigma()[0][np.ix_(pos, pos)]
-    n = len(block)
-    S_s = np.cov((block / scales).to_numpy().T, bias=True)
-    with np.errstate(over="ignore"):
-        D = np.outer(scales, scales)
-        Sig, S = Sig_s * D, S_s * D
-    _check_representable("fit_cfa", Sig)
-    sm = {f_: scales[items.index(facs[f_][0])] for f_ in fl}  # the markers' scales
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est = model.inspect(std_est=False)
-    est["Estimate"] = est["Estimate"].astype(float)
-    Phi = pd.DataFrame(0.0, index=fl, columns=fl)
-    theta = pd.Series(0.0, index=items)
-    load_rows = []
-    with np.errstate(over="ignore"):
-        _read_semopy(est, inv_f, inv_i, scales, sm, items, load_rows, Phi, theta)
-    _check_representable("fit_cfa", np.r_[Phi.to_numpy().ravel(), theta.to_numpy()])
-    loadings = pd.DataFrame(load_rows)
-    loadings["_f"] = loadings["factor"].map(fl.index)
-    loadings["_i"] = loadings["item"].map(items.index)
-    loadings = loadings.sort_values(["_f", "_i"]).drop(columns=["_f", "_i"]).reset_index(drop=True)
-    sd_item = pd.Series(np.sqrt(np.diag(Sig)), index=items)
-    loadings["std"] = [r["estimate"] * math.sqrt(max(Phi.loc[r["factor"], r["factor"]], 0.0)) / sd_item[r["item"]]
-                       for _, r in loadings.iterrows()]
-    npar = len(model.param_vals)
-    fit = _fit_indices(S_s, Sig_s, n, npar)
-    shift = n * float(np.sum(np.log(scales)))  # log-Jacobian of the rescaling
-    fit["loglik"] -= shift
-    fit["aic"], fit["bic"] = fit["aic"] + 2 * shift, fit["bic"] + 2 * shift
-    fit = pd.Series(fit)
-    # boundary checks on the rescaled fit (items with SD near 1), so they do not depend on units
-    boundary = [f"factor {f_}" for f_ in fl if Phi.loc[f_, f_] / sm[f_] ** 2 < 1e-6] + \
-               [f"item {it}" for it in items if theta[it] / scales[items.index(it)] ** 2 < 1e-6]
-    if boundary:
-        warnings.warn(f"fit_cfa: boundary estimates (variance at zero): {', '.join(boundary)}.",
-                      BoundaryWarning, stacklevel=2)
-    return CFAResult(factors=facs, general=general, n=n, n_dropped=dropped, fit=fit, loadings=loadings,
-                     factor_cov=Phi, residual_var=theta,
-                     implied_cov=pd.DataFrame(Sig, index=items, columns=items),
-                     sample_cov=pd.DataFrame(S, index=items, columns=items),
-                     converged=converged, boundary=boundary)
+    gd = _group_data(block.to_numpy() / scales, "listwise")
+    step = _fit_step([gd], facs, items, [""], "", "listwise", "fit_cfa", scales, orthogonal=bool(orthogonal),
+                     meanstructure=False, short_boundary=True)
+    return _cfa_result(step, gd, facs, items, general, dropped, "listwise", scales)
 
 
 def _fit_cfa_ml(data: pd.DataFrame, facs: dict[str, list[str]], items: list[str], general: str | None,
                 orthogonal: bool) -> CFAResult:
-    """``fit_cfa(..., missing="ml")``: the one-group model of the hand-written ML engine, by FIML."""
+    """``fit_cfa(..., missing="ml")``: the one-group model by full-information ML (the engine's FIML)."""
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"`data` must be a pandas DataFrame, got {type(data).__name__}.")
     absent = [c for c in items if c not in data.columns]
@@ -509,9 +443,14 @@ def _fit_cfa_ml(data: pd.DataFrame, facs: dict[str, list[str]], items: list[str]
         warnings.warn(f"fit_cfa: {dropped} respondents with no answer at all were dropped (FIML keeps everyone "
                       "with at least one answer).", UserWarning, stacklevel=3)
     _warn_em([gd], [""], "fit_cfa")
-    pt = _mg_partable(items, facs, [""], "configural", (), orthogonal=orthogonal)
-    step = types.SimpleNamespace(**_fit_step(pt, [gd], facs, items, [""], "", "ml", "fit_cfa", scales=scales))
-    pr = step.params.drop(columns=["group", "equal"])
+    step = _fit_step([gd], facs, items, [""], "", "ml", "fit_cfa", scales, orthogonal=orthogonal)
+    return _cfa_result(step, gd, facs, items, general, dropped, "ml", scales)
+
+
+def _cfa_result(step: dict, gd, facs: dict[str, list[str]], items: list[str], general: str | None, dropped: int,
+                missing: str, scales: np.ndarray) -> CFAResult:
+    """A :class:`CFAResult` from the one-group fit of :func:`analysis._cfa_ml._fit_step`."""
+    pr = step["params"].drop(columns=["group", "equal"])
     fl = list(facs)
     ld = pr[pr["op"] == "=~"]
     loadings = pd.DataFrame({"factor": ld["lhs"].to_numpy(), "item": ld["rhs"].to_numpy(),
@@ -521,21 +460,26 @@ def _fit_cfa_ml(data: pd.DataFrame, facs: dict[str, list[str]], items: list[str]
         Phi.loc[r.lhs, r.rhs] = Phi.loc[r.rhs, r.lhs] = r.estimate
     th = pr[(pr["op"] == "~~") & pr["lhs"].isin(items) & (pr["lhs"] == pr["rhs"])]
     theta = pd.Series(th["estimate"].to_numpy(dtype=float), index=th["lhs"].to_numpy()).reindex(items)
-    nu = pr[(pr["op"] == "~1") & pr["lhs"].isin(items)]
-    mu_hat, Sig = step.implied[""]
+    _check_representable("fit_cfa", np.r_[Phi.to_numpy().ravel(), theta.to_numpy()])
+    _, Sig = step["implied"][""]
     sd_item = np.sqrt(np.diag(Sig.to_numpy()))
     loadings["std"] = [r.estimate * math.sqrt(max(Phi.loc[r.factor, r.factor], 0.0)) / sd_item[items.index(r.item)]
                        for r in loadings.itertuples()]
-    fit = step.fit.copy()
-    return CFAResult(factors=facs, general=general, n=gd.n, n_dropped=dropped, fit=fit, loadings=loadings,
-                     factor_cov=Phi, residual_var=theta, implied_cov=Sig,
-                     sample_cov=pd.DataFrame(gd.cov * _outer(scales),
-                                             index=items, columns=items),
-                     converged=step.converged,
-                     boundary=step.boundary, missing="ml", n_incomplete=gd.n_incomplete,
+    fit = step["fit"].drop(["loglik_h1"]) if missing == "listwise" else step["fit"].copy()
+    common = dict(factors=facs, general=general, n=gd.n, n_dropped=dropped, fit=fit, loadings=loadings,
+                  factor_cov=Phi, residual_var=theta, implied_cov=Sig, converged=step["converged"],
+                  boundary=step["boundary"])
+    if missing == "listwise":
+        with np.errstate(over="ignore"):
+            S = gd.cov * _outer(scales)
+        return CFAResult(**common, sample_cov=pd.DataFrame(S, index=items, columns=items))
+    nu = pr[(pr["op"] == "~1") & pr["lhs"].isin(items)]
+    h1_mean, h1_cov = step["h1"][""]
+    return CFAResult(**common, sample_cov=pd.DataFrame(h1_cov, index=items, columns=items), missing="ml",
+                     n_incomplete=gd.n_incomplete,
                      intercepts=pd.Series(nu["estimate"].to_numpy(dtype=float), index=nu["lhs"].to_numpy()).reindex(items),
-                     sample_mean=pd.Series(gd.mean * scales, index=items), params=pr.reset_index(drop=True),
-                     optimizer=step.optimizer)
+                     sample_mean=pd.Series(h1_mean, index=items), params=pr.reset_index(drop=True),
+                     optimizer=step["optimizer"])
 
 
 @dataclass
@@ -657,9 +601,10 @@ class OrdinalCFAResult(ResultMixin):
     factor_cov_se : DataFrame
         Robust SEs of :math:`\Phi` (NaN where fixed, e.g. orthogonal factors).
     residual_var : pandas.Series
-        :math:`\theta_i = 1 - [\Lambda\Phi\Lambda^\top]_{ii}` (not free parameters).
+        Delta parameterization: :math:`\theta_i = 1 - [\Lambda\Phi\Lambda^\top]_{ii}` (implied, not
+        free parameters); theta parameterization: fixed at 1.
     implied_cor : DataFrame
-        :math:`\Lambda\Phi\Lambda^\top` with unit diagonal.
+        The implied correlations of the latent responses (unit diagonal).
     gamma : DataFrame
         :math:`\Gamma`, N times the asymptotic covariance matrix of thresholds and polychorics.
     fit : pandas.Series
@@ -670,6 +615,8 @@ class OrdinalCFAResult(ResultMixin):
     converged : bool
     boundary : list of str
         Items with a residual variance at or below zero (Heywood cases), reported.
+    parameterization : str
+        ``"delta"`` (lavaan's default) or ``"theta"``.
     """
 
     _frame_from = ('loadings',)
@@ -691,6 +638,7 @@ class OrdinalCFAResult(ResultMixin):
     fit: pd.Series
     converged: bool
     boundary: list = field(default_factory=list)
+    parameterization: str = "delta"
 
     def summary(self) -> str:
         """Tests, fit indices, standardised loadings and factor correlations."""
@@ -718,7 +666,7 @@ class OrdinalCFAResult(ResultMixin):
 
 
 def fit_cfa_ordinal(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *,
-                    orthogonal: bool = False) -> OrdinalCFAResult:
+                    orthogonal: bool = False, parameterization: str = "delta") -> OrdinalCFAResult:
     r"""Ordinal CFA of Likert items by WLSMV, as ``lavaan::cfa(model, data, ordered = TRUE)``.
 
     Each item :math:`y_i` with categories :math:`1..K_i` is a cut latent response,
@@ -753,12 +701,18 @@ def fit_cfa_ordinal(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *,
     :math:`p(p+1)/2` elements of the polychoric matrix. The :math:`N-1` are lavaan 0.6's, found
     by comparison with it.
 
-    Written by hand (numpy/scipy): no maintained Python library reproduces lavaan's WLSMV
-    (semopy 2.3 has polychoric helpers but no DWLS with this :math:`\Gamma`, no robust SEs and no
-    scaled-shifted test). Checked against lavaan 0.6-14 in ``tests/test_psychometrics.py``
-    (thresholds, polychorics, :math:`\Gamma`, estimates, SEs and the fit measures above).
-    Not implemented: ``cfi.robust``/``rmsea.robust`` (lavaan's Savalei-type robust indices), the
-    theta parameterization, bifactor models, multiple groups, missing data by pairwise deletion.
+    A specification on the SEM engine: the estimation is :func:`analysis.sem.ordinal.fit_wlsmv`
+    (the workbook's one WLSMV; numpy/scipy, as no maintained Python library reproduces lavaan's),
+    called with the factors as the model; this function checks the data, names the problems in
+    its own words and maps the engine's parameter table onto :class:`OrdinalCFAResult`. Checked
+    against lavaan 0.6-14 in ``tests/test_psychometrics.py`` (thresholds, polychorics,
+    :math:`\Gamma`, estimates, SEs and the fit measures above). With
+    ``parameterization="theta"`` the residual variances of the latent responses are fixed at 1
+    instead of their total variances (lavaan's ``parameterization = "theta"``): the same fit,
+    loadings on another scale, the same standardised loadings. Not implemented:
+    ``cfi.robust``/``rmsea.robust`` (lavaan's Savalei-type robust indices), bifactor models
+    (cross-loadings), missing data by pairwise deletion; multiple groups: see
+    :func:`analysis.invariance.measurement_invariance` with ``ordered=True``.
 
     Parameters
     ----------
@@ -770,6 +724,8 @@ def fit_cfa_ordinal(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *,
         Factor -> items (at least 2 each, no cross-loadings).
     orthogonal : bool, default False
         Fix the factor covariances at 0.
+    parameterization : {"delta", "theta"}, default "delta"
+        The scale of the latent responses, as lavaan's ``parameterization``.
 
     Returns
     -------
@@ -811,6 +767,7 @@ def fit_cfa_ordinal(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *,
         raise ValueError("`data` must be a pandas DataFrame.")
     if not isinstance(orthogonal, (bool, np.bool_)):
         raise ValueError(f"`orthogonal` must be True or False, got {orthogonal!r}.")
+    check_choice("parameterization", parameterization, PARAMETERIZATIONS)
     two = [f_ for f_, its in facs.items() if len(its) < 3]
     if orthogonal and len(facs) > 1 and two:
         raise ValueError(f"`factors`: factor {two[0]!r} has {len(facs[two[0]])} items in an orthogonal model: its "
@@ -828,9 +785,8 @@ def fit_cfa_ordinal(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *,
     N, p = D.shape
     if N <= p:
         raise ValueError(f"`data` has {N} complete respondents; the model needs more than the number of items ({p}).")
-    X = np.empty((N, p), dtype=int)
-    K, cats = [], {}
-    for j, c in enumerate(items):
+    K = []
+    for c in items:
         v = D[c].to_numpy(dtype=float)
         frac = v != np.round(v)
         if frac.any():
@@ -840,9 +796,7 @@ def fit_cfa_ordinal(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *,
         if u.size < 2:
             raise ValueError(f"`data` column {c!r} has a single category ({u[0]:g}) among the complete "
                              "respondents; it carries no information.")
-        X[:, j] = np.searchsorted(u, v)
         K.append(int(u.size))
-        cats[c] = [int(x) for x in u]
     many = [c for c, k in zip(items, K) if k > 15]
     if many:
         warnings.warn(f"fit_cfa_ordinal: item(s) {many} have more than 15 categories "
@@ -852,120 +806,46 @@ def fit_cfa_ordinal(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], *,
     if n_dropped:
         warnings.warn(f"fit_cfa_ordinal: {n_dropped} respondents with a missing answer were dropped "
                       "(listwise, lavaan's default for categorical data).", UserWarning, stacklevel=2)
-    TH, R, G, pairs, failed = _ordinal_sample_stats(X, K)
-    if failed:
-        warnings.warn("fit_cfa_ordinal: the polychoric correlation did not converge for "
-                      + ", ".join(f"{items[i]}-{items[j]}" for i, j in failed) + ".", ConvergenceWarning, stacklevel=2)
-    near1 = [(items[i], items[j]) for i, j in pairs if abs(R[i, j]) > 0.99]
-    if near1:
-        warnings.warn(f"fit_cfa_ordinal: polychoric correlation(s) near 1: {near1}.", UserWarning, stacklevel=2)
-
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = fit_wlsmv(D, facs, orthogonal=bool(orthogonal), parameterization=parameterization)
+    for w in caught:  # the engine's warnings, in this function's name (the two above are not repeated)
+        msg = str(w.message)
+        if "more than 15 categories" in msg or "were dropped" in msg:
+            continue
+        warnings.warn(msg.replace("fit_wlsmv:", "fit_cfa_ordinal:"), w.category, stacklevel=2)
+    pe = res.params
     fnames = list(facs)
-    nf = len(fnames)
-    fidx = [fnames.index(f) for f, its in facs.items() for _ in its]
-    markers = {f: items.index(its[0]) for f, its in facs.items()}
-    lam_free = [i for i in range(p) if markers[fnames[fidx[i]]] != i]
-    phi_free = [(a, a) for a in range(nf)] + ([] if orthogonal else
-                                              [(a, b) for a in range(nf) for b in range(a + 1, nf)])
-    I = np.array([i for i, _ in pairs])
-    J = np.array([j for _, j in pairs])
-    r = R[I, J]
-    nth = sum(t.size for t in TH)
-    w = 1.0 / np.diag(G)
-
-    def unpack(theta):
-        L = np.zeros((p, nf))
-        L[np.arange(p), fidx] = 1.0
-        for q, i in enumerate(lam_free):
-            L[i, fidx[i]] = theta[q]
-        Phi = np.zeros((nf, nf))
-        for q, (a, b) in enumerate(phi_free):
-            Phi[a, b] = Phi[b, a] = theta[len(lam_free) + q]
-        return L, Phi
-
-    def implied(theta):
-        L, Phi = unpack(theta)
-        return (L @ Phi @ L.T)[I, J]
-
-    def jac(theta):
-        L, Phi = unpack(theta)
-        out = np.zeros((len(pairs), theta.size))
-        for q, i in enumerate(lam_free):
-            M = np.outer(np.eye(p)[i], Phi[fidx[i]] @ L.T)
-            out[:, q] = (M + M.T)[I, J]
-        for q, (a, b) in enumerate(phi_free):
-            dP = np.zeros((nf, nf))
-            dP[a, b] = dP[b, a] = 1.0
-            out[:, len(lam_free) + q] = (L @ dP @ L.T)[I, J]
-        return out
-
-    wr = w[nth:]
-    sw = np.sqrt(wr)
-    x0 = np.r_[np.ones(len(lam_free)), [0.5 if a == b else 0.25 for a, b in phi_free]]
-    opt = optimize.least_squares(lambda t: sw * (r - implied(t)), x0, jac=lambda t: -sw[:, None] * jac(t),
-                                 method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=20000)
-    theta = opt.x
-    converged = bool(opt.success)
-    if not converged:
-        warnings.warn(f"fit_cfa_ordinal: the DWLS fit did not converge ({opt.message}).", ConvergenceWarning, stacklevel=2)
-    e = r - implied(theta)
-    npm = theta.size
-    ns = nth + len(pairs)
-    Dl = np.zeros((ns, nth + npm))
-    Dl[:nth, :nth] = np.eye(nth)
-    Dl[nth:, nth:] = jac(theta)
-    WD = w[:, None] * Dl
-    Ainv = np.linalg.inv(Dl.T @ WD)
-    vcov = Ainv @ (WD.T @ G @ WD) @ Ainv / (N - 1)
-    se = np.sqrt(np.diag(vcov))
-    Wm = np.diag(w)
-    df = len(pairs) - npm
-    T = (N - 1) * float(np.sum(wr * e * e))
-    if df > 0:
-        Tss, a_sc, b_sc = _scaled_shifted(Wm - WD @ Ainv @ WD.T, G, T, df)
-    else:
-        Tss, a_sc, b_sc = np.nan, np.nan, np.nan
-    Db = Dl[:, :nth]
-    WDb = w[:, None] * Db
-    dfb = len(pairs)
-    B = (N - 1) * float(np.sum(wr * r * r))
-    Bss = _scaled_shifted(Wm - WDb @ np.linalg.inv(Db.T @ WDb) @ WDb.T, G, B, dfb)[0]
-
-    cfi, tli = _sem_fit.cfi(T, df, B, dfb), _sem_fit.tli(T, df, B, dfb)
-    cfi_s, tli_s = (_sem_fit.cfi(Tss, df, Bss, dfb), _sem_fit.tli(Tss, df, Bss, dfb)) if df > 0 else (np.nan, np.nan)
-    fit = pd.Series({
-        "chisq": T, "df": df, "pvalue": float(stats.chi2.sf(T, df)) if df > 0 else np.nan,
-        "chisq_scaled": Tss, "pvalue_scaled": float(stats.chi2.sf(Tss, df)) if df > 0 else np.nan,
-        "scaling_factor": 1 / a_sc, "shift": b_sc, "baseline_chisq": B, "baseline_df": dfb,
-        "baseline_chisq_scaled": Bss, "cfi": cfi, "tli": tli, "cfi_scaled": cfi_s, "tli_scaled": tli_s,
-        "rmsea": _sem_fit.rmsea(T, df, N - 1), "rmsea_scaled": _sem_fit.rmsea(Tss, df, N - 1),
-        "srmr": math.sqrt(float(np.sum(e * e)) / (p * (p + 1) / 2)), "npar": nth + npm})
-
-    L, Phi = unpack(theta)
-    Pimp = L @ Phi @ L.T
-    resid = pd.Series(1 - np.diag(Pimp), index=items)
+    th = pe[pe["op"] == "|"]
+    thresholds = pd.DataFrame({"item": th["lhs"].to_numpy(), "threshold": [int(t[1:]) for t in th["rhs"]],
+                               "estimate": th["estimate"].to_numpy(dtype=float), "se": th["se"].to_numpy(dtype=float)})
+    ld = pe[pe["op"] == "=~"]
+    loadings = pd.DataFrame({"factor": ld["lhs"].to_numpy(), "item": ld["rhs"].to_numpy(),
+                             "estimate": ld["estimate"].to_numpy(dtype=float),
+                             "se": np.where(ld["free"].to_numpy() > 0, ld["se"].to_numpy(dtype=float), np.nan),
+                             "std": ld["std_all"].to_numpy(dtype=float)})
+    Phi = pd.DataFrame(0.0, index=fnames, columns=fnames)
+    Phi_se = pd.DataFrame(np.nan, index=fnames, columns=fnames)
+    for r in pe[(pe["op"] == "~~") & pe["lhs"].isin(fnames)].itertuples(index=False):
+        Phi.loc[r.lhs, r.rhs] = Phi.loc[r.rhs, r.lhs] = r.estimate
+        if r.free > 0:
+            Phi_se.loc[r.lhs, r.rhs] = Phi_se.loc[r.rhs, r.lhs] = r.se
+    rv = pe[(pe["op"] == "~~") & pe["lhs"].isin(items) & (pe["lhs"] == pe["rhs"])]
+    resid = pd.Series(rv["estimate"].to_numpy(dtype=float), index=rv["lhs"].to_numpy()).reindex(items)
     boundary = [it for it in items if resid[it] <= 0]
-    if boundary:
-        warnings.warn(f"fit_cfa_ordinal: residual variance at or below zero for {boundary} (Heywood case).",
-                      BoundaryWarning, stacklevel=2)
-    np.fill_diagonal(Pimp, 1.0)
-    lam_se = dict(zip(lam_free, se[nth:nth + len(lam_free)]))
-    loadings = pd.DataFrame([{"factor": fnames[fidx[i]], "item": items[i], "estimate": L[i, fidx[i]],
-                              "se": lam_se.get(i, np.nan),
-                              "std": L[i, fidx[i]] * math.sqrt(Phi[fidx[i], fidx[i]])} for i in range(p)])
-    phi_se = np.full((nf, nf), np.nan)
-    for q, (a, b) in enumerate(phi_free):
-        phi_se[a, b] = phi_se[b, a] = se[nth + len(lam_free) + q]
-    th_rows, k = [], 0
-    for j, it in enumerate(items):
-        for t in range(TH[j].size):
-            th_rows.append({"item": it, "threshold": t + 1, "estimate": TH[j][t], "se": se[k]})
-            k += 1
-    names = [f"{r_['item']}|t{r_['threshold']}" for r_ in th_rows] + [f"{items[i]}~~{items[j]}" for i, j in pairs]
+    f = res.fit
+    names = {"chisq": "chisq", "df": "df", "pvalue": "pvalue", "chisq_scaled": "chisq.scaled",
+             "pvalue_scaled": "pvalue.scaled", "scaling_factor": "chisq.scaling.factor",
+             "shift": "chisq.shift.parameter", "baseline_chisq": "baseline.chisq", "baseline_df": "baseline.df",
+             "baseline_chisq_scaled": "baseline.chisq.scaled", "cfi": "cfi", "tli": "tli",
+             "cfi_scaled": "cfi.scaled", "tli_scaled": "tli.scaled", "rmsea": "rmsea",
+             "rmsea_scaled": "rmsea.scaled", "srmr": "srmr", "npar": "npar"}
+    fit = pd.Series({ours: f[theirs] for ours, theirs in names.items()})
+    fit[["df", "baseline_df", "npar"]] = fit[["df", "baseline_df", "npar"]].astype(int)
+    ss = res.sample_stats
     return OrdinalCFAResult(
-        factors=facs, items=items, n=N, n_dropped=n_dropped, categories=cats,
-        thresholds=pd.DataFrame(th_rows), polychoric=pd.DataFrame(R, index=items, columns=items),
-        loadings=loadings, factor_cov=pd.DataFrame(Phi, index=fnames, columns=fnames),
-        factor_cov_se=pd.DataFrame(phi_se, index=fnames, columns=fnames), residual_var=resid,
-        implied_cor=pd.DataFrame(Pimp, index=items, columns=items),
-        gamma=pd.DataFrame(G, index=names, columns=names), fit=fit, converged=converged, boundary=boundary)
+        factors=facs, items=items, n=int(res.n_obs), n_dropped=n_dropped, categories=ss.categories,
+        thresholds=thresholds, polychoric=ss.polychoric[None].copy(), loadings=loadings, factor_cov=Phi,
+        factor_cov_se=Phi_se, residual_var=resid, implied_cor=res.implied[None]["cor"],
+        gamma=ss.gamma[None].copy(), fit=fit, converged=bool(res.converged), boundary=boundary,
+        parameterization=parameterization)

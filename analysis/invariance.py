@@ -4,12 +4,15 @@ r"""Measurement invariance across groups: configural, metric, scalar and strict 
 loadings and intercepts) and, on request, strict (also equal residual variances) multi-group
 models by ML with mean structure, with chi-square difference tests, as
 ``lavaan::cfa(..., group =, group.equal =)``, listwise or by full-information ML
-(``missing="ml"``), with partial invariance (``free_loadings``, ``free_intercepts``). It is
-written by hand (numpy/scipy): semopy 2.3 has no multi-group model with equality constraints
-across groups (``semopy.multigroup`` fits each group on its own), and no other maintained
-Python library has one. :func:`configural_invariance` fits the model in each group separately
-with :func:`analysis.factor_models.fit_cfa` (the configural model only). All functions are
-pure (data in, results object out).
+(``missing="ml"``), with partial invariance (``free_loadings``, ``free_intercepts``); with
+``ordered=True`` the items are ordered categories and the steps (configural, equal thresholds,
+equal thresholds and loadings) are fitted by WLSMV with lavaan's delta or theta
+parameterization. Every model is a specification on the workbook's SEM engine
+(:func:`analysis.sem.sem`, :func:`analysis.sem.ordinal.fit_wlsmv`): this module writes the
+model and the equality constraints, checks the data and reports the results.
+:func:`configural_invariance` fits the model in each group separately with
+:func:`analysis.factor_models.fit_cfa` (the configural model only). All functions are pure
+(data in, results object out).
 
 Part of the psychometrics of the workbook: scoring in :mod:`analysis.scoring`, reliability in
 :mod:`analysis.reliability`, factor models in :mod:`analysis.factor_models`, measurement
@@ -26,6 +29,9 @@ Meredith, W. (1993). Measurement invariance, factor analysis and factorial invar
 *Psychometrika, 58*(4), 525--543.
 Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. *Journal of
 Statistical Software, 48*(2), 1--36.
+Wu, H., & Estabrook, R. (2016). Identification of confirmatory factor analysis models of
+different levels of invariance for ordered categorical outcomes. *Psychometrika, 81*(4),
+1014--1045.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis import _sem_fit
-from analysis._cfa_ml import _fit_step, _mg_partable, _prepare_group, _warn_em
+from analysis._cfa_ml import _fit_step, _prepare_group, _warn_em
 from analysis._checks import check_choice, check_open_interval, suggest_name
 from analysis._items import MISSING_METHODS, _check_factors, _check_numeric_items, _item_scales
 from analysis._results import ResultMixin
@@ -53,6 +59,7 @@ __all__ = [
     "InvarianceStep",
     "InvarianceResult",
     "measurement_invariance",
+    "ORDINAL_INVARIANCE_STEPS",
 ]
 
 
@@ -97,7 +104,7 @@ def configural_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[str
 
     .. math:: \chi^2_{conf} = \sum_g \chi^2_g,\quad df_{conf} = \sum_g df_g
 
-    Each group is fitted on its own with :func:`analysis.factor_models.fit_cfa` (``semopy``), which gives the
+    Each group is fitted on its own with :func:`analysis.factor_models.fit_cfa`, which gives the
     per-group fits and omegas. For the metric (equal loadings) and scalar (equal loadings and
     intercepts) steps, which need equality constraints across groups, use
     :func:`measurement_invariance`; its configural model has the same chi-square. Checked
@@ -150,34 +157,43 @@ INVARIANCE_STEPS_ALL = INVARIANCE_STEPS + ("strict",)         # every step, in o
 
 @dataclass
 class InvarianceStep:
-    """One fitted model of :func:`measurement_invariance` (configural, metric, scalar or strict).
+    """One fitted model of :func:`measurement_invariance` (configural, metric, scalar or strict;
+    for ordered items configural, thresholds or metric).
 
     Attributes
     ----------
     name : str
-        ``"configural"``, ``"metric"``, ``"scalar"`` or ``"strict"``.
+        ``"configural"``, ``"metric"``, ``"scalar"``, ``"strict"`` or ``"thresholds"``.
     fit : pandas.Series
         ``chisq``, ``df``, ``pvalue``, ``baseline_chisq``, ``baseline_df``, ``cfi``, ``tli``,
         ``rmsea``, ``rmsea_lower``, ``rmsea_upper`` (90%), ``srmr``, ``loglik``, ``npar``,
         ``aic``, ``bic``, ``loglik_h1`` (the unrestricted model's, lavaan's ``unrestricted.logl``).
+        For ordered items (WLSMV) ``chisq``, ``pvalue``, ``cfi``, ``tli``, ``rmsea`` are the
+        scaled-shifted ones (lavaan's ``.scaled``), the DWLS ones are ``*_unscaled``, with
+        ``scaling_factor`` and ``shift``; ``aic``/``bic`` are NaN (no likelihood).
     params : DataFrame
         lavaan's ``parameterEstimates`` layout: ``lhs``, ``op`` (``=~`` loading, ``~~``
         (co)variance, ``~1`` intercept or latent mean), ``rhs``, ``group``, ``estimate``, ``se``
         (expected information with listwise deletion, observed information under FIML; NaN
         for fixed parameters), ``statistic`` (z), ``pvalue``, ``free`` and
-        ``equal`` (constrained equal across groups).
+        ``equal`` (constrained equal across groups). For ordered items also thresholds
+        (``op`` ``|``, ``rhs`` ``t1``, ``t2``, ...) and scaling factors (``~*~``), robust SEs and
+        ``std_all``.
     converged : bool
         The gradient of the fit function is below 1e-6 at the solution.
     boundary : list of str
         Variances estimated at or below zero (Heywood cases) and factor covariance matrices
         that are not positive definite.
     optimizer : dict
-        ``fun``, ``grad_max``, L-BFGS-B's status and iterations, Fisher-scoring polishing steps.
+        ``fun`` (the engine's objective), ``grad_max`` (its largest gradient), ``iterations``,
+        ``converged`` (the optimiser's verdict) and ``identified`` (a non-singular information).
     implied : dict
-        Group -> ``(mu, Sigma)``, the model-implied means and covariances (DataFrames).
+        Group -> ``(mu, Sigma)``, the model-implied means and covariances (DataFrames); for
+        ordered items ``(thresholds, correlations)`` of the latent responses.
     information : str
         The information matrix behind the SEs: ``"expected"`` (complete data, listwise) or
-        ``"observed"`` (the Hessian; FIML), lavaan's defaults for each.
+        ``"observed"`` (the Hessian; FIML), lavaan's defaults for each; ``"robust (WLSMV
+        sandwich)"`` for ordered items.
     """
 
     name: str
@@ -220,6 +236,11 @@ class InvarianceResult(ResultMixin):
     free_loadings : tuple of str
         Items whose loadings were left free in the metric, scalar and strict models (partial
         invariance).
+    ordered : bool
+        True when the items were treated as ordered (WLSMV; the steps are configural, thresholds
+        and metric).
+    parameterization : str or None
+        ``"delta"`` or ``"theta"`` for ordered items; None otherwise.
     """
 
     _frame_from = ('table',)
@@ -234,6 +255,8 @@ class InvarianceResult(ResultMixin):
     missing: str = "listwise"
     n_incomplete: dict = field(default_factory=dict)
     free_loadings: tuple = ()
+    ordered: bool = False
+    parameterization: str | None = None
 
     def _label(self, name: str) -> str:
         """The step's name, with the parameters left free when the step is partial."""
@@ -263,9 +286,14 @@ class InvarianceResult(ResultMixin):
         ns = ", ".join(f"{g}: {self.n[g]}" + (f" ({self.n_dropped[g]} dropped)" if self.n_dropped[g] else "")
                        + (f" ({self.n_incomplete[g]} incomplete)" if self.n_incomplete.get(g) else "")
                        for g in self.groups)
-        est = "FIML" if self.missing == "ml" else "ML"
+        est = ("WLSMV, ordered items, " + str(self.parameterization) + " parameterization" if self.ordered
+               else "FIML" if self.missing == "ml" else "ML")
         lines = [f"Measurement invariance, multi-group CFA ({est}, marker identification); N per group: {ns}",
                  show.to_string()]
+        if self.ordered:
+            lines.append("  chi-squares, CFI, TLI and RMSEA scaled-shifted (lavaan's .scaled); differences by "
+                         "lavaan's scaled-shifted difference test (satorra.2000); thresholds: equal thresholds, "
+                         "metric: equal thresholds and loadings (Wu & Estabrook 2016)")
         if self.missing == "ml":
             lines.append("  full-information ML (missing = 'ml'): incomplete respondents kept; chi-square against "
                          "the EM-estimated unrestricted model; SEs from the observed information")
@@ -283,7 +311,8 @@ class InvarianceResult(ResultMixin):
                              f"{s.optimizer['grad_max']:.2g})")
             if s.boundary:
                 lines.append(f"  NOTE: {s.name} model has boundary estimates: {'; '.join(s.boundary)}")
-        lines.append("  Differences against the previous step (likelihood-ratio test, as lavaan::lavTestLRT); "
+        lines.append("  Differences against the previous step (" + ("scaled-shifted difference test" if self.ordered
+                     else "likelihood-ratio test") + ", as lavaan::lavTestLRT); "
                      "Cheung & Rensvold (2002) suggest a CFI drop of more than .01 as a sign of non-invariance.")
         return "\n".join(lines)
 
@@ -316,9 +345,11 @@ class InvarianceResult(ResultMixin):
             verdict.append(f"{label(name)} invariance was {'rejected' if r['delta_pvalue'] < alpha else 'not rejected'}")
         return (f"Measurement invariance across {len(self.groups)} groups ({ns}) was tested with multi-group "
                 f"confirmatory factor analyses ("
-                + ("full-information maximum likelihood, keeping respondents with missing answers"
+                + ("weighted least squares with mean- and variance-adjusted (scaled-shifted) tests, the items "
+                   "treated as ordered" if self.ordered else
+                   "full-information maximum likelihood, keeping respondents with missing answers"
                    if self.missing == "ml" else "maximum likelihood") + "): " + "; ".join(parts) + "."
-                + (f" By the chi-square difference test (α = {f'{alpha:g}'.replace('0.', '.', 1)}), " + " and ".join(verdict) + "."
+                + (f" By the {'scaled ' if self.ordered else ''}chi-square difference test (α = {f'{alpha:g}'.replace('0.', '.', 1)}), " + " and ".join(verdict) + "."
                    if verdict else ""))
 
 
@@ -358,9 +389,10 @@ def _check_free_loadings(free_loadings: Any, facs: dict[str, list[str]], steps: 
 
 
 def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[str]], group: str, *,
-                           steps: Sequence[str] = INVARIANCE_STEPS,
+                           steps: Sequence[str] | None = None,
                            free_intercepts: Sequence[str] = (), missing: str = "listwise",
-                           free_loadings: Sequence[str] = ()) -> InvarianceResult:
+                           free_loadings: Sequence[str] = (), ordered: bool = False,
+                           parameterization: str = "delta") -> InvarianceResult:
     r"""Configural, metric, scalar and strict measurement invariance by multi-group CFA (ML).
 
     Each group :math:`g` has the factor model with mean structure
@@ -419,13 +451,13 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     :math:`\Delta\mathrm{CFI}` (Cheung & Rensvold 2002 suggest a drop of more than .01 as a
     sign of non-invariance).
 
-    **Written by hand**: no maintained Python library fits multi-group CFA with equality
-    constraints across groups (``semopy`` 2.3's ``multigroup`` fits each group on its own).
-    The fit function is minimised with ``scipy.optimize.minimize`` (L-BFGS-B, analytic
-    gradient) from lavaan-like starting values (marker loadings 1, other loadings an
-    instrumental-variable ratio, residual variances half the observed variances, factor
-    variances 0.05, intercepts the sample means), then polished by Fisher scoring. Standard
-    errors come from the expected information (lavaan's default for ML with complete data),
+    **A specification on the SEM engine**: each step is the lavaan model of ``factors`` fitted by
+    :func:`analysis.sem.sem` with ``group``, ``group_equal`` (``"loadings"``, ``"intercepts"``,
+    ``"residuals"``) and ``group_partial`` (``free_loadings``, ``free_intercepts``), the workbook's
+    one multi-group ML / FIML implementation (Fisher scoring with analytic gradients, lavaan's
+    starting values); this function checks and rescales the data and maps the engine's parameter
+    table and fit measures onto :class:`InvarianceStep`. Standard errors come from the expected
+    information (lavaan's default for ML with complete data),
     :math:`\operatorname{vcov} = (N\,\mathcal I)^{-1}`,
     :math:`\mathcal I = \sum_g \frac{N_g}{N}\bigl[\Delta_{\mu}^\top\Sigma_g^{-1}\Delta_{\mu} +
     \tfrac12\operatorname{tr}(\Sigma_g^{-1}\dot\Sigma_a\Sigma_g^{-1}\dot\Sigma_b)\bigr]`.
@@ -434,6 +466,18 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     zero residual or factor variances (Heywood cases) are reported in ``boundary`` with a
     warning, as is a failure to converge.
 
+    **Ordered items** (``ordered=True``): each step by WLSMV, as ``lavaan::cfa(..., ordered =
+    TRUE, group = , group.equal = )``, with the engine's :func:`analysis.sem.ordinal.fit_wlsmv`
+    (thresholds and polychoric correlations per group, DWLS, robust SEs, scaled-shifted test;
+    ``parameterization`` ``"delta"`` or ``"theta"``, lavaan 0.6-14's multi-group defaults). The
+    steps follow Wu & Estabrook (2016): ``configural``; ``thresholds`` (thresholds equal; the
+    scaling factors (delta) or residual variances (theta) and the latent means are then free in
+    the groups after the first); ``metric`` (thresholds and loadings equal); ``free_loadings``
+    frees loadings in the metric step. The table holds the scaled-shifted chi-squares, CFI, TLI
+    and RMSEA (lavaan's ``.scaled``) and the differences by lavaan's scaled-shifted difference
+    test (``lavTestLRT``, ``method = "satorra.2000"``; Satorra 2000); respondents with a missing
+    answer are dropped (listwise, lavaan's default for ordered items).
+
     **Missing answers** (``missing="ml"``, full-information ML, as lavaan's ``missing = "ml"``;
     Arbuckle 1996). Every respondent with at least one answer is kept; :math:`-2\log L_g` is the
     sum over the group's missing-data patterns :math:`k` (observed items :math:`o_k`, :math:`n_k`
@@ -441,12 +485,12 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     :math:`n_k[p_k\log 2\pi + \log|\Sigma_{g,o_k}| + \operatorname{tr}(S_k\Sigma_{g,o_k}^{-1}) +
     (\bar y_k - \mu_{g,o_k})^\top\Sigma_{g,o_k}^{-1}(\bar y_k - \mu_{g,o_k})]`, minimised with
     the same optimiser and constraints. Then :math:`\chi^2 = 2\sum_g(\log L_{g,H1} - \log L_g)`
-    with the unrestricted means and covariances of each group estimated by EM (written by hand);
+    with the unrestricted means and covariances of each group estimated by EM (the engine's);
     the baseline model is the independence model fitted by FIML (closed form: each item's mean
     and variance from its available answers); CFI, TLI and RMSEA follow from these as above;
     SRMR uses the EM moments in place of :math:`\bar y_g, S_g` (lavaan does the same); SEs come
-    from the observed information, half the Hessian of :math:`f` (five-point differences of the
-    analytic gradient), lavaan's default with ``missing = "ml"`` (``information = "observed"``,
+    from the observed information, the Hessian of the log-likelihood (the engine's central
+    differences of the analytic gradient), lavaan's default with ``missing = "ml"`` (``information = "observed"``,
     ``observed.information = "hessian"``). Respondents with no answer are dropped and counted.
 
     Parameters
@@ -461,9 +505,11 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     group : str
         Column with each respondent's group (at least 2 groups; the first group in order of
         appearance is the reference group of the scalar and strict models, as in lavaan).
-    steps : sequence of str, default ("configural", "metric", "scalar")
+    steps : sequence of str, optional
         The models to fit, a subset of ``INVARIANCE_STEPS_ALL`` = ("configural", "metric",
-        "scalar", "strict") in this order; add ``"strict"`` to fit the strict model.
+        "scalar", "strict") in this order; add ``"strict"`` to fit the strict model. Default
+        ``INVARIANCE_STEPS`` = ("configural", "metric", "scalar"); for ordered items
+        ``ORDINAL_INVARIANCE_STEPS``.
     free_intercepts : sequence of str, default ()
         Items whose intercepts stay free across groups in the scalar and strict models.
     missing : {"listwise", "ml"}, default "listwise"
@@ -473,6 +519,12 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
         Items whose loadings stay free across groups in the metric, scalar and strict models,
         given as item names (``"i6"``) or in lavaan's syntax (``"goal =~ i6"``); not a marker
         (first) item.
+    ordered : bool, default False
+        Treat the items as ordered (integer-coded Likert answers) and fit by WLSMV (see above);
+        the steps are then a subset of ``ORDINAL_INVARIANCE_STEPS`` = ("configural", "thresholds",
+        "metric"), all three by default.
+    parameterization : {"delta", "theta"}, default "delta"
+        For ordered items: the scale of the latent responses (lavaan's ``parameterization``).
 
     Returns
     -------
@@ -503,6 +555,12 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     *Psychometrika, 58*(4), 525--543.
     Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. *Journal of
     Statistical Software, 48*(2), 1--36.
+    Satorra, A. (2000). Scaled and adjusted restricted tests in multi-sample analysis of moment
+    structures. In R. D. H. Heijmans, D. S. G. Pollock & A. Satorra (Eds.), *Innovations in
+    multivariate statistical analysis* (pp. 233--247). Kluwer.
+    Wu, H., & Estabrook, R. (2016). Identification of confirmatory factor analysis models of
+    different levels of invariance for ordered categorical outcomes. *Psychometrika, 81*(4),
+    1014--1045.
 
     Examples
     --------
@@ -521,6 +579,10 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
     >>> fiml = measurement_invariance(df, {"g": ["a", "b", "c", "d"]}, "site", missing="ml")
     >>> fiml.n, fiml.n_incomplete
     ({'x': 200, 'y': 200}, {'x': 31, 'y': 0})
+    >>> likert = df[list("acd")].apply(lambda c: 1 + np.digitize(c, [-1.0, 0.0, 1.0])).assign(site=df["site"])
+    >>> ordinal = measurement_invariance(likert, {"g": ["a", "c", "d"]}, "site", ordered=True)
+    >>> ordinal.table["df"].astype(int).tolist()
+    [0, 5, 7]
     """
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"`data` must be a pandas DataFrame, got {type(data).__name__}.")
@@ -531,23 +593,40 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
         raise ValueError(f"`group`: column {group!r} is not in `data`.{suggest_name(group, data.columns)}")
     if group in items:
         raise ValueError(f"`group`: column {group!r} is also an item.")
+    if not isinstance(ordered, (bool, np.bool_)):
+        raise ValueError(f"`ordered` must be True or False, got {ordered!r}.")
+    check_choice("parameterization", parameterization, ("delta", "theta"))
+    if ordered and missing != "listwise":
+        raise ValueError("`missing`: ordered items are fitted by WLSMV on complete respondents (listwise, lavaan's "
+                         "default); missing='ml' is for continuous items.")
+    every = ORDINAL_INVARIANCE_STEPS if ordered else INVARIANCE_STEPS_ALL
+    if steps is None:
+        steps = ORDINAL_INVARIANCE_STEPS if ordered else INVARIANCE_STEPS
     if isinstance(steps, str):
         steps = (steps,)
     steps = tuple(steps)
     if not steps:
-        raise ValueError("`steps` must name at least one of 'configural', 'metric', 'scalar', 'strict'.")
+        raise ValueError(f"`steps` must name at least one of {', '.join(map(repr, every))}.")
     for s in steps:
-        check_choice("steps", s, INVARIANCE_STEPS_ALL)
+        if ordered and s in ("scalar", "strict"):
+            raise ValueError(f"`steps`: {s!r} is not a step for ordered items; their steps are 'configural', "
+                             "'thresholds' (equal thresholds) and 'metric' (equal thresholds and loadings), as Wu & "
+                             "Estabrook (2016) recommend: the thresholds of ordered items take the place of the "
+                             "intercepts.")
+        check_choice("steps", s, every)
     if len(set(steps)) != len(steps):
         raise ValueError(f"`steps` lists a step twice: {list(steps)}.")
-    if list(steps) != sorted(steps, key=INVARIANCE_STEPS_ALL.index):
-        raise ValueError(f"`steps` must be in the order configural, metric, scalar, strict; got {list(steps)}.")
+    if list(steps) != sorted(steps, key=every.index):
+        raise ValueError(f"`steps` must be in the order {', '.join(every)}; got {list(steps)}.")
     if isinstance(free_intercepts, str):
         free_intercepts = (free_intercepts,)
     free_intercepts = tuple(free_intercepts)
     bad = [it for it in free_intercepts if it not in items]
     if bad:
         raise ValueError(f"`free_intercepts` names items that are in no factor: {bad}.")
+    if free_intercepts and ordered:
+        raise ValueError("`free_intercepts`: ordered items have no free intercepts (fixed at 0, lavaan's default); "
+                         "free loadings with `free_loadings`.")
     if free_intercepts and not {"scalar", "strict"} & set(steps):
         raise ValueError("`free_intercepts` applies to the scalar and strict steps, neither of which is in `steps`.")
     free_loadings = _check_free_loadings(free_loadings, facs, steps)
@@ -571,6 +650,8 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
         raise ValueError(f"`factors`: the model is not identified ({q_group} covariance-structure parameters "
                          f"per group for {p * (p + 1) // 2} variances and covariances); a single factor "
                          "needs at least 3 items.")
+    if ordered:
+        return _ordinal_invariance(data, facs, items, group, labels, steps, free_loadings, parameterization)
     gdata, n, n_dropped = [], {}, {}
     scales = _item_scales(data[items].to_numpy(dtype=float))
     for g, lab in zip(levels, labels):
@@ -588,10 +669,11 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
 
     fitted: dict[str, InvarianceStep] = {}
     for step in steps:
-        pt = _mg_partable(items, facs, labels, step, free_intercepts if step in ("scalar", "strict") else (),
-                          free_loadings=free_loadings)
-        fitted[step] = InvarianceStep(**_fit_step(pt, gdata, facs, items, labels, step, missing,
-                                                  "measurement_invariance", scales=scales))
+        fields = _fit_step(gdata, facs, items, labels, step, missing, "measurement_invariance", scales,
+                           free_intercepts=free_intercepts if step in ("scalar", "strict") else (),
+                           free_loadings=free_loadings)
+        fields.pop("h1"), fields.pop("result")
+        fitted[step] = InvarianceStep(**fields)
 
     rows_t = {}
     prev = None
@@ -614,3 +696,100 @@ def measurement_invariance(data: pd.DataFrame, factors: Mapping[str, Sequence[st
                             free_intercepts=free_intercepts, missing=missing,
                             n_incomplete={lab: gd.n_incomplete for lab, gd in zip(labels, gdata)},
                             free_loadings=free_loadings)
+
+
+# --------------------------------------------------------------------------- ordered items (WLSMV)
+#: The invariance steps for ordered items, in order (Wu & Estabrook 2016): equal thresholds, then
+#: equal thresholds and loadings.
+ORDINAL_INVARIANCE_STEPS = ("configural", "thresholds", "metric")
+_ORDINAL_GROUP_EQUAL = {"configural": (), "thresholds": ("thresholds",), "metric": ("thresholds", "loadings")}
+
+
+def _ordinal_invariance(data: pd.DataFrame, facs: dict[str, list[str]], items: list[str], group: str,
+                        labels: list[str], steps: tuple, free_loadings: tuple, parameterization: str
+                        ) -> InvarianceResult:
+    """``measurement_invariance(..., ordered=True)``: each step by the engine's WLSMV
+    (:func:`analysis.sem.ordinal.fit_wlsmv`, lavaan's ``cfa(..., ordered = TRUE, group.equal = )``), the
+    differences by lavaan's scaled-shifted test (:func:`analysis.sem.ordinal.difference_test`)."""
+    from analysis.sem.ordinal import difference_test, fit_wlsmv, ordinal_sample_stats
+
+    what = "measurement_invariance"
+    d = data[items + [group]].copy()
+    d[group] = d[group].astype(str)
+    miss = d[items].isna().any(axis=1)
+    n_dropped = {lab: int((miss & (d[group] == lab)).sum()) for lab in labels}
+    if miss.any():
+        warnings.warn(f"{what}: {int(miss.sum())} respondents with a missing answer were dropped (listwise, "
+                      f"lavaan's default for ordered items; per group: {n_dropped}).", UserWarning, stacklevel=3)
+    d = d[~miss]
+
+    def relay(caught):
+        for w in caught:
+            msg = str(w.message)
+            if "were dropped" not in msg:
+                warnings.warn(msg.replace("fit_wlsmv:", f"{what}:").replace("ordinal_sample_stats:", f"{what}:"),
+                              w.category, stacklevel=4)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ss = ordinal_sample_stats(d, items, group=group)
+    relay(caught)
+    labels = [str(g) for g in ss.groups]  # lavaan's order (of appearance among the complete respondents)
+    fits, fitted = {}, {}
+    for step in steps:
+        gp = [f"{f_} =~ {it}" for f_, its in facs.items() for it in its if it in free_loadings] \
+            if step == "metric" else []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = fit_wlsmv(d, facs, group=group, group_equal=_ORDINAL_GROUP_EQUAL[step], group_partial=gp,
+                            parameterization=parameterization, sample_stats=ss)
+        relay(caught)
+        fits[step] = res
+        f = res.fit
+        fit = pd.Series({"chisq": f["chisq.scaled"], "df": int(f["df"]), "pvalue": f["pvalue.scaled"],
+                         "cfi": f["cfi.scaled"], "tli": f["tli.scaled"], "rmsea": f["rmsea.scaled"], "srmr": f["srmr"],
+                         "chisq_unscaled": f["chisq"], "pvalue_unscaled": f["pvalue"], "cfi_unscaled": f["cfi"],
+                         "tli_unscaled": f["tli"], "rmsea_unscaled": f["rmsea"],
+                         "scaling_factor": f["chisq.scaling.factor"], "shift": f["chisq.shift.parameter"],
+                         "baseline_chisq": f["baseline.chisq.scaled"], "baseline_df": int(f["baseline.df"]),
+                         "npar": int(f["npar"]), "aic": np.nan, "bic": np.nan})
+        pe = res.params
+        free = pe["free"].to_numpy() > 0
+        shared = pd.Series(pe["free"].to_numpy()).where(free)
+        params = pd.DataFrame({"lhs": pe["lhs"].to_numpy(), "op": pe["op"].to_numpy(), "rhs": pe["rhs"].to_numpy(),
+                               "group": [str(g) for g in pe["group_label"]],
+                               "estimate": pe["estimate"].to_numpy(dtype=float),
+                               "se": np.where(free, pe["se"].to_numpy(dtype=float), np.nan)})
+        with np.errstate(divide="ignore", invalid="ignore"):
+            params["statistic"] = params["estimate"] / params["se"]
+        params["pvalue"] = 2 * stats.norm.sf(np.abs(params["statistic"]))
+        params["free"] = free
+        params["equal"] = shared.map(shared.value_counts()).fillna(0).to_numpy() > 1
+        params["std_all"] = pe["std_all"].to_numpy(dtype=float)
+        rv = params[(params["op"] == "~~") & params["lhs"].isin(items) & (params["lhs"] == params["rhs"])]
+        boundary = [f"group {r.group}: residual variance of {r.lhs} = {r.estimate:.3g}"
+                    + (" (negative)" if r.estimate < 0 else "") for r in rv.itertuples() if r.estimate <= 0]
+        implied = {str(g): (v["thresholds"], v["cor"]) for g, v in res.implied.items()}
+        fitted[step] = InvarianceStep(name=step, fit=fit, params=params, converged=bool(res.converged),
+                                      boundary=boundary, optimizer={"converged": bool(res.converged),
+                                                                    "grad_max": np.nan},
+                                      implied=implied, information="robust (WLSMV sandwich)")
+    rows_t, prev = {}, None
+    for step, s in fitted.items():
+        r = {k: s.fit[k] for k in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic", "bic")}
+        if prev is None:
+            r.update(delta_chisq=np.nan, delta_df=np.nan, delta_pvalue=np.nan, delta_cfi=np.nan, delta_rmsea=np.nan)
+        else:
+            dt = difference_test(fits[prev.name], fits[step])
+            r.update(delta_chisq=float(dt["chisq_diff"]), delta_df=int(dt["df_diff"]), delta_pvalue=float(dt["pvalue"]),
+                     delta_cfi=s.fit["cfi"] - prev.fit["cfi"], delta_rmsea=s.fit["rmsea"] - prev.fit["rmsea"])
+        r["converged"] = s.converged
+        rows_t[step] = r
+        prev = s
+    table = pd.DataFrame(rows_t).T.infer_objects()
+    table.index.name = "step"
+    return InvarianceResult(steps=fitted, table=table, groups=labels, n={str(g): int(v) for g, v in
+                                                                         ss.n_obs.items()},
+                            n_dropped=n_dropped, factors=facs, missing="listwise",
+                            n_incomplete={lab: 0 for lab in labels}, free_loadings=free_loadings,
+                            ordered=True, parameterization=parameterization)

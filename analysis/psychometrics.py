@@ -16,8 +16,9 @@ that was public here is re-exported, so ``from analysis.psychometrics import fit
                                  :func:`compare_factor_models`,
                                  :class:`FactorModelComparison`, :func:`fit_cfa_ordinal`
                                  (WLSMV), :class:`OrdinalCFAResult`
-:mod:`analysis.invariance`       :func:`measurement_invariance`, :class:`InvarianceResult`,
-                                 :class:`InvarianceStep`, ``INVARIANCE_STEPS``,
+:mod:`analysis.invariance`       :func:`measurement_invariance` (continuous or ordered items),
+                                 :class:`InvarianceResult`, :class:`InvarianceStep`,
+                                 ``INVARIANCE_STEPS``, ``ORDINAL_INVARIANCE_STEPS``,
                                  :func:`configural_invariance`, :class:`ConfiguralResult`
 ===============================  ==========================================================
 
@@ -39,6 +40,7 @@ from analysis.factor_models import (
 from analysis.invariance import (
     INVARIANCE_STEPS,
     INVARIANCE_STEPS_ALL,  # importable from here as before (not in __all__)
+    ORDINAL_INVARIANCE_STEPS,
     ConfiguralResult,
     InvarianceResult,
     InvarianceStep,
@@ -70,4 +72,5 @@ __all__ = [
     "InvarianceStep",
     "InvarianceResult",
     "measurement_invariance",
+    "ORDINAL_INVARIANCE_STEPS",
 ]

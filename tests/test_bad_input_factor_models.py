@@ -197,3 +197,8 @@ def test_fit_cfa_ordinal_warns_about_continuous_items(items):
     cont = pd.DataFrame(np.round(items[ITEMS].to_numpy() * 10).astype(int), columns=ITEMS)
     with pytest.warns(UserWarning, match=r"have more than 15 categories.*look continuous.*fit_cfa"):
         fm.fit_cfa_ordinal(cont, FAC)
+
+
+def test_fit_cfa_ordinal_bad_parameterization(ordinal):
+    with pytest.raises(ValueError, match="`parameterization` must be one of 'delta', 'theta'"):
+        fm.fit_cfa_ordinal(ordinal, FAC, parameterization="gamma")

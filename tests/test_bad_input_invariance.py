@@ -95,3 +95,43 @@ def test_measurement_invariance_is_scale_equivariant(items, scales):
     items_nu = nu & p1["lhs"].isin(ITEMS)
     k = p1.loc[items_nu, "lhs"].map(dict(zip(ITEMS, s))).to_numpy()
     np.testing.assert_allclose(p1.loc[items_nu, "estimate"] / k, p0.loc[items_nu, "estimate"], rtol=1e-6, atol=1e-6)
+
+
+# ------------------------------------------------------------------ ordered items (WLSMV)
+@pytest.fixture(scope="module")
+def likert(items):
+    d = pd.DataFrame(np.clip(np.round(2 + items[ITEMS].to_numpy()), 0, 4).astype(int), columns=ITEMS)
+    d["site"] = items["site"].to_numpy()
+    return d
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"ordered": "yes"}, "`ordered` must be True or False"),
+    ({"ordered": True, "parameterization": "gamma"}, "`parameterization` must be one of 'delta', 'theta'"),
+    ({"ordered": True, "steps": ["configural", "scalar"]}, "'scalar' is not a step for ordered items"),
+    ({"ordered": True, "steps": ["metric", "thresholds"]}, "in the order configural, thresholds, metric"),
+    ({"ordered": True, "missing": "ml"}, "missing='ml' is for continuous items"),
+    ({"ordered": True, "free_intercepts": ["b"]}, "ordered items have no free intercepts"),
+])
+def test_measurement_invariance_ordered_bad_options(likert, kw, match):
+    with pytest.raises(ValueError, match=match):
+        inv.measurement_invariance(likert, FAC, "site", **kw)
+
+
+def test_measurement_invariance_ordered_bad_data(likert):
+    with pytest.raises(ValueError, match=r"column 'a' has a non-integer answer 2.5"):
+        inv.measurement_invariance(likert.astype({"a": float}).assign(a=lambda d: d["a"].where(d.index != 3, 2.5)),
+                                   FAC, "site", ordered=True)
+    with pytest.raises(ValueError, match="column 'b' has a single category"):
+        inv.measurement_invariance(likert.assign(b=1), FAC, "site", ordered=True)
+    with pytest.raises(ValueError, match=r"has \d+ complete respondents in group 'x'; the model needs more"):
+        inv.measurement_invariance(likert.iloc[115:130], FAC, "site", ordered=True)
+
+
+def test_measurement_invariance_ordered_ignores_the_coding_scale(likert):
+    # categories coded 0..4 or 0, 1e150, ..., 4e150: the same ordinal data, the same fit
+    base = _quiet(inv.measurement_invariance, likert, FAC, "site", ordered=True, steps=("configural", "thresholds"))
+    big = likert.copy()
+    big[ITEMS] = big[ITEMS] * 1e150
+    r = _quiet(inv.measurement_invariance, big, FAC, "site", ordered=True, steps=("configural", "thresholds"))
+    np.testing.assert_allclose(r.table["chisq"], base.table["chisq"], rtol=1e-10)
