@@ -21,11 +21,11 @@ symptoms at the next, within the same patient? Three tools:
   ``split=False`` the naive model (raw :math:`A_{it}`, no split) is fitted for
   comparison.
 * :func:`riclpm` — the random-intercept cross-lagged panel model of Hamaker,
-  Kuiper & Grasman (2015): on complete cases with semopy (ML; default), or with
-  ``missing="ml"`` by full-information ML written by hand (casewise likelihood,
-  as ``lavaan::sem(..., missing = "ml")``), both checked against lavaan to 1e-3.
-  Fit statistics (χ², df, CFI, TLI, RMSEA, SRMR) are computed by hand, because
-  ``semopy.calc_stats`` fails with scipy 1.17.
+  Kuiper & Grasman (2015), a specification (lavaan syntax, :func:`riclpm_syntax`) fitted
+  by the workbook's SEM engine :func:`analysis.sem.sem`: ML on complete cases (default), or
+  with ``missing="ml"`` full-information ML (casewise likelihood of
+  :mod:`analysis.sem.missing`, as ``lavaan::sem(..., missing = "ml")``), both checked
+  against lavaan to 1e-3; long or wide data.
 
 Why split at all? A raw session-level correlation mixes stable differences
 between patients (some form good alliances *and* improve more) with the
@@ -59,7 +59,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis import _sem_fit
 from analysis._checks import check_choice
 from analysis._results import ResultMixin
 from analysis.change import check_long
@@ -367,7 +366,7 @@ def lagged_model(
 
 # --------------------------------------------------------------------------- RI-CLPM
 def riclpm_syntax(n_waves: int, x: str = "x", y: str = "y", *, constrain: bool = False) -> str:
-    r"""Model syntax (semopy/lavaan) of the RI-CLPM for ``n_waves`` waves.
+    r"""Model syntax (lavaan) of the RI-CLPM for ``n_waves`` waves.
 
     Observed :math:`x_t = \mu_{xt} + RI_x + wx_t` (and likewise for *y*): random
     intercepts ``RIx``, ``RIy`` load 1 on every wave; the within components
@@ -398,7 +397,8 @@ def riclpm_syntax(n_waves: int, x: str = "x", y: str = "y", *, constrain: bool =
     -------
     str
         One lavaan-style statement per line (``=~`` loadings, ``~`` regressions, ``~~``
-        (co)variances), accepted by ``semopy.Model`` and by ``lavaan::sem``.
+        (co)variances), accepted by :func:`analysis.sem.sem` (and :func:`riclpm` as ``model=``)
+        and by ``lavaan::sem``.
 
     References
     ----------
@@ -460,7 +460,7 @@ class RICLPM(ResultMixin):
         Patients not analysed: with ``missing="listwise"`` those missing any wave; with
         ``missing="ml"`` those without a single observed value in the waves used.
     missing : str
-        ``"listwise"`` (complete cases, semopy ML) or ``"ml"`` (full-information ML).
+        ``"listwise"`` (complete cases, ML) or ``"ml"`` (full-information ML).
     loglik : float
         Log-likelihood of the model (lavaan's ``logl``; with ``"listwise"`` of the
         complete cases).
@@ -497,11 +497,11 @@ class RICLPM(ResultMixin):
         """Readable account."""
         f = self.fit
         if self.missing == "ml":
-            est = "full-information ML (FIML, casewise likelihood by hand), observed-information SEs"
+            est = "full-information ML (FIML, casewise likelihood), observed-information SEs"
             who = (f"  N = {self.n} patients in {self.n_patterns} missing-data pattern(s) "
                    f"({self.n_dropped} without any observed value dropped)")
         else:
-            est = "ML on complete cases (semopy), expected-information SEs"
+            est = "ML on complete cases, expected-information SEs"
             who = f"  N = {self.n} ({self.n_dropped} dropped for missing waves)"
         srmr = "NaN" if not np.isfinite(f["srmr"]) else f"{f['srmr']:.3f}"
         lines = [
@@ -520,271 +520,6 @@ class RICLPM(ResultMixin):
         return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- RI-CLPM by FIML (written by hand)
-class _RICLPMStructure:
-    """The RI-CLPM covariance structure Σ(θ) = Z Φ Z' + A Ψ A', A = (I − B)⁻¹, and dΣ/dθ.
-
-    Observed and within components are ordered x1..xW, y1..yW. ``labels`` are
-    (lhs, op, rhs) in lavaan's naming; ``pos`` lists, per free parameter, the
-    cells ``(matrix, i, j)`` it occupies (several cells when paths are equal across
-    waves).
-    """
-
-    def __init__(self, W: int, constrain: bool):
-        self.W, self.p = W, 2 * W
-        ix = lambda t: t - 1  # noqa: E731  (x_t)
-        iy = lambda t: W + t - 1  # noqa: E731  (y_t)
-        labels: list[tuple[str, str, str]] = []
-        pos: list[list[tuple[str, int, int]]] = []
-        shared: dict[str, int] = {}
-        for t in range(2, W + 1):
-            for lab, (tgt, src) in zip("abcd", [(ix(t), ix(t - 1)), (ix(t), iy(t - 1)),
-                                               (iy(t), ix(t - 1)), (iy(t), iy(t - 1))]):
-                lhs = f"w{'x' if tgt < W else 'y'}{t}"
-                rhs = f"w{'x' if src < W else 'y'}{t - 1}"
-                labels.append((lhs, "~", rhs))
-                if constrain and lab in shared:
-                    pos[shared[lab]].append(("B", tgt, src))
-                    pos.append(pos[shared[lab]])
-                else:
-                    if constrain:
-                        shared[lab] = len(pos)
-                    pos.append([("B", tgt, src)])
-        for t in range(1, W + 1):
-            for a, b in ((ix(t), ix(t)), (iy(t), iy(t)), (ix(t), iy(t))):
-                labels.append((f"w{'x' if a < W else 'y'}{t}", "~~", f"w{'x' if b < W else 'y'}{t}"))
-                pos.append([("Psi", a, b)])
-        for a, b, la, lb in ((0, 0, "RIx", "RIx"), (1, 1, "RIy", "RIy"), (0, 1, "RIx", "RIy")):
-            labels.append((la, "~~", lb))
-            pos.append([("Phi", a, b)])
-        # distinct free parameters (equal paths share one)
-        self.free: list[list[tuple[str, int, int]]] = []
-        self.index: list[int] = []  # label row -> free parameter
-        seen: dict[int, int] = {}
-        for cells in pos:
-            k = seen.setdefault(id(cells), len(self.free))
-            if k == len(self.free):
-                self.free.append(cells)
-            self.index.append(k)
-        self.labels = labels
-        self.q = len(self.free)
-        self.Z = np.zeros((self.p, 2))
-        self.Z[:W, 0] = 1.0
-        self.Z[W:, 1] = 1.0
-
-    def matrices(self, theta: np.ndarray):
-        p = self.p
-        B, Psi, Phi = np.zeros((p, p)), np.zeros((p, p)), np.zeros((2, 2))
-        mats = {"B": B, "Psi": Psi, "Phi": Phi}
-        for v, cells in zip(theta, self.free):
-            for m, i, j in cells:
-                mats[m][i, j] = v
-                if m != "B":
-                    mats[m][j, i] = v
-        return B, Psi, Phi
-
-    def sigma(self, theta: np.ndarray, deriv: bool = False):
-        B, Psi, Phi = self.matrices(theta)
-        A = np.linalg.inv(np.eye(self.p) - B)
-        C = A @ Psi @ A.T
-        Sigma = self.Z @ Phi @ self.Z.T + C
-        if not deriv:
-            return Sigma
-        D = np.zeros((self.q, self.p, self.p))
-        for k, cells in enumerate(self.free):
-            for m, i, j in cells:
-                if m == "B":
-                    M = np.outer(A[:, i], C[j, :])  # A E_ij A Ψ A'
-                    D[k] += M + M.T
-                elif m == "Psi":
-                    M = np.outer(A[:, i], A[:, j])
-                    D[k] += M + M.T if i != j else M
-                else:
-                    M = np.outer(self.Z[:, i], self.Z[:, j])
-                    D[k] += M + M.T if i != j else M
-        return Sigma, D
-
-
-class _Patterns:
-    """Rows of a wide array grouped by missing-data pattern (sufficient statistics per pattern)."""
-
-    def __init__(self, Y: np.ndarray):
-        obs = np.isfinite(Y)
-        keys, inv = np.unique(obs, axis=0, return_inverse=True)
-        self.groups = []
-        for k, key in enumerate(keys):
-            rows = Y[inv.ravel() == k][:, key]
-            m = rows.mean(axis=0)
-            dev = rows - m
-            self.groups.append((np.flatnonzero(key), len(rows), m, dev.T @ dev / len(rows)))
-        self.n = Y.shape[0]
-        self.Y, self.obs = Y, obs
-
-    @classmethod
-    def from_moments(cls, mu: np.ndarray, S: np.ndarray, n: int) -> "_Patterns":
-        """One complete-data 'pattern' with mean ``mu`` and covariance ``S`` (denominator n)."""
-        self = cls.__new__(cls)
-        self.groups = [(np.arange(len(mu)), n, mu, S)]
-        self.n = n
-        return self
-
-
-def _fiml_loglik(pat: _Patterns, mu: np.ndarray, Sigma: np.ndarray, grad: bool = False):
-    """Casewise normal log-likelihood, summed by pattern; optionally dlogL/dμ and dlogL/dΣ."""
-    ll = 0.0
-    gmu = np.zeros_like(mu)
-    gS = np.zeros_like(Sigma)
-    for o, n, m, S in pat.groups:
-        Soo = Sigma[np.ix_(o, o)]
-        try:
-            L = np.linalg.cholesky(Soo)
-        except np.linalg.LinAlgError:
-            return (-np.inf, None, None) if grad else -np.inf
-        inv = np.linalg.inv(Soo)
-        d = m - mu[o]
-        logdet = 2.0 * np.sum(np.log(np.diag(L)))
-        ll += -0.5 * n * (len(o) * math.log(2 * math.pi) + logdet + np.sum(inv * S) + d @ inv @ d)
-        if grad:
-            T = S + np.outer(d, d)
-            gS[np.ix_(o, o)] += -0.5 * n * (inv - inv @ T @ inv)
-            gmu[o] += n * (inv @ d)
-    return (ll, gmu, gS) if grad else ll
-
-
-def _em_saturated(pat: _Patterns, tol: float = 1e-11, max_iter: int = 20000):
-    """ML estimates of an unrestricted mean vector and covariance matrix under MAR (EM algorithm)."""
-    Y = pat.Y
-    n, p = Y.shape
-    mu = np.nanmean(Y, axis=0)
-    Sigma = np.diag(np.nanvar(Y, axis=0))
-    for it in range(max_iter):
-        T1 = np.zeros(p)
-        T2 = np.zeros((p, p))
-        for o, cnt, m, S in pat.groups:
-            mis = np.setdiff1d(np.arange(p), o)
-            if len(mis) == 0:
-                T1 += cnt * m
-                T2 += cnt * (S + np.outer(m, m))
-                continue
-            Soo_inv = np.linalg.inv(Sigma[np.ix_(o, o)])
-            Bm = Sigma[np.ix_(mis, o)] @ Soo_inv  # regression of missing on observed
-            cvar = Sigma[np.ix_(mis, mis)] - Bm @ Sigma[np.ix_(o, mis)]
-            # E[y] for the pattern's rows: observed mean m; missing part mu_m + Bm (y_o - mu_o)
-            e_mean = np.empty(p)
-            e_mean[o] = m
-            e_mean[mis] = mu[mis] + Bm @ (m - mu[o])
-            # second moments: sum over the rows of E[y y'] = cnt (S_full + e_mean e_mean')
-            S_full = np.zeros((p, p))
-            S_full[np.ix_(o, o)] = S
-            S_full[np.ix_(mis, o)] = Bm @ S
-            S_full[np.ix_(o, mis)] = S @ Bm.T
-            S_full[np.ix_(mis, mis)] = Bm @ S @ Bm.T + cvar
-            T1 += cnt * e_mean
-            T2 += cnt * (S_full + np.outer(e_mean, e_mean))
-        mu_new = T1 / n
-        Sigma_new = T2 / n - np.outer(mu_new, mu_new)
-        delta = max(np.max(np.abs(mu_new - mu)), np.max(np.abs(Sigma_new - Sigma)))
-        mu, Sigma = mu_new, Sigma_new
-        if delta < tol:
-            return mu, Sigma, True, it + 1
-    return mu, Sigma, False, max_iter
-
-
-def _numeric_hessian(g, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
-    """Hessian from an analytic gradient by four-point central differences (lavaan differentiates its
-    analytic gradient numerically too)."""
-    q = len(x)
-    H = np.zeros((q, q))
-    for k in range(q):
-        e = np.zeros(q)
-        e[k] = h * max(1.0, abs(x[k]))
-        hk = e[k]
-        H[k] = (g(x - 2 * e) - 8 * g(x - e) + 8 * g(x + e) - g(x + 2 * e)) / (12 * hk)
-    return 0.5 * (H + H.T)
-
-
-def _fit_fiml(st: _RICLPMStructure, pat: _Patterns, mu0: np.ndarray, theta0: np.ndarray):
-    """Maximise the FIML log-likelihood over θ (covariance structure) and μ (saturated means).
-
-    Returns (x, loglik, hessian of −logL, converged, message); x = [θ, μ].
-    """
-    from scipy import optimize
-
-    q, N = st.q, pat.n
-
-    def fg(x):
-        theta, mu = x[:q], x[q:]
-        try:
-            Sigma, D = st.sigma(theta, deriv=True)
-        except np.linalg.LinAlgError:
-            return np.inf, np.zeros_like(x)
-        ll, gmu, gS = _fiml_loglik(pat, mu, Sigma, grad=True)
-        if not np.isfinite(ll):
-            return np.inf, np.zeros_like(x)
-        gth = np.einsum("kij,ij->k", D, gS)
-        return -ll / N, -np.concatenate([gth, gmu]) / N
-
-    x0 = np.concatenate([theta0, mu0])
-    res = optimize.minimize(fg, x0, jac=True, method="BFGS", options={"gtol": 1e-9, "maxiter": 2000})
-    x = res.x
-    grad = lambda z: fg(z)[1] * N  # noqa: E731  gradient of −logL
-    # Newton polish with the numerical Hessian (quadratic convergence near the optimum)
-    for _ in range(20):
-        g = grad(x)
-        if np.max(np.abs(g)) < 1e-8:
-            break
-        H = _numeric_hessian(grad, x)
-        try:
-            step = np.linalg.solve(H, g)
-        except np.linalg.LinAlgError:
-            break
-        f0 = fg(x)[0]
-        t = 1.0
-        while t > 1e-4 and not fg(x - t * step)[0] <= f0 + 1e-15:
-            t /= 2
-        if t <= 1e-4:
-            break
-        x = x - t * step
-    g = grad(x)
-    H = _numeric_hessian(grad, x)
-    ll = -fg(x)[0] * N
-    max_g = float(np.max(np.abs(g)))
-    converged = bool(np.isfinite(ll) and max_g < 1e-4)
-    msg = f"largest |gradient| of the log-likelihood {max_g:.1e}"
-    return x, ll, H, converged, msg
-
-
-def _fit_indices(chisq: float, df: int, chib: float, dfb: int, n: int, srmr: float) -> dict:
-    """CFI, TLI and RMSEA as lavaan computes them (ML, N in RMSEA)."""
-    cfi = _sem_fit.cfi(chisq, df, chib, dfb)
-    tli = _sem_fit.tli(chisq, df, chib, dfb)
-    rmsea = _sem_fit.rmsea(chisq, df, n, zero_df=0.0)
-    return dict(chisq=float(chisq), df=int(df), pvalue=float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
-                cfi=float(cfi), tli=float(tli), rmsea=float(rmsea), srmr=float(srmr), n=int(n),
-                baseline_chisq=float(chib), baseline_df=int(dfb))
-
-
-def _fit_stats(S: np.ndarray, Sigma: np.ndarray, n: int, n_free_cov: int) -> dict:
-    p = S.shape[0]
-    _, ld_sig = np.linalg.slogdet(Sigma)
-    _, ld_s = np.linalg.slogdet(S)
-    F = ld_sig + np.trace(S @ np.linalg.inv(Sigma)) - ld_s - p
-    chisq = n * F
-    dof = p * (p + 1) // 2 - n_free_cov
-    Fb = np.sum(np.log(np.diag(S))) - ld_s
-    chib = n * Fb
-    dfb = p * (p - 1) // 2
-    sd = np.sqrt(np.diag(S))
-    resid = (S - Sigma) / np.outer(sd, sd)
-    iu = np.triu_indices(p)
-    # lavaan's SRMR with a saturated mean structure: the p mean residuals (all 0) count too
-    srmr = math.sqrt(np.sum(resid[iu] ** 2) / (len(iu[0]) + p))
-    out = _fit_indices(chisq, dof, chib, dfb, n, srmr)
-    # complete-data log-likelihood (means at the sample means), lavaan's logl
-    out["loglik"] = float(-0.5 * n * (p * math.log(2 * math.pi) + ld_sig + np.trace(S @ np.linalg.inv(Sigma))))
-    return out
-
-
 def riclpm(
     data: pd.DataFrame,
     *,
@@ -795,6 +530,7 @@ def riclpm(
     waves: Sequence[int] | None = None,
     constrain: bool = False,
     missing: str = "listwise",
+    model: str | None = None,
 ) -> RICLPM:
     r"""Fit a random-intercept cross-lagged panel model (Hamaker, Kuiper & Grasman 2015).
 
@@ -811,19 +547,21 @@ def riclpm(
     random-intercept covariance, :math:`B` the lagged paths and :math:`\Psi` the
     wave-1 and residual (co)variances of the within components.
 
-    ``missing="listwise"`` (default): maximum likelihood with semopy (objective
-    ``"MLW"``, SLSQP with ``ftol = 1e-14``) on the covariance matrix of the complete
-    cases; patients missing any wave are dropped (``n_dropped``). Equal to lavaan's ML
-    (``missing = "listwise"``, expected-information SEs) to 1e-3, in practice 1e-6.
-    Fit statistics by hand from the sample covariance :math:`S` (denominator N):
-    :math:`\chi^2 = N F_{ML}`,
-    :math:`F_{ML} = \log|\Sigma| + \operatorname{tr}(S\Sigma^{-1}) - \log|S| - p`.
+    The model is a specification on the workbook's SEM engine (:func:`analysis.sem.sem`):
+    its lavaan syntax is built by :func:`riclpm_syntax` (or passed as ``model``), the
+    data are put in wide form (one row per patient, columns ``x1..xW``, ``y1..yW`` for
+    the waves used) and fitted by maximum likelihood.
 
-    ``missing="ml"``: full-information maximum likelihood (FIML), unbiased when the
-    missing waves are missing at random (MAR), where complete cases are not. The
-    casewise normal log-likelihood, summed over missing-data patterns :math:`k` with
-    :math:`n_k` patients, observed variables :math:`o_k`, pattern mean :math:`m_k`
-    and covariance :math:`S_k`,
+    ``missing="listwise"`` (default): ML on the complete cases, patients missing any
+    wave dropped (``n_dropped``); :math:`\chi^2 = N F_{ML}`,
+    :math:`F_{ML} = \log|\Sigma| + \operatorname{tr}(S\Sigma^{-1}) - \log|S| - p`,
+    expected-information SEs, as ``lavaan`` with ``missing = "listwise"``.
+
+    ``missing="ml"``: full-information ML (FIML, :mod:`analysis.sem.missing`), unbiased
+    when the missing waves are missing at random (MAR), where complete cases are not.
+    The casewise normal log-likelihood, summed over missing-data patterns :math:`k` with
+    :math:`n_k` patients, observed variables :math:`o_k`, pattern mean :math:`m_k` and
+    covariance :math:`S_k`,
 
     .. math::
 
@@ -832,31 +570,24 @@ def riclpm(
             + (m_k - \mu_{o_k})' \Sigma_{o_k}^{-1} (m_k - \mu_{o_k}) \big],
 
     is maximised jointly over :math:`\theta` and the wave means :math:`\mu` (as
-    ``lavaan::sem(..., missing = "ml")``; the means are *not* fixed at the sample
-    means), with analytic gradients (BFGS, then Newton steps to a gradient below
-    1e-8). SEs from the observed information (the Hessian of :math:`-\ell`, by
-    central differences of the analytic gradient), lavaan's default with
-    ``missing = "ml"``. Fit statistics as lavaan computes them under FIML:
-    :math:`\chi^2 = 2(\ell_{sat} - \ell)` with the saturated model (free
-    :math:`\mu`, :math:`\Sigma`) fitted by EM; CFI and TLI against the FIML
-    independence model (free means and variances, whose ML estimates are each
-    variable's observed mean and variance); RMSEA with N the patients analysed; SRMR
-    as lavaan's default (Bentler's, with means): residuals of the saturated-model
-    (EM) means and covariances from the model-implied ones, both scaled by the EM
-    standard deviations, root mean square over the :math:`p + p(p+1)/2` moments.
-    Patients without any observed value are dropped (lavaan does the same). Written
-    by hand (numpy/scipy): no maintained Python library fits FIML SEM that matches
-    lavaan (semopy's ``"FIML"`` objective did not on the test data). Checked against
-    lavaan 0.6-14 (``tests/oracles/sessions_lavaan.R``): parameters and SEs to 1e-3,
-    in practice 1e-6.
+    ``lavaan::sem(..., missing = "ml")``) with analytic gradients; SEs from the observed
+    information, lavaan's default with ``missing = "ml"``. :math:`\chi^2 = 2(\ell_{sat} - \ell)`
+    with the saturated model fitted by EM; CFI and TLI against the FIML independence model;
+    RMSEA with N the patients analysed; SRMR as lavaan's (Bentler's, with means). Patients
+    without any observed value are dropped (lavaan does the same). Both checked against
+    lavaan 0.6-14 (``tests/oracles/sessions_lavaan.R``): parameters and SEs to 1e-3, in
+    practice 1e-6.
 
-    Non-convergence and negative variance estimates (Heywood cases) are reported in
-    ``converged``, ``boundary`` and ``notes``, with a warning.
+    Non-convergence and negative variance estimates (Heywood cases; the fit is not bounded,
+    like lavaan's) are reported in ``converged``, ``boundary`` and ``notes``, with a warning.
 
     Parameters
     ----------
     data : pandas.DataFrame
-        Long table, one row per patient and wave.
+        Long table, one row per patient and wave (columns ``patient``, ``wave``, ``x``,
+        ``y``); or wide, one row per patient with columns ``f"{x}{t}"`` and ``f"{y}{t}"``
+        for the waves ``t`` (recognised when there is no column ``wave``; the patient is
+        the column ``patient`` if present, else the index).
     x, y : str
         The two variables (e.g. ``"alliance"``, ``"symptom"``).
     patient, wave : str
@@ -867,6 +598,11 @@ def riclpm(
     missing : {"listwise", "ml"}, default "listwise"
         Complete cases or full-information ML. The default keeps earlier results;
         with missing waves (dropout) ``"ml"`` is the estimator to report.
+    model : str, optional
+        Your own lavaan syntax instead of ``riclpm_syntax(W, constrain=constrain)``, written
+        in its names: observed ``x1..xW`` and ``y1..yW`` (the ``k``-th wave used, whatever its
+        number), within components ``wx1..``, ``wy1..``, intercepts ``RIx``, ``RIy``. Start
+        from ``riclpm_syntax(W)`` and edit it (e.g. add a wave-specific constraint).
 
     Returns
     -------
@@ -877,9 +613,9 @@ def riclpm(
     ValueError
         Bad or missing columns, ``x == y``, bad ``waves`` (missing, fractional, repeated, out
         of order, fewer than 3), no more patients than observed variables, an ``x`` or ``y``
-        with zero variance, estimates beyond double precision. The variables are divided by a
-        power of two near their SD before fitting and the results transformed back, so the
-        fit does not depend on their units.
+        with zero variance, bad ``model`` syntax, estimates beyond double precision. The
+        variables are divided by a power of two near their SD before fitting and the results
+        transformed back, so the fit does not depend on their units.
 
     References
     ----------
@@ -912,6 +648,9 @@ def riclpm(
         raise ValueError(f"`constrain` must be True or False; got {constrain!r}.")
     if isinstance(x, str) and x == y:
         raise ValueError(f"`x` and `y` must be different columns; both are {x!r}.")
+    if model is not None and (not isinstance(model, str) or not model.strip()):
+        raise ValueError(f"`model` must be lavaan model syntax (a non-empty string); got {model!r}.")
+    data = _wide_to_long(data, x, y, patient, wave)
     clean = check_long(data, patient, wave, [x, y])
     all_waves = sorted(clean["session"].unique().tolist())
     if waves is not None:
@@ -960,69 +699,181 @@ def riclpm(
     sx, sy = (_power2_scale(wd[block].to_numpy(dtype=float)) for block in (xs, ys))
     wd = wd.copy()
     wd[xs], wd[ys] = wd[xs] / sx, wd[ys] / sy
-    if missing == "ml":
-        n_patients = int(clean["patient"].nunique())
-        return _riclpm_ml(wd, use, x, y, constrain, n_patients, wave, scales=(sx, sy))
-    import semopy
-
-    n_all = len(wd)
-    wd = wd.dropna()
-    n = len(wd)
-    notes = []
-    if n < n_all:
-        notes.append(f"{n_all - n} of {n_all} patients miss at least one wave and were dropped (complete cases)")
+    order = xs + ys
+    wd = wd[order]
     p = 2 * W
-    if n <= p:
-        raise ValueError(f"`data`: {n} complete patients for {p} variables; the RI-CLPM needs more patients.")
-    syntax = riclpm_syntax(W, "x", "y", constrain=constrain)
-    model = semopy.Model(syntax)
+    notes: list[str] = []
+    n_patients = int(clean["patient"].nunique())
+    if missing == "ml":
+        keep = wd.notna().any(axis=1)
+        n_dropped = n_patients - int(keep.sum())
+        wd = wd[keep]
+        n = len(wd)
+        if n_dropped:
+            notes.append(f"{n_dropped} of {n_patients} patients have no observed value in waves {use} and were "
+                         "dropped (they carry no information under FIML)")
+        if n <= p:
+            raise ValueError(f"`data`: {n} patients with an observed value for {p} variables; the RI-CLPM needs "
+                             "more patients.")
+        obs = wd.notna().to_numpy()
+        cover = obs.T.astype(float) @ obs.astype(float)
+        if (cover == 0).any():
+            j, k = np.argwhere(cover == 0)[0]
+            names = [f"{x}@{w}" for w in use] + [f"{y}@{w}" for w in use]
+            raise ValueError(f"`data`: no patient has both {names[j]} and {names[k]} observed ({wave!r} = wave); "
+                             "their covariance cannot be estimated under FIML.")
+        n_pat = len({tuple(r) for r in obs})
+        notes.append(f"{n_pat} missing-data pattern(s); {100.0 * obs.mean():.1f}% of the {n} x {p} values observed")
+    else:
+        n_all = len(wd)
+        wd = wd.dropna()
+        n = len(wd)
+        n_dropped = n_all - n
+        if n < n_all:
+            notes.append(f"{n_all - n} of {n_all} patients miss at least one wave and were dropped (complete cases)")
+        if n <= p:
+            raise ValueError(f"`data`: {n} complete patients for {p} variables; the RI-CLPM needs more patients.")
+        obs = np.ones((n, p), dtype=bool)
+    syntax = riclpm_syntax(W, "x", "y", constrain=constrain) if model is None else model
+    fitted = syntax + "\n" + _start_lines(wd, W, syntax)
+    res, se_free, converged = _fit_engine(fitted, wd.reset_index(drop=True), missing, notes)
+    pt = res.partable.copy()
+    if se_free is not None:
+        pt["se"] = [se_free[int(k) - 1] if k > 0 else 0.0 for k in pt["free"]]
+    free = pt[pt["free"] > 0]
+    if missing == "listwise":  # the wave means are the sample means: not reported (as before)
+        free = free[free["op"] != "~1"]
+    params = pd.DataFrame({"lhs": free["lhs"].to_numpy(), "op": free["op"].to_numpy(),
+                           "rhs": free["rhs"].fillna("").to_numpy() if hasattr(free["rhs"], "fillna")
+                           else free["rhs"].to_numpy(),
+                           "estimate": free["estimate"].to_numpy(dtype=float),
+                           "se": free["se"].to_numpy(dtype=float)})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        params["statistic"] = params["estimate"] / params["se"]
+    params["pvalue"] = 2 * stats.norm.sf(np.abs(params["statistic"]))
+    boundary = _boundary(params, notes, bounded=False)
+    params = _unscale(params, sx, sy)
+    fm = res.fit
+    fit = dict(chisq=float(fm["chisq"]), df=int(fm["df"]),
+               pvalue=float(fm["pvalue"]) if np.isfinite(fm["pvalue"]) else float("nan"),
+               cfi=float(fm["cfi"]), tli=float(fm["tli"]), rmsea=float(fm["rmsea"]), srmr=float(fm["srmr"]),
+               n=int(n), baseline_chisq=float(fm["baseline.chisq"]), baseline_df=int(fm["baseline.df"]))
+    shift = float(obs[:, :W].sum()) * math.log(sx) + float(obs[:, W:].sum()) * math.log(sy)
+    gd = res._obj.data[0]
+    n_patterns = 1 if getattr(gd, "pat", None) is None else len(gd.pat.patterns)
+    return RICLPM(params=_rename(params, use, x, y), lagged=_lagged(params, use), fit=fit, syntax=syntax, n=n,
+                  n_dropped=n_dropped, x=x, y=y, notes=notes, missing=missing,
+                  loglik=float(fm["logl"]) - shift, loglik_saturated=float(fm["unrestricted.logl"]) - shift,
+                  n_patterns=n_patterns, converged=converged, boundary=boundary)
+
+
+def _start_lines(wd: pd.DataFrame, W: int, syntax: str) -> str:
+    """Start values for the latent variances (half the available-case variances, as the old FIML code).
+
+    The engine's generic starts (0.05) are far from an RI-CLPM's, where all the variance is
+    latent; from there its optimiser can wander into a Heywood region. Same model, better start.
+    Only for the model's latent variables whose variance the syntax does not declare itself.
+    """
+    import re
+
+    v = np.nanvar(wd.to_numpy(dtype=float), axis=0)
+    vx, vy = v[:W], v[W:]
+    want = {"RIx": 0.5 * vx.min(), "RIy": 0.5 * vy.min()}
+    want.update({f"wx{t}": 0.5 * vx[t - 1] for t in range(1, W + 1)})
+    want.update({f"wy{t}": 0.5 * vy[t - 1] for t in range(1, W + 1)})
+    out = []
+    for name, val in want.items():
+        used = re.search(rf"\b{name}\s*=~", syntax)
+        declared = re.search(rf"(^|[\n;])\s*{name}\s*~~[^\n;]*\b{name}\b", syntax)
+        if used and not declared:
+            out.append(f"{name} ~~ start({val:.6g})*{name}")
+    return "\n".join(out)
+
+
+def _fit_engine(syntax: str, wd: pd.DataFrame, missing: str, notes: list):
+    """Fit ``syntax`` to the wide frame with :func:`analysis.sem.sem`; its warnings become notes.
+
+    Returns ``(result, se of the free parameters, converged)``. Under FIML the SEs come from the
+    observed information (lavaan's default there) of :func:`analysis.sem.missing.observed_information`
+    (analytic in the moments, the model's curvature by differences of its Jacobian), a third of
+    the cost of differencing the gradient; the engine is asked for its cheap expected information.
+    """
+    from analysis.multilevel import ConvergenceWarning
+    from analysis.sem import missing as _miss
+    from analysis.sem import sem
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = model.fit(wd, obj="MLW", solver="SLSQP", options={"ftol": 1e-14, "maxiter": 10000})
-    notes += sorted({str(w.message).splitlines()[0] for w in caught})
-    converged = True
-    if hasattr(res, "success") and not res.success:
-        from analysis.multilevel import ConvergenceWarning
-
+        try:
+            # with a mean structure (saturated wave means) as lavaan's RI-CLPM: the SRMR counts the means
+            res = sem(syntax, wd, missing=missing, meanstructure=True, information="expected")
+        except ValueError as exc:
+            raise ValueError(f"riclpm: `model`/`data`: {exc}") from None
+    for w in caught:
+        msg = str(w.message).splitlines()[0]
+        if "negative variance" in msg or "Heywood" in msg or "not positive definite" in msg:
+            continue  # reported by _boundary, in this module's words
+        if "converge" in msg or "singular" in msg:
+            continue  # reported below
+        notes.append(msg)
+    why = [m for m in res.warnings if "converge" in m]
+    q = len(res.theta)
+    if missing == "ml":
+        obj = res._obj
+        pats = [d.pat if d.pat is not None else _miss.Patterns.from_moments(d.ybar, d.S, d.n) for d in obj.data]
+        info = _miss.observed_information(pats, obj.model, res.theta)
+        d = np.sqrt(np.abs(np.diag(info)))
+        d[d == 0] = 1.0
+        ev = np.linalg.eigvalsh(info / np.outer(d, d))
+        singular = not ev.min() > 1e-10 * max(ev.max(), 1e-300)
+        # the engine's (expected) information singular too: not identified at this point
+        singular = singular or any("singular" in m for m in res.warnings)
+        se = np.full(q, np.nan) if singular else np.sqrt(np.diag(np.linalg.inv(info)))
+    else:
+        singular = any("singular" in m for m in res.warnings)
+        se = None
+    converged = bool(res.converged) and not singular
+    if why:
+        notes.append(f"the optimizer did not converge: {'; '.join(why)}")
+    elif singular:
+        notes.append("no proper optimum (the optimizer stopped, but the information matrix is singular: a "
+                     "saddle point, a ridge or an unidentified model; standard errors are not available)")
+    if why or singular:
         converged = False
-        notes.append(f"optimizer did not report success: {getattr(res, 'message', '')}")
-        # reported, not hidden: an ill-posed (e.g. Heywood) complete-case fit can stop short
-        warnings.warn(f"riclpm (complete cases): {notes[-1]}", ConvergenceWarning, stacklevel=2)
-    ins = model.inspect()
-    ins = ins[ins["Std. Err"].astype(str) != "-"].copy()
-    params = pd.DataFrame({
-        "lhs": ins["lval"].to_numpy(), "op": ins["op"].to_numpy(), "rhs": ins["rval"].to_numpy(),
-        "estimate": ins["Estimate"].astype(float).to_numpy(), "se": ins["Std. Err"].astype(float).to_numpy(),
-    })
-    params["statistic"] = params["estimate"] / params["se"]
-    params["pvalue"] = 2 * stats.norm.sf(np.abs(params["statistic"]))
-    if constrain:
-        params = params.drop_duplicates(subset=["lhs", "op", "rhs"])
-    order = [f"x{k}" for k in range(1, W + 1)] + [f"y{k}" for k in range(1, W + 1)]
-    S = np.cov(wd[order].to_numpy().T, ddof=0)
-    sigma, _ = model.calc_sigma()
-    names = model.vars["observed"]
-    idx = [names.index(v) for v in order]
-    Sigma = np.asarray(sigma)[np.ix_(idx, idx)]
-    n_free = int(len(model.param_vals))
-    fit = _fit_stats(S, Sigma, n, n_free)
-    loglik = fit.pop("loglik")
-    ld_s = np.linalg.slogdet(S)[1]
-    loglik_sat = float(-0.5 * n * (p * math.log(2 * math.pi) + ld_s + p))
-    boundary = _boundary(params, notes, bounded=True)
-    params = _unscale(params, sx, sy)
-    shift = n * W * (math.log(sx) + math.log(sy))
-    loglik, loglik_sat = loglik - shift, loglik_sat - shift
-    return RICLPM(params=_rename(params, use, x, y), lagged=_lagged(params, use), fit=fit, syntax=syntax, n=n,
-                  n_dropped=n_all - n, x=x, y=y, notes=notes, missing="listwise", loglik=loglik,
-                  loglik_saturated=loglik_sat, n_patterns=1, converged=converged, boundary=boundary)
+        warnings.warn(f"riclpm: {notes[-1]}", ConvergenceWarning, stacklevel=3)
+    return res, se, converged
+
+
+def _wide_to_long(data, x: str, y: str, patient: str, wave: str):
+    """Wide data (``x1..``, ``y1..`` columns, no ``wave`` column) as a long table; long data unchanged."""
+    if not isinstance(data, pd.DataFrame) or wave in data.columns:
+        return data
+    import re
+
+    pat = {v: re.compile(rf"^{re.escape(v)}(\d+)$") for v in (x, y)}
+    found = {v: {int(m.group(1)): c for c in map(str, data.columns) if (m := pat[v].match(c))} for v in (x, y)}
+    if not found[x] and not found[y]:
+        return data  # check_long names the missing columns
+    for v in (x, y):
+        if not found[v]:
+            raise ValueError(f"`data` looks wide (no column {wave!r}) but has no columns {v}1, {v}2, ... for `{v}`.")
+    ids = data[patient].to_numpy() if patient in data.columns else data.index.to_numpy()
+    ws = sorted(set(found[x]) | set(found[y]))
+    rows = []
+    for t in ws:
+        part = pd.DataFrame({patient: ids, wave: t,
+                             x: data[found[x][t]].to_numpy(dtype=float) if t in found[x] else np.nan,
+                             y: data[found[y][t]].to_numpy(dtype=float) if t in found[y] else np.nan})
+        rows.append(part)
+    return pd.concat(rows, ignore_index=True).sort_values([patient, wave], kind="stable").reset_index(drop=True)
 
 
 def _lagged(params: pd.DataFrame, use: list) -> pd.DataFrame:
-    reg = params[params["op"] == "~"].copy()
+    reg = params[(params["op"] == "~") & params["lhs"].str.match(r"^w[xy]\d+$")
+                 & params["rhs"].str.match(r"^w[xy]\d+$")].copy()
     lab = {("wx", "wx"): "x -> x", ("wx", "wy"): "y -> x", ("wy", "wx"): "x -> y", ("wy", "wy"): "y -> y"}
     reg["path"] = [lab[(l[:2], r[:2])] for l, r in zip(reg["lhs"], reg["rhs"])]
-    reg["wave"] = [use[int(l[2:]) - 1] for l in reg["lhs"]]
+    reg["wave"] = [use[int(l[2:]) - 1] if 0 < int(l[2:]) <= len(use) else int(l[2:]) for l in reg["lhs"]]
     return reg[["path", "wave", "lhs", "rhs", "estimate", "se", "statistic", "pvalue"]].sort_values(
         ["path", "wave"]).reset_index(drop=True)
 
@@ -1041,8 +892,8 @@ def _rename(params: pd.DataFrame, use: list, x: str, y: str) -> pd.DataFrame:
 def _boundary(params: pd.DataFrame, notes: list, *, bounded: bool) -> list:
     """Variance parameters at or below zero: listed, noted and warned about (never hidden).
 
-    semopy (``bounded=True``) keeps variances at or above 0, so a boundary solution shows
-    as a variance of (about) 0; FIML here, like lavaan, is unbounded and shows a negative one.
+    ``bounded=True`` is for a fit that keeps variances at or above 0 (a boundary solution shows
+    as a variance of about 0); the engine, like lavaan, is unbounded and shows a negative one.
     """
     from analysis.multilevel import BoundaryWarning
 
@@ -1053,10 +904,11 @@ def _boundary(params: pd.DataFrame, notes: list, *, bounded: bool) -> list:
     out = [f"{l} ~~ {r}" for l, r in zip(var["lhs"], var["rhs"])]
     if out:
         if bounded:
-            msg = (f"variance estimate(s) at the lower bound 0 (boundary solution; semopy bounds variances at 0, "
-                   f"lavaan would report a negative value): {', '.join(out)}")
+            msg = (f"variance estimate(s) at the lower bound 0 (boundary solution; lavaan would report a "
+                   f"negative value): {', '.join(out)}")
         else:
-            msg = f"negative variance estimate(s) (Heywood case, a boundary solution): {', '.join(out)}"
+            msg = (f"negative variance estimate(s), below the lower bound 0 (Heywood case, a boundary "
+                   f"solution): {', '.join(out)}")
         notes.append(msg)
         warnings.warn(msg, BoundaryWarning, stacklevel=3)
     return out
@@ -1095,102 +947,3 @@ def _unscale(params: pd.DataFrame, sx: float, sy: float) -> pd.DataFrame:
         raise ValueError("`data`: the RI-CLPM estimates cannot be represented in double precision in the units "
                          "of the data (variances beyond 1e308); rescale x and y (e.g. to SD units) first.")
     return out
-
-
-def _riclpm_ml(wd: pd.DataFrame, use: list, x: str, y: str, constrain: bool, n_patients: int,
-               wave: str, scales: tuple[float, float] = (1.0, 1.0)) -> RICLPM:
-    """FIML branch of :func:`riclpm` (see there for the formulas); ``wd`` holds x / sx and y / sy."""
-    from analysis.multilevel import ConvergenceWarning
-
-    W = len(use)
-    p = 2 * W
-    order = [f"x{k}" for k in range(1, W + 1)] + [f"y{k}" for k in range(1, W + 1)]
-    Y = wd[order].to_numpy(dtype=float)
-    keep = np.isfinite(Y).any(axis=1)
-    Y = Y[keep]
-    n = len(Y)
-    notes: list[str] = []
-    n_dropped = n_patients - n
-    if n_dropped:
-        notes.append(f"{n_dropped} of {n_patients} patients have no observed value in waves {use} and were "
-                     "dropped (they carry no information under FIML)")
-    if n <= p:
-        raise ValueError(f"`data`: {n} patients with an observed value for {p} variables; the RI-CLPM needs "
-                         "more patients.")
-    obs = np.isfinite(Y)
-    cover = obs.T.astype(float) @ obs.astype(float)
-    if (cover == 0).any():
-        j, k = np.argwhere(cover == 0)[0]
-        names = [f"{x}@{w}" for w in use] + [f"{y}@{w}" for w in use]
-        raise ValueError(f"`data`: no patient has both {names[j]} and {names[k]} observed ({wave!r} = wave); "
-                         "their covariance cannot be estimated under FIML.")
-    pat = _Patterns(Y)
-    n_obs_pct = 100.0 * obs.mean()
-    notes.append(f"{len(pat.groups)} missing-data pattern(s); {n_obs_pct:.1f}% of the {n} x {p} values observed")
-    # saturated (h1) model by EM
-    mu_h1, S_h1, em_ok, em_it = _em_saturated(pat)
-    if not em_ok:
-        notes.append(f"EM for the saturated model stopped after {em_it} iterations without converging")
-        warnings.warn(notes[-1], ConvergenceWarning, stacklevel=3)
-    if np.linalg.eigvalsh(S_h1)[0] <= 0:
-        raise ValueError("`data`: the saturated (EM) covariance matrix is singular; too few patients observed "
-                         "at some waves for FIML.")
-    ll_h1 = _fiml_loglik(pat, mu_h1, S_h1)
-    # start values: the covariance structure fitted to the EM moments as if complete
-    st = _RICLPMStructure(W, constrain)
-    v = np.diag(S_h1)
-    th0 = np.zeros(st.q)
-    for k, cells in enumerate(st.free):
-        m, i, j = cells[0]
-        if m == "Psi" and i == j:
-            th0[k] = 0.5 * v[i]
-        elif m == "Phi" and i == j:
-            th0[k] = 0.5 * (v[:W] if i == 0 else v[W:]).min()
-    x_start, *_ = _fit_fiml(st, _Patterns.from_moments(mu_h1, S_h1, n), mu_h1, th0)
-    xh, ll, H, converged, msg = _fit_fiml(st, pat, x_start[st.q:], x_start[:st.q])
-    if not converged:
-        notes.append(f"FIML optimizer did not converge ({msg})")
-        warnings.warn(notes[-1], ConvergenceWarning, stacklevel=3)
-    evals = np.linalg.eigvalsh(H)
-    if evals[0] > 0:
-        se = np.sqrt(np.diag(np.linalg.inv(H)))
-    else:
-        se = np.full(len(xh), np.nan)
-        notes.append("the observed information matrix is not positive definite (a saddle point or an "
-                     "unidentified model): standard errors are not available")
-        warnings.warn(notes[-1], ConvergenceWarning, stacklevel=3)
-        converged = False
-    theta, mu = xh[:st.q], xh[st.q:]
-    rows = [dict(lhs=l, op=o, rhs=r, estimate=theta[k], se=se[k]) for (l, o, r), k in zip(st.labels, st.index)]
-    rows += [dict(lhs=order[i], op="~1", rhs="", estimate=mu[i], se=se[st.q + i]) for i in range(p)]
-    params = pd.DataFrame(rows)
-    params["statistic"] = params["estimate"] / params["se"]
-    params["pvalue"] = 2 * stats.norm.sf(np.abs(params["statistic"]))
-    boundary = _boundary(params, notes, bounded=False)
-    sx, sy = scales
-    params = _unscale(params, sx, sy)
-    _, Psi, Phi = st.matrices(theta)
-    if not boundary and (np.linalg.eigvalsh(Psi)[0] < 0 or np.linalg.eigvalsh(Phi)[0] < 0):
-        notes.append("a covariance matrix of the latent components is not positive definite (a correlation "
-                     "beyond ±1): boundary estimate")
-    # fit statistics as lavaan under missing = "ml"
-    Sigma = st.sigma(theta)
-    chisq = max(2.0 * (ll_h1 - ll), 0.0)
-    df = p * (p + 1) // 2 - st.q
-    m_b = np.nanmean(Y, axis=0)
-    v_b = np.nanvar(Y, axis=0)
-    ll_b = float(np.nansum(-0.5 * (np.log(2 * math.pi * v_b) + (Y - m_b) ** 2 / v_b)))
-    chib = 2.0 * (ll_h1 - ll_b)
-    dfb = p * (p - 1) // 2
-    sd = np.sqrt(np.diag(S_h1))
-    r_cov = (S_h1 - Sigma) / np.outer(sd, sd)
-    r_mean = (mu_h1 - mu) / sd
-    iu = np.triu_indices(p)
-    srmr = math.sqrt((np.sum(r_cov[iu] ** 2) + np.sum(r_mean ** 2)) / (len(iu[0]) + p))
-    fit = _fit_indices(chisq, df, chib, dfb, n, srmr)
-    syntax = riclpm_syntax(W, "x", "y", constrain=constrain)
-    shift = float(obs[:, :W].sum()) * math.log(sx) + float(obs[:, W:].sum()) * math.log(sy)
-    return RICLPM(params=_rename(params, use, x, y), lagged=_lagged(params, use), fit=fit, syntax=syntax, n=n,
-                  n_dropped=n_dropped, x=x, y=y, notes=notes, missing="ml", loglik=float(ll) - shift,
-                  loglik_saturated=float(ll_h1) - shift, n_patterns=len(pat.groups), converged=converged,
-                  boundary=boundary)

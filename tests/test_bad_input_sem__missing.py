@@ -85,3 +85,25 @@ def test_scale_equivariance(scale):
     np.testing.assert_allclose(b[1], a[1] * scale ** 2, rtol=1e-7)
     assert b[2] == pytest.approx(a[2] - Y.size * 0 - np.isfinite(Y).sum() * np.log(scale), rel=1e-9)
     assert M.Patterns(Y * scale).n == 30
+
+
+def test_observed_information_bad():
+    pat = Patterns(X)
+
+    class Model:
+        def implied(self, th):
+            return [(np.zeros(2), np.eye(2))]
+
+        def jacobian(self, th):
+            return [(np.zeros((2, 1)), np.zeros((4, 1)))]
+
+    with pytest.raises(ValueError, match="`h` must be a positive number"):
+        M.observed_information([pat], Model(), np.zeros(1), h=0)
+    with pytest.raises(ValueError, match="`pats` must be a list of Patterns"):
+        M.observed_information([X], Model(), np.zeros(1))
+    with pytest.raises(ValueError, match="`model` must have implied"):
+        M.observed_information([pat], None, np.zeros(1))
+    with pytest.raises(ValueError, match="`theta` must be finite"):
+        M.observed_information([pat], Model(), np.array([np.nan]))
+    with pytest.raises(ValueError, match="`pats` has 2 groups, the model 1"):
+        M.observed_information([pat, pat], Model(), np.zeros(1))

@@ -173,3 +173,18 @@ def test_riclpm_is_scale_equivariant(long, missing, scale):
 def test_riclpm_beyond_double_precision_is_refused(long):
     with pytest.raises(ValueError, match="cannot be represented in double precision"):
         se.riclpm(long.assign(alliance=long["alliance"] * 1e300), x="alliance", y="symptom", wave="session")
+
+
+def test_riclpm_model_and_wide_bad(long):
+    for bad in (123, "", "   ", ["RIx =~ x1"]):
+        with pytest.raises(ValueError, match="`model` must be lavaan model syntax"):
+            se.riclpm(long, x="alliance", y="symptom", wave="session", model=bad)
+    with pytest.raises(ValueError, match="riclpm: `model`/`data`"):
+        se.riclpm(long[long["session"].between(1, 4)], x="alliance", y="symptom", wave="session",
+                  model="RIx =~ 1*x1 + 1*x2 +")
+    with pytest.raises(ValueError, match="riclpm: `model`/`data`.*'z9'"):
+        se.riclpm(long[long["session"].between(1, 4)], x="alliance", y="symptom", wave="session",
+                  model=se.riclpm_syntax(4) + "\nz9 ~ x1")
+    wide = pd.DataFrame({"x1": [1.0, 2.0], "x2": [2.0, 3.0], "x3": [1.0, 1.0]})
+    with pytest.raises(ValueError, match="looks wide .* no columns y1, y2"):
+        se.riclpm(wide, x="x", y="y")

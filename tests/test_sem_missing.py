@@ -125,3 +125,21 @@ def test_em_shift_and_scale_equivariant():
     b = M.em_saturated(M.Patterns(X * 1e3 + 7.0))
     np.testing.assert_allclose(b[0], a[0] * 1e3 + 7.0, rtol=1e-8)
     np.testing.assert_allclose(b[1], a[1] * 1e6, rtol=1e-7)
+
+
+def test_observed_information_equals_numerical_hessian():
+    """Analytic-in-the-moments observed information = the engine's central differences of the gradient (1e-6)."""
+    import warnings
+
+    from analysis import sessions
+    from analysis.sem import sem
+
+    wide = pd.read_csv(FIX / ML["csv"]).drop(columns="id")
+    wide = wide[wide.notna().any(axis=1)].reset_index(drop=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = sem(sessions.riclpm_syntax(5, constrain=True), wide, missing="ml", meanstructure=True)
+    obj = res._obj
+    num = obj.observed_information(res.theta) * obj.N
+    ana = M.observed_information([d.pat for d in obj.data], obj.model, res.theta)
+    np.testing.assert_allclose(ana, num, rtol=1e-5, atol=1e-6 * np.abs(num).max())

@@ -420,7 +420,11 @@ def fit_mlr(obj, theta0, **kwargs) -> dict:
         exo = sorted({r.lhs for r in pt.itertuples() if r.exo == 1 and r.op == "~~" and r.lhs == r.rhs},
                      key=model.ov_names.index)
     fm = dict(_fit.fit_measures(obj, theta, exo=exo))
-    E = obj.observed_information(theta)
+    if ms:  # analytic in the moments, the model's curvature by differences of its Jacobian
+        pats = [d.pat if d.pat is not None else _miss.Patterns.from_moments(d.ybar, d.S, d.n) for d in obj.data]
+        E = _miss.observed_information(pats, model, theta) / obj.N
+    else:
+        E = obj.observed_information(theta)
     notes = []
     A1s, B1s, B1h, Ds, ns, A1b, B1b, Db = [], [], [], [], [], [], [], []
     p = model.p
