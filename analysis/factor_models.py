@@ -503,8 +503,13 @@ class FactorModelComparison(ResultMixin):
         """The comparison table, with the Hu & Bentler (1999) rules of thumb."""
         cols = ["chisq", "df", "cfi", "tli", "rmsea", "rmsea_lower", "rmsea_upper", "srmr", "aic", "bic",
                 "omega_total", "omega_h"]
-        return ("Factor models (ML); rules of thumb (Hu & Bentler 1999): CFI/TLI >= .95, RMSEA <= .06, "
+        text = ("Factor models (ML); rules of thumb (Hu & Bentler 1999): CFI/TLI >= .95, RMSEA <= .06, "
                 "SRMR <= .08\n" + self.table[cols].to_string(float_format=lambda v: f"{v:.3f}", na_rep="-"))
+        bad = [name for name, m in self.models.items() if not m.converged]
+        if bad:
+            text += (f"\n  NOTE: {', '.join(bad)} did not converge (an improper solution, e.g. a variance drifting "
+                     "below zero): its fit indices, estimates and omegas are not interpretable.")
+        return text
 
 
 def compare_factor_models(data: pd.DataFrame, key: InstrumentKey | Mapping[str, Sequence[str]], *,

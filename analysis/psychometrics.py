@@ -23,7 +23,8 @@ that was public here is re-exported, so ``from analysis.psychometrics import fit
 ===============================  ==========================================================
 
 New code can import from either place; the formulas, references and examples are in the
-docstrings of the modules above.
+docstrings of the modules above. The factor models (CFA by ML, FIML and WLSMV, invariance) are
+specifications on the workbook's one SEM engine, :mod:`analysis.sem`.
 """
 
 from __future__ import annotations

@@ -488,7 +488,7 @@ def test_strict_and_partial_df_three_groups():
 
 
 def test_invariance_configural_equals_per_group_fits(invariance, complete):
-    """The configural chi-square is the sum of the per-group ones (semopy fits, other code path)."""
+    """The configural chi-square is the sum of the per-group ones (one-group fits without a mean structure)."""
     conf = P.configural_invariance(complete, WAI3, "group")
     assert invariance.steps["configural"].fit["chisq"] == pytest.approx(conf.chisq, abs=1e-4)
     assert invariance.steps["configural"].fit["rmsea"] == pytest.approx(conf.rmsea, abs=1e-6)
@@ -847,7 +847,7 @@ def test_em_matches_the_factored_likelihood_for_monotone_missingness():
 
 
 def test_fiml_equals_listwise_on_complete_data_cfa(complete):
-    """No missing answer: FIML gives the listwise (semopy) estimates, chi-square, CFI, TLI, RMSEA and
+    """No missing answer: FIML gives the listwise estimates, chi-square, CFI, TLI, RMSEA and
     logL; SRMR includes the (zero) mean residuals, so it is the listwise SRMR times
     sqrt(78/90); SEs differ (observed vs expected information) but only slightly."""
     lw = P.fit_cfa(complete, WAI3)
