@@ -23,7 +23,9 @@ much from the specific technique? The modules hold what the notebooks use:
   ``analysis.importance``: dominance analysis (Shapley R²).
 - ``analysis.sessions``: within/between-person session models, lagged models, RI-CLPM;
   ``analysis.change``: reliable change, clinical significance, sudden gains, ruptures.
-- ``analysis.psychometrics``: questionnaire scoring (WAI-SR), reliability, CFA.
+- ``analysis.scoring``, ``analysis.reliability``, ``analysis.factor_models``,
+  ``analysis.invariance``: questionnaire scoring (WAI-SR), Cronbach's alpha, CFA (ML, FIML,
+  WLSMV) and omega, measurement invariance (``analysis.psychometrics`` re-exports them all).
 - ``analysis.power``: Monte Carlo power (local processes or Dask).
 - ``analysis.simulate``: a calibrated, truth-known trial simulator (patients nested in
   therapists, session-level alliance and symptoms).

@@ -195,17 +195,18 @@ BUILDERS = {
     "network.InconsistencyResult": _b("network", "m.design_by_treatment(m.arm_to_contrast(_arms(), vi='vi'))"),
     "power.PowerResult": _b("power", "m.simulate_power({'n_therapists': 6, 'caseload': 4, 'arms': 'nested'}, "
                                      "'treatment_ols', n_replicates=5, seed=1, progress=False)"),
-    "psychometrics.ScoredItems": _b("psychometrics", "m.score_wai_sr(_wai())"),
-    "psychometrics.AlphaResult": _b("psychometrics", "m.cronbach_alpha(_items())"),
-    "psychometrics.CFAResult": _b("psychometrics", "m.fit_cfa(_items(), {'g': ['a', 'b', 'c', 'd']})"),
-    "psychometrics.OrdinalCFAResult": _b("psychometrics", "m.fit_cfa_ordinal(pd.DataFrame(1 + np.digitize(_items("
+    "scoring.ScoredItems": _b("scoring", "m.score_wai_sr(_wai())"),
+    "reliability.AlphaResult": _b("reliability", "m.cronbach_alpha(_items())"),
+    "factor_models.CFAResult": _b("factor_models", "m.fit_cfa(_items(), {'g': ['a', 'b', 'c', 'd']})"),
+    "factor_models.OrdinalCFAResult": _b("factor_models", "m.fit_cfa_ordinal(pd.DataFrame(1 + np.digitize(_items("
                                                           "400, 4), [-1.0, 0.0, 1.0]), columns=list('abcd')), "
                                                           "{'g': ['a', 'b', 'c', 'd']})"),
-    "psychometrics.FactorModelComparison": _b("psychometrics", "m.compare_factor_models(_wai(200), m.wai_sr_key())"),
-    "psychometrics.ConfiguralResult": _b("psychometrics", "m.configural_invariance(_items(400).assign(site=np.repeat("
-                                                          "['x', 'y'], 200)), {'g': ['a', 'b', 'c', 'd']}, 'site')"),
-    "psychometrics.InvarianceResult": _b("psychometrics", "m.measurement_invariance(_items(400).assign(site=np.repeat("
-                                                          "['x', 'y'], 200)), {'g': ['a', 'b', 'c', 'd']}, 'site')"),
+    "factor_models.FactorModelComparison": _b("factor_models", "m.compare_factor_models(_wai(200), "
+                                                               "__import__('analysis.scoring').scoring.wai_sr_key())"),
+    "invariance.ConfiguralResult": _b("invariance", "m.configural_invariance(_items(400).assign(site=np.repeat("
+                                                    "['x', 'y'], 200)), {'g': ['a', 'b', 'c', 'd']}, 'site')"),
+    "invariance.InvarianceResult": _b("invariance", "m.measurement_invariance(_items(400).assign(site=np.repeat("
+                                                    "['x', 'y'], 200)), {'g': ['a', 'b', 'c', 'd']}, 'site')"),
     "sessions.LaggedModel": _b("sessions", "m.lagged_model((lambda s: s[s['session'] >= 1])(_trial(n_therapists=10)"
                                            ".sessions))"),
     "sessions.RICLPM": _b("sessions", "m.riclpm((lambda s: s[s['session'].between(1, 5)])(_trial(n_therapists=30, "
