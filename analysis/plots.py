@@ -1835,6 +1835,84 @@ def rupture_episodes_plot(sessions, result, patients, *, alliance: str = "allian
 __all__ += ["sudden_gains_plot", "rupture_episodes_plot"]
 
 
+def qq_plot(values, ax=None, *, title: str | None = None, xlabel: str = "normal quantile",
+            ylabel: str = "standardised value") -> Figure:
+    r"""Normal QQ plot of standardised values against normal quantiles, with the identity line.
+
+    The values are standardised by their own mean and SD, :math:`z_{(i)} = (v_{(i)} - \bar v)/s`,
+    sorted, and plotted against :math:`\Phi^{-1}((i - 0.5)/n)`; points on the dashed identity line
+    mean normality, bent tails or a staircase (rounded scores) show where it fails
+    (Wilk & Gnanadesikan 1968). Used for residuals and random effects of mixed models.
+
+    Parameters
+    ----------
+    values : array-like of float
+        At least three finite values that are not all equal.
+    ax : matplotlib Axes, optional
+        Where to draw; default: a new figure.
+    title, xlabel, ylabel : str
+        Labels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        `values` is not numeric, has fewer than three values, missing or infinite values (naming
+        their positions), or no spread.
+
+    References
+    ----------
+    Wilk, M. B., & Gnanadesikan, R. (1968). Probability plotting methods for the analysis of data.
+    *Biometrika, 55*(1), 1--17.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> fig = qq_plot(np.random.default_rng(1).normal(size=50), title="normal sample")
+    >>> len(fig.axes[0].lines)
+    2
+    >>> plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from scipy import stats
+
+    try:
+        v = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise ValueError(f"`values` must be numbers; got {type(values).__name__}.") from None
+    if v.size < 3:
+        raise ValueError(f"`values` needs at least 3 values for a QQ plot; got {v.size}.")
+    bad = np.flatnonzero(~np.isfinite(v))
+    if bad.size:
+        raise ValueError(f"`values` has missing or infinite values at positions {bad[:10].tolist()}.")
+    top = float(np.max(np.abs(v)))
+    w = v / top if top > 0 else v  # scaled first, so that 1e-300 or 1e300 neither underflow nor overflow
+    sd = float(np.std(w, ddof=1))
+    if not sd > 0:
+        raise ValueError("`values` has no spread (all values equal): nothing to compare with a normal distribution.")
+    z = np.sort((w - w.mean()) / sd)
+    q = stats.norm.ppf((np.arange(1, z.size + 1) - 0.5) / z.size)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4.6, 3.8))
+    else:
+        fig = ax.figure
+    ax.plot(q, z, "o", ms=2.5, alpha=0.5, color=OKABE_ITO[0])
+    lim = [min(q.min(), z.min()), max(q.max(), z.max())]
+    ax.plot(lim, lim, color="0.3", lw=1, ls="--")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+__all__ += ["qq_plot"]
+
+
 
 # ---------------------------------------------------------------------------------------------
 # Lesson figures of notebook 07 (power and design).

@@ -220,3 +220,33 @@ def test_rupture_plot_refuses_a_patient_the_rule_did_not_analyse():
     ep = rupture_episodes(d, k=1.5, m=2)
     with pytest.raises(ValueError, match=r"did not analyse \(too short or constant series\): \[1\]"):
         plots.rupture_episodes_plot(d, ep, [1])
+
+
+# ----------------------------------------------------------------------------- qq_plot
+def test_qq_plot_draws_standardised_sorted_values():
+    v = np.array([3.0, 1.0, 2.0, 10.0])
+    fig, ax = plt.subplots()
+    assert plots.qq_plot(v, ax, title="t") is fig
+    y = ax.lines[0].get_ydata()
+    np.testing.assert_allclose(y, np.sort((v - v.mean()) / v.std(ddof=1)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("values, message", [
+    ([1.0, 2.0], "at least 3 values"),
+    ([1.0, np.nan, 2.0, 3.0], r"missing or infinite values at positions \[1\]"),
+    ([1.0, 2.0, np.inf], r"positions \[2\]"),
+    ([2.0, 2.0, 2.0], "no spread"),
+    (["a", "b", "c"], "`values` must be numbers"),
+    ({"a": 1}, "`values` must be numbers"),
+])
+def test_qq_plot_refuses_bad_values(values, message):
+    with pytest.raises(ValueError, match=message):
+        plots.qq_plot(values)
+
+
+def test_qq_plot_is_scale_equivariant():
+    v = np.random.default_rng(3).normal(size=20)
+    for scale in (1e-300, 1e300):
+        fig = plots.qq_plot(v * scale)
+        np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), np.sort((v - v.mean()) / v.std(ddof=1)),
+                                   rtol=1e-9, atol=1e-12)
