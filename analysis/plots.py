@@ -2087,6 +2087,284 @@ def factor_models_plot(comparison, *, item_order=None, truth=None, item_groups=N
 __all__ += ["factor_models_plot"]
 
 
+def _series_panels(sessions, patients, columns, axes, argument):
+    """Shared checks of the per-patient series plots: data, columns, patients and axes."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from analysis._checks import check_columns, check_dataframe
+
+    sessions = check_dataframe("sessions", sessions)
+    check_columns(sessions, columns, argument="sessions")
+    if isinstance(patients, (str, bytes, dict)) or not hasattr(patients, "__len__") or len(patients) == 0:
+        raise ValueError(f"`patients` must be a non-empty list of patient ids; got {patients!r}.")
+    patients = list(patients)
+    known = set(sessions[columns["patient"]])
+    unknown = [p for p in patients if p not in known]
+    if unknown:
+        raise ValueError(f"`patients` names ids not in column {columns['patient']!r} of `sessions`: {unknown}.")
+    if axes is None:
+        fig, axes = plt.subplots(1, len(patients), figsize=(3.7 * len(patients), 2.9), squeeze=False)
+        axes = list(axes[0])
+    else:
+        axes = list(np.ravel(axes))
+        if len(axes) != len(patients):
+            raise ValueError(f"`{argument}` has {len(axes)} axes for {len(patients)} patients.")
+        fig = axes[0].figure
+    return sessions, patients, axes, fig
+
+
+def sudden_gains_plot(sessions, result, patients, *, score: str = "symptom", patient: str = "patient",
+                      session: str = "session", true_gain_session=None, titles=None, ylim=None, axes=None) -> Figure:
+    """Each patient's score series with the detected sudden gains drawn as arrows.
+
+    One panel per patient: the observed scores by session, an arrow from the pre-gain to the
+    post-gain score of every gain in ``result.gains`` (Tang & DeRubeis 1999 criteria, as
+    :func:`analysis.change.sudden_gains` applied them) and, for simulated data, a dotted line
+    before the session of the true gain.
+
+    Parameters
+    ----------
+    sessions : DataFrame
+        Long format: one row per patient and session.
+    result : SuddenGains
+        From :func:`analysis.change.sudden_gains` (or ``sudden_losses``) on `sessions`.
+    patients : list
+        Patient ids to draw, one panel each.
+    score, patient, session : str
+        Column names in `sessions`.
+    true_gain_session : mapping, optional
+        Patient id -> session of the true gain (simulation only; values <= 0 mean none).
+    titles : mapping, optional
+        Patient id -> panel title (default ``"patient <id>"``).
+    ylim : (float, float), optional
+        Limits of the score axis (e.g. the instrument's range).
+    axes : sequence of Axes, optional
+        One axis per patient (e.g. a row of a larger figure); default: a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        `result` is not a SuddenGains; `sessions` is not a DataFrame or lacks a column (with the
+        nearest name); `patients` is empty or names unknown ids; `axes` has another length.
+
+    References
+    ----------
+    Tang, T. Z., & DeRubeis, R. J. (1999). Sudden gains and critical sessions in cognitive-behavioral
+    therapy for depression. *J Consult Clin Psychol, 67*(6), 894--904.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> from analysis.change import sudden_gains
+    >>> d = pd.DataFrame({"patient": 1, "session": range(1, 9),
+    ...                   "symptom": [20, 21, 20, 19, 9, 8, 9, 8]})
+    >>> res = sudden_gains(d)
+    >>> fig = sudden_gains_plot(d, res, [1])
+    >>> len(fig.axes)
+    1
+    >>> plt.close(fig)
+    """
+    from analysis.change import SuddenGains
+
+    if not isinstance(result, SuddenGains):
+        raise ValueError(f"`result` must be a SuddenGains (from analysis.change.sudden_gains); got "
+                         f"{type(result).__name__}.")
+    sessions, patients, axes, fig = _series_panels(
+        sessions, patients, {"patient": patient, "session": session, "score": score}, axes, "axes")
+    for ax, pid in zip(axes, patients):
+        d = sessions[sessions[patient] == pid]
+        ax.plot(d[session], d[score], "o-", color=OKABE_ITO[0], ms=3, lw=1)
+        gains = result.gains[result.gains["patient"] == pid] if len(result.gains) else result.gains
+        for _, g in gains.iterrows():
+            ax.annotate("", xy=(g["postgain_session"], g["postgain_score"]),
+                        xytext=(g["pregain_session"], g["pregain_score"]),
+                        arrowprops=dict(arrowstyle="->", color=OKABE_ITO[3], lw=2))
+        if true_gain_session is not None and pid in true_gain_session and true_gain_session[pid] > 0:
+            ax.axvline(true_gain_session[pid] - 0.5, color="0.6", ls=":", lw=1)
+        ax.set_title(titles[pid] if titles is not None and pid in titles else f"patient {pid}", fontsize=9)
+        ax.set_xlabel(session)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+    axes[0].set_ylabel(score)
+    return fig
+
+
+def rupture_episodes_plot(sessions, result, patients, *, alliance: str = "alliance", patient: str = "patient",
+                          session: str = "session", true_rupture: str | None = None, titles=None,
+                          axes=None) -> Figure:
+    """Each patient's alliance series with the rupture rule and the detected episodes.
+
+    One panel per patient: the ratings by session, the patient's mean (solid) and rupture
+    threshold (dashed, mean − k SD as :func:`analysis.change.rupture_episodes` set it), each
+    episode shaded (green repaired, red not) and, for simulated data, the true ruptures as crosses.
+
+    Parameters
+    ----------
+    sessions : DataFrame
+        Long format: one row per patient and session.
+    result : RuptureEpisodes
+        From :func:`analysis.change.rupture_episodes` on `sessions`.
+    patients : list
+        Patient ids to draw, one panel each.
+    alliance, patient, session : str
+        Column names in `sessions`.
+    true_rupture : str, optional
+        A boolean column marking true ruptures (simulation only).
+    titles : mapping, optional
+        Patient id -> panel title.
+    axes : sequence of Axes, optional
+        One axis per patient; default: a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        `result` is not a RuptureEpisodes; `sessions` lacks a column (with the nearest name);
+        `patients` is empty, names unknown ids or patients the rule did not analyse; `axes` has
+        another length.
+
+    References
+    ----------
+    Safran, J. D., & Muran, J. C. (2000). *Negotiating the therapeutic alliance*. Guilford.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> from analysis.change import rupture_episodes
+    >>> d = pd.DataFrame({"patient": 1, "session": range(1, 11),
+    ...                   "alliance": [4.0, 4.1, 4.0, 4.2, 2.5, 4.1, 4.0, 4.2, 4.1, 4.0]})
+    >>> res = rupture_episodes(d, k=1.5, m=2)
+    >>> fig = rupture_episodes_plot(d, res, [1])
+    >>> len(fig.axes)
+    1
+    >>> plt.close(fig)
+    """
+    import numpy as np
+
+    from analysis.change import RuptureEpisodes
+
+    if not isinstance(result, RuptureEpisodes):
+        raise ValueError(f"`result` must be a RuptureEpisodes (from analysis.change.rupture_episodes); got "
+                         f"{type(result).__name__}.")
+    cols = {"patient": patient, "session": session, "alliance": alliance}
+    if true_rupture is not None:
+        cols["true_rupture"] = true_rupture
+    sessions, patients, axes, fig = _series_panels(sessions, patients, cols, axes, "axes")
+    info = result.patients.set_index("patient")
+    not_rated = [p for p in patients
+                 if p not in info.index or not np.isfinite(float(info.loc[p, "threshold"]))]
+    if not_rated:
+        raise ValueError(f"`patients` names ids the rupture rule did not analyse (too short or constant series): "
+                         f"{not_rated}.")
+    for ax, pid in zip(axes, patients):
+        d = sessions[sessions[patient] == pid]
+        ax.plot(d[session], d[alliance], "o-", color=OKABE_ITO[1], ms=3, lw=1)
+        ax.axhline(info.loc[pid, "mean"], color="0.5", lw=0.8)
+        ax.axhline(info.loc[pid, "threshold"], color="0.5", lw=0.8, ls="--")
+        for _, e in result.episodes[result.episodes["patient"] == pid].iterrows():
+            ax.axvspan(e["onset"] - 0.4, e["end"] + 0.4, color=OKABE_ITO[2 if e["repaired"] else 3], alpha=0.25)
+        if true_rupture is not None:
+            tr = d[d[true_rupture].astype(bool)]
+            ax.scatter(tr[session], tr[alliance], marker="x", color="k", s=25, zorder=3, label="true rupture")
+        ax.set_title(titles[pid] if titles is not None and pid in titles else f"patient {pid}", fontsize=9)
+        ax.set_xlabel(session)
+    axes[0].set_ylabel(alliance)
+    if true_rupture is not None:
+        axes[0].legend(fontsize=7, frameon=False, loc="lower left")
+    return fig
+
+
+__all__ += ["sudden_gains_plot", "rupture_episodes_plot"]
+
+
+def qq_plot(values, ax=None, *, title: str | None = None, xlabel: str = "normal quantile",
+            ylabel: str = "standardised value") -> Figure:
+    r"""Normal QQ plot of standardised values against normal quantiles, with the identity line.
+
+    The values are standardised by their own mean and SD, :math:`z_{(i)} = (v_{(i)} - \bar v)/s`,
+    sorted, and plotted against :math:`\Phi^{-1}((i - 0.5)/n)`; points on the dashed identity line
+    mean normality, bent tails or a staircase (rounded scores) show where it fails
+    (Wilk & Gnanadesikan 1968). Used for residuals and random effects of mixed models.
+
+    Parameters
+    ----------
+    values : array-like of float
+        At least three finite values that are not all equal.
+    ax : matplotlib Axes, optional
+        Where to draw; default: a new figure.
+    title, xlabel, ylabel : str
+        Labels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        `values` is not numeric, has fewer than three values, missing or infinite values (naming
+        their positions), or no spread.
+
+    References
+    ----------
+    Wilk, M. B., & Gnanadesikan, R. (1968). Probability plotting methods for the analysis of data.
+    *Biometrika, 55*(1), 1--17.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> fig = qq_plot(np.random.default_rng(1).normal(size=50), title="normal sample")
+    >>> len(fig.axes[0].lines)
+    2
+    >>> plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from scipy import stats
+
+    try:
+        v = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise ValueError(f"`values` must be numbers; got {type(values).__name__}.") from None
+    if v.size < 3:
+        raise ValueError(f"`values` needs at least 3 values for a QQ plot; got {v.size}.")
+    bad = np.flatnonzero(~np.isfinite(v))
+    if bad.size:
+        raise ValueError(f"`values` has missing or infinite values at positions {bad[:10].tolist()}.")
+    top = float(np.max(np.abs(v)))
+    w = v / top if top > 0 else v  # scaled first, so that 1e-300 or 1e300 neither underflow nor overflow
+    sd = float(np.std(w, ddof=1))
+    if not sd > 0:
+        raise ValueError("`values` has no spread (all values equal): nothing to compare with a normal distribution.")
+    z = np.sort((w - w.mean()) / sd)
+    q = stats.norm.ppf((np.arange(1, z.size + 1) - 0.5) / z.size)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4.6, 3.8))
+    else:
+        fig = ax.figure
+    ax.plot(q, z, "o", ms=2.5, alpha=0.5, color=OKABE_ITO[0])
+    lim = [min(q.min(), z.min()), max(q.max(), z.max())]
+    ax.plot(lim, lim, color="0.3", lw=1, ls="--")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+__all__ += ["qq_plot"]
+
+
 
 # ---------------------------------------------------------------------------------------------
 # Lesson figures of notebook 07 (power and design).

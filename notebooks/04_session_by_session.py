@@ -65,7 +65,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import display
-from scipy import stats
 
 from analysis import datasets, ledger, plots, sessions
 from analysis.growth import compare_growth_models, growth_model
@@ -582,19 +581,10 @@ display(sd_truth.round(2))
 # so their spread is smaller than the model's slope SD.
 
 # %%
-def qq_panel(ax, values, title, xlabel="normal quantile", ylabel="standardised value"):
-    """Normal QQ plot of `values` (standardised by their own mean and SD), with the identity line."""
-    v = np.sort((values - values.mean()) / values.std(ddof=1))
-    q = stats.norm.ppf((np.arange(1, len(v) + 1) - 0.5) / len(v))
-    ax.plot(q, v, "o", ms=2.5, alpha=0.5, color=plots.OKABE_ITO[0])
-    lim = [min(q.min(), v.min()), max(q.max(), v.max())]
-    ax.plot(lim, lim, color="0.3", lw=1, ls="--")
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
-
-
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-qq_panel(axes[0], g_rs.residuals.to_numpy(), f"Residuals ({g_rs.n_obs} measurements)")
-qq_panel(axes[1], g_rs.ranef["course"].to_numpy(), f"Random slopes, BLUPs ({g_rs.n_subjects} patients)")
+plots.qq_plot(g_rs.residuals.to_numpy(), axes[0], title=f"Residuals ({g_rs.n_obs} measurements)")
+plots.qq_plot(g_rs.ranef["course"].to_numpy(), axes[1],
+              title=f"Random slopes, BLUPs ({g_rs.n_subjects} patients)")
 fig.suptitle("SIMULATED trial: growth model diagnostics (random intercept and slope)", fontsize=10)
 fig.tight_layout()
 plots.save_figure(fig, "04_growth_qq")

@@ -587,36 +587,14 @@ pid_ceiling = int(epi.sort_values("mean", ascending=False)["patient"].iloc[0])
 rup_pat = {pid_rep: "repaired episode", pid_unrep: "unrepaired episode",
            pid_ceiling: "near the ceiling (tiny SD)"}
 fig, axes = plt.subplots(2, 3, figsize=(11, 5.6))
-for j, pid in enumerate(show_sg):
-    d = sess[sess["patient"] == pid]
-    ax = axes[0, j]
-    ax.plot(d["session"], d["symptom"], "o-", color=plots.OKABE_ITO[0], ms=3, lw=1)
-    for _, g in sg.gains[sg.gains["patient"] == pid].iterrows():
-        ax.annotate("", xy=(g["postgain_session"], g["postgain_score"]),
-                    xytext=(g["pregain_session"], g["pregain_score"]),
-                    arrowprops=dict(arrowstyle="->", color=plots.OKABE_ITO[3], lw=2))
-    true_s = int(latent.loc[latent["patient"] == pid, "sudden_gain_session"].iloc[0])
-    if true_s > 0:
-        ax.axvline(true_s - 0.5, color="0.6", ls=":", lw=1)
-    ax.set(title=f"patient {pid}: {'true gain' if true_s > 0 else 'no true gain (false alarm)'}",
-           ylabel="PHQ-9" if j == 0 else None, ylim=(0, 27))
-    ax.title.set_fontsize(9)
-ep_all = ep.episodes
-for j, (pid, what) in enumerate(rup_pat.items()):
-    d = rs[rs["patient"] == pid]
-    ax = axes[1, j]
-    ax.plot(d["session"], d["alliance"], "o-", color=plots.OKABE_ITO[1], ms=3, lw=1)
-    ax.axhline(pinfo.loc[pid, "mean"], color="0.5", lw=0.8)
-    ax.axhline(pinfo.loc[pid, "threshold"], color="0.5", lw=0.8, ls="--")
-    for _, e in ep_all[ep_all["patient"] == pid].iterrows():
-        ax.axvspan(e["onset"] - 0.4, e["end"] + 0.4, color=plots.OKABE_ITO[2 if e["repaired"] else 3], alpha=0.25)
-    tr = d[d["rupture"]]
-    ax.scatter(tr["session"], tr["alliance"], marker="x", color="k", s=25, zorder=3, label="true rupture")
-    ax.set(title=f"patient {pid}: {what}", xlabel="session", ylabel="WAI-SR" if j == 0 else None)
-    ax.title.set_fontsize(9)
-axes[1, 0].legend(fontsize=7, frameon=False, loc="lower left")
-for j in range(3):
-    axes[0, j].set_xlabel("session")
+true_session = latent.set_index("patient")["sudden_gain_session"]
+plots.sudden_gains_plot(sess, sg, show_sg, true_gain_session=true_session, ylim=(0, 27), axes=axes[0],
+                        titles={pid: f"patient {pid}: " + ("true gain" if true_session[pid] > 0
+                                                           else "no true gain (false alarm)") for pid in show_sg})
+plots.rupture_episodes_plot(rs, ep, list(rup_pat), true_rupture="rupture", axes=axes[1],
+                            titles={pid: f"patient {pid}: {what}" for pid, what in rup_pat.items()})
+axes[0, 0].set_ylabel("PHQ-9")
+axes[1, 0].set_ylabel("WAI-SR")
 fig.suptitle("SIMULATED: sudden gains (arrows; dotted = true gain) and rupture episodes "
              "(green = repaired, red = not; dashed = mean − 2 SD)", fontsize=9)
 fig.tight_layout()
@@ -678,7 +656,8 @@ per_patient[per_patient["dropout"]].head()
 
 # %%
 with warnings.catch_warnings():
-    warnings.simplefilter("ignore", UserWarning)  # the missing sessions of dropouts: listed in .dropped
+    # the missing sessions of dropouts are dropped (listed in .dropped); other warnings still show
+    warnings.filterwarnings("ignore", message="Dropped .* incomplete measurement")
     growth = growth_model(mine.assign(time=np.log1p(mine["session"])), "symptom", "time", "patient",
                           na_action="omit")
 b = growth.coefficients["estimate"]

@@ -160,3 +160,93 @@ def test_factor_models_plot_refuses_bad_input(comparison):
         plots.factor_models_plot(comparison, rmsea_line=0)
     with pytest.raises(ValueError, match="`rmsea_line`"):
         plots.factor_models_plot(comparison, rmsea_line="0.06")
+
+
+# ----------------------------------------------------------------------------- sudden_gains_plot, rupture_episodes_plot
+@pytest.fixture(scope="module")
+def series():
+    import pandas as pd
+
+    from analysis.change import rupture_episodes, sudden_gains
+
+    d = pd.DataFrame({"patient": np.repeat([1, 2], 10), "session": np.tile(np.arange(1, 11), 2),
+                      "symptom": [20, 21, 20, 19, 9, 8, 9, 8, 8, 7] + [15, 14, 14, 13, 13, 12, 12, 11, 11, 10],
+                      "alliance": [4.0, 4.1, 4.0, 4.2, 2.5, 4.1, 4.0, 4.2, 4.1, 4.0] * 2,
+                      "rupture": [False] * 4 + [True] + [False] * 15})
+    return d, sudden_gains(d), rupture_episodes(d, k=1.5, m=2)
+
+
+def test_series_plots_draw_one_panel_per_patient(series):
+    d, sg, ep = series
+    fig, axes = plt.subplots(2, 2)
+    plots.sudden_gains_plot(d, sg, [1, 2], true_gain_session={1: 5, 2: -1}, ylim=(0, 27), axes=axes[0],
+                            titles={1: "one"})
+    plots.rupture_episodes_plot(d, ep, [1, 2], true_rupture="rupture", axes=axes[1])
+    assert axes[0, 0].get_title() == "one" and axes[0, 1].get_title() == "patient 2"
+    assert len(axes[0, 0].texts) == len(sg.gains[sg.gains["patient"] == 1]) >= 1  # one arrow per gain
+    assert len(axes[1, 0].patches) == len(ep.episodes[ep.episodes["patient"] == 1]) >= 1  # one span per episode
+
+
+def test_series_plots_refuse_bad_input(series):
+    d, sg, ep = series
+    with pytest.raises(ValueError, match="`result` must be a SuddenGains"):
+        plots.sudden_gains_plot(d, ep, [1])
+    with pytest.raises(ValueError, match="`result` must be a RuptureEpisodes"):
+        plots.rupture_episodes_plot(d, sg, [1])
+    with pytest.raises(ValueError, match="`patients` must be a non-empty list"):
+        plots.sudden_gains_plot(d, sg, [])
+    with pytest.raises(ValueError, match="`patients` must be a non-empty list"):
+        plots.rupture_episodes_plot(d, ep, "1")
+    with pytest.raises(ValueError, match=r"`patients` names ids not in column 'patient' of `sessions`: \[7\]"):
+        plots.sudden_gains_plot(d, sg, [1, 7])
+    with pytest.raises(ValueError, match="Did you mean 'symptom'"):
+        plots.sudden_gains_plot(d, sg, [1], score="symptoms")
+    with pytest.raises(ValueError, match="sessions"):
+        plots.rupture_episodes_plot(None, ep, [1])
+    with pytest.raises(ValueError, match="`axes` has 1 axes for 2 patients"):
+        _, ax = plt.subplots()
+        plots.rupture_episodes_plot(d, ep, [1, 2], axes=[ax])
+    with pytest.raises(ValueError, match="Did you mean 'rupture'"):
+        plots.rupture_episodes_plot(d, ep, [1], true_rupture="ruptures")
+
+
+def test_rupture_plot_refuses_a_patient_the_rule_did_not_analyse():
+    import pandas as pd
+
+    from analysis.change import rupture_episodes
+
+    d = pd.DataFrame({"patient": np.repeat([1, 2], 10), "session": np.tile(np.arange(1, 11), 2),
+                      "alliance": [4.0] * 10 + [4.0, 4.1, 4.0, 4.2, 2.5, 4.1, 4.0, 4.2, 4.1, 4.0]})
+    ep = rupture_episodes(d, k=1.5, m=2)
+    with pytest.raises(ValueError, match=r"did not analyse \(too short or constant series\): \[1\]"):
+        plots.rupture_episodes_plot(d, ep, [1])
+
+
+# ----------------------------------------------------------------------------- qq_plot
+def test_qq_plot_draws_standardised_sorted_values():
+    v = np.array([3.0, 1.0, 2.0, 10.0])
+    fig, ax = plt.subplots()
+    assert plots.qq_plot(v, ax, title="t") is fig
+    y = ax.lines[0].get_ydata()
+    np.testing.assert_allclose(y, np.sort((v - v.mean()) / v.std(ddof=1)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("values, message", [
+    ([1.0, 2.0], "at least 3 values"),
+    ([1.0, np.nan, 2.0, 3.0], r"missing or infinite values at positions \[1\]"),
+    ([1.0, 2.0, np.inf], r"positions \[2\]"),
+    ([2.0, 2.0, 2.0], "no spread"),
+    (["a", "b", "c"], "`values` must be numbers"),
+    ({"a": 1}, "`values` must be numbers"),
+])
+def test_qq_plot_refuses_bad_values(values, message):
+    with pytest.raises(ValueError, match=message):
+        plots.qq_plot(values)
+
+
+def test_qq_plot_is_scale_equivariant():
+    v = np.random.default_rng(3).normal(size=20)
+    for scale in (1e-300, 1e300):
+        fig = plots.qq_plot(v * scale)
+        np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), np.sort((v - v.mean()) / v.std(ddof=1)),
+                                   rtol=1e-9, atol=1e-12)
