@@ -802,6 +802,9 @@ def run_notebooks(layout: Layout, params: dict[str, object], timeout: int, jobs:
             if first is not None:
                 for later in notebooks[notebooks.index(first) + 1:]:
                     (layout.html_dir / f"{later.stem}.html").unlink(missing_ok=True)
+                # the ledger holds the rows of the notebooks before the failure, as a run one by one
+                merge_ledgers([stages[p].ledger for p in notebooks[:notebooks.index(first)] if p in done],
+                              layout.ledger)
             error = failures[first] if first is not None else next(iter(failures.values()))
             if isinstance(error, ReproductionError):
                 raise error
