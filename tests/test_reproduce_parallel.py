@@ -35,7 +35,11 @@ def _run(notebooks: Path, reports: Path, jobs: int) -> subprocess.CompletedProce
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
-    """The same three notebooks run with --jobs 1 and --jobs 2; the first is the slowest."""
+    """The same three notebooks run with --jobs 1 and --jobs 2; the first is the slowest.
+
+    Six kernel starts and a 4-second sleep (twice): about 20 s on an idle machine, more on a busy
+    one (``--durations`` lists it under the first test); the runner's real notebooks are not run here.
+    """
     root = tmp_path_factory.mktemp("parallel")
     notebooks = root / "notebooks"
     notebooks.mkdir()

@@ -153,6 +153,7 @@ class NotebookRun:
     html: Path
     figures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # kernel and export, all processes (robust to a busy machine)
 
 
 # --------------------------------------------------------------------------
@@ -441,18 +442,27 @@ def _stage(layout: Layout, staging: Path, notebook: Path) -> Layout:
     return Layout(notebooks=layout.notebooks, reports=folder, ledger=folder / "ledger.csv")
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its reaped children (a notebook's kernel, once shut down)."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _run_one(path: Path, layout: Layout, stage: Layout, params: dict[str, object],
-             timeout: int) -> tuple[str, list[str], float]:
+             timeout: int) -> tuple[str, list[str], float, float]:
     """Execute one notebook (its kernel writing into `stage`) and write its page into `layout`.
 
-    Returns (title, figure names, seconds). A unit of work for the process pool.
+    Returns (title, figure names, seconds, CPU seconds). A unit of work for the process pool.
     """
-    start = time.monotonic()
+    start, cpu = time.monotonic(), _cpu_seconds()
     reset_ledger(stage.ledger)
     nb = execute_notebook(path, stage, params, timeout, pages=layout)
     page = export_html(nb, path.stem, layout)
     check_offline(page)
-    return notebook_title(nb, path.stem), sorted(figure_names(stage.figures)), time.monotonic() - start
+    return (notebook_title(nb, path.stem), sorted(figure_names(stage.figures)), time.monotonic() - start,
+            _cpu_seconds() - cpu)
 
 
 def _build_api_job(layout: Layout) -> float:
@@ -539,13 +549,13 @@ def run_notebooks(layout: Layout, params: dict[str, object], timeout: int, jobs:
         staging = Path(tmp)
         stages = {path: _stage(layout, staging, path) for path in notebooks}
 
-        def finish(path: Path, result: tuple[str, list[str], float]) -> None:
-            title, figures, seconds = result
+        def finish(path: Path, result: tuple[str, list[str], float, float]) -> None:
+            title, figures, seconds, cpu = result
             _collect(layout, stages[path], path, owners)
             done[path] = NotebookRun(path=path, title=title, html=layout.html_dir / f"{path.stem}.html",
-                                     figures=figures, seconds=seconds)
-            print(f"[{len(done)}/{n}] {path.name} ok in {seconds:.1f} s, {len(figures)} new figures",
-                  flush=True)
+                                     figures=figures, seconds=seconds, cpu_seconds=cpu)
+            print(f"[{len(done)}/{n}] {path.name} ok in {seconds:.1f} s ({cpu:.1f} CPU s), "
+                  f"{len(figures)} new figures", flush=True)
 
         if jobs == 1:
             if api:
@@ -588,6 +598,9 @@ def run_notebooks(layout: Layout, params: dict[str, object], timeout: int, jobs:
             if first is not None:
                 for later in notebooks[notebooks.index(first) + 1:]:
                     (layout.html_dir / f"{later.stem}.html").unlink(missing_ok=True)
+                # the ledger holds the rows of the notebooks before the failure, as a run one by one
+                merge_ledgers([stages[p].ledger for p in notebooks[:notebooks.index(first)] if p in done],
+                              layout.ledger)
             error = failures[first] if first is not None else next(iter(failures.values()))
             if isinstance(error, ReproductionError):
                 raise error
@@ -596,8 +609,10 @@ def run_notebooks(layout: Layout, params: dict[str, object], timeout: int, jobs:
         merge_ledgers([stages[path].ledger for path in notebooks], layout.ledger)
     runs = [done[path] for path in notebooks]
     width = max(len(run.path.name) for run in runs)
-    print("notebook times (s):\n" + "\n".join(f"  {run.path.name:<{width}} {run.seconds:7.1f}" for run in runs)
-          + f"\n  {'sum':<{width}} {sum(run.seconds for run in runs):7.1f}", flush=True)
+    print(f"notebook times (s):\n  {'':<{width}}    wall     CPU\n"
+          + "\n".join(f"  {run.path.name:<{width}} {run.seconds:7.1f} {run.cpu_seconds:7.1f}" for run in runs)
+          + f"\n  {'sum':<{width}} {sum(r.seconds for r in runs):7.1f} {sum(r.cpu_seconds for r in runs):7.1f}",
+          flush=True)
     return runs
 
 
