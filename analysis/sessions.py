@@ -674,69 +674,67 @@ def riclpm(
         raise ValueError("`waves`: the RI-CLPM needs at least 3 waves.")
     W = len(use)
     sub = clean[clean["session"].isin(use)]
-    wide = sub.pivot(index="patient", columns="session", values=[x, y])
-    cols = {}
-    for k, w in enumerate(use, start=1):
-        cols[f"x{k}"] = wide[(x, w)] if (x, w) in wide.columns else np.nan
-        cols[f"y{k}"] = wide[(y, w)] if (y, w) in wide.columns else np.nan
-    wd = pd.DataFrame(cols)
-    for c in wd.columns:
-        if not wd[c].notna().any():
-            var = x if c[0] == "x" else y
-            raise ValueError(f"`data`: column {var!r} has no observed value at wave {use[int(c[1:]) - 1]} "
-                             f"(column {wave!r}); the RI-CLPM cannot be estimated. Drop that wave with `waves=`.")
+    # wide array (patients in sorted order x waves): x1..xW, y1..yW (numpy: no pandas pivot per call)
+    pid, _ = pd.factorize(sub["patient"], sort=True)
+    wpos = np.searchsorted(np.asarray(use), sub["session"].to_numpy())
+    Y = np.full((int(pid.max()) + 1 if len(pid) else 0, 2 * W), np.nan)
+    Y[pid, wpos] = sub[x].to_numpy(dtype=float)
+    Y[pid, W + wpos] = sub[y].to_numpy(dtype=float)
+    seen = np.isfinite(Y).any(axis=0)
+    for c in np.flatnonzero(~seen)[:1]:
+        var = x if c < W else y
+        raise ValueError(f"`data`: column {var!r} has no observed value at wave {use[c % W]} "
+                         f"(column {wave!r}); the RI-CLPM cannot be estimated. Drop that wave with `waves=`.")
     xs = [f"x{k}" for k in range(1, W + 1)]
     ys = [f"y{k}" for k in range(1, W + 1)]
-    for var, block in ((x, xs), (y, ys)):
-        vals = wd[block].to_numpy(dtype=float)
-        vals = vals[np.isfinite(vals)]
+    for var, block in ((x, Y[:, :W]), (y, Y[:, W:])):
+        vals = block[np.isfinite(block)]
         amax = float(np.max(np.abs(vals)))
         if amax == 0 or float(np.std(vals / amax)) <= 1e-12:
             raise ValueError(f"`data`: column {var!r} has zero variance over waves {use}; the RI-CLPM needs "
                              "variation within and between patients.")
     # fit on rescaled variables (a power of two near each variable's SD over all waves) and transform
     # back: ML estimates are equivariant, so results do not depend on the units (1e-150 or 1e150)
-    sx, sy = (_power2_scale(wd[block].to_numpy(dtype=float)) for block in (xs, ys))
-    wd = wd.copy()
-    wd[xs], wd[ys] = wd[xs] / sx, wd[ys] / sy
-    order = xs + ys
-    wd = wd[order]
+    sx, sy = _power2_scale(Y[:, :W]), _power2_scale(Y[:, W:])
+    Y[:, :W] /= sx
+    Y[:, W:] /= sy
     p = 2 * W
     notes: list[str] = []
     n_patients = int(clean["patient"].nunique())
     if missing == "ml":
-        keep = wd.notna().any(axis=1)
+        keep = np.isfinite(Y).any(axis=1)
         n_dropped = n_patients - int(keep.sum())
-        wd = wd[keep]
-        n = len(wd)
+        Y = Y[keep]
+        n = len(Y)
         if n_dropped:
             notes.append(f"{n_dropped} of {n_patients} patients have no observed value in waves {use} and were "
                          "dropped (they carry no information under FIML)")
         if n <= p:
             raise ValueError(f"`data`: {n} patients with an observed value for {p} variables; the RI-CLPM needs "
                              "more patients.")
-        obs = wd.notna().to_numpy()
+        obs = np.isfinite(Y)
         cover = obs.T.astype(float) @ obs.astype(float)
         if (cover == 0).any():
             j, k = np.argwhere(cover == 0)[0]
             names = [f"{x}@{w}" for w in use] + [f"{y}@{w}" for w in use]
             raise ValueError(f"`data`: no patient has both {names[j]} and {names[k]} observed ({wave!r} = wave); "
                              "their covariance cannot be estimated under FIML.")
-        n_pat = len({tuple(r) for r in obs})
+        n_pat = len(np.unique(obs, axis=0))
         notes.append(f"{n_pat} missing-data pattern(s); {100.0 * obs.mean():.1f}% of the {n} x {p} values observed")
     else:
-        n_all = len(wd)
-        wd = wd.dropna()
-        n = len(wd)
+        n_all = len(Y)
+        Y = Y[np.isfinite(Y).all(axis=1)]
+        n = len(Y)
         n_dropped = n_all - n
         if n < n_all:
             notes.append(f"{n_all - n} of {n_all} patients miss at least one wave and were dropped (complete cases)")
         if n <= p:
             raise ValueError(f"`data`: {n} complete patients for {p} variables; the RI-CLPM needs more patients.")
         obs = np.ones((n, p), dtype=bool)
+    wd = pd.DataFrame(Y, columns=xs + ys)
     syntax = riclpm_syntax(W, "x", "y", constrain=constrain) if model is None else model
     fitted = syntax + "\n" + _start_lines(wd, W, syntax)
-    res, se_free, converged = _fit_engine(fitted, wd.reset_index(drop=True), missing, notes)
+    res, se_free, converged = _fit_engine(fitted, wd, missing, notes)
     pt = res.partable.copy()
     if se_free is not None:
         pt["se"] = [se_free[int(k) - 1] if k > 0 else 0.0 for k in pt["free"]]
@@ -818,26 +816,34 @@ def _fit_engine(syntax: str, wd: pd.DataFrame, missing: str, notes: list):
         notes.append(msg)
     why = [m for m in res.warnings if "converge" in m]
     q = len(res.theta)
-    if missing == "ml":
+    pt = res.partable
+    heywood = bool(((pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & (pt["free"] > 0) & (pt["estimate"] < 0)).any())
+    # the engine's information singular: not identified at this point
+    singular = any("singular" in m for m in res.warnings)
+    se = None
+    if missing == "ml" or heywood:
+        # observed information: SEs under FIML; with complete cases (expected-information SEs, as lavaan)
+        # only the check that a Heywood solution is a maximum, not a saddle point
         obj = res._obj
         pats = [d.pat if d.pat is not None else _miss.Patterns.from_moments(d.ybar, d.S, d.n) for d in obj.data]
         info = _miss.observed_information(pats, obj.model, res.theta)
         d = np.sqrt(np.abs(np.diag(info)))
         d[d == 0] = 1.0
         ev = np.linalg.eigvalsh(info / np.outer(d, d))
-        singular = not ev.min() > 1e-10 * max(ev.max(), 1e-300)
-        # the engine's (expected) information singular too: not identified at this point
-        singular = singular or any("singular" in m for m in res.warnings)
-        se = np.full(q, np.nan) if singular else np.sqrt(np.diag(np.linalg.inv(info)))
-    else:
-        singular = any("singular" in m for m in res.warnings)
-        se = None
+        # equilibrated (unit-diagonal) information: an eigenvalue below 1e-6 is a direction along which
+        # the likelihood is flat (SEs inflated > 1000-fold): empirically not identified, a ridge or saddle
+        singular = singular or not ev.min() > 1e-6 * max(ev.max(), 1.0)
+        if missing == "ml":
+            se = np.full(q, np.nan) if singular else np.sqrt(np.diag(np.linalg.inv(info)))
+        elif singular:
+            se = np.full(q, np.nan)
     converged = bool(res.converged) and not singular
     if why:
         notes.append(f"the optimizer did not converge: {'; '.join(why)}")
     elif singular:
-        notes.append("no proper optimum (the optimizer stopped, but the information matrix is singular: a "
-                     "saddle point, a ridge or an unidentified model; standard errors are not available)")
+        notes.append("no proper optimum (the optimizer stopped, but the information matrix is singular or "
+                     "not positive definite: a saddle point, a ridge or an unidentified model; standard errors are "
+                     "not available)")
     if why or singular:
         converged = False
         warnings.warn(f"riclpm: {notes[-1]}", ConvergenceWarning, stacklevel=3)
