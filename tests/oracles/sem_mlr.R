@@ -9,6 +9,8 @@
 # one row without any observed value (lavaan drops it).
 # 1. complete: cfa(model, data, estimator = "MLR")            (lavaan defaults for MLR)
 # 2. missing:  cfa(model, data, estimator = "MLR", missing = "ml")
+# 3. multigroup: complete y1..y6 in two groups g = rep(c("a", "b"), 150) (alternate rows, not in the CSV),
+#    cfa(model, data, group = "g", group.equal = "loadings", estimator = "MLR")
 # Each value is what the R call in the comment beside it returns (full precision JSON).
 suppressPackageStartupMessages({library(lavaan); library(jsonlite)})
 set.seed(20240607)
@@ -36,8 +38,8 @@ fm_names <- c("chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scal
               "baseline.chisq", "baseline.df", "baseline.chisq.scaled", "baseline.chisq.scaling.factor",
               "cfi", "tli", "cfi.scaled", "tli.scaled", "cfi.robust", "tli.robust",
               "rmsea", "rmsea.scaled", "rmsea.robust", "srmr", "logl", "unrestricted.logl", "npar", "ntotal")
-one <- function(model, data, missing) {
-  fit <- cfa(model, data = data, estimator = "MLR", missing = missing)
+one <- function(model, data, missing, group = NULL, group.equal = "") {
+  fit <- cfa(model, data = data, estimator = "MLR", missing = missing, group = group, group.equal = group.equal)
   pe <- parameterEstimates(fit)
   fm <- fitMeasures(fit)
   fm <- fm[intersect(fm_names, names(fm))]
@@ -50,17 +52,21 @@ one <- function(model, data, missing) {
     converged = lavInspect(fit, "converged"),
     # parameterEstimates(fit): est, se (robust.huber.white)
     params = lapply(seq_len(nrow(pe)), function(i) list(lhs = pe$lhs[i], op = pe$op[i], rhs = pe$rhs[i],
+                                                         group = if (is.null(pe$group)) 1L else pe$group[i],
                                                          est = pe$est[i], se = pe$se[i])),
     # fitMeasures(fit)[...]
     fit = as.list(fm),
     # the ML standard errors for comparison: cfa(..., estimator = "ML", missing = ...)
-    se_ml = parameterEstimates(cfa(model, data = data, estimator = "ML", missing = missing))$se
+    se_ml = parameterEstimates(cfa(model, data = data, estimator = "ML", missing = missing, group = group,
+                                   group.equal = group.equal))$se
   )
 }
 out <- list(
   lavaan_version = as.character(packageVersion("lavaan")),
   csv = "sem_mlr.csv",
   complete = one(model_y, dat, "listwise"),
-  missing = one(model_m, dat, "ml")
+  missing = one(model_m, dat, "ml"),
+  multigroup = one(model_y, transform(dat, g = rep(c("a", "b"), n / 2)), "listwise", group = "g",
+                   group.equal = "loadings")
 )
 write(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path("tests", "fixtures", "sem_mlr.json"))
