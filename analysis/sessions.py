@@ -471,6 +471,8 @@ class RICLPM(ResultMixin):
     converged : bool
     boundary : list of str
         Variance parameters estimated below zero (Heywood cases), e.g. ``"RIx ~~ RIx"``.
+    estimator : str
+        ``"ML"`` or ``"MLR"`` (robust SEs and scaled test statistics in ``fit``).
     notes : list of str
     """
 
@@ -492,16 +494,19 @@ class RICLPM(ResultMixin):
     n_patterns: int = 1
     converged: bool = True
     boundary: list = field(default_factory=list)
+    estimator: str = "ML"
 
     def summary(self) -> str:
         """Readable account."""
         f = self.fit
+        robust = self.estimator == "MLR"
         if self.missing == "ml":
-            est = "full-information ML (FIML, casewise likelihood), observed-information SEs"
+            est = ("full-information ML (FIML, casewise likelihood), "
+                   + ("robust (MLR) SEs" if robust else "observed-information SEs"))
             who = (f"  N = {self.n} patients in {self.n_patterns} missing-data pattern(s) "
                    f"({self.n_dropped} without any observed value dropped)")
         else:
-            est = "ML on complete cases, expected-information SEs"
+            est = "ML on complete cases, " + ("robust (MLR) SEs" if robust else "expected-information SEs")
             who = f"  N = {self.n} ({self.n_dropped} dropped for missing waves)"
         srmr = "NaN" if not np.isfinite(f["srmr"]) else f"{f['srmr']:.3f}"
         lines = [
@@ -509,6 +514,12 @@ class RICLPM(ResultMixin):
             who,
             f"  chi2({f['df']}) = {f['chisq']:.3f}, p = {f['pvalue']:.3f}; CFI = {f['cfi']:.3f}; TLI = {f['tli']:.3f}; "
             f"RMSEA = {f['rmsea']:.3f}; SRMR = {srmr}; log-likelihood = {self.loglik:.3f}",
+        ]
+        if robust and "chisq_scaled" in f:
+            lines.append(f"  Yuan-Bentler scaled chi2({f['df']}) = {f['chisq_scaled']:.3f} (scaling factor "
+                         f"{f['scaling_factor']:.3f}), p = {f['pvalue_scaled']:.3f}; CFI = {f['cfi_scaled']:.3f}; "
+                         f"TLI = {f['tli_scaled']:.3f}; RMSEA = {f['rmsea_scaled']:.3f} (scaled)")
+        lines += [
             "  within-person lagged paths:",
             self.lagged.to_string(index=False, float_format=lambda v: f"{v:.4f}"),
         ]
@@ -531,6 +542,7 @@ def riclpm(
     constrain: bool = False,
     missing: str = "listwise",
     model: str | None = None,
+    estimator: str = "ML",
 ) -> RICLPM:
     r"""Fit a random-intercept cross-lagged panel model (Hamaker, Kuiper & Grasman 2015).
 
@@ -603,6 +615,12 @@ def riclpm(
         in its names: observed ``x1..xW`` and ``y1..yW`` (the ``k``-th wave used, whatever its
         number), within components ``wx1..``, ``wy1..``, intercepts ``RIx``, ``RIy``. Start
         from ``riclpm_syntax(W)`` and edit it (e.g. add a wave-specific constraint).
+    estimator : {"ML", "MLR"}, default "ML"
+        ``"MLR"``: the same estimates with robust inference for non-normal data, as lavaan's
+        ``estimator = "MLR"`` (:mod:`analysis.sem.robust`): Huber-White SEs and the Yuan-Bentler
+        scaled test; ``fit`` then also holds ``chisq_scaled``, ``pvalue_scaled``,
+        ``scaling_factor``, ``cfi_scaled``, ``tli_scaled``, ``rmsea_scaled`` (and, with complete
+        data, ``cfi_robust``, ``tli_robust``, ``rmsea_robust``).
 
     Returns
     -------
@@ -644,6 +662,7 @@ def riclpm(
     (240, 5, True, [], 21)
     """
     check_choice("missing", missing, ("listwise", "ml"))
+    check_choice("estimator", estimator, ("ML", "MLR"))
     if not isinstance(constrain, (bool, np.bool_)):
         raise ValueError(f"`constrain` must be True or False; got {constrain!r}.")
     if isinstance(x, str) and x == y:
@@ -734,7 +753,7 @@ def riclpm(
     wd = pd.DataFrame(Y, columns=xs + ys)
     syntax = riclpm_syntax(W, "x", "y", constrain=constrain) if model is None else model
     fitted = syntax + "\n" + _start_lines(wd, W, syntax)
-    res, se_free, converged = _fit_engine(fitted, wd, missing, notes)
+    res, se_free, converged = _fit_engine(fitted, wd, missing, notes, estimator)
     pt = res.partable.copy()
     if se_free is not None:
         pt["se"] = [se_free[int(k) - 1] if k > 0 else 0.0 for k in pt["free"]]
@@ -756,13 +775,19 @@ def riclpm(
                pvalue=float(fm["pvalue"]) if np.isfinite(fm["pvalue"]) else float("nan"),
                cfi=float(fm["cfi"]), tli=float(fm["tli"]), rmsea=float(fm["rmsea"]), srmr=float(fm["srmr"]),
                n=int(n), baseline_chisq=float(fm["baseline.chisq"]), baseline_df=int(fm["baseline.df"]))
+    for ours, lav in (("chisq_scaled", "chisq.scaled"), ("pvalue_scaled", "pvalue.scaled"),
+                      ("scaling_factor", "chisq.scaling.factor"), ("cfi_scaled", "cfi.scaled"),
+                      ("tli_scaled", "tli.scaled"), ("rmsea_scaled", "rmsea.scaled"), ("cfi_robust", "cfi.robust"),
+                      ("tli_robust", "tli.robust"), ("rmsea_robust", "rmsea.robust")):
+        if estimator == "MLR" and lav in fm:
+            fit[ours] = float(fm[lav])
     shift = float(obs[:, :W].sum()) * math.log(sx) + float(obs[:, W:].sum()) * math.log(sy)
     gd = res._obj.data[0]
     n_patterns = 1 if getattr(gd, "pat", None) is None else len(gd.pat.patterns)
     return RICLPM(params=_rename(params, use, x, y), lagged=_lagged(params, use), fit=fit, syntax=syntax, n=n,
                   n_dropped=n_dropped, x=x, y=y, notes=notes, missing=missing,
                   loglik=float(fm["logl"]) - shift, loglik_saturated=float(fm["unrestricted.logl"]) - shift,
-                  n_patterns=n_patterns, converged=converged, boundary=boundary)
+                  n_patterns=n_patterns, converged=converged, boundary=boundary, estimator=estimator)
 
 
 def _start_lines(wd: pd.DataFrame, W: int, syntax: str) -> str:
@@ -788,7 +813,7 @@ def _start_lines(wd: pd.DataFrame, W: int, syntax: str) -> str:
     return "\n".join(out)
 
 
-def _fit_engine(syntax: str, wd: pd.DataFrame, missing: str, notes: list):
+def _fit_engine(syntax: str, wd: pd.DataFrame, missing: str, notes: list, estimator: str = "ML"):
     """Fit ``syntax`` to the wide frame with :func:`analysis.sem.sem`; its warnings become notes.
 
     Returns ``(result, se of the free parameters, converged)``. Under FIML the SEs come from the
@@ -804,7 +829,7 @@ def _fit_engine(syntax: str, wd: pd.DataFrame, missing: str, notes: list):
         warnings.simplefilter("always")
         try:
             # with a mean structure (saturated wave means) as lavaan's RI-CLPM: the SRMR counts the means
-            res = sem(syntax, wd, missing=missing, meanstructure=True, information="expected")
+            res = sem(syntax, wd, missing=missing, meanstructure=True, information="expected", estimator=estimator)
         except ValueError as exc:
             raise ValueError(f"riclpm: `model`/`data`: {exc}") from None
     for w in caught:
@@ -833,9 +858,9 @@ def _fit_engine(syntax: str, wd: pd.DataFrame, missing: str, notes: list):
         # equilibrated (unit-diagonal) information: an eigenvalue below 1e-6 is a direction along which
         # the likelihood is flat (SEs inflated > 1000-fold): empirically not identified, a ridge or saddle
         singular = singular or not ev.min() > 1e-6 * max(ev.max(), 1.0)
-        if missing == "ml":
+        if missing == "ml" and estimator == "ML":
             se = np.full(q, np.nan) if singular else np.sqrt(np.diag(np.linalg.inv(info)))
-        elif singular:
+        elif singular:  # (MLR: the robust SEs come from the engine)
             se = np.full(q, np.nan)
     converged = bool(res.converged) and not singular
     if why:

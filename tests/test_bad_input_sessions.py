@@ -131,6 +131,7 @@ def test_riclpm_syntax_bad_input(args, kw, match):
     ({"waves": [1, 2, 9]}, r"wave\(s\) \[9\] are not in column 'session'"),
     ({"missing": "fiml"}, "`missing` must be one of 'listwise', 'ml'"),
     ({"constrain": "yes"}, "`constrain` must be True or False"),
+    ({"estimator": "WLSMV"}, "`estimator` must be one of .ML., .MLR."),
     ({"x": "aliance"}, r"no column 'aliance'; Did you mean 'alliance'\?"),
 ])
 def test_riclpm_bad_options(long, kw, match):
