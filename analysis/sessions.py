@@ -471,6 +471,8 @@ class RICLPM(ResultMixin):
     converged : bool
     boundary : list of str
         Variance parameters estimated below zero (Heywood cases), e.g. ``"RIx ~~ RIx"``.
+    estimator : str
+        ``"ML"`` or ``"MLR"`` (robust SEs and scaled test statistics in ``fit``).
     notes : list of str
     """
 
@@ -492,16 +494,19 @@ class RICLPM(ResultMixin):
     n_patterns: int = 1
     converged: bool = True
     boundary: list = field(default_factory=list)
+    estimator: str = "ML"
 
     def summary(self) -> str:
         """Readable account."""
         f = self.fit
+        robust = self.estimator == "MLR"
         if self.missing == "ml":
-            est = "full-information ML (FIML, casewise likelihood), observed-information SEs"
+            est = ("full-information ML (FIML, casewise likelihood), "
+                   + ("robust (MLR) SEs" if robust else "observed-information SEs"))
             who = (f"  N = {self.n} patients in {self.n_patterns} missing-data pattern(s) "
                    f"({self.n_dropped} without any observed value dropped)")
         else:
-            est = "ML on complete cases, expected-information SEs"
+            est = "ML on complete cases, " + ("robust (MLR) SEs" if robust else "expected-information SEs")
             who = f"  N = {self.n} ({self.n_dropped} dropped for missing waves)"
         srmr = "NaN" if not np.isfinite(f["srmr"]) else f"{f['srmr']:.3f}"
         lines = [
@@ -509,6 +514,12 @@ class RICLPM(ResultMixin):
             who,
             f"  chi2({f['df']}) = {f['chisq']:.3f}, p = {f['pvalue']:.3f}; CFI = {f['cfi']:.3f}; TLI = {f['tli']:.3f}; "
             f"RMSEA = {f['rmsea']:.3f}; SRMR = {srmr}; log-likelihood = {self.loglik:.3f}",
+        ]
+        if robust and "chisq_scaled" in f:
+            lines.append(f"  Yuan-Bentler scaled chi2({f['df']}) = {f['chisq_scaled']:.3f} (scaling factor "
+                         f"{f['scaling_factor']:.3f}), p = {f['pvalue_scaled']:.3f}; CFI = {f['cfi_scaled']:.3f}; "
+                         f"TLI = {f['tli_scaled']:.3f}; RMSEA = {f['rmsea_scaled']:.3f} (scaled)")
+        lines += [
             "  within-person lagged paths:",
             self.lagged.to_string(index=False, float_format=lambda v: f"{v:.4f}"),
         ]
@@ -531,6 +542,7 @@ def riclpm(
     constrain: bool = False,
     missing: str = "listwise",
     model: str | None = None,
+    estimator: str = "ML",
 ) -> RICLPM:
     r"""Fit a random-intercept cross-lagged panel model (Hamaker, Kuiper & Grasman 2015).
 
@@ -603,6 +615,12 @@ def riclpm(
         in its names: observed ``x1..xW`` and ``y1..yW`` (the ``k``-th wave used, whatever its
         number), within components ``wx1..``, ``wy1..``, intercepts ``RIx``, ``RIy``. Start
         from ``riclpm_syntax(W)`` and edit it (e.g. add a wave-specific constraint).
+    estimator : {"ML", "MLR"}, default "ML"
+        ``"MLR"``: the same estimates with robust inference for non-normal data, as lavaan's
+        ``estimator = "MLR"`` (:mod:`analysis.sem.robust`): Huber-White SEs and the Yuan-Bentler
+        scaled test; ``fit`` then also holds ``chisq_scaled``, ``pvalue_scaled``,
+        ``scaling_factor``, ``cfi_scaled``, ``tli_scaled``, ``rmsea_scaled`` (and, with complete
+        data, ``cfi_robust``, ``tli_robust``, ``rmsea_robust``).
 
     Returns
     -------
@@ -644,6 +662,7 @@ def riclpm(
     (240, 5, True, [], 21)
     """
     check_choice("missing", missing, ("listwise", "ml"))
+    check_choice("estimator", estimator, ("ML", "MLR"))
     if not isinstance(constrain, (bool, np.bool_)):
         raise ValueError(f"`constrain` must be True or False; got {constrain!r}.")
     if isinstance(x, str) and x == y:
@@ -674,69 +693,67 @@ def riclpm(
         raise ValueError("`waves`: the RI-CLPM needs at least 3 waves.")
     W = len(use)
     sub = clean[clean["session"].isin(use)]
-    wide = sub.pivot(index="patient", columns="session", values=[x, y])
-    cols = {}
-    for k, w in enumerate(use, start=1):
-        cols[f"x{k}"] = wide[(x, w)] if (x, w) in wide.columns else np.nan
-        cols[f"y{k}"] = wide[(y, w)] if (y, w) in wide.columns else np.nan
-    wd = pd.DataFrame(cols)
-    for c in wd.columns:
-        if not wd[c].notna().any():
-            var = x if c[0] == "x" else y
-            raise ValueError(f"`data`: column {var!r} has no observed value at wave {use[int(c[1:]) - 1]} "
-                             f"(column {wave!r}); the RI-CLPM cannot be estimated. Drop that wave with `waves=`.")
+    # wide array (patients in sorted order x waves): x1..xW, y1..yW (numpy: no pandas pivot per call)
+    pid, _ = pd.factorize(sub["patient"], sort=True)
+    wpos = np.searchsorted(np.asarray(use), sub["session"].to_numpy())
+    Y = np.full((int(pid.max()) + 1 if len(pid) else 0, 2 * W), np.nan)
+    Y[pid, wpos] = sub[x].to_numpy(dtype=float)
+    Y[pid, W + wpos] = sub[y].to_numpy(dtype=float)
+    seen = np.isfinite(Y).any(axis=0)
+    for c in np.flatnonzero(~seen)[:1]:
+        var = x if c < W else y
+        raise ValueError(f"`data`: column {var!r} has no observed value at wave {use[c % W]} "
+                         f"(column {wave!r}); the RI-CLPM cannot be estimated. Drop that wave with `waves=`.")
     xs = [f"x{k}" for k in range(1, W + 1)]
     ys = [f"y{k}" for k in range(1, W + 1)]
-    for var, block in ((x, xs), (y, ys)):
-        vals = wd[block].to_numpy(dtype=float)
-        vals = vals[np.isfinite(vals)]
+    for var, block in ((x, Y[:, :W]), (y, Y[:, W:])):
+        vals = block[np.isfinite(block)]
         amax = float(np.max(np.abs(vals)))
         if amax == 0 or float(np.std(vals / amax)) <= 1e-12:
             raise ValueError(f"`data`: column {var!r} has zero variance over waves {use}; the RI-CLPM needs "
                              "variation within and between patients.")
     # fit on rescaled variables (a power of two near each variable's SD over all waves) and transform
     # back: ML estimates are equivariant, so results do not depend on the units (1e-150 or 1e150)
-    sx, sy = (_power2_scale(wd[block].to_numpy(dtype=float)) for block in (xs, ys))
-    wd = wd.copy()
-    wd[xs], wd[ys] = wd[xs] / sx, wd[ys] / sy
-    order = xs + ys
-    wd = wd[order]
+    sx, sy = _power2_scale(Y[:, :W]), _power2_scale(Y[:, W:])
+    Y[:, :W] /= sx
+    Y[:, W:] /= sy
     p = 2 * W
     notes: list[str] = []
     n_patients = int(clean["patient"].nunique())
     if missing == "ml":
-        keep = wd.notna().any(axis=1)
+        keep = np.isfinite(Y).any(axis=1)
         n_dropped = n_patients - int(keep.sum())
-        wd = wd[keep]
-        n = len(wd)
+        Y = Y[keep]
+        n = len(Y)
         if n_dropped:
             notes.append(f"{n_dropped} of {n_patients} patients have no observed value in waves {use} and were "
                          "dropped (they carry no information under FIML)")
         if n <= p:
             raise ValueError(f"`data`: {n} patients with an observed value for {p} variables; the RI-CLPM needs "
                              "more patients.")
-        obs = wd.notna().to_numpy()
+        obs = np.isfinite(Y)
         cover = obs.T.astype(float) @ obs.astype(float)
         if (cover == 0).any():
             j, k = np.argwhere(cover == 0)[0]
             names = [f"{x}@{w}" for w in use] + [f"{y}@{w}" for w in use]
             raise ValueError(f"`data`: no patient has both {names[j]} and {names[k]} observed ({wave!r} = wave); "
                              "their covariance cannot be estimated under FIML.")
-        n_pat = len({tuple(r) for r in obs})
+        n_pat = len(np.unique(obs, axis=0))
         notes.append(f"{n_pat} missing-data pattern(s); {100.0 * obs.mean():.1f}% of the {n} x {p} values observed")
     else:
-        n_all = len(wd)
-        wd = wd.dropna()
-        n = len(wd)
+        n_all = len(Y)
+        Y = Y[np.isfinite(Y).all(axis=1)]
+        n = len(Y)
         n_dropped = n_all - n
         if n < n_all:
             notes.append(f"{n_all - n} of {n_all} patients miss at least one wave and were dropped (complete cases)")
         if n <= p:
             raise ValueError(f"`data`: {n} complete patients for {p} variables; the RI-CLPM needs more patients.")
         obs = np.ones((n, p), dtype=bool)
+    wd = pd.DataFrame(Y, columns=xs + ys)
     syntax = riclpm_syntax(W, "x", "y", constrain=constrain) if model is None else model
     fitted = syntax + "\n" + _start_lines(wd, W, syntax)
-    res, se_free, converged = _fit_engine(fitted, wd.reset_index(drop=True), missing, notes)
+    res, se_free, converged = _fit_engine(fitted, wd, missing, notes, estimator)
     pt = res.partable.copy()
     if se_free is not None:
         pt["se"] = [se_free[int(k) - 1] if k > 0 else 0.0 for k in pt["free"]]
@@ -758,13 +775,19 @@ def riclpm(
                pvalue=float(fm["pvalue"]) if np.isfinite(fm["pvalue"]) else float("nan"),
                cfi=float(fm["cfi"]), tli=float(fm["tli"]), rmsea=float(fm["rmsea"]), srmr=float(fm["srmr"]),
                n=int(n), baseline_chisq=float(fm["baseline.chisq"]), baseline_df=int(fm["baseline.df"]))
+    for ours, lav in (("chisq_scaled", "chisq.scaled"), ("pvalue_scaled", "pvalue.scaled"),
+                      ("scaling_factor", "chisq.scaling.factor"), ("cfi_scaled", "cfi.scaled"),
+                      ("tli_scaled", "tli.scaled"), ("rmsea_scaled", "rmsea.scaled"), ("cfi_robust", "cfi.robust"),
+                      ("tli_robust", "tli.robust"), ("rmsea_robust", "rmsea.robust")):
+        if estimator == "MLR" and lav in fm:
+            fit[ours] = float(fm[lav])
     shift = float(obs[:, :W].sum()) * math.log(sx) + float(obs[:, W:].sum()) * math.log(sy)
     gd = res._obj.data[0]
     n_patterns = 1 if getattr(gd, "pat", None) is None else len(gd.pat.patterns)
     return RICLPM(params=_rename(params, use, x, y), lagged=_lagged(params, use), fit=fit, syntax=syntax, n=n,
                   n_dropped=n_dropped, x=x, y=y, notes=notes, missing=missing,
                   loglik=float(fm["logl"]) - shift, loglik_saturated=float(fm["unrestricted.logl"]) - shift,
-                  n_patterns=n_patterns, converged=converged, boundary=boundary)
+                  n_patterns=n_patterns, converged=converged, boundary=boundary, estimator=estimator)
 
 
 def _start_lines(wd: pd.DataFrame, W: int, syntax: str) -> str:
@@ -790,7 +813,7 @@ def _start_lines(wd: pd.DataFrame, W: int, syntax: str) -> str:
     return "\n".join(out)
 
 
-def _fit_engine(syntax: str, wd: pd.DataFrame, missing: str, notes: list):
+def _fit_engine(syntax: str, wd: pd.DataFrame, missing: str, notes: list, estimator: str = "ML"):
     """Fit ``syntax`` to the wide frame with :func:`analysis.sem.sem`; its warnings become notes.
 
     Returns ``(result, se of the free parameters, converged)``. Under FIML the SEs come from the
@@ -806,7 +829,7 @@ def _fit_engine(syntax: str, wd: pd.DataFrame, missing: str, notes: list):
         warnings.simplefilter("always")
         try:
             # with a mean structure (saturated wave means) as lavaan's RI-CLPM: the SRMR counts the means
-            res = sem(syntax, wd, missing=missing, meanstructure=True, information="expected")
+            res = sem(syntax, wd, missing=missing, meanstructure=True, information="expected", estimator=estimator)
         except ValueError as exc:
             raise ValueError(f"riclpm: `model`/`data`: {exc}") from None
     for w in caught:
@@ -818,26 +841,34 @@ def _fit_engine(syntax: str, wd: pd.DataFrame, missing: str, notes: list):
         notes.append(msg)
     why = [m for m in res.warnings if "converge" in m]
     q = len(res.theta)
-    if missing == "ml":
+    pt = res.partable
+    heywood = bool(((pt["op"] == "~~") & (pt["lhs"] == pt["rhs"]) & (pt["free"] > 0) & (pt["estimate"] < 0)).any())
+    # the engine's information singular: not identified at this point
+    singular = any("singular" in m for m in res.warnings)
+    se = None
+    if missing == "ml" or heywood:
+        # observed information: SEs under FIML; with complete cases (expected-information SEs, as lavaan)
+        # only the check that a Heywood solution is a maximum, not a saddle point
         obj = res._obj
         pats = [d.pat if d.pat is not None else _miss.Patterns.from_moments(d.ybar, d.S, d.n) for d in obj.data]
         info = _miss.observed_information(pats, obj.model, res.theta)
         d = np.sqrt(np.abs(np.diag(info)))
         d[d == 0] = 1.0
         ev = np.linalg.eigvalsh(info / np.outer(d, d))
-        singular = not ev.min() > 1e-10 * max(ev.max(), 1e-300)
-        # the engine's (expected) information singular too: not identified at this point
-        singular = singular or any("singular" in m for m in res.warnings)
-        se = np.full(q, np.nan) if singular else np.sqrt(np.diag(np.linalg.inv(info)))
-    else:
-        singular = any("singular" in m for m in res.warnings)
-        se = None
+        # equilibrated (unit-diagonal) information: an eigenvalue below 1e-6 is a direction along which
+        # the likelihood is flat (SEs inflated > 1000-fold): empirically not identified, a ridge or saddle
+        singular = singular or not ev.min() > 1e-6 * max(ev.max(), 1.0)
+        if missing == "ml" and estimator == "ML":
+            se = np.full(q, np.nan) if singular else np.sqrt(np.diag(np.linalg.inv(info)))
+        elif singular:  # (MLR: the robust SEs come from the engine)
+            se = np.full(q, np.nan)
     converged = bool(res.converged) and not singular
     if why:
         notes.append(f"the optimizer did not converge: {'; '.join(why)}")
     elif singular:
-        notes.append("no proper optimum (the optimizer stopped, but the information matrix is singular: a "
-                     "saddle point, a ridge or an unidentified model; standard errors are not available)")
+        notes.append("no proper optimum (the optimizer stopped, but the information matrix is singular or "
+                     "not positive definite: a saddle point, a ridge or an unidentified model; standard errors are "
+                     "not available)")
     if why or singular:
         converged = False
         warnings.warn(f"riclpm: {notes[-1]}", ConvergenceWarning, stacklevel=3)

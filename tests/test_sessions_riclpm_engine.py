@@ -52,3 +52,29 @@ def test_user_model_equals_builtin_and_can_be_edited():
     assert res.fit["df"] == free.fit["df"] + 1
     assert not ((res.params["lhs"] == "RIx") & (res.params["rhs"] == "RIy")).any()
     assert res.loglik <= free.loglik + 1e-8
+
+
+def test_riclpm_mlr_fiml_matches_lavaan():
+    """riclpm(missing="ml", estimator="MLR") against lavaan 0.6-14 (tests/oracles/sem_mlr.R, block riclpm_fiml):
+    estimates and robust SEs 1e-4 absolute, scaled chi-square 1e-3 relative, scaling factor and scaled
+    indices 1e-3 absolute."""
+    ref = json.loads((Path(__file__).parent / "fixtures" / "sem_mlr.json").read_text())["riclpm_fiml"]
+    res = sessions.riclpm(_long(pd.read_csv(CSV)), x="x", y="y", patient="id", wave="wave", missing="ml",
+                          estimator="MLR")
+    lav = {(p["lhs"], p["op"], p["rhs"]): p for p in ref["params"]}
+    for _, row in res.params.iterrows():
+        key = (row["lhs"], row["op"], row["rhs"])
+        r = lav.get(key) or lav[(key[2], key[1], key[0])]
+        assert row["estimate"] == pytest.approx(r["est"], abs=1e-4), key
+        assert row["se"] == pytest.approx(r["se"], abs=1e-4), key
+    assert len(res.params) == len(lav) == 44
+    f, rf = res.fit, ref["fit"]
+    assert f["chisq_scaled"] == pytest.approx(rf["chisq.scaled"], rel=1e-3)
+    for ours, theirs in (("scaling_factor", "chisq.scaling.factor"), ("pvalue_scaled", "pvalue.scaled"),
+                         ("cfi_scaled", "cfi.scaled"), ("tli_scaled", "tli.scaled"), ("rmsea_scaled", "rmsea.scaled")):
+        assert f[ours] == pytest.approx(rf[theirs], abs=1e-3), ours
+    assert res.estimator == "MLR" and "Yuan-Bentler scaled chi2" in res.summary()
+    # same estimates as ML, different SEs
+    ml = sessions.riclpm(_long(pd.read_csv(CSV)), x="x", y="y", patient="id", wave="wave", missing="ml")
+    np.testing.assert_allclose(res.params["estimate"], ml.params["estimate"], atol=1e-6)
+    assert not np.allclose(res.params["se"], ml.params["se"], rtol=1e-3)

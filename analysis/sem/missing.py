@@ -565,7 +565,7 @@ def observed_information(pats, model, theta, *, h: float = 1e-5) -> np.ndarray:
         (``dSigma_g`` the column-major vec, p*p x q), as :class:`analysis.sem.model.SEMModel`.
     theta : array_like, shape (q,)
     h : float, default 1e-5
-        Relative step of the differences (times max(1, |theta_k|)); positive.
+        Relative step of the differences (times ``max(1, abs(theta[k]))``); positive.
 
     Returns
     -------

@@ -9,6 +9,9 @@
 # one row without any observed value (lavaan drops it).
 # 1. complete: cfa(model, data, estimator = "MLR")            (lavaan defaults for MLR)
 # 2. missing:  cfa(model, data, estimator = "MLR", missing = "ml")
+# 3. multigroup: complete y1..y6 in two groups g = rep(c("a", "b"), 150) (alternate rows, not in the CSV),
+#    cfa(model, data, group = "g", group.equal = "loadings", estimator = "MLR")
+# 4. riclpm_fiml: the RI-CLPM by MLR with FIML on tests/fixtures/sessions_riclpm_missing.csv (below)
 # Each value is what the R call in the comment beside it returns (full precision JSON).
 suppressPackageStartupMessages({library(lavaan); library(jsonlite)})
 set.seed(20240607)
@@ -36,8 +39,8 @@ fm_names <- c("chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scal
               "baseline.chisq", "baseline.df", "baseline.chisq.scaled", "baseline.chisq.scaling.factor",
               "cfi", "tli", "cfi.scaled", "tli.scaled", "cfi.robust", "tli.robust",
               "rmsea", "rmsea.scaled", "rmsea.robust", "srmr", "logl", "unrestricted.logl", "npar", "ntotal")
-one <- function(model, data, missing) {
-  fit <- cfa(model, data = data, estimator = "MLR", missing = missing)
+one <- function(model, data, missing, group = NULL, group.equal = "") {
+  fit <- cfa(model, data = data, estimator = "MLR", missing = missing, group = group, group.equal = group.equal)
   pe <- parameterEstimates(fit)
   fm <- fitMeasures(fit)
   fm <- fm[intersect(fm_names, names(fm))]
@@ -50,17 +53,49 @@ one <- function(model, data, missing) {
     converged = lavInspect(fit, "converged"),
     # parameterEstimates(fit): est, se (robust.huber.white)
     params = lapply(seq_len(nrow(pe)), function(i) list(lhs = pe$lhs[i], op = pe$op[i], rhs = pe$rhs[i],
+                                                         group = if (is.null(pe$group)) 1L else pe$group[i],
                                                          est = pe$est[i], se = pe$se[i])),
     # fitMeasures(fit)[...]
     fit = as.list(fm),
     # the ML standard errors for comparison: cfa(..., estimator = "ML", missing = ...)
-    se_ml = parameterEstimates(cfa(model, data = data, estimator = "ML", missing = missing))$se
+    se_ml = parameterEstimates(cfa(model, data = data, estimator = "ML", missing = missing, group = group,
+                                   group.equal = group.equal))$se
   )
 }
 out <- list(
   lavaan_version = as.character(packageVersion("lavaan")),
   csv = "sem_mlr.csv",
   complete = one(model_y, dat, "listwise"),
-  missing = one(model_m, dat, "ml")
+  missing = one(model_m, dat, "ml"),
+  multigroup = one(model_y, transform(dat, g = rep(c("a", "b"), n / 2)), "listwise", group = "g",
+                   group.equal = "loadings")
+)
+# 4. The RI-CLPM of analysis.sessions (syntax of tests/oracles/sessions_lavaan.R, 5 waves) by MLR with FIML
+#    on tests/fixtures/sessions_riclpm_missing.csv:
+#    lavaan(model, data, meanstructure = TRUE, int.ov.free = TRUE, missing = "ml", estimator = "MLR")
+wm <- read.csv(file.path("tests", "fixtures", "sessions_riclpm_missing.csv"))
+W <- 5
+spec <- c(
+  paste0("RIx =~ ", paste0("1*x", 1:W, collapse = " + ")),
+  paste0("RIy =~ ", paste0("1*y", 1:W, collapse = " + ")),
+  paste0("wx", 1:W, " =~ 1*x", 1:W),
+  paste0("wy", 1:W, " =~ 1*y", 1:W),
+  paste0("wx", 2:W, " ~ wx", 1:(W - 1), " + wy", 1:(W - 1)),
+  paste0("wy", 2:W, " ~ wx", 1:(W - 1), " + wy", 1:(W - 1)),
+  "wx1 ~~ wy1", paste0("wx", 2:W, " ~~ wy", 2:W),
+  "RIx ~~ RIx", "RIy ~~ RIy", "RIx ~~ RIy",
+  "wx1 ~~ wx1", "wy1 ~~ wy1", paste0("wx", 2:W, " ~~ wx", 2:W), paste0("wy", 2:W, " ~~ wy", 2:W)
+)
+rf <- suppressWarnings(lavaan(paste(spec, collapse = "\n"), data = wm, meanstructure = TRUE, int.ov.free = TRUE,
+                              missing = "ml", estimator = "MLR"))
+pe <- parameterEstimates(rf)
+pe <- pe[pe$op %in% c("~", "~~", "~1") & !(pe$op == "~~" & pe$lhs == pe$rhs & grepl("^[xy][0-9]$", pe$lhs)) &
+           !(pe$op == "~1" & !grepl("^[xy][0-9]$", pe$lhs)) & !(pe$op == "~~" & pe$se == 0), ]
+out$riclpm_fiml <- list(
+  call = 'lavaan(model, data, meanstructure = TRUE, int.ov.free = TRUE, missing = "ml", estimator = "MLR")',
+  converged = lavInspect(rf, "converged"),
+  params = lapply(seq_len(nrow(pe)), function(i) list(lhs = pe$lhs[i], op = pe$op[i], rhs = pe$rhs[i],
+                                                       est = pe$est[i], se = pe$se[i])),
+  fit = as.list(fitMeasures(rf)[intersect(fm_names, names(fitMeasures(rf)))])
 )
 write(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE), file.path("tests", "fixtures", "sem_mlr.json"))
