@@ -35,7 +35,7 @@ def test_parse_rejects_bad_models():
         parse_measurement_model("")
     with pytest.raises(ValueError, match="`model` must be lavaan syntax"):
         parse_measurement_model(None)
-    with pytest.raises(ValueError, match="measurement models only"):
+    with pytest.raises(ValueError, match="measurement statements only.*fit_wlsmv reads full lavaan syntax"):
         parse_measurement_model("f =~ a + b\nf ~ x")
     with pytest.raises(ValueError, match="cannot read"):
         parse_measurement_model("f =~ 0.5*a + b")

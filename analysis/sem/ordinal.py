@@ -502,10 +502,12 @@ def ordinal_sample_stats(data: pd.DataFrame, items: Sequence[str], *, group: str
 
 # --------------------------------------------------------------------------- model specification
 def parse_measurement_model(model: str | Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
-    r"""Factors and their items from lavaan syntax (``f =~ a + b + c`` lines) or a mapping.
+    r"""Factors and their items from measurement syntax (``f =~ a + b + c`` lines) or a mapping.
 
     Only measurement statements are read (one ``=~`` per line or ``;``-separated statement,
-    ``#`` comments); the first item of each factor is its marker (loading fixed at 1).
+    ``#`` comments); the first item of each factor is its marker (loading fixed at 1). Used to
+    check a factor -> items mapping before :func:`fit_wlsmv` turns it into syntax (which
+    :func:`fit_wlsmv` reads in full with the engine's parser, :mod:`analysis.sem.syntax`).
 
     Parameters
     ----------
@@ -518,9 +520,8 @@ def parse_measurement_model(model: str | Mapping[str, Sequence[str]]) -> dict[st
     Raises
     ------
     ValueError
-        Empty model, another operator than ``=~`` (the engine's :func:`analysis.sem.sem` fits those
-        by other estimators), a factor with fewer than 2 items, an item on two factors, a factor
-        named like an item.
+        Empty model, another operator than ``=~`` (give such models to :func:`fit_wlsmv` as syntax),
+        a factor with fewer than 2 items, an item on two factors, a factor named like an item.
 
     Examples
     --------
@@ -534,8 +535,8 @@ def parse_measurement_model(model: str | Mapping[str, Sequence[str]]) -> dict[st
             if not line:
                 continue
             if "=~" not in line:
-                raise ValueError(f"`model`: the ordinal estimator reads measurement models only (`f =~ a + b`); "
-                                 f"cannot read {line!r}.")
+                raise ValueError(f"`model`: parse_measurement_model reads measurement statements only "
+                                 f"(`f =~ a + b`); cannot read {line!r} (fit_wlsmv reads full lavaan syntax).")
             lhs, rhs = (s.strip() for s in line.split("=~", 1))
             its = [t.strip() for t in rhs.split("+")]
             if not re.fullmatch(r"[A-Za-z_.][\w.]*", lhs) or not all(re.fullmatch(r"[A-Za-z_.][\w.]*", t)
