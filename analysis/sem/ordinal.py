@@ -41,11 +41,12 @@ Estimation (lavaan 0.6's WLSMV, Muthén 1984; Muthén, du Toit & Spisic 1997):
 Multiple groups follow lavaan 0.6-14's defaults for ordered items: in the configural model every
 group has its own thresholds, loadings and factor (co)variances with the scales and latent means
 fixed; with ``group_equal`` containing ``"thresholds"`` the scaling factors (delta) or residual
-variances (theta) of the items with more than two categories and the latent means are freed in
+variances (theta) of the items (binary ones included) and the latent means are freed in
 the groups after the first. ``"intercepts"`` adds nothing for ordered items (their intercepts
-are fixed at 0). (lavaan 0.6-20 changed these defaults: it frees the item intercepts rather than the
-latent means with equal thresholds, and the marker loadings with equal loadings; the oracle and this
-module follow 0.6-14, the version installed with the repository's R.)
+are fixed at 0). (lavaan's current source changes these defaults: it frees the item intercepts rather
+than the latent means with equal thresholds, the marker loadings with equal loadings, and keeps the
+scales of binary items fixed; the oracle and this module follow 0.6-14, the version installed with the
+repository's R.)
 
 The model is the engine's (:mod:`analysis.sem.syntax`, :mod:`analysis.sem.model`): any lavaan
 model whose observed variables are ordered indicators (factors may regress on each other, labels
@@ -587,7 +588,7 @@ class _EngineSpec:
                 if r["op"] == "~1" and r["lhs"] in lv and "means" not in ge:
                     pt.at[idx, "free"], pt.at[idx, "ustart"] = True, math.nan
                 if (parameterization == "theta" and r["op"] == "~~" and r["lhs"] == r["rhs"] and r["lhs"] in ov
-                        and nth[r["lhs"]] > 1 and r["label"] == "" and "residuals" not in ge):
+                        and r["label"] == "" and "residuals" not in ge):
                     pt.at[idx, "free"], pt.at[idx, "ustart"] = True, math.nan
         _number_free(pt)
         self.pt = pt
@@ -606,9 +607,9 @@ class _EngineSpec:
         self.I = np.array([i for i, _ in self.pairs], dtype=int)
         self.J = np.array([j for _, j in self.pairs], dtype=int)
         self.q0 = self.model.n_free
-        # delta: free scaling factors after group 1 (not for binary items)
+        # delta: free scaling factors after group 1 (binary items included, as lavaan 0.6-14)
         self.scales = [(g, i) for g in range(1, G) for i in range(self.p)
-                       if parameterization == "delta" and "thresholds" in ge and self.nth[i] > 1]
+                       if parameterization == "delta" and "thresholds" in ge]
         self.q = self.q0 + len(self.scales)
         # threshold rows -> (group, position, free index); rows per group and position
         self.tau_free = [[] for _ in range(G)]

@@ -79,6 +79,19 @@ for (par in c("delta", "theta")) {
   b$sampstat <- NULL
   out$structural[[par]] <- b
 }
+# Binary and five-category items together (i1 and i3 cut at 3/4): lavaan frees the scaling factors
+# (delta) / residual variances (theta) of the non-binary items only once the thresholds are equal.
+db <- d
+db$i1 <- as.integer(db$i1 >= 4); db$i3 <- as.integer(db$i3 >= 4)
+m_bin <- "task =~ i1 + i2 + i10 + i12\n bond =~ i3 + i5 + i7 + i9"
+out$binary <- list(model = m_bin, data = "d with i1 and i3 recoded as (x >= 4)")
+for (par in c("delta", "theta")) {
+  f <- cfa(m_bin, data = db, group = "group", ordered = TRUE, parameterization = par,
+           group.equal = c("thresholds", "loadings"))
+  b <- block(f, sprintf("cfa(m_bin, db, group = 'group', ordered = TRUE, parameterization = '%s', group.equal = c('thresholds', 'loadings'))", par))
+  b$sampstat <- NULL
+  out$binary[[par]] <- b
+}
 out$versions <- list(R = paste(R.version$major, R.version$minor, sep = "."),
                      lavaan = as.character(packageVersion("lavaan")))
 write_json(out, file.path("tests", "fixtures", "sem_ordinal_invariance.json"), digits = NA, auto_unbox = TRUE,
