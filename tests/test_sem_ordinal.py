@@ -117,7 +117,8 @@ def inv_fits(raw, stats_by_group):
 
 
 FIT_KEYS = ["npar", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor",
-            "baseline.chisq", "baseline.df", "baseline.chisq.scaled", "cfi", "tli",
+            "baseline.chisq", "baseline.df", "baseline.chisq.scaled", "cfi", "tli", "rmsea.ci.lower", "rmsea.ci.upper",
+            "rmsea.pvalue", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.pvalue.scaled",
             "cfi.scaled", "tli.scaled", "rmsea", "rmsea.scaled", "srmr", "ntotal"]
 
 

@@ -818,7 +818,9 @@ class WLSMVResult(ResultMixin):
         lavaan's WLSMV fit measures under lavaan's names: ``npar, chisq, df, pvalue, chisq.scaled,
         df.scaled, pvalue.scaled, chisq.scaling.factor, chisq.shift.parameter, baseline.chisq,
         baseline.df, baseline.chisq.scaled, baseline.pvalue.scaled, cfi, tli, cfi.scaled, tli.scaled,
-        rmsea, rmsea.scaled, srmr, ntotal``.
+        rmsea, rmsea.scaled, srmr, ntotal``, and the 90% RMSEA interval and close-fit p-value
+        ``rmsea.ci.lower, rmsea.ci.upper, rmsea.pvalue`` (and ``.scaled``: from :math:`T_{ss}`),
+        Browne & Cudeck's noncentral chi-square interval with :math:`N - G`.
     sample_stats : OrdinalSampleStats
     implied : dict of group to dict
         ``thresholds`` (Series) and ``cor`` (DataFrame) implied by the estimates.
@@ -1216,6 +1218,11 @@ def _fit_core(spec, ss: OrdinalSampleStats, labels: list, n_dropped: int, facs: 
         "rmsea": _fit.rmsea(T, df, N - G, groups=G),
         "rmsea.scaled": _fit.rmsea(Tss, df, N - G, groups=G) if df > 0 else math.nan,
         "srmr": float(np.sum(fg * np.array(srmr_g))), "ntotal": N})
+    for suffix, stat in (("", T), (".scaled", Tss)):
+        ok = df > 0 and np.isfinite(stat)
+        lo, hi = _fit.rmsea_ci(stat, df, N - G, groups=G) if ok else (math.nan, math.nan)
+        fit[f"rmsea.ci.lower{suffix}"], fit[f"rmsea.ci.upper{suffix}"] = lo, hi
+        fit[f"rmsea.pvalue{suffix}"] = _fit.rmsea_pvalue(stat, df, N - G, groups=G) if ok else math.nan
 
     params, implied, boundary = spec.table(theta, se, labels, imp, ss)
     if boundary:

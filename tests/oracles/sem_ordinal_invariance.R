@@ -24,7 +24,8 @@ steps <- list(configural = "", thresholds = "thresholds",
 fm_names <- c("npar", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scaled",
               "chisq.scaling.factor", "chisq.shift.parameter", "baseline.chisq", "baseline.df",
               "baseline.chisq.scaled", "cfi", "tli", "cfi.scaled", "tli.scaled", "rmsea",
-              "rmsea.scaled", "srmr", "ntotal")
+              "rmsea.scaled", "srmr", "ntotal", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue",
+              "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.pvalue.scaled")
 block <- function(f, call) {
   pe <- parameterEstimates(f)
   pt <- parTable(f)
