@@ -138,3 +138,24 @@ def test_fiml_invariance(raw, step):
     assert res.converged
     _close_fit(res.fit, ref["fit"])
     _match(_params(res), ref["params"], True)
+
+
+@pytest.mark.parametrize("name,syntax,kw", [("three", M3, {}), ("one", M1, {}),
+                                             ("bifactor", M1 + "\n" + M3, {"orthogonal": True})])
+def test_matrices_implied_and_omega(cc, name, syntax, kw):
+    """lavInspect(fit, "implied") and the omegas the oracle computes from lavInspect(fit, "est"),
+    1e-5 relative (bifactor 1e-3, see above)."""
+    rtol = 1e-3 if name == "bifactor" else FIT_RTOL
+    res = sem(syntax, cc[ITEMS], **kw)
+    (mu, Sig), = res.implied()
+    assert float(Sig.to_numpy().sum()) == pytest.approx(REF["cfa"][name]["implied_total_var"], rel=rtol)
+    M = res.matrices()[0]
+    L, Psi = M["lambda"][res._model.lv_names], M["psi"].loc[res._model.lv_names, res._model.lv_names]
+    tv = float(Sig.to_numpy().sum())
+    om = REF["omega"][name]
+    common = float((L.to_numpy() @ Psi.to_numpy() @ L.to_numpy().T).sum())
+    assert common / tv == pytest.approx(om["total"], rel=rtol)
+    (ybar, S), = res.sample_moments()
+    assert common / float(S.to_numpy().sum()) == pytest.approx(om["total_observed_denominator"], rel=rtol)
+    for f, v in om["by_factor"].items():
+        assert float(L[f].sum()) ** 2 * float(Psi.loc[f, f]) / tv == pytest.approx(v, rel=rtol)

@@ -42,12 +42,21 @@ if str(REPO_ROOT) not in sys.path:
 
 
 def module_names(package_dir: Path = PACKAGE_DIR) -> list[str]:
-    """The public modules of ``analysis``: every ``analysis/*.py`` not starting with ``_``.
+    """The public modules of ``analysis``: every ``analysis/*.py`` not starting with ``_``, and
+    each public subpackage (``analysis/sem``) with its public modules (``sem``, ``sem.fit``, ...).
 
     >>> "meta" in module_names() and "_checks" not in module_names()
     True
+    >>> "sem" in module_names() and "sem.syntax" in module_names()
+    True
     """
-    return sorted(p.stem for p in package_dir.glob("*.py") if not p.stem.startswith("_"))
+    mods = [p.stem for p in package_dir.glob("*.py") if not p.stem.startswith("_")]
+    for init in package_dir.glob("*/__init__.py"):
+        pkg = init.parent.name
+        if not pkg.startswith("_"):
+            mods.append(pkg)
+            mods += [f"{pkg}.{p.stem}" for p in init.parent.glob("*.py") if not p.stem.startswith("_")]
+    return sorted(mods)
 
 
 def public_objects(module) -> dict[str, list[str]]:

@@ -201,6 +201,37 @@ class SEMResult:
     def _fit_args(self):
         return self._obj, self.theta
 
+    # ------------------------------------------------------------------ matrices (lavInspect)
+    def matrices(self) -> list[dict]:
+        """The estimated model matrices per group (lavaan's ``lavInspect(fit, "est")``).
+
+        A list (one entry per group) of dicts of DataFrames: ``lambda`` (observed x latent),
+        ``theta`` (observed x observed), ``psi`` and ``beta`` (latent x latent), ``nu`` and
+        ``alpha`` (Series). Observed variables in regressions appear as latent "dummies" in
+        psi/beta, as in lavaan.
+        """
+        ov, eta = self._model.ov_names, self._model.eta_names
+        out = []
+        for M in self._model.matrices(self.theta):
+            out.append({"lambda": pd.DataFrame(M["lambda"], index=ov, columns=eta),
+                        "theta": pd.DataFrame(M["theta"], index=ov, columns=ov),
+                        "psi": pd.DataFrame(M["psi"], index=eta, columns=eta),
+                        "beta": pd.DataFrame(M["beta"], index=eta, columns=eta),
+                        "nu": pd.Series(M["nu"].ravel(), index=ov), "alpha": pd.Series(M["alpha"].ravel(), index=eta)})
+        return out
+
+    def implied(self) -> list[tuple[pd.Series, pd.DataFrame]]:
+        """Model-implied ``(mean, covariance)`` per group (lavaan's ``lavInspect(fit, "implied")``)."""
+        ov = self._model.ov_names
+        return [(pd.Series(mu, index=ov), pd.DataFrame(S, index=ov, columns=ov))
+                for mu, S in self._model.implied(self.theta)]
+
+    def sample_moments(self) -> list[tuple[pd.Series, pd.DataFrame]]:
+        """Sample (H1) ``(mean, covariance)`` per group, divisor n (lavaan's ``lavInspect(fit, "sampstat")``;
+        the EM estimates under ``missing="ml"``)."""
+        ov = self._model.ov_names
+        return [(pd.Series(d.ybar, index=ov), pd.DataFrame(d.S, index=ov, columns=ov)) for d in self._obj.data]
+
     # ------------------------------------------------------------------ text
     def summary(self) -> str:
         """lavaan-like summary: header, test statistic, fit indices and the parameter blocks."""

@@ -408,7 +408,7 @@ def _shrink(model: SEMModel, theta: np.ndarray) -> np.ndarray:
     return out
 
 
-#: estimator name -> callable(obj, theta0, **kw) -> dict as fit_ml; MLR and WLSMV are registered
+#: estimator name -> callable(obj, theta0, keyword arguments) -> dict as fit_ml; MLR and WLSMV are registered
 #: by analysis.sem.robust and analysis.sem.ordinal (hook points).
 ESTIMATORS: dict[str, Callable] = {"ML": fit_ml}
 

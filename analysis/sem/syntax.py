@@ -3,15 +3,13 @@ r"""lavaan model syntax turned into a parameter table (lavaan's ``partable``).
 The model is written as in lavaan (Rosseel 2012): one formula per line (or separated by ``;``),
 ``#`` starts a comment.
 
-========================  ==========================================================
-``f =~ x1 + x2 + x3``      factor loadings (measurement model)
-``y ~ f + x``              regressions
-``x1 ~~ x2``               (residual) variances and covariances
-``x1 ~ 1``                 intercepts and means
-``u1 | t1 + t2``           thresholds of an ordered item
-``a*x``, ``1*x``, ``NA*x`` label, fixed value, free parameter (``start(0.5)*x`` a start value);
-                           ``c(a, b)*x`` one modifier per group
-========================  ==========================================================
+- ``f =~ x1 + x2 + x3``: factor loadings (measurement model);
+- ``y ~ f + x``: regressions;
+- ``x1 ~~ x2``: (residual) variances and covariances;
+- ``x1 ~ 1``: intercepts and means;
+- ``u1 | t1 + t2``: thresholds of an ordered item;
+- modifiers: ``a*x`` a label, ``1*x`` a fixed value, ``NA*x`` a free parameter,
+  ``start(0.5)*x`` a start value, ``c(a, b)*x`` one modifier per group.
 
 Parameters with the same label are equal. :func:`parameter_table` adds lavaan's defaults of
 ``cfa()``/``sem()``: the first loading of each factor fixed to 1 (or the factor variances to 1
