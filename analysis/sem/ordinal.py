@@ -1185,6 +1185,8 @@ def _fit_core(spec, ss: OrdinalSampleStats, labels: list, n_dropped: int, facs: 
         Tss, a_sc, b_sc = _scaled_shifted(U, Gall, T, df)
     else:
         Tss, a_sc, b_sc = math.nan, math.nan, math.nan
+    if df == 0:
+        notes.append("the model is saturated (df = 0): the tests, p-values, TLI and RMSEA are not defined (NaN)")
     if df > 0 and not np.isfinite(Tss):
         notes.append("the scaled-shifted test is undefined (tr(UGUG) <= 0); its statistics are NaN")
         warnings.warn(f"{what}: the scaled-shifted test is undefined (tr(UGUG) <= 0): chisq.scaled and the scaled "
