@@ -313,3 +313,5 @@ def test_saturated_model_says_why_its_tests_are_nan():
     assert any("saturated (df = 0)" in n_ for n_ in res.notes)
     with pytest.raises(ValueError, match="`names`: no fit measure 'cfi_scaled'.*Did you mean 'cfi.scaled'"):
         res.fit_measures(["cfi_scaled"])
+    with pytest.raises(ValueError, match="`level` must be a number in \\(0, 1\\)"):
+        res.standardized_solution(level=95)

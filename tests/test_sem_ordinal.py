@@ -203,6 +203,9 @@ def test_result_vocabulary_and_summary(inv_fits):
     json.dumps(d, default=float)
     assert res.parameter_estimates().shape == res.params.shape and res.coefficients.index[0] == "task =~ i1"
     assert res.boundary == []
+    sol = res.standardized_solution()
+    assert list(sol.columns[:7]) == ["term", "estimate", "se", "statistic", "pvalue", "ci_low", "ci_high"]
+    assert sol["se"].notna().sum() > 50
     assert res.fit_measures()["df"] == 144
     assert res.vcov.shape == (84, 84) and np.allclose(res.vcov, res.vcov.T)
     imp = res.implied["B"]
@@ -277,6 +280,8 @@ def test_structural_model_matches_lavaan(raw, par):
     np.testing.assert_allclose(m["estimate"], m["est"], atol=1e-5)
     np.testing.assert_allclose(m["se_y"], m["se_x"], atol=1e-5)
     np.testing.assert_allclose(m["std_all_y"], m["std_all_x"], atol=1e-5)
+    # standardizedSolution()'s delta-method SEs of std.all (observed: within 1.5e-8)
+    np.testing.assert_allclose(m["std_all_se_y"], m["std_all_se_x"], atol=1e-5)
     eq = res.params[res.params["label"] == "a"]
     assert len(eq) == 2 and eq["free"].nunique() == 1
 

@@ -76,7 +76,9 @@ out$structural <- list(model = m_sem)
 for (par in c("delta", "theta")) {
   f <- sem(m_sem, data = d[, items], ordered = TRUE, parameterization = par)
   b <- block(f, sprintf("sem(m_sem, data = complete cases, ordered = TRUE, parameterization = '%s')", par))
-  b$params$std_all <- standardizedSolution(f)$est.std
+  sts <- standardizedSolution(f)  # same rows, same order as parameterEstimates(f)
+  b$params$std_all <- sts$est.std
+  b$params$std_all_se <- sts$se
   b$sampstat <- NULL
   out$structural[[par]] <- b
 }
