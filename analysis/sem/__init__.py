@@ -243,7 +243,7 @@ class SEMResult:
                  f"  Number of observations                    {self.n_obs:>10d}"]
         if self.n_groups > 1:
             for lab, n in zip(self.group_labels, self.n_obs_per_group):
-                lines.append(f"    {str(lab):<38}{n:>10d}")
+                lines.append(f"    {str(lab):<40}{n:>10d}")
         if self.missing == "ml":
             lines.append("  Missing data                                    FIML")
         lines += ["", "Model Test User Model:", "",
