@@ -35,7 +35,7 @@ def test_parse_rejects_bad_models():
         parse_measurement_model("")
     with pytest.raises(ValueError, match="`model` must be lavaan syntax"):
         parse_measurement_model(None)
-    with pytest.raises(ValueError, match="measurement models only"):
+    with pytest.raises(ValueError, match="measurement statements only.*fit_wlsmv reads full lavaan syntax"):
         parse_measurement_model("f =~ a + b\nf ~ x")
     with pytest.raises(ValueError, match="cannot read"):
         parse_measurement_model("f =~ 0.5*a + b")
@@ -303,3 +303,15 @@ def test_ordinal_invariance_bad_input():
         O.ordinal_invariance(df.to_numpy(), MODEL, "grp")
     with pytest.raises(ValueError, match="single group"):
         O.ordinal_invariance(df.assign(grp="g1"), MODEL, "grp")
+
+
+def test_saturated_model_says_why_its_tests_are_nan():
+    """One factor, three items: df 0; the NaN tests are explained in the notes."""
+    df = _data()
+    res = fit_wlsmv(df, "f =~ a + b + c")
+    assert res.fit["df"] == 0 and np.isnan(res.fit["chisq.scaled"]) and np.isnan(res.fit["rmsea"])
+    assert any("saturated (df = 0)" in n_ for n_ in res.notes)
+    with pytest.raises(ValueError, match="`names`: no fit measure 'cfi_scaled'.*Did you mean 'cfi.scaled'"):
+        res.fit_measures(["cfi_scaled"])
+    with pytest.raises(ValueError, match="`level` must be a number in \\(0, 1\\)"):
+        res.standardized_solution(level=95)

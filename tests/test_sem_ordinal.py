@@ -117,7 +117,8 @@ def inv_fits(raw, stats_by_group):
 
 
 FIT_KEYS = ["npar", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scaled", "chisq.scaling.factor",
-            "baseline.chisq", "baseline.df", "baseline.chisq.scaled", "cfi", "tli",
+            "baseline.chisq", "baseline.df", "baseline.chisq.scaled", "cfi", "tli", "rmsea.ci.lower", "rmsea.ci.upper",
+            "rmsea.pvalue", "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.pvalue.scaled",
             "cfi.scaled", "tli.scaled", "rmsea", "rmsea.scaled", "srmr", "ntotal"]
 
 
@@ -202,6 +203,9 @@ def test_result_vocabulary_and_summary(inv_fits):
     json.dumps(d, default=float)
     assert res.parameter_estimates().shape == res.params.shape and res.coefficients.index[0] == "task =~ i1"
     assert res.boundary == []
+    sol = res.standardized_solution()
+    assert list(sol.columns[:7]) == ["term", "estimate", "se", "statistic", "pvalue", "ci_low", "ci_high"]
+    assert sol["se"].notna().sum() > 50
     assert res.fit_measures()["df"] == 144
     assert res.vcov.shape == (84, 84) and np.allclose(res.vcov, res.vcov.T)
     imp = res.implied["B"]
@@ -218,19 +222,27 @@ def test_partial_thresholds_free_one_more_parameter(raw, stats_by_group, inv_fit
     assert th.loc[th["rhs"] == "t1", "free"].nunique() == 2 and th.loc[th["rhs"] == "t2", "free"].nunique() == 1
 
 
-def test_binary_items_keep_their_scale_fixed():
-    """lavaan frees the scaling factors of items with more than two categories only."""
-    rng = np.random.default_rng(3)
-    n = 300
-    eta = rng.normal(size=n)
-    ystar = 0.8 * eta[:, None] + 0.6 * rng.normal(size=(n, 4))
-    df = pd.DataFrame(1 + np.digitize(ystar, [-0.5, 0.6]), columns=list("abcd"))
-    df["a"] = (ystar[:, 0] > 0).astype(int)
-    df["grp"] = np.repeat(["x", "y"], n // 2)
-    res = O.fit_wlsmv(df, "f =~ a + b + c + d", group="grp", group_equal=("thresholds", "loadings"))
-    sc = res.params[(res.params["op"] == "~*~") & (res.params["group_label"] == "y")].set_index("lhs")["free"]
-    assert sc["a"] == 0 and (sc[["b", "c", "d"]] > 0).all()
-    assert res.converged and res.fit["df"] > 0
+@pytest.mark.parametrize("par", ["delta", "theta"])
+def test_binary_and_polytomous_items_match_lavaan(raw, par):
+    """Block "binary" of the fixture (i1, i3 cut at 4; thresholds and loadings equal): lavaan 0.6-14
+    frees the scales / residual variances of the binary items in group 2 too. Tolerances as the
+    invariance test."""
+    ref = INV["binary"][par]
+    d = raw.dropna(subset=ITEMS).copy()
+    d["i1"] = (d["i1"] >= 4).astype(int)
+    d["i3"] = (d["i3"] >= 4).astype(int)
+    res = O.fit_wlsmv(d, INV["binary"]["model"], group="group", group_equal=("thresholds", "loadings"),
+                      parameterization=par)
+    assert res.converged and ref["converged"]
+    for k, want in ref["fit"].items():
+        tol = dict(rel=1e-6) if "chisq" in k else dict(abs=1e-6)
+        assert res.fit[k] == pytest.approx(want, **tol), k
+    pe = pd.DataFrame(ref["params"])
+    m = pe.merge(res.params.rename(columns={"group": "group_no", "group_label": "group"}),
+                 on=["lhs", "op", "rhs", "group"], how="outer", indicator=True)
+    assert (m["_merge"] == "both").all() and (m["free_x"] == (m["free_y"] > 0)).all()
+    np.testing.assert_allclose(m["estimate"], m["est"], atol=1e-4)
+    np.testing.assert_allclose(m.loc[m["free_x"], "se_y"], m.loc[m["free_x"], "se_x"], atol=1e-4)
 
 
 def test_orthogonal_factors(raw):
@@ -268,6 +280,8 @@ def test_structural_model_matches_lavaan(raw, par):
     np.testing.assert_allclose(m["estimate"], m["est"], atol=1e-5)
     np.testing.assert_allclose(m["se_y"], m["se_x"], atol=1e-5)
     np.testing.assert_allclose(m["std_all_y"], m["std_all_x"], atol=1e-5)
+    # standardizedSolution()'s delta-method SEs of std.all (observed: within 1.5e-8)
+    np.testing.assert_allclose(m["std_all_se_y"], m["std_all_se_x"], atol=1e-5)
     eq = res.params[res.params["label"] == "a"]
     assert len(eq) == 2 and eq["free"].nunique() == 1
 

@@ -41,11 +41,12 @@ Estimation (lavaan 0.6's WLSMV, Muthén 1984; Muthén, du Toit & Spisic 1997):
 Multiple groups follow lavaan 0.6-14's defaults for ordered items: in the configural model every
 group has its own thresholds, loadings and factor (co)variances with the scales and latent means
 fixed; with ``group_equal`` containing ``"thresholds"`` the scaling factors (delta) or residual
-variances (theta) of the items with more than two categories and the latent means are freed in
+variances (theta) of the items (binary ones included) and the latent means are freed in
 the groups after the first. ``"intercepts"`` adds nothing for ordered items (their intercepts
-are fixed at 0). (lavaan 0.6-20 changed these defaults: it frees the item intercepts rather than the
-latent means with equal thresholds, and the marker loadings with equal loadings; the oracle and this
-module follow 0.6-14, the version installed with the repository's R.)
+are fixed at 0). (lavaan's current source changes these defaults: it frees the item intercepts rather
+than the latent means with equal thresholds, the marker loadings with equal loadings, and keeps the
+scales of binary items fixed; the oracle and this module follow 0.6-14, the version installed with the
+repository's R.)
 
 The model is the engine's (:mod:`analysis.sem.syntax`, :mod:`analysis.sem.model`): any lavaan
 model whose observed variables are ordered indicators (factors may regress on each other, labels
@@ -502,10 +503,12 @@ def ordinal_sample_stats(data: pd.DataFrame, items: Sequence[str], *, group: str
 
 # --------------------------------------------------------------------------- model specification
 def parse_measurement_model(model: str | Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
-    r"""Factors and their items from lavaan syntax (``f =~ a + b + c`` lines) or a mapping.
+    r"""Factors and their items from measurement syntax (``f =~ a + b + c`` lines) or a mapping.
 
     Only measurement statements are read (one ``=~`` per line or ``;``-separated statement,
-    ``#`` comments); the first item of each factor is its marker (loading fixed at 1).
+    ``#`` comments); the first item of each factor is its marker (loading fixed at 1). Used to
+    check a factor -> items mapping before :func:`fit_wlsmv` turns it into syntax (which
+    :func:`fit_wlsmv` reads in full with the engine's parser, :mod:`analysis.sem.syntax`).
 
     Parameters
     ----------
@@ -518,9 +521,8 @@ def parse_measurement_model(model: str | Mapping[str, Sequence[str]]) -> dict[st
     Raises
     ------
     ValueError
-        Empty model, another operator than ``=~`` (the engine's :func:`analysis.sem.sem` fits those
-        by other estimators), a factor with fewer than 2 items, an item on two factors, a factor
-        named like an item.
+        Empty model, another operator than ``=~`` (give such models to :func:`fit_wlsmv` as syntax),
+        a factor with fewer than 2 items, an item on two factors, a factor named like an item.
 
     Examples
     --------
@@ -534,8 +536,8 @@ def parse_measurement_model(model: str | Mapping[str, Sequence[str]]) -> dict[st
             if not line:
                 continue
             if "=~" not in line:
-                raise ValueError(f"`model`: the ordinal estimator reads measurement models only (`f =~ a + b`); "
-                                 f"cannot read {line!r}.")
+                raise ValueError(f"`model`: parse_measurement_model reads measurement statements only "
+                                 f"(`f =~ a + b`); cannot read {line!r} (fit_wlsmv reads full lavaan syntax).")
             lhs, rhs = (s.strip() for s in line.split("=~", 1))
             its = [t.strip() for t in rhs.split("+")]
             if not re.fullmatch(r"[A-Za-z_.][\w.]*", lhs) or not all(re.fullmatch(r"[A-Za-z_.][\w.]*", t)
@@ -586,7 +588,7 @@ class _EngineSpec:
                 if r["op"] == "~1" and r["lhs"] in lv and "means" not in ge:
                     pt.at[idx, "free"], pt.at[idx, "ustart"] = True, math.nan
                 if (parameterization == "theta" and r["op"] == "~~" and r["lhs"] == r["rhs"] and r["lhs"] in ov
-                        and nth[r["lhs"]] > 1 and r["label"] == "" and "residuals" not in ge):
+                        and r["label"] == "" and "residuals" not in ge):
                     pt.at[idx, "free"], pt.at[idx, "ustart"] = True, math.nan
         _number_free(pt)
         self.pt = pt
@@ -605,9 +607,9 @@ class _EngineSpec:
         self.I = np.array([i for i, _ in self.pairs], dtype=int)
         self.J = np.array([j for _, j in self.pairs], dtype=int)
         self.q0 = self.model.n_free
-        # delta: free scaling factors after group 1 (not for binary items)
+        # delta: free scaling factors after group 1 (binary items included, as lavaan 0.6-14)
         self.scales = [(g, i) for g in range(1, G) for i in range(self.p)
-                       if parameterization == "delta" and "thresholds" in ge and self.nth[i] > 1]
+                       if parameterization == "delta" and "thresholds" in ge]
         self.q = self.q0 + len(self.scales)
         # threshold rows -> (group, position, free index); rows per group and position
         self.tau_free = [[] for _ in range(G)]
@@ -705,73 +707,131 @@ class _EngineSpec:
         x0[self.q0:] = 1.0
         return x0
 
-    def table(self, theta: np.ndarray, se: np.ndarray, labels: list, imp: list, ss: OrdinalSampleStats):
-        """lavaan's parameter rows per group (derived scales / residual variances included, se NaN)."""
+    def _rows(self) -> list[tuple]:
+        """The rows of the parameter table, in order: (group, kind, lhs, op, rhs, label, pt row, free
+        index, i, j) with kind one of load, th, resid, lvcov, reg, mean, fixed, scale."""
+        if getattr(self, "_rows_cache", None) is not None:
+            return self._rows_cache
+        oi = {v: k for k, v in enumerate(self.items)}
+        ei = {v: k for k, v in enumerate(self.model.eta_names)}
+        rows = []
+        pt = self.pt
+        for g in range(self.G):
+            for idx in np.flatnonzero(pt["group"].to_numpy() == g + 1):
+                r = pt.iloc[idx]
+                lhs, op, rhs = r["lhs"], r["op"], r["rhs"]
+                k = int(r["free"]) - 1
+                if op == "=~":
+                    kind, i, j = "load", oi[rhs], ei[lhs]
+                elif op == "|":
+                    kind, i, j = "th", oi[lhs], 0
+                elif op == "~~" and lhs in oi:
+                    kind, i, j = "resid", oi[lhs], 0
+                    if self.param == "delta":  # implied: 1/delta^2 - common variance
+                        k = -1
+                elif op == "~~":
+                    kind, i, j = "lvcov", ei[lhs], ei[rhs]
+                elif op == "~":
+                    kind, i, j = "reg", ei[lhs], ei[rhs]
+                elif op == "~1" and lhs in ei:
+                    kind, i, j = "mean", ei[lhs], 0
+                else:
+                    kind, i, j = "fixed", 0, 0
+                rows.append((g, kind, lhs, op, rhs, r["label"], int(idx), k, i, j))
+            for i, it in enumerate(self.items):
+                k = next((self.q0 + j for j, (gg, ii) in enumerate(self.scales) if gg == g and ii == i), -1)
+                rows.append((g, "scale", it, "~*~", it, "", -1, k, i, 0))
+        self._rows_cache = rows
+        return rows
+
+    def values_std(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""Estimates and ``std.all`` values of every row of the parameter table at `theta`:
+        loadings :math:`\lambda\sqrt{\operatorname{var}\eta}/\sqrt{\sigma^*_{ii}}`, thresholds
+        :math:`\tau/\sqrt{\sigma^*_{ii}}`, residual variances :math:`\theta_{ii}/\sigma^*_{ii}`, factor
+        (co)variances as correlations, regressions :math:`\beta\,sd(x)/sd(y)`, means :math:`\alpha/sd`."""
         t0 = theta[:self.q0]
         vals = self.model.row_values(t0)
         mom = self.model.implied(t0)
         ds = self._d(theta, [S for _, S in mom])
         mats = self.model.matrices(t0)
-        z = stats.norm.ppf(0.975)
-        oi = {v: k for k, v in enumerate(self.items)}
-        ei = {v: k for k, v in enumerate(self.model.eta_names)}
-        rows, implied, boundary = [], {}, []
-        pt = self.pt
-        for g, lab in enumerate(labels):
+        per = []
+        for g in range(self.G):
             M = mats[g]
             Binv = np.linalg.inv(np.eye(self.model.m) - M["beta"])
             C = Binv @ M["psi"] @ Binv.T
             L = M["lambda"]
-            common = np.diag(L @ C @ L.T)
-            d = ds[g]
-            var_star = 1.0 / d ** 2
-            resid = var_star - common
-            sd_eta = np.sqrt(np.clip(np.diag(C), 0, None))
-
-            def add(lhs, op, rhs, k, est, std, label=""):
-                s = se[k] if k >= 0 else 0.0
-                stat = est / s if k >= 0 and s > 0 else math.nan
-                rows.append({"lhs": lhs, "op": op, "rhs": rhs, "group": g + 1, "group_label": lab, "label": label,
-                             "free": int(k + 1) if k >= 0 else 0, "estimate": float(est), "se": s, "statistic": stat,
-                             "pvalue": 2 * stats.norm.sf(abs(stat)) if np.isfinite(stat) else math.nan,
-                             "ci_low": est - z * s, "ci_high": est + z * s, "std_all": std})
-
-            sub = pt[pt["group"] == g + 1]
-            for idx, r in sub.iterrows():
-                k = int(r["free"]) - 1
-                v = vals[idx]
-                lhs, op, rhs = r["lhs"], r["op"], r["rhs"]
-                if op == "=~":
-                    std = v * sd_eta[ei[lhs]] / math.sqrt(var_star[oi[rhs]])
-                elif op == "|":
-                    std = v / math.sqrt(var_star[oi[lhs]])
-                elif op == "~~" and lhs in oi:
-                    if self.param == "delta":  # implied: 1/delta^2 - common variance
-                        v, k = resid[oi[lhs]], -1
-                    std = v / var_star[oi[lhs]]
-                    if v <= 0:
-                        boundary.append(lhs if lab is None else f"{lhs} [{lab}]")
-                elif op == "~~":
-                    a, b = ei[lhs], ei[rhs]
-                    std = v / (sd_eta[a] * sd_eta[b]) if sd_eta[a] * sd_eta[b] > 0 else math.nan
-                elif op == "~":
-                    std = v * sd_eta[ei[rhs]] / sd_eta[ei[lhs]] if sd_eta[ei[lhs]] > 0 else math.nan
-                elif op == "~1":
-                    std = v / sd_eta[ei[lhs]] if lhs in ei and sd_eta[ei[lhs]] > 0 else 0.0
+            var_star = 1.0 / ds[g] ** 2
+            per.append((var_star, var_star - np.einsum("ij,jk,ik->i", L, C, L), np.sqrt(np.clip(np.diag(C), 0, None)),
+                        ds[g]))
+        rows = self._rows()
+        est = np.empty(len(rows))
+        std = np.empty(len(rows))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for n, (g, kind, lhs, op, rhs, label, idx, k, i, j) in enumerate(rows):
+                var_star, resid, sd, d = per[g]
+                v = vals[idx] if idx >= 0 else math.nan
+                if kind == "load":
+                    std[n] = v * sd[j] / math.sqrt(var_star[i])
+                elif kind == "th":
+                    std[n] = v / math.sqrt(var_star[i])
+                elif kind == "resid":
+                    if self.param == "delta":
+                        v = resid[i]
+                    std[n] = v / var_star[i]
+                elif kind == "lvcov":
+                    std[n] = v / (sd[i] * sd[j]) if sd[i] * sd[j] > 0 else math.nan
+                elif kind == "reg":
+                    std[n] = v * sd[j] / sd[i] if sd[i] > 0 else math.nan
+                elif kind == "mean":
+                    std[n] = v / sd[i] if sd[i] > 0 else math.nan
+                elif kind == "scale":
+                    v, std[n] = d[i], 1.0
                 else:
-                    std = math.nan
-                add(lhs, op, rhs, k, v, std, r["label"])
-            for i, it in enumerate(self.items):
-                k = next((self.q0 + j for j, (gg, ii) in enumerate(self.scales) if gg == g and ii == i), -1)
-                add(it, "~*~", it, k, d[i], 1.0)
-            nt = int(sum(self.nth))
+                    std[n] = 0.0 if v == 0 else math.nan
+                est[n] = v
+        return est, std
+
+    def table(self, theta: np.ndarray, se: np.ndarray, labels: list, imp: list, ss: OrdinalSampleStats,
+              vcov: np.ndarray | None = None):
+        """lavaan's parameter rows per group (implied scales / residual variances included, se 0), with
+        ``std_all`` and, given `vcov`, its delta-method SE ``std_all_se`` (central differences)."""
+        rows = self._rows()
+        est, std = self.values_std(theta)
+        std_se = np.full(len(rows), math.nan)
+        if vcov is not None and np.all(np.isfinite(vcov)):
+            Js_ = np.zeros((len(rows), self.q))
+            for k in range(self.q):
+                h = 1e-6 * max(1.0, abs(theta[k]))
+                tp, tm = theta.copy(), theta.copy()
+                tp[k] += h
+                tm[k] -= h
+                Js_[:, k] = (self.values_std(tp)[1] - self.values_std(tm)[1]) / (2 * h)
+            with np.errstate(invalid="ignore"):
+                std_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", Js_, vcov, Js_), 0, None))
+            std_se[~np.isfinite(std)] = math.nan
+        z = stats.norm.ppf(0.975)
+        out_rows, implied, boundary = [], {}, []
+        for n, (g, kind, lhs, op, rhs, label, idx, k, i, j) in enumerate(rows):
+            lab = labels[g]
+            v = float(est[n])
+            s = float(se[k]) if k >= 0 else 0.0
+            stat = v / s if k >= 0 and s > 0 else math.nan
+            out_rows.append({"lhs": lhs, "op": op, "rhs": rhs, "group": g + 1, "group_label": lab, "label": label,
+                             "free": int(k + 1) if k >= 0 else 0, "estimate": v, "se": s, "statistic": stat,
+                             "pvalue": 2 * stats.norm.sf(abs(stat)) if np.isfinite(stat) else math.nan,
+                             "ci_low": v - z * s, "ci_high": v + z * s, "std_all": float(std[n]),
+                             "std_all_se": float(std_se[n])})
+            if kind == "resid" and v <= 0:
+                boundary.append(lhs if lab is None else f"{lhs} [{lab}]")
+        nt = int(sum(self.nth))
+        for g, lab in enumerate(labels):
             implied[lab] = {"thresholds": pd.Series(imp[g][:nt], index=ss.thresholds[lab].index),
                             "cor": _cor_from(imp[g][nt:], self)}
-        out = pd.DataFrame(rows)
+        out = pd.DataFrame(out_rows)
         term = (out["lhs"] + " " + out["op"] + " " + out["rhs"]).str.replace(" ~1 ", " ~1", regex=False).str.rstrip()
         out.insert(0, "term", term)
         cols = ["term", "estimate", "se", "statistic", "pvalue", "ci_low", "ci_high", "lhs", "op", "rhs", "group",
-                "group_label", "label", "free", "std_all"]
+                "group_label", "label", "free", "std_all", "std_all_se"]
         return out[cols], implied, boundary
 
 
@@ -810,13 +870,16 @@ class WLSMVResult(ResultMixin):
         lavaan's parameter table in the engine's layout (:meth:`analysis.sem.SEMResult.parameter_estimates`):
         ``term, estimate, se, statistic, pvalue, ci_low, ci_high`` (robust SEs; ``se`` 0 where fixed
         or implied, as lavaan), then ``lhs, op, rhs, group`` (1..G), ``group_label``, ``label``,
-        ``free`` (free-parameter number, 0 for a fixed or implied value) and ``std_all``; the delta
-        scaling factors are rows ``x ~*~ x``.
+        ``free`` (free-parameter number, 0 for a fixed or implied value), ``std_all`` (lavaan's
+        ``std.all``) and ``std_all_se`` (its delta-method SE from the robust covariance matrix, as
+        ``standardizedSolution()``); the delta scaling factors are rows ``x ~*~ x``.
     fit : pandas.Series
         lavaan's WLSMV fit measures under lavaan's names: ``npar, chisq, df, pvalue, chisq.scaled,
         df.scaled, pvalue.scaled, chisq.scaling.factor, chisq.shift.parameter, baseline.chisq,
         baseline.df, baseline.chisq.scaled, baseline.pvalue.scaled, cfi, tli, cfi.scaled, tli.scaled,
-        rmsea, rmsea.scaled, srmr, ntotal``.
+        rmsea, rmsea.scaled, srmr, ntotal``, and the 90% RMSEA interval and close-fit p-value
+        ``rmsea.ci.lower, rmsea.ci.upper, rmsea.pvalue`` (and ``.scaled``: from :math:`T_{ss}`),
+        Browne & Cudeck's noncentral chi-square interval with :math:`N - G`.
     sample_stats : OrdinalSampleStats
     implied : dict of group to dict
         ``thresholds`` (Series) and ``cor`` (DataFrame) implied by the estimates.
@@ -852,8 +915,22 @@ class WLSMVResult(ResultMixin):
     _w: list = field(default_factory=list, repr=False)
 
     def parameter_estimates(self) -> pd.DataFrame:
-        """lavaan's ``parameterEstimates()`` plus ``std_all``: one row per parameter and group."""
+        """lavaan's ``parameterEstimates()`` plus ``std_all`` and ``std_all_se``: one row per parameter and group."""
         return self.params.copy()
+
+    def standardized_solution(self, *, level: float = 0.95) -> pd.DataFrame:
+        """lavaan's ``standardizedSolution()`` (std.all): estimate, delta-method SE, z, p and CI."""
+        if not (isinstance(level, float) and 0 < level < 1):
+            raise ValueError(f"`level` must be a number in (0, 1), got {level!r}.")
+        pe = self.params
+        est, se = pe["std_all"].to_numpy(dtype=float), pe["std_all_se"].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stat = np.where(se > 1e-12, est / np.where(se > 1e-12, se, 1.0), np.nan)
+        z = stats.norm.ppf(0.5 + level / 2)
+        return pd.DataFrame({"term": pe["term"], "estimate": est, "se": se, "statistic": stat,
+                             "pvalue": np.where(np.isnan(stat), np.nan, 2 * stats.norm.sf(np.abs(np.nan_to_num(stat)))),
+                             "ci_low": est - z * se, "ci_high": est + z * se, "lhs": pe["lhs"], "op": pe["op"],
+                             "rhs": pe["rhs"], "group": pe["group"]})
 
     @property
     def coefficients(self) -> pd.DataFrame:
@@ -1181,6 +1258,8 @@ def _fit_core(spec, ss: OrdinalSampleStats, labels: list, n_dropped: int, facs: 
         Tss, a_sc, b_sc = _scaled_shifted(U, Gall, T, df)
     else:
         Tss, a_sc, b_sc = math.nan, math.nan, math.nan
+    if df == 0:
+        notes.append("the model is saturated (df = 0): the tests, p-values, TLI and RMSEA are not defined (NaN)")
     if df > 0 and not np.isfinite(Tss):
         notes.append("the scaled-shifted test is undefined (tr(UGUG) <= 0); its statistics are NaN")
         warnings.warn(f"{what}: the scaled-shifted test is undefined (tr(UGUG) <= 0): chisq.scaled and the scaled "
@@ -1214,8 +1293,13 @@ def _fit_core(spec, ss: OrdinalSampleStats, labels: list, n_dropped: int, facs: 
         "rmsea": _fit.rmsea(T, df, N - G, groups=G),
         "rmsea.scaled": _fit.rmsea(Tss, df, N - G, groups=G) if df > 0 else math.nan,
         "srmr": float(np.sum(fg * np.array(srmr_g))), "ntotal": N})
+    for suffix, stat in (("", T), (".scaled", Tss)):
+        ok = df > 0 and np.isfinite(stat)
+        lo, hi = _fit.rmsea_ci(stat, df, N - G, groups=G) if ok else (math.nan, math.nan)
+        fit[f"rmsea.ci.lower{suffix}"], fit[f"rmsea.ci.upper{suffix}"] = lo, hi
+        fit[f"rmsea.pvalue{suffix}"] = _fit.rmsea_pvalue(stat, df, N - G, groups=G) if ok else math.nan
 
-    params, implied, boundary = spec.table(theta, se, labels, imp, ss)
+    params, implied, boundary = spec.table(theta, se, labels, imp, ss, vcov=vc)
     if boundary:
         notes.append(f"residual variance at or below zero: {boundary} (Heywood case)")
         from analysis.multilevel import BoundaryWarning

@@ -24,7 +24,8 @@ steps <- list(configural = "", thresholds = "thresholds",
 fm_names <- c("npar", "chisq", "df", "pvalue", "chisq.scaled", "df.scaled", "pvalue.scaled",
               "chisq.scaling.factor", "chisq.shift.parameter", "baseline.chisq", "baseline.df",
               "baseline.chisq.scaled", "cfi", "tli", "cfi.scaled", "tli.scaled", "rmsea",
-              "rmsea.scaled", "srmr", "ntotal")
+              "rmsea.scaled", "srmr", "ntotal", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue",
+              "rmsea.ci.lower.scaled", "rmsea.ci.upper.scaled", "rmsea.pvalue.scaled")
 block <- function(f, call) {
   pe <- parameterEstimates(f)
   pt <- parTable(f)
@@ -75,9 +76,24 @@ out$structural <- list(model = m_sem)
 for (par in c("delta", "theta")) {
   f <- sem(m_sem, data = d[, items], ordered = TRUE, parameterization = par)
   b <- block(f, sprintf("sem(m_sem, data = complete cases, ordered = TRUE, parameterization = '%s')", par))
-  b$params$std_all <- standardizedSolution(f)$est.std
+  sts <- standardizedSolution(f)  # same rows, same order as parameterEstimates(f)
+  b$params$std_all <- sts$est.std
+  b$params$std_all_se <- sts$se
   b$sampstat <- NULL
   out$structural[[par]] <- b
+}
+# Binary and five-category items together (i1 and i3 cut at 3/4): lavaan frees the scaling factors
+# (delta) / residual variances (theta) of the non-binary items only once the thresholds are equal.
+db <- d
+db$i1 <- as.integer(db$i1 >= 4); db$i3 <- as.integer(db$i3 >= 4)
+m_bin <- "task =~ i1 + i2 + i10 + i12\n bond =~ i3 + i5 + i7 + i9"
+out$binary <- list(model = m_bin, data = "d with i1 and i3 recoded as (x >= 4)")
+for (par in c("delta", "theta")) {
+  f <- cfa(m_bin, data = db, group = "group", ordered = TRUE, parameterization = par,
+           group.equal = c("thresholds", "loadings"))
+  b <- block(f, sprintf("cfa(m_bin, db, group = 'group', ordered = TRUE, parameterization = '%s', group.equal = c('thresholds', 'loadings'))", par))
+  b$sampstat <- NULL
+  out$binary[[par]] <- b
 }
 out$versions <- list(R = paste(R.version$major, R.version$minor, sep = "."),
                      lavaan = as.character(packageVersion("lavaan")))
