@@ -1217,7 +1217,7 @@ def one_scale_plot(rows, *, title: str | None = None, figsize: tuple[float, floa
     ValueError
         If `rows` is not a non-empty DataFrame, lacks a column (the message suggests the nearest
         name), has a ``side`` other than the two above, or a non-finite ``r_estimate`` or
-        ``pct_variance`` or an |r| >= 1 (index labels named).
+        ``pct_variance`` or an :math:`|r| \geq 1` (index labels named).
 
     Examples
     --------

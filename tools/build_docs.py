@@ -136,6 +136,15 @@ def assemble(stage: Path) -> None:
            "pages, with every table and figure, into ``reports/notebooks/``.", "",
            ".. toctree::", "   :maxdepth: 1", ""]
     toc += [f"   {path.stem}" for path in notebooks]
+    # The worked answers (notebooks/answers/NN_*.ipynb): the lessons link to them, so they are
+    # pages of the site too (shown, not executed, like the lessons).
+    answers = sorted((NOTEBOOK_DIR / "answers").glob(NOTEBOOK_GLOB))
+    if answers:
+        (nb_dir / "answers").mkdir()
+        for path in answers:
+            shutil.copy2(path, nb_dir / "answers" / path.name)
+        toc += ["", ".. toctree::", "   :maxdepth: 1", "   :caption: Worked answers to the exercises", ""]
+        toc += [f"   answers/{path.stem}" for path in answers]
     (nb_dir / "index.rst").write_text("\n".join(toc) + "\n", encoding="utf-8")
 
 
