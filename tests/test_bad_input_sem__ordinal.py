@@ -315,3 +315,14 @@ def test_saturated_model_says_why_its_tests_are_nan():
         res.fit_measures(["cfi_scaled"])
     with pytest.raises(ValueError, match="`level` must be a number in \\(0, 1\\)"):
         res.standardized_solution(level=95)
+
+
+def test_explicit_threshold_lines_are_refused_not_ignored():
+    import numpy as np
+    import pandas as pd
+    from analysis.sem import sem
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(300, 1))
+    d = pd.DataFrame(np.digitize(z + rng.normal(size=(300, 4)) * 0.8, [-0.5, 0.6]), columns=["u1", "u2", "u3", "u4"])
+    with pytest.raises(ValueError, match=r"line 2: explicit threshold lines \('u1 \| \.\.\.'\) are not supported"):
+        sem("f =~ u1 + u2 + u3 + u4\nu1 | t1 + t2", d, ordered=["u1", "u2", "u3", "u4"])

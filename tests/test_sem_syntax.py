@@ -112,3 +112,16 @@ def test_result_methods():
         res.coefficients.loc["f =~ a", "std_all"])
     # sem() and cfa() agree (lavaan's cfa() and sem() share these defaults)
     assert sem("f =~ a + b + c + d", X).fit["chisq"] == pytest.approx(res.fit["chisq"], rel=1e-12)
+
+
+def test_thresholds_counted_once_per_item_in_multigroup_models():
+    # every group has the same thresholds of an item; the threshold vector has one entry per
+    # item and category boundary in each group (exact count)
+    from analysis.sem.model import SEMModel
+    from analysis.sem.syntax import parameter_table
+    items = ["u1", "u2", "u3"]
+    pt = parameter_table("f =~ u1 + u2 + u3", items, n_groups=2, ordered=items,
+                         n_thresholds={"u1": 2, "u2": 2, "u3": 3})
+    m = SEMModel(pt, items, groups=["A", "B"], meanstructure=True, ordered=items)
+    assert m.n_tau == 7
+    assert [t.size for t in m.thresholds(np.full(m.n_free, 0.5))] == [7, 7]

@@ -118,8 +118,6 @@ class SEMModel:
         for lhs, op, rhs in zip(pt["lhs"], pt["op"], pt["rhs"]):
             if op == "~":
                 dummy |= {v for v in (lhs, rhs) if v in ov}
-            if op == "=~" and rhs in ov and False:
-                pass
         changed = True
         while changed:
             changed = False
@@ -137,9 +135,11 @@ class SEMModel:
         oi = {v: k for k, v in enumerate(ov)}
         ei = {v: k for k, v in enumerate(self.eta_names)}
         th_rows = {}
+        first_group = pt["group"].to_numpy() == pt["group"].min()
         for v in self.ordered:
-            th_rows[v] = sorted(int(r[1:]) for l_, o_, r in zip(pt["lhs"], pt["op"], pt["rhs"]) if o_ == "|"
-                                and l_ == v and True)
+            # every group has the same thresholds of an item: count them in the first group only
+            th_rows[v] = sorted(int(r[1:]) for l_, o_, r, g1 in zip(pt["lhs"], pt["op"], pt["rhs"], first_group)
+                                if o_ == "|" and l_ == v and g1)
         self.n_thresholds = {v: len(th_rows.get(v, [])) for v in ov}
         th_off, k = {}, 0
         for v in ov:

@@ -89,7 +89,7 @@ from analysis.sem import fit as _fit
 from analysis._checks import suggest_name
 from analysis._results import ResultMixin, coef_frame
 from analysis.sem.model import SEMModel
-from analysis.sem.syntax import GROUP_EQUAL, _number_free, _parse_partial, parameter_table
+from analysis.sem.syntax import GROUP_EQUAL, _number_free, _parse_partial, parameter_table, parse_syntax
 
 __all__ = ["OrdinalSampleStats", "WLSMVResult", "ordinal_sample_stats", "parse_measurement_model", "fit_wlsmv",
            "difference_test", "ordinal_invariance", "OrdinalInvarianceResult", "INVARIANCE_STEPS",
@@ -1130,6 +1130,13 @@ def fit_wlsmv(data: pd.DataFrame, model: str | Mapping[str, Sequence[str]], *, o
         raise ValueError(f"`data` must be a pandas DataFrame, got {type(data).__name__}.")
     ge = _check_group_equal(group_equal, group)
     gp, gp_keys = _check_group_partial(group_partial)
+    explicit = [st for st in parse_syntax(model) if st.op == "|"]
+    if explicit:
+        # lavaan's "u | t1 + t2" lines: the estimator adds one threshold per category boundary
+        # itself; labelled or fixed thresholds are not supported yet, so refuse rather than ignore
+        raise ValueError(f"line {explicit[0].line}: explicit threshold lines ('{explicit[0].lhs} | ...') are not "
+                         "supported by the WLSMV estimator yet; leave them out (every item gets one threshold "
+                         "per category boundary) and use group_equal=('thresholds', ...) for equal thresholds.")
     pt1 = parameter_table(model, None, group_equal=(), orthogonal=bool(orthogonal),
                           std_lv=bool(std_lv), fixed_x=False)
     items = _ov_order(pt1)

@@ -255,7 +255,8 @@ def _check_names(stmts, names, data_names):
         return
     data_names = [str(c) for c in data_names]
     for s in stmts:
-        for v in (s.lhs, s.rhs):
+        # the right side of "u | t1" names a threshold, not a variable
+        for v in (s.lhs,) if s.op == "|" else (s.lhs, s.rhs):
             if v and v not in names["lv"] and v not in data_names:
                 raise ModelSyntaxError(
                     f"line {s.line}: the variable {v!r} of '{s.lhs} {s.op} {s.rhs}'.strip() is neither a column of "
