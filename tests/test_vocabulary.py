@@ -39,7 +39,11 @@ import pytest
 ANALYSIS = pathlib.Path(__file__).resolve().parents[1] / "analysis"
 MODULES = sorted([p.stem for p in ANALYSIS.glob("*.py") if not p.stem.startswith("_")]
                  # public subpackages (analysis/sem): their package-level __all__
-                 + [p.parent.name for p in ANALYSIS.glob("*/__init__.py") if not p.parent.name.startswith("_")])
+                 + [p.parent.name for p in ANALYSIS.glob("*/__init__.py") if not p.parent.name.startswith("_")]
+                 # and their public modules (analysis/sem/ordinal.py -> "sem.ordinal")
+                 + [f"{p.parent.name}.{p.stem}" for init in ANALYSIS.glob("*/__init__.py")
+                    for p in init.parent.glob("*.py")
+                    if not p.parent.name.startswith("_") and not p.stem.startswith("_")])
 
 RESULT_NAME = re.compile(r"(Result|Model|Effects?|Comparison)$")
 
@@ -51,6 +55,8 @@ NOT_RESULTS = {
     "InstrumentKey": "a scoring key (the specification of an instrument)",
     "LedgerEntry": "one row of the reproduction ledger (a record, written to CSV)",
     "InvarianceStep": "one fitted step inside InvarianceResult (reached through it, no public builder)",
+    "SEMModel": "the matrices of a model specification (engine internals, no estimates)",
+    "OrdinalSampleStats": "sample statistics of ordered items (thresholds, polychorics: data summaries)",
 }
 
 #: Names that must not be column names of any results table (old dialects -> the vocabulary).
@@ -212,13 +218,19 @@ BUILDERS = {
     "sessions.RICLPM": _b("sessions", "m.riclpm((lambda s: s[s['session'].between(1, 5)])(_trial(n_therapists=30, "
                                       "caseload=8, seed=2017).sessions), x='alliance', y='symptom', wave='session')"),
     "sem.SEMResult": _b("sem", "m.sem('f =~ a + b + c + d', _items())"),
+    "sem.ordinal.WLSMVResult": _b("sem.ordinal", "m.fit_wlsmv(pd.DataFrame(1 + np.digitize(_items(400, 4), "
+                                                 "[-1.0, 0.0, 1.0]), columns=list('abcd')), 'g =~ a + b + c + d')"),
+    "sem.ordinal.OrdinalInvarianceResult": _b("sem.ordinal", "m.ordinal_invariance(pd.DataFrame(1 + np.digitize("
+                                                             "_items(400, 4), [-1.0, 0.0, 1.0]), columns=list('abcd'))"
+                                                             ".assign(site=np.repeat(['x', 'y'], 200)), "
+                                                             "'g =~ a + b + c + d', 'site')"),
     "report.ReportResult": None,  # built in test_report_result_vocabulary (it writes a report into tmp_path)
 }
 
 
 def from_doctests(key):
     """An instance of the class ``key`` made by the doctest examples of its module (None if none)."""
-    module, name = key.split(".")
+    module, name = key.rsplit(".", 1)
     mod = importlib.import_module(f"analysis.{module}")
     cls = RESULT_CLASSES[key]
     for test in doctest.DocTestFinder().find(mod):
@@ -262,7 +274,7 @@ def instances():
 
 
 def test_the_rule_finds_the_known_results_classes():
-    names = {k.split(".")[1] for k in RESULT_CLASSES}
+    names = {k.rsplit(".", 1)[1] for k in RESULT_CLASSES}
     assert {"MetaResult", "ThreeLevelResult", "NetworkResult", "CFAResult", "RICLPM", "GrowthModel"} <= names
     assert not names & set(NOT_RESULTS)
     assert not set(BUILDERS) - set(RESULT_CLASSES), "a builder names a class that is gone or not a results class"
