@@ -258,18 +258,19 @@ plt.show()
 #
 # $$x_{it} = \mu_{xt} + RI_{x,i} + wx_{it},\qquad wx_{it} = \alpha_t\,wx_{i,t-1} + \beta_t\,wy_{i,t-1} + u_{it},$$
 #
-# and likewise for $y$. `sessions.riclpm` fits it with semopy (ML) on complete cases by default; the fit
-# statistics are computed by hand from the implied covariance matrix. With `missing="ml"` it fits the model
-# by full-information maximum likelihood (FIML) instead, using every observed wave of every patient (below).
+# and likewise for $y$. `sessions.riclpm` fits it by maximum likelihood with the workbook's own SEM engine
+# (`analysis.sem`, checked against lavaan), on complete cases by default; χ² and the fit indices come from
+# the same engine. With `missing="ml"` it fits the model by full-information maximum likelihood (FIML)
+# instead, using every observed wave of every patient (below).
 
 # %% [markdown]
 # **Missing waves: full-information ML.** Session data always have missed sessions and dropouts. Complete
 # cases throw away every patient with a gap and are biased when the missingness depends on what was observed
 # before (missing at random, MAR: e.g. patients with high symptoms drop out). FIML maximises the normal
 # likelihood of each patient's *observed* values, jointly over the model and the wave means, as
-# `lavaan::sem(..., missing = "ml")` does; it is unbiased under MAR. `riclpm(..., missing="ml")` is written by
-# hand (numpy/scipy; semopy's FIML did not reproduce lavaan). SEs come from the observed information, lavaan's
-# default with `missing = "ml"`; χ² compares the model with the saturated model fitted by EM. The oracle
+# `lavaan::sem(..., missing = "ml")` does; it is unbiased under MAR. `riclpm(..., missing="ml")` uses the
+# FIML likelihood of the same engine (`analysis.sem`, checked against lavaan). SEs come from the observed
+# information, lavaan's default with `missing = "ml"`; χ² compares the model with the saturated model fitted by EM. The oracle
 # comparisons are at the end of this section.
 
 # %% [markdown]
@@ -284,17 +285,9 @@ ri = sessions.riclpm(waves, x="alliance", y="symptom", wave="session")
 print(ri.summary())
 
 # %%
-lag = ri.lagged.copy()
-fig, ax = plt.subplots(figsize=(7, 3.6))
-for j, path in enumerate(["x -> y", "y -> x"]):
-    sub = lag[lag["path"] == path]
-    ax.errorbar(sub["wave"] + (j - 0.5) * 0.15, sub["estimate"], yerr=1.96 * sub["se"], fmt="o",
-                color=plots.OKABE_ITO[j], label={"x -> y": "alliance(t−1) → symptoms(t)",
-                                                 "y -> x": "symptoms(t−1) → alliance(t)"}[path])
-ax.axhline(0, color="0.3", lw=1, ls="--")
-ax.set(xlabel="wave (session)", ylabel="within-person cross-lagged path (95% CI)",
-       title="SIMULATED RI-CLPM, 5 sessions (truth: no alliance → symptom path)")
-ax.legend(frameon=False, fontsize=8)
+fig = plots.riclpm_paths_plot(ri.lagged, labels={"x -> y": "alliance(t−1) → symptoms(t)",
+                                                  "y -> x": "symptoms(t−1) → alliance(t)"},
+                              title="SIMULATED RI-CLPM, 5 sessions (truth: no alliance → symptom path)")
 plots.save_figure(fig, "04_riclpm_simulated")
 plt.show()
 
@@ -355,24 +348,12 @@ for name, f in (("before dropout", ri_full), ("complete cases", ri_lw), ("FIML",
 display(pd.DataFrame(rows).set_index("fit"))
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-ax = axes[0]
-for j, col in enumerate(means.columns):
-    ax.plot(range(1, 6), means[col], marker="o", color=plots.OKABE_ITO[j], label=col)
-ax.set(xlabel="session", ylabel="PHQ-9 wave mean", title="Wave means")
-ax.legend(frameon=False, fontsize=8)
-ax = axes[1]
-for j, (name, f) in enumerate((("before dropout", ri_full), ("complete cases", ri_lw), ("FIML", ri_ml))):
-    sub = f.lagged[f.lagged["path"] == "x -> y"]
-    ax.errorbar(sub["wave"] + (j - 1) * 0.15, sub["estimate"], yerr=1.96 * sub["se"], fmt="o",
-                color=plots.OKABE_ITO[j], label=f"{name} (N = {f.n})")
-ax.axhline(0, color="0.3", lw=1, ls="--", label="truth (0)")
-ax.set(xlabel="wave (session)", ylabel="alliance(t−1) → symptoms(t) (95% CI)", title="Cross-lagged path",
-       xticks=range(2, 6))
-ax.set_ylim(top=ax.get_ylim()[1] + 1.0)
-ax.legend(frameon=False, fontsize=8, loc="upper left", ncol=2)
-fig.suptitle("SIMULATED trial with MAR dropout: complete cases vs full-information ML", fontsize=10)
-fig.tight_layout()
+fig = plots.riclpm_dropout_plot(
+    means.set_axis(range(1, 6)),
+    {f"{name} (N = {f.n})": f.lagged for name, f in (("before dropout", ri_full), ("complete cases", ri_lw),
+                                                    ("FIML", ri_ml))},
+    path="x -> y", truth=0.0, ylabel_means="PHQ-9 wave mean", ylabel_path="alliance(t−1) → symptoms(t) (95% CI)",
+    title="SIMULATED trial with MAR dropout: complete cases vs full-information ML")
 plots.save_figure(fig, "04_riclpm_dropout")
 plt.show()
 
@@ -401,7 +382,7 @@ context = pd.DataFrame({
     "source": ["Falkenström et al., Kenya trial (real)", "ours: SIMULATED trial, κ = 0.3"],
     "instruments": ["SAI → CORE-OM", "WAI-SR → PHQ-9"],
     "alliance → next-session symptoms": ["−1.27 (SE .60)",
-                                         f"{lag.loc[lag['path'] == 'x -> y', 'estimate'].mean():+.2f} "
+                                         f"{ri.lagged.loc[ri.lagged['path'] == 'x -> y', 'estimate'].mean():+.2f} "
                                          "(mean of 4 waves; truth 0)"],
     "patients": [345, ri.n],
 })

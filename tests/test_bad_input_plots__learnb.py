@@ -250,3 +250,81 @@ def test_qq_plot_is_scale_equivariant():
         fig = plots.qq_plot(v * scale)
         np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), np.sort((v - v.mean()) / v.std(ddof=1)),
                                    rtol=1e-9, atol=1e-12)
+
+
+def _lagged():
+    import pandas as pd
+
+    return pd.DataFrame({"path": ["x -> y", "x -> y", "y -> x", "y -> x"], "wave": [2, 3, 2, 3],
+                         "estimate": [0.1, -0.05, 0.2, 0.15], "se": [0.05, 0.06, 0.05, 0.07]})
+
+
+def test_riclpm_paths_plot_draws_one_series_per_path():
+    fig = plots.riclpm_paths_plot(_lagged(), labels={"x -> y": "a", "y -> x": "b"}, title="t")
+    assert len(fig.axes[0].containers) == 2
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["a", "b"]
+
+
+@pytest.mark.parametrize("lagged, labels, message", [
+    ({"path": ["x -> y"]}, None, "`lagged` must be a DataFrame"),
+    ("drop_se", None, r"`lagged` lacks the columns \['se'\]"),
+    ("empty", None, "`lagged` has no rows"),
+    ("nan", None, "missing or infinite wave/estimate/se at index labels \\[1\\]"),
+    ("ok", {"x -> z": "a"}, r"`labels` names paths that `lagged` does not have: \['x -> z'\]"),
+    ("ok", [], "`labels` must be a non-empty mapping"),
+])
+def test_riclpm_paths_plot_refuses_bad_input(lagged, labels, message):
+    tab = _lagged()
+    if lagged == "drop_se":
+        lagged = tab.drop(columns="se")
+    elif lagged == "empty":
+        lagged = tab.iloc[:0]
+    elif lagged == "nan":
+        tab.loc[1, "se"] = np.nan
+        lagged = tab
+    elif lagged == "ok":
+        lagged = tab
+    with pytest.raises(ValueError, match=message):
+        plots.riclpm_paths_plot(lagged, labels=labels)
+
+
+def test_riclpm_dropout_plot_draws_means_and_paths():
+    import pandas as pd
+
+    means = pd.DataFrame({"all": [10.0, 9.0, 8.0], "completers": [9.0, 8.0, 7.0]})
+    fig = plots.riclpm_dropout_plot(means, {"a": _lagged(), "b": _lagged()}, title="t")
+    assert len(fig.axes[0].lines) == 2 and len(fig.axes[1].containers) == 2
+    assert list(fig.axes[1].get_xticks()) == [2, 3]
+
+
+@pytest.mark.parametrize("case, message", [
+    ("means_list", "`means` must be a non-empty DataFrame"),
+    ("means_text", "`means` must hold numbers"),
+    ("means_nan", r"`means` has missing or infinite values at index labels \[2\]"),
+    ("fits_empty", "`fits` must be a non-empty mapping"),
+    ("fits_bad", r"`fits\['b'\]` lacks the columns \['se'\]"),
+    ("path", r"`fits\['a'\]` has no path 'x -> w'"),
+    ("truth", "`truth` must be a finite number"),
+])
+def test_riclpm_dropout_plot_refuses_bad_input(case, message):
+    import pandas as pd
+
+    means = pd.DataFrame({"all": [10.0, 9.0, 8.0]})
+    fits = {"a": _lagged(), "b": _lagged()}
+    kw = {}
+    if case == "means_list":
+        means = [10.0, 9.0]
+    elif case == "means_text":
+        means = pd.DataFrame({"all": ["x", "y"]})
+    elif case == "means_nan":
+        means.loc[2, "all"] = np.inf
+    elif case == "fits_empty":
+        fits = {}
+    elif case == "fits_bad":
+        fits["b"] = fits["b"].drop(columns="se")
+    elif case == "path":
+        kw["path"] = "x -> w"
+    elif case == "truth":
+        kw["truth"] = float("nan")
+    with pytest.raises(ValueError, match=message):
+        plots.riclpm_dropout_plot(means, fits, **kw)
