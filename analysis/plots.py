@@ -2571,6 +2571,120 @@ def riclpm_dropout_plot(means, fits, *, path: str = "x -> y", truth: float = 0.0
 __all__ += ["riclpm_paths_plot", "riclpm_dropout_plot"]
 
 
+def invariance_intercepts_plot(params, subscales, *, highlight=None, highlight_label: str | None = None,
+                               title: str | None = None) -> Figure:
+    r"""Item intercept differences between two groups of a metric-invariance model, with 95% CIs.
+
+    In the metric model (equal loadings, intercepts free per group, latent means fixed at 0) the
+    intercept difference of item :math:`j` is :math:`\hat\nu_{jB} - \hat\nu_{jA}`, drawn with
+    :math:`\pm 1.96\sqrt{SE_A^2 + SE_B^2}` (the groups' estimates are independent). A difference in a
+    latent mean would move all items of a factor together; a single item moving alone is scalar
+    non-invariance of that item (Meredith 1993; Byrne, Shavelson & Muthén 1989).
+
+    Parameters
+    ----------
+    params : DataFrame
+        Parameter table of a two-group model (e.g. ``measurement_invariance(...).steps["metric"].params``)
+        with columns ``op``, ``lhs``, ``group``, ``estimate``, ``se``; intercepts have ``op == "~1"``.
+        The difference is second group minus first (in order of appearance).
+    subscales : mapping
+        Factor -> list of items; sets the order and the bar colours.
+    highlight : str, optional
+        An item whose bar is hatched and outlined.
+    highlight_label : str, optional
+        Legend label of the highlighted bar (default: the item's name).
+    title : str, optional
+        Title of the axes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        `params` is not a DataFrame or lacks a column; it does not have exactly two groups; an item
+        of `subscales` has no intercept in both groups (naming it); `highlight` is not an item of
+        `subscales`.
+
+    References
+    ----------
+    Meredith, W. (1993). Measurement invariance, factor analysis and factorial invariance.
+    *Psychometrika, 58*(4), 525--543.
+
+    Byrne, B. M., Shavelson, R. J., & Muthén, B. (1989). Testing for the equivalence of factor
+    covariance and mean structures: the issue of partial measurement invariance.
+    *Psychological Bulletin, 105*(3), 456--466.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> params = pd.DataFrame({"op": ["~1"] * 4, "lhs": ["i1", "i2", "i1", "i2"],
+    ...                        "group": ["A", "A", "B", "B"], "estimate": [3.0, 3.5, 3.1, 4.0],
+    ...                        "se": [0.1, 0.1, 0.1, 0.1]})
+    >>> fig = invariance_intercepts_plot(params, {"task": ["i1", "i2"]}, highlight="i2")
+    >>> [round(float(b.get_height()), 2) for b in fig.axes[0].patches]
+    [0.1, 0.5]
+    >>> plt.close(fig)
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    if not isinstance(params, pd.DataFrame):
+        raise ValueError(f"`params` must be a parameter DataFrame (e.g. the `params` of a metric model); "
+                         f"got {type(params).__name__}.")
+    need = ["op", "lhs", "group", "estimate", "se"]
+    missing = [c for c in need if c not in params.columns]
+    if missing:
+        raise ValueError(f"`params` lacks the columns {missing} (it needs {need}).")
+    if not hasattr(subscales, "items") or not subscales:
+        raise ValueError(f"`subscales` must be a non-empty mapping factor -> items; got {type(subscales).__name__}.")
+    order = [it for its in subscales.values() for it in its]
+    item_factor = {it: f for f, its in subscales.items() for it in its}
+    nu = params[(params["op"] == "~1") & params["lhs"].isin(order)]
+    groups = list(dict.fromkeys(nu["group"]))
+    if len(groups) != 2:
+        raise ValueError(f"`params` must hold the intercepts of exactly two groups; found {len(groups)} "
+                         f"({groups}).")
+    wide = nu.pivot_table(index="lhs", columns="group", values=["estimate", "se"], aggfunc="first")
+    absent = [it for it in order if it not in wide.index
+              or not np.isfinite(wide.loc[it].to_numpy(dtype=float)).all()]
+    if absent:
+        raise ValueError(f"`params` has no finite intercept (estimate and se) in both groups for the items {absent}.")
+    if highlight is not None and highlight not in item_factor:
+        raise ValueError(f"`highlight` must be an item of `subscales`; got {highlight!r}.")
+    wide = wide.reindex(order)
+    g0, g1 = groups
+    diff = wide[("estimate", g1)] - wide[("estimate", g0)]
+    se_diff = np.sqrt(wide[("se", g0)] ** 2 + wide[("se", g1)] ** 2)
+    factors = list(subscales)
+    colors = OKABE_ITO
+    fig, ax = plt.subplots(figsize=(7.5, 4.0))
+    xs = np.arange(len(order))
+    bars = ax.bar(xs, diff, color=[colors[factors.index(item_factor[it]) % len(colors)] for it in order])
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colors[k % len(colors)]) for k in range(len(factors))]
+    labels = list(factors)
+    if highlight is not None:
+        hl = colors[len(factors) % len(colors)]
+        bars[order.index(highlight)].set(edgecolor=hl, linewidth=2.5, hatch="//")
+        handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor=hl, hatch="//", linewidth=2))
+        labels.append(highlight_label or str(highlight))
+    ax.legend(handles=handles, labels=labels, fontsize=8, loc="upper left")
+    ax.errorbar(xs, diff, yerr=1.96 * se_diff, fmt="none", ecolor="k", capsize=3, lw=1)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xticks(xs, [f"{it}\n{item_factor[it]}" for it in order], fontsize=8)
+    ax.set_ylabel(f"intercept {g1} − {g0} (metric model), 95% CI")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+__all__ += ["invariance_intercepts_plot"]
+
+
 
 # ---------------------------------------------------------------------------------------------
 # Lesson figures of notebook 07 (power and design).

@@ -328,3 +328,47 @@ def test_riclpm_dropout_plot_refuses_bad_input(case, message):
         kw["truth"] = float("nan")
     with pytest.raises(ValueError, match=message):
         plots.riclpm_dropout_plot(means, fits, **kw)
+
+
+def _intercepts():
+    import pandas as pd
+
+    return pd.DataFrame({"op": ["~1"] * 4, "lhs": ["i1", "i2", "i1", "i2"], "group": ["A", "A", "B", "B"],
+                         "estimate": [3.0, 3.5, 3.1, 4.0], "se": [0.1, 0.1, 0.1, 0.1]})
+
+
+def test_invariance_intercepts_plot_draws_group_differences():
+    fig = plots.invariance_intercepts_plot(_intercepts(), {"task": ["i1", "i2"]}, highlight="i2",
+                                           highlight_label="planted")
+    heights = [float(b.get_height()) for b in fig.axes[0].patches[:2]]
+    assert heights == pytest.approx([0.1, 0.5])
+    assert fig.axes[0].get_ylabel().startswith("intercept B − A")
+
+
+@pytest.mark.parametrize("case, message", [
+    ("dict", "`params` must be a parameter DataFrame"),
+    ("no_se", r"`params` lacks the columns \['se'\]"),
+    ("one_group", "exactly two groups; found 1"),
+    ("absent", r"no finite intercept .* for the items \['i3'\]"),
+    ("nan", r"no finite intercept .* for the items \['i2'\]"),
+    ("subscales", "`subscales` must be a non-empty mapping"),
+    ("highlight", "`highlight` must be an item of `subscales`; got 'i9'"),
+])
+def test_invariance_intercepts_plot_refuses_bad_input(case, message):
+    params, subscales, kw = _intercepts(), {"task": ["i1", "i2"]}, {}
+    if case == "dict":
+        params = params.to_dict()
+    elif case == "no_se":
+        params = params.drop(columns="se")
+    elif case == "one_group":
+        params = params[params["group"] == "A"]
+    elif case == "absent":
+        subscales = {"task": ["i1", "i2", "i3"]}
+    elif case == "nan":
+        params.loc[3, "se"] = np.nan
+    elif case == "subscales":
+        subscales = []
+    elif case == "highlight":
+        kw["highlight"] = "i9"
+    with pytest.raises(ValueError, match=message):
+        plots.invariance_intercepts_plot(params, subscales, **kw)
