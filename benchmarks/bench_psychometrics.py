@@ -9,12 +9,13 @@ Not a test. Run from the repository root:
    also reports a full item table) and ``pingouin.cronbach_alpha(X)`` (alpha and its interval
    only; our function calls it for the point estimate).
 2. Three-factor CFA of the WAI-SR (task 1, 2, 10, 12; bond 3, 5, 7, 9; goal 4, 6, 8, 11; ML,
-   marker identification): ``analysis.psychometrics.fit_cfa(X, factors)`` (semopy, SLSQP at
-   ftol 1e-14, lavaan-style fit indices by hand) against ``lavaan::cfa(model, estimator =
+   marker identification): ``analysis.psychometrics.fit_cfa(X, factors)`` (the workbook's SEM
+   engine ``analysis.sem.sem``: Fisher scoring with analytic derivatives, fit indices from
+   ``analysis.sem.fit`` with lavaan's conventions) against ``lavaan::cfa(model, estimator =
    "ML")`` (the call of tests/oracles/psych_lavaan.R) and plain semopy
    (``semopy.Model(desc).fit(X)`` with its defaults, no fit indices).
 
-3. Measurement invariance (configural, metric, scalar multi-group CFA, ML, written by hand):
+3. Measurement invariance (configural, metric, scalar multi-group CFA, ML, on the same engine):
    ``measurement_invariance(X, factors, "group")`` against the oracle's three
    ``lavaan::cfa(model, group = "group", estimator = "ML", group.equal = ...)`` fits plus
    ``lavTestLRT`` (one timed repetition = the three fits and the tests on both sides), on
@@ -56,7 +57,7 @@ import warnings
 from pathlib import Path
 
 # One BLAS thread, as R's reference BLAS on this machine: with OpenBLAS's default threading,
-# semopy's many small matrix products ran up to ~90x slower whenever another process was using the
+# small-matrix code (plain semopy's, and ours) ran up to ~90x slower whenever another process was using the
 # cores (seen here on 2 cores), which would make the timings meaningless. Override from the shell.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -279,9 +280,10 @@ def report(alphas: list[dict], cfas: list[dict], invs: list[dict], mls: list[dic
     lines += [
         "## Three-factor CFA (ML)",
         "",
-        "`fit_cfa`: semopy (objective MLW, SLSQP at ftol 1e-14) plus the standardised loadings, the implied "
-        "covariance and lavaan-style fit indices (chi-square, CFI, TLI, RMSEA with its interval, SRMR, AIC, BIC) by "
-        "hand. Plain semopy: `semopy.Model(desc).fit(X)` with its defaults. lavaan: `cfa(model, data = X, "
+        "`fit_cfa`: the workbook's SEM engine (`analysis.sem.sem`: the ML discrepancy minimised by Fisher "
+        "scoring with the analytic Jacobian, expected-information SEs) plus the standardised loadings, the implied "
+        "covariance and lavaan-style fit indices (chi-square, CFI, TLI, RMSEA with its interval, SRMR, AIC, BIC) from "
+        "`analysis.sem.fit`. Plain semopy: `semopy.Model(desc).fit(X)` with its defaults. lavaan: `cfa(model, data = X, "
         "estimator = \"ML\")`.",
         "",
         "| data | N | ours (s) | lavaan (s) | ratio lavaan/ours | plain semopy (s) | ratio semopy/ours | "
@@ -307,13 +309,13 @@ def report(alphas: list[dict], cfas: list[dict], invs: list[dict], mls: list[dic
     lines += [
         "Reading: alpha is a few covariance sums, so every implementation is fast; ours pays for pingouin's call "
         "plus the item table (and is therefore slower than pingouin alone). The CFA fits work on the sample "
-        "covariance matrix, so their time hardly depends on N; ours asks semopy for a much tighter optimum than "
-        "its default (which is what makes it agree with lavaan) and then builds the fit indices.",
+        "covariance matrix, so their time hardly depends on N; ours converges to a much tighter optimum than "
+        "plain semopy's default (which is what makes it agree with lavaan) and then builds the fit indices.",
         "",
         "## Measurement invariance: configural, metric, scalar (multi-group CFA)",
         "",
         "`measurement_invariance(X, factors, \"group\")`: the three multi-group models with mean structure, "
-        "written by hand (L-BFGS-B then Fisher scoring), lavaan's fit indices, SEs (expected information listwise, "
+        "with the equality constraints across groups, on the workbook's SEM engine (`analysis.sem.sem`), lavaan's fit indices, SEs (expected information listwise, "
         "observed under FIML) and the chi-square difference tests, in one call. lavaan: the oracle's "
         "`cfa(model, data = X, group = \"group\", estimator = \"ML\", group.equal = ...)` for the three steps "
         "(with `missing = \"ml\"` for FIML) plus `lavTestLRT(configural, metric, scalar)`, timed together. "
@@ -348,7 +350,8 @@ def report(alphas: list[dict], cfas: list[dict], invs: list[dict], mls: list[dic
         "## Full-information ML CFA, `fit_cfa(..., missing=\"ml\")` vs `lavaan::cfa(..., missing = \"ml\")`",
         "",
         "Ours: the casewise likelihood by missing-data pattern with the mean structure, observed-information SEs, "
-        "the H1 moments by EM (for the chi-square and SRMR) and the FIML baseline, written by hand. lavaan: "
+        "the H1 moments by EM (for the chi-square and SRMR) and the FIML baseline, all from the SEM engine "
+        "(`analysis.sem.missing`). lavaan: "
         "`cfa(model, data = X, missing = \"ml\")` at its defaults (the oracle's call).",
         "",
         "| data | N | incomplete | patterns | reps | ours (s) | lavaan (s) | ratio lavaan/ours | max abs diff est "

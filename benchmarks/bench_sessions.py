@@ -50,7 +50,7 @@ import warnings
 from pathlib import Path
 
 # One BLAS thread, as R's reference BLAS on this machine: with OpenBLAS's default threading,
-# semopy's many small matrix products ran up to ~90x slower whenever another process was using the
+# small-matrix code (plain semopy's, and ours) ran up to ~90x slower whenever another process was using the
 # cores (seen here on 2 cores), which would make the timings meaningless. Override from the shell.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -293,7 +293,7 @@ def report(lag: list[dict], ric: list[dict], ml: list[dict], reps: int) -> str:
         "CFI/TLI. lavaan: "
         "the oracle's call (`lavaan(..., meanstructure = TRUE, int.ov.free = TRUE, missing = \"ml\")`, defaults "
         "otherwise: observed information, EM h1 model). No Python peer: semopy's `\"FIML\"` objective did not "
-        "reproduce lavaan on the oracle data (see `analysis.sessions.riclpm`), so it is not timed here. Data: the "
+        "reproduce lavaan on the oracle data when it was tried, so it is not timed here. Data: the "
         "oracle's MAR-deleted data (`tests/fixtures/sessions_riclpm_missing.csv`) and sessions 1..5 of "
         f"`simulate_trial(n_therapists=250, caseload=12, seed={SEED}, dropout=\"MAR\", dropout_rate=0.4)`.",
         "",
