@@ -273,7 +273,7 @@ def _fit_step(gdata: list[_GroupData], facs: dict[str, list[str]], items: list[s
             if np.linalg.eigvalsh(Phi).min() < 0 and not short_boundary:
                 boundary.append(f"{pre}factor covariance matrix not positive definite")
     if boundary and short_boundary:
-        warnings.warn(f"{what}: boundary estimates (variance at zero): {', '.join(boundary)}.",
+        warnings.warn(f"{what}: boundary estimates (variance at or below zero): {', '.join(boundary)}.",
                       BoundaryWarning, stacklevel=3)
     elif boundary:
         warnings.warn(f"{what}: {name} has boundary estimates: {'; '.join(boundary)}.",

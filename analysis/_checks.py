@@ -38,6 +38,11 @@ __all__ = [
 NA_ACTIONS = ("fail", "omit")
 
 
+def _show(value) -> str:
+    """A value as a user wrote it: numpy scalars as plain Python (-0.01, not np.float64(-0.01))."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def first_bad(mask: np.ndarray) -> str:
     """Describe the offending positions of a boolean mask, e.g. ``"position 3"``.
 
@@ -123,7 +128,7 @@ def check_positive(name: str, arr: np.ndarray, what: str = "positive") -> None:
     if bad.any():
         raise ValueError(
             f"`{name}` must be {what} (> 0); {first_bad(bad)} "
-            f"has {arr[bad][0]!r}."
+            f"has {_show(arr[bad][0])}."
         )
 
 
@@ -132,14 +137,14 @@ def check_nonnegative(name: str, arr: np.ndarray) -> None:
     check_finite(name, arr)
     bad = arr < 0
     if bad.any():
-        raise ValueError(f"`{name}` must be >= 0; {first_bad(bad)} has {arr[bad][0]!r}.")
+        raise ValueError(f"`{name}` must be >= 0; {first_bad(bad)} has {_show(arr[bad][0])}.")
 
 
 def check_integer_valued(name: str, arr: np.ndarray) -> None:
     """Refuse non-integer counts such as a sample size of 10.5."""
     bad = arr != np.round(arr)
     if bad.any():
-        raise ValueError(f"`{name}` must hold whole numbers; {first_bad(bad)} has {arr[bad][0]!r}.")
+        raise ValueError(f"`{name}` must hold whole numbers; {first_bad(bad)} has {_show(arr[bad][0])}.")
 
 
 def check_open_interval(name: str, arr: np.ndarray, low: float, high: float) -> None:
@@ -149,7 +154,7 @@ def check_open_interval(name: str, arr: np.ndarray, low: float, high: float) -> 
     if bad.any():
         raise ValueError(
             f"`{name}` must lie strictly between {low} and {high}; {first_bad(bad)} "
-            f"has {arr[bad][0]!r}."
+            f"has {_show(arr[bad][0])}."
         )
 
 

@@ -262,7 +262,7 @@ class CFAResult(ResultMixin):
         om = self.omega()
         lines.append("  omega: " + ", ".join(f"{k} = {v:.3f}" for k, v in om.items()))
         if self.boundary:
-            lines.append(f"  NOTE: boundary estimates (variance at zero): {', '.join(self.boundary)}")
+            lines.append(f"  NOTE: boundary estimates (variance at or below zero): {', '.join(self.boundary)}")
         return "\n".join(lines)
 
 

@@ -68,3 +68,13 @@ def test_na_action_and_labels():
         _checks.check_na_action("drop")
     assert _checks.describe_labels(range(7)) == "index labels 0, 1, 2, 3, 4 and 2 more"
     assert _checks.describe_labels([3], what="line") == "line 3"
+
+
+def test_messages_show_numpy_scalars_as_plain_numbers():
+    # "-0.01", as the user wrote it, never "np.float64(-0.01)"
+    import numpy as np
+    import pytest
+    from analysis import _checks
+    with pytest.raises(ValueError, match=r"has -0\.01\.$") as info:
+        _checks.check_nonnegative("vi", np.array([0.2, -0.01]))
+    assert "np.float64" not in str(info.value)
