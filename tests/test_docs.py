@@ -36,6 +36,11 @@ def _builder():
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
+    """The strict Sphinx build of the whole site, once per module.
+
+    Slow by nature (about 30-40 s on 2 cores: every module page, the nine notebooks and their
+    answers are rendered); the tests below share this one build instead of building per test.
+    """
     out = tmp_path_factory.mktemp("api") / "html"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     start = time.monotonic()
