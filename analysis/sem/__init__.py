@@ -46,6 +46,7 @@ from analysis._checks import check_dataframe, suggest_name
 from analysis._results import coef_frame, plain
 from analysis.sem import estimate as _est
 from analysis.sem import fit as _fit
+from analysis.sem.defined import check_labels, defined_rows, split_definitions
 from analysis.sem.model import SEMModel
 from analysis.sem.syntax import GROUP_EQUAL, ModelSyntaxError, parameter_table, parse_syntax
 from analysis.sem.standardized import standardize, standardized_se
@@ -104,6 +105,7 @@ class SEMResult:
     _obj: Any = field(default=None, repr=False)
     _exo: list = field(default_factory=list, repr=False)
     _level: float = field(default=0.95, repr=False)
+    defined: list = field(default_factory=list, repr=False)
 
     # ------------------------------------------------------------------ tables
     def parameter_estimates(self, *, level: float = 0.95, standardized: bool = True) -> pd.DataFrame:
@@ -137,6 +139,10 @@ class SEMResult:
             if np.all(np.isfinite(self.vcov)):
                 slv, sal = standardized_se(self._model, self.theta, self.vcov)
                 out["std_lv_se"], out["std_all_se"] = slv, sal
+        if self.defined:
+            from analysis.sem.defined import defined_rows
+            rows, _ = defined_rows(self, level=level, standardized=standardized)
+            out = pd.concat([out, pd.DataFrame(rows, columns=out.columns)], ignore_index=True)
         return out
 
     @property
@@ -276,6 +282,9 @@ class SEMResult:
                     continue
                 if len(rows):
                     lines += ["", title] + self._block(rows)
+        dfn = pe[pe["op"] == ":="]
+        if len(dfn):
+            lines += ["", "Defined Parameters:"] + self._block(dfn)
         return "\n".join(lines)
 
     @staticmethod
@@ -287,7 +296,9 @@ class SEMResult:
                 name = f"{r.lhs} {r.op} {r.rhs}"
             if r.label:
                 name = f"{name} ({r.label})"
-            se = f"{r.se:10.3f}" if r.free > 0 else f"{'':10}"
+            if r.op == ":=":
+                name = r.lhs
+            se = f"{r.se:10.3f}" if (r.free > 0 or r.op == ":=") else f"{'':10}"
             z = f"{r.statistic:9.3f}" if np.isfinite(r.statistic) else f"{'':9}"
             p = f"{r.pvalue:9.3f}" if np.isfinite(r.pvalue) else f"{'':9}"
             out.append(f"  {name[:22]:<22}{r.estimate:10.3f}{se}{z}{p}{r.std_lv:9.3f}{r.std_all:9.3f}")
@@ -405,7 +416,12 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
     0.48
     """
     _check_args(model, data, group, missing, estimator, std_lv, meanstructure, information, ordered)
+    model_text, defs = split_definitions(model)
     if (ordered is not None and ordered is not False) or estimator.upper() in ("WLSMV", "DWLS"):
+        if defs:
+            raise ValueError(f"model: defined parameters (line {defs[0].line}: '{defs[0].name} := "
+                             f"{defs[0].expr}') are available with estimator 'ML'/'MLR', not with ordered "
+                             "items (WLSMV) yet.")
         # ordered items: WLSMV (lavaan's default with `ordered`), by analysis.sem.ordinal on this
         # engine's parameter table and matrices; its result has the same parameter_estimates() /
         # fit_measures() interface
@@ -421,7 +437,7 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
                          orthogonal=orthogonal, std_lv=std_lv, estimator="WLSMV" if est == "ML" else est)
     missing = "ml" if missing == "fiml" else missing
     estimator = estimator.upper()
-    stmts = parse_syntax(model)
+    stmts = parse_syntax(model_text)
     names = [str(c) for c in data.columns]
     # groups
     if group is not None:
@@ -438,7 +454,7 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
                          "one-group model.")
     ms = bool(meanstructure) if meanstructure is not None else (G > 1 or missing == "ml")
     ordered_l = list(ordered or [])
-    pt0 = parameter_table(model, names, n_groups=G, meanstructure=ms, std_lv=std_lv, orthogonal=orthogonal,
+    pt0 = parameter_table(model_text, names, n_groups=G, meanstructure=ms, std_lv=std_lv, orthogonal=orthogonal,
                           fixed_x=fixed_x, group_equal=group_equal, group_partial=group_partial,
                           ordered=ordered_l, n_thresholds=_n_thresholds(data, ordered_l))
     ov = _ov_order(pt0)
@@ -501,6 +517,7 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
         if missing == "listwise" and np.linalg.eigvalsh(d.S).min() <= 1e-12 * np.trace(d.S):
             raise ValueError(f"data: the sample covariance matrix{' of group ' + repr(lab) if G > 1 else ''} is "
                              "singular (a variable is a linear combination of others).")
+    check_labels(defs, [lab for lab in pt0["label"] if lab])
     smodel = SEMModel(pt0, ov, groups=labels, meanstructure=ms, ordered=ordered_l)
     k = len(exo)
     n_moments = G * (len(ov) * (len(ov) + 1) // 2 + (len(ov) if ms else 0) - k * (k + 1) // 2 - (k if ms else 0))
@@ -559,11 +576,17 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
     for w in diag:
         warnings.warn(w, UserWarning, stacklevel=2)
     notes += diag
-    return SEMResult(model=model, partable=pt, theta=theta, vcov=vcov, fit=fm, converged=converged,
+    result = SEMResult(model=model, partable=pt, theta=theta, vcov=vcov, fit=fm, converged=converged,
                      warnings=notes, n_obs=int(sum(d.n for d in gd)), n_groups=G, group_labels=labels,
                      estimator=estimator, missing=missing, information=info_kind,
                      iterations=int(res.get("iterations", 0)), n_obs_per_group=[int(d.n) for d in gd],
-                     _model=smodel, _obj=obj, _exo=exo)
+                     _model=smodel, _obj=obj, _exo=exo, defined=defs)
+    if defs:
+        _, dnotes = defined_rows(result)
+        for w in dnotes:
+            warnings.warn(w, UserWarning, stacklevel=2)
+        result.warnings += dnotes
+    return result
 
 
 def cfa(model: str, data: pd.DataFrame, **kwargs) -> SEMResult:
