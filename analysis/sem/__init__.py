@@ -354,10 +354,23 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
     minimises :math:`F_{ML}` (see :mod:`analysis.sem`), :math:`\chi^2 = N F_{ML}(\hat\theta)`,
     standard errors from the expected information (observed under FIML).
 
+    Defined parameters ``name := expression`` (lavaan's ``:=``, e.g. the indirect effect
+    ``ab := a*b`` of a mediation) are functions of parameter labels (and of earlier defined
+    parameters) with numbers, ``+ - * / ^``, parentheses, ``sqrt``, ``exp``, ``log`` and ``abs``:
+    :math:`\hat\delta = g(\hat\theta)` with the delta-method standard error
+    :math:`\sqrt{\nabla g^\top \widehat V \nabla g}` (exact gradient; :math:`\widehat V` the robust
+    covariance under MLR), z, p value and Wald CI (Sobel 1982; see :mod:`analysis.sem.defined`).
+    They are the rows with ``op == ":="`` (group 0) of :meth:`SEMResult.parameter_estimates` and the
+    "Defined Parameters:" block of :meth:`SEMResult.summary`; their ``std_all`` is the expression
+    evaluated on the ``std_all`` values of its labels, as lavaan's ``standardizedSolution``.
+
     Parameters
     ----------
     model : str
-        lavaan model syntax (``=~``, ``~``, ``~~``, ``~ 1``, ``|``, labels, fixed values).
+        lavaan model syntax: ``=~``, ``~``, ``~~``, ``~ 1``, ``|``, labels (``c(a1, a2)*x``: one per
+        group), fixed values, and defined parameters ``:=`` (ML and MLR, complete data or
+        ``missing="ml"``, one or several groups; not with ordered items). The constraint operators
+        ``==``, ``<``, ``>`` are refused: give equal parameters one shared label instead.
     data : pandas.DataFrame
         One row per respondent; the observed variables of the model are columns.
     group : str, optional
@@ -401,6 +414,8 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
     ----------
     Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. *Journal of
     Statistical Software, 48*(2), 1--36.
+    Sobel, M. E. (1982). Asymptotic confidence intervals for indirect effects in structural equation
+    models. *Sociological Methodology, 13*, 290--312.
 
     Examples
     --------
@@ -414,6 +429,18 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
     >>> pe = res.parameter_estimates().set_index("term")
     >>> round(float(pe.loc["y ~ f", "estimate"]), 2)
     0.48
+
+    A mediation x -> m -> y with the indirect and total effects as defined parameters:
+
+    >>> d = pd.DataFrame({"x": rng.normal(size=300)})
+    >>> d["m"] = 0.5 * d["x"] + rng.normal(size=300)
+    >>> d["y"] = 0.4 * d["m"] + 0.2 * d["x"] + rng.normal(size=300)
+    >>> med = sem("m ~ a*x\n y ~ b*m + c*x\n ab := a*b\n total := c + a*b", d)
+    >>> pe = med.parameter_estimates()
+    >>> print(pe.loc[pe["op"] == ":=", ["lhs", "rhs", "estimate", "se", "pvalue"]].round(3).to_string(index=False))
+      lhs   rhs  estimate    se  pvalue
+       ab   a*b     0.176 0.035     0.0
+    total c+a*b     0.375 0.067     0.0
     """
     _check_args(model, data, group, missing, estimator, std_lv, meanstructure, information, ordered)
     model_text, defs = split_definitions(model)

@@ -173,7 +173,29 @@ def _make(no: int, lhs: str, rhs: str) -> Definition:
 
 
 def check_labels(defs: list[Definition], labels: list[str]) -> None:
-    """Refuse names that are neither labels of the model nor earlier definitions."""
+    """Refuse names that are neither labels of the model nor earlier definitions.
+
+    Parameters
+    ----------
+    defs : list of Definition
+    labels : list of str
+        The labels of the model's parameters.
+
+    Raises
+    ------
+    ModelSyntaxError
+        Naming the line, the unknown name and the nearest label ("Did you mean").
+
+    Examples
+    --------
+    >>> _, defs = split_definitions("ab := a*b")
+    >>> check_labels(defs, ["a", "b"]) is None
+    True
+    """
+    if not isinstance(defs, list) or not all(isinstance(d, Definition) for d in defs):
+        raise ValueError("defs must be a list of Definition (from split_definitions).")
+    if isinstance(labels, str) or not all(isinstance(lab, str) for lab in labels):
+        raise ValueError("labels must be a list of label strings.")
     known = list(dict.fromkeys(labels))
     for d in defs:
         for name in d.names:
@@ -210,7 +232,19 @@ def evaluate(defs: list[Definition], values: Mapping[str, float], grads: Mapping
     >>> [(v, g.tolist()) for v, g, _ in out]
     [(16.0, [8.0, 2.0]), (4.0, [1.0, 0.25])]
     """
+    if not isinstance(defs, list) or not all(isinstance(d, Definition) for d in defs):
+        raise ValueError("defs must be a list of Definition (from split_definitions).")
+    if not isinstance(q, (int, np.integer)) or isinstance(q, bool) or q < 0:
+        raise ValueError(f"q must be a non-negative integer, got {q!r}.")
+    if not isinstance(values, Mapping) or not isinstance(grads, Mapping):
+        raise ValueError("values and grads must be mappings from label to value / gradient.")
     values, grads = dict(values), dict(grads)
+    for lab in values:
+        if lab not in grads or np.shape(grads[lab]) != (q,):
+            raise ValueError(f"grads: label {lab!r} needs a gradient of length q = {q}.")
+        if not isinstance(values[lab], (int, float, np.floating, np.integer)) or isinstance(values[lab], bool):
+            raise ValueError(f"values: label {lab!r} has a non-numeric value {values[lab]!r}.")
+    check_labels(defs, list(values))
     out = []
     for d in defs:
         env = {ident: (values[name], np.asarray(grads[name], dtype=float)) for name, ident in d.names.items()}
@@ -322,6 +356,10 @@ def defined_rows(result, *, level: float = 0.95, standardized: bool = True) -> t
     from scipy import stats
     from analysis.sem.standardized import standardize
 
+    if not hasattr(result, "defined") or not hasattr(result, "partable") or not hasattr(result, "vcov"):
+        raise ValueError(f"result must be a fitted SEMResult (from analysis.sem.sem), got {type(result).__name__}.")
+    if not (isinstance(level, float) and 0 < level < 1):
+        raise ValueError(f"level must be a number in (0, 1), got {level!r}.")
     defs = result.defined
     if not defs:
         return [], []
@@ -347,7 +385,7 @@ def defined_rows(result, *, level: float = 0.95, standardized: bool = True) -> t
         lv0, al0 = standardize(model, theta)
         J_lv, J_all = np.zeros((len(pt), q)), np.zeros((len(pt), q))
         for k in range(q):
-            step = 1e-6 * max(1.0, abs(theta[k]))
+            step = 1e-6 * (abs(theta[k]) if theta[k] != 0 else 1.0)  # relative: parameters of any scale
             e = np.zeros(q)
             e[k] = step
             a_lv, a_all = standardize(model, theta + e)
