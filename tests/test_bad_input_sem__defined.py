@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from analysis.sem import sem
-from analysis.sem.defined import check_labels, defined_rows, evaluate, split_definitions
+from analysis.sem.defined import apply_equalities, check_labels, defined_rows, evaluate, split_definitions
 
 BASE = "m ~ a*x\ny ~ b*m + c*x\n"
 
@@ -46,8 +46,16 @@ def test_sem_refuses_bad_definitions(data, line, match):
 
 
 def test_sem_refuses_constraints(data):
-    with pytest.raises(ValueError, match="'==' is not supported.*one shared label"):
-        sem(BASE + "a == b", data)
+    with pytest.raises(ValueError, match=r"line 3.*'==' is supported between two parameter labels only"):
+        sem(BASE + "a == 2*b", data)
+    with pytest.raises(ValueError, match=r"line 3.*'==' is supported between two parameter labels only"):
+        sem(BASE + "a == 0.5", data)
+    with pytest.raises(ValueError, match=r"line 3 \(a == bb\): 'bb' is not a parameter label.*Did you mean 'b'"):
+        sem(BASE + "a == bb", data)
+    with pytest.raises(ValueError, match=r"line 4 \(ab == c\): 'ab' is a defined parameter"):
+        sem(BASE + "ab := a*b\nab == c", data)
+    with pytest.raises(ValueError, match=r"line 4 \(a == f\): 'f' is a fixed parameter"):
+        sem("m ~ a*x\ny ~ m + f*x\ny ~~ f*1*m\na == f", data)
     with pytest.raises(ValueError, match="'<' is not supported"):
         sem(BASE + "a < 1", data)
     with pytest.raises(ValueError, match="'>' is not supported"):
@@ -60,7 +68,7 @@ def test_sem_refuses_group_labels_that_do_not_exist(data):
 
 
 def test_sem_refuses_definitions_with_ordered_items(data):
-    with pytest.raises(ValueError, match=r"defined parameters \(line 2: 'k := 2\*a'\).*not with ordered"):
+    with pytest.raises(ValueError, match=r"defined parameters and '==' \(line 2: 'k := 2\*a'\).*not with ordered"):
         sem("f =~ a*o + m + y\nk := 2*a", data, ordered=["o"], estimator="WLSMV")
 
 
@@ -127,3 +135,15 @@ def test_defined_parameters_are_scale_equivariant(data, scale):
     assert got["se"] * scale == pytest.approx(ref["se"], rel=1e-4)
     assert got["std_all"] == pytest.approx(ref["std_all"], rel=1e-5)
     assert got["std_all_se"] == pytest.approx(ref["std_all_se"], rel=1e-3)
+
+
+def test_apply_equalities_refuses_bad_input():
+    from analysis.sem.syntax import parameter_table
+    _, defs = split_definitions("y ~ a*x1 + b*x2\na == b")
+    with pytest.raises(ValueError, match="pt must be a parameter table"):
+        apply_equalities({"label": ["a"]}, defs)
+    with pytest.raises(ValueError, match="defs must be a list of Definition"):
+        apply_equalities(parameter_table("y ~ a*x1 + b*x2"), "a == b")
+    _, defs = split_definitions("y ~ a*x1 + b*x2\na == d")
+    with pytest.raises(ValueError, match="'d' is not a parameter label"):
+        apply_equalities(parameter_table("y ~ a*x1 + b*x2"), defs)

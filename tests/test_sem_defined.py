@@ -102,3 +102,25 @@ def test_semicolons_comments_and_continuations():
     rest, defs = split_definitions("m ~ a*x; ab := a *   # comment\n b; y ~ b*m")
     assert [(d.name, d.expr) for d in defs] == [("ab", "a*b")]
     assert rest.split("\n") == ["m ~ a*x", " y ~ b*m"]
+
+
+def test_equality_between_two_labels_matches_lavaan():
+    """`a1 == a2` (a lavaan equality constraint) is one free parameter here, as a shared label."""
+    ref = ORACLE["mg_eq"]
+    res = sem(ref["model"], DATA, group="g")
+    assert int(res.fit["npar"]) == ref["npar"] and int(res.fit["df"]) == ref["df"]
+    assert res.fit["chisq"] == pytest.approx(ref["chisq"], abs=1e-6)
+    pe = res.parameter_estimates()
+    d = pe[pe["op"] == ":="]
+    for ours, theirs in COLS:
+        np.testing.assert_allclose(d[ours].to_numpy(dtype=float), np.atleast_1d(ref[theirs]), rtol=0, atol=1e-5,
+                                   err_msg=ours)
+    allp = pd.DataFrame(ref["all"])
+    m = pe[pe["op"] != ":="].merge(allp, on=["lhs", "op", "rhs", "group"], how="outer", indicator=True)
+    assert (m["_merge"] == "both").all()
+    # estimates to 1e-5 (the optimisers stop ~7e-7 apart), SEs to 1e-6
+    np.testing.assert_allclose(m["estimate"], m["est"], atol=1e-5)
+    np.testing.assert_allclose(m["se_x"], m["se_y"], atol=1e-6)
+    a = pe[(pe["op"] == "~") & (pe["rhs"] == "x") & (pe["lhs"] == "m")]["estimate"].to_numpy()
+    assert a[0] == a[1]
+    assert "a1 - (a2)" in res.summary().split("Constraints:")[1]

@@ -46,7 +46,7 @@ from analysis._checks import check_dataframe, suggest_name
 from analysis._results import coef_frame, plain
 from analysis.sem import estimate as _est
 from analysis.sem import fit as _fit
-from analysis.sem.defined import check_labels, defined_rows, split_definitions
+from analysis.sem.defined import apply_equalities, check_labels, defined_rows, split_definitions
 from analysis.sem.model import SEMModel
 from analysis.sem.syntax import GROUP_EQUAL, ModelSyntaxError, parameter_table, parse_syntax
 from analysis.sem.standardized import standardize, standardized_se
@@ -139,7 +139,7 @@ class SEMResult:
             if np.all(np.isfinite(self.vcov)):
                 slv, sal = standardized_se(self._model, self.theta, self.vcov)
                 out["std_lv_se"], out["std_all_se"] = slv, sal
-        if self.defined:
+        if any(d.kind == ":=" for d in self.defined):
             from analysis.sem.defined import defined_rows
             rows, _ = defined_rows(self, level=level, standardized=standardized)
             out = pd.concat([out, pd.DataFrame(rows, columns=out.columns)], ignore_index=True)
@@ -285,6 +285,10 @@ class SEMResult:
         dfn = pe[pe["op"] == ":="]
         if len(dfn):
             lines += ["", "Defined Parameters:"] + self._block(dfn)
+        eqs = [d for d in self.defined if d.kind == "=="]
+        if eqs:  # met exactly: the two labels are one free parameter
+            lines += ["", "Constraints:", f"  {'':<40}{'|Slack|':>10}"]
+            lines += [f"  {d.name + ' - (' + d.expr + ')':<40}{0.0:10.3f}" for d in eqs]
         return "\n".join(lines)
 
     @staticmethod
@@ -369,8 +373,9 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
     model : str
         lavaan model syntax: ``=~``, ``~``, ``~~``, ``~ 1``, ``|``, labels (``c(a1, a2)*x``: one per
         group), fixed values, and defined parameters ``:=`` (ML and MLR, complete data or
-        ``missing="ml"``, one or several groups; not with ordered items). The constraint operators
-        ``==``, ``<``, ``>`` are refused: give equal parameters one shared label instead.
+        ``missing="ml"``, one or several groups; not with ordered items). ``a == b`` between two
+        labels makes them one free parameter (as a shared label; printed under "Constraints:" in
+        the summary); other constraints (``==`` with expressions, ``<``, ``>``) are refused.
     data : pandas.DataFrame
         One row per respondent; the observed variables of the model are columns.
     group : str, optional
@@ -446,8 +451,8 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
     model_text, defs = split_definitions(model)
     if (ordered is not None and ordered is not False) or estimator.upper() in ("WLSMV", "DWLS"):
         if defs:
-            raise ValueError(f"model: defined parameters (line {defs[0].line}: '{defs[0].name} := "
-                             f"{defs[0].expr}') are available with estimator 'ML'/'MLR', not with ordered "
+            raise ValueError(f"model: defined parameters and '==' (line {defs[0].line}: '{defs[0].name} "
+                             f"{defs[0].kind} {defs[0].expr}') are available with estimator 'ML'/'MLR', not with ordered "
                              "items (WLSMV) yet.")
         # ordered items: WLSMV (lavaan's default with `ordered`), by analysis.sem.ordinal on this
         # engine's parameter table and matrices; its result has the same parameter_estimates() /
@@ -545,6 +550,7 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
             raise ValueError(f"data: the sample covariance matrix{' of group ' + repr(lab) if G > 1 else ''} is "
                              "singular (a variable is a linear combination of others).")
     check_labels(defs, [lab for lab in pt0["label"] if lab])
+    pt0 = apply_equalities(pt0, defs)
     smodel = SEMModel(pt0, ov, groups=labels, meanstructure=ms, ordered=ordered_l)
     k = len(exo)
     n_moments = G * (len(ov) * (len(ov) + 1) // 2 + (len(ov) if ms else 0) - k * (k + 1) // 2 - (k if ms else 0))
@@ -608,7 +614,7 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
                      estimator=estimator, missing=missing, information=info_kind,
                      iterations=int(res.get("iterations", 0)), n_obs_per_group=[int(d.n) for d in gd],
                      _model=smodel, _obj=obj, _exo=exo, defined=defs)
-    if defs:
+    if any(d.kind == ":=" for d in defs):
         _, dnotes = defined_rows(result)
         for w in dnotes:
             warnings.warn(w, UserWarning, stacklevel=2)

@@ -15,6 +15,11 @@ under ``estimator="MLR"``) and the gradient :math:`\nabla g` is the EXACT deriva
 expression (chain rule on its syntax tree), not a finite difference. ``z`` is
 :math:`\hat\delta/\operatorname{se}`, the p value two-sided normal and the interval Wald's.
 
+A line ``a == b`` between two labels (lavaan's equality constraint) is mapped onto the
+shared-label mechanism: the two parameters become one free parameter (:func:`apply_equalities`);
+for a linear equality of two parameters this is the same fit, SEs, chi-square and df as
+lavaan's constrained estimation.
+
 The expression is read with :mod:`ast` and a whitelist (names, numbers, the four operations,
 powers, unary signs and the four functions of one argument): nothing of it is run as Python.
 
@@ -39,7 +44,7 @@ import numpy as np
 from analysis._checks import suggest_name
 from analysis.sem.syntax import ModelSyntaxError
 
-__all__ = ["Definition", "split_definitions", "check_labels", "evaluate", "defined_rows"]
+__all__ = ["Definition", "split_definitions", "apply_equalities", "check_labels", "evaluate", "defined_rows"]
 
 _TOKEN = re.compile(r"(?P<num>\d*\.?\d+(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_.][A-Za-z0-9_.]*)(?P<call>\s*\()?")
 _FUNCS = ("sqrt", "exp", "log", "abs")
@@ -55,6 +60,7 @@ class Definition:
     tree: ast.Expression
     names: dict
     line: int
+    kind: str = ":="  # or "==": an equality between two labels (name == expr)
 
 
 def _parse_expr(expr: str, where: str) -> tuple[ast.Expression, dict]:
@@ -110,13 +116,14 @@ def split_definitions(model: str) -> tuple[str, list[Definition]]:
     -------
     tuple
         The model without the definitions (line numbers kept: removed parts become empty) and the
-        list of :class:`Definition` in the order written.
+        list of :class:`Definition` in the order written (``kind`` ``":="``, or ``"=="`` for an
+        equality ``a == b`` between two labels, see :func:`apply_equalities`).
 
     Raises
     ------
     ModelSyntaxError
-        A definition that cannot be read (the line named) or a name defined twice. (The
-        constraint operators ``==``, ``<``, ``>`` are refused later, by
+        A definition that cannot be read (the line named), a name defined twice, or ``==``
+        between anything but two labels. (``<`` and ``>`` are refused later, by
         :func:`analysis.sem.syntax.parse_syntax`.)
 
     Examples
@@ -139,6 +146,9 @@ def split_definitions(model: str) -> tuple[str, list[Definition]]:
                     defs.append(_make(*pending))
                     pending = None
                 continue
+            if "==" in part and ":=" not in part:
+                defs.append(_make_equality(no, part))
+                continue
             if ":=" in part:
                 lhs, rhs = part.split(":=", 1)
                 item = [no, lhs.strip(), rhs.strip()]
@@ -152,12 +162,102 @@ def split_definitions(model: str) -> tuple[str, list[Definition]]:
     if pending is not None:
         defs.append(_make(*pending))
     seen: dict[str, int] = {}
-    for d in defs:
+    for d in [d for d in defs if d.kind == ":="]:
         if d.name in seen:
             raise ModelSyntaxError(f"line {d.line}: the parameter {d.name!r} is defined twice (first on line "
                                    f"{seen[d.name]}).")
         seen[d.name] = d.line
     return "\n".join(kept_lines), defs
+
+
+def _make_equality(no: int, part: str) -> Definition:
+    lhs, rhs = (t.strip() for t in part.split("==", 1))
+    where = f"line {no} ({part.strip()!r})"
+    name = r"[A-Za-z_.][A-Za-z0-9_.]*"
+    if not (re.fullmatch(name, lhs) and re.fullmatch(name, rhs)) or "=" in rhs:
+        raise ModelSyntaxError(f"{where}: the operator '==' is supported between two parameter labels only "
+                               "(e.g. 'a == b', the same as giving both parameters one label); other "
+                               "constraints are not available.")
+    return Definition(name=lhs, expr=rhs, tree=None, names={lhs: "_v0", rhs: "_v1"}, line=no, kind="==")
+
+
+def apply_equalities(pt, defs: list[Definition]):
+    """Make the parameters of ``a == b`` lines one free parameter (as a shared label would).
+
+    Parameters
+    ----------
+    pt : pandas.DataFrame
+        Parameter table (:func:`analysis.sem.syntax.parameter_table`).
+    defs : list of Definition
+        From :func:`split_definitions`; only the ``==`` entries are used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the ``free`` numbers merged and renumbered 1..q (labels unchanged).
+
+    Raises
+    ------
+    ModelSyntaxError
+        An unknown label (with "Did you mean"), a fixed parameter, or a defined parameter in ``==``.
+
+    Examples
+    --------
+    >>> from analysis.sem.syntax import parameter_table
+    >>> _, defs = split_definitions("y ~ a*x1 + b*x2\\na == b")
+    >>> pt = apply_equalities(parameter_table("y ~ a*x1 + b*x2", fixed_x=False), defs)
+    >>> pt.loc[pt["op"] == "~", "free"].tolist()
+    [1, 1]
+    """
+    import pandas as pd
+
+    if not isinstance(pt, pd.DataFrame) or not {"label", "free"} <= set(pt.columns):
+        raise ValueError("pt must be a parameter table (a DataFrame with columns 'label' and 'free').")
+    if not isinstance(defs, list) or not all(isinstance(d, Definition) for d in defs):
+        raise ValueError("defs must be a list of Definition (from split_definitions).")
+    eqs = [d for d in defs if d.kind == "=="]
+    if not eqs:
+        return pt
+    pt = pt.copy()
+    labels = [lab for lab in pt["label"] if lab]
+    defined = {d.name for d in defs if d.kind == ":="}
+    free = pt["free"].to_numpy().astype(int)
+    parent = {k: k for k in set(free) if k > 0}
+
+    def root(k):
+        while parent[k] != k:
+            k = parent[k]
+        return k
+
+    for d in eqs:
+        where = f"line {d.line} ({d.name} == {d.expr})"
+        ks = []
+        for lab in (d.name, d.expr):
+            if lab in defined:
+                raise ModelSyntaxError(f"{where}: {lab!r} is a defined parameter; '==' is supported between "
+                                       "parameter labels only.")
+            if lab not in labels:
+                raise ModelSyntaxError(f"{where}: {lab!r} is not a parameter label of the model."
+                                       f"{suggest_name(lab, list(dict.fromkeys(labels)))}")
+            k = int(free[list(pt["label"]).index(lab)])
+            if k == 0:
+                raise ModelSyntaxError(f"{where}: {lab!r} is a fixed parameter; give the other one the same "
+                                       "fixed value instead of '=='.")
+            ks.append(k)
+        a, b = root(ks[0]), root(ks[1])
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    new, nums = {}, []
+    for k in free:
+        if k == 0:
+            nums.append(0)
+            continue
+        r = root(int(k))
+        if r not in new:
+            new[r] = len(new) + 1
+        nums.append(new[r])
+    pt["free"] = nums
+    return pt
 
 
 def _make(no: int, lhs: str, rhs: str) -> Definition:
@@ -197,7 +297,7 @@ def check_labels(defs: list[Definition], labels: list[str]) -> None:
     if isinstance(labels, str) or not all(isinstance(lab, str) for lab in labels):
         raise ValueError("labels must be a list of label strings.")
     known = list(dict.fromkeys(labels))
-    for d in defs:
+    for d in [d for d in defs if d.kind == ":="]:
         for name in d.names:
             if name not in known:
                 raise ModelSyntaxError(
@@ -245,6 +345,7 @@ def evaluate(defs: list[Definition], values: Mapping[str, float], grads: Mapping
         if not isinstance(values[lab], (int, float, np.floating, np.integer)) or isinstance(values[lab], bool):
             raise ValueError(f"values: label {lab!r} has a non-numeric value {values[lab]!r}.")
     check_labels(defs, list(values))
+    defs = [d for d in defs if d.kind == ":="]
     out = []
     for d in defs:
         env = {ident: (values[name], np.asarray(grads[name], dtype=float)) for name, ident in d.names.items()}
@@ -360,7 +461,7 @@ def defined_rows(result, *, level: float = 0.95, standardized: bool = True) -> t
         raise ValueError(f"result must be a fitted SEMResult (from analysis.sem.sem), got {type(result).__name__}.")
     if not (isinstance(level, float) and 0 < level < 1):
         raise ValueError(f"level must be a number in (0, 1), got {level!r}.")
-    defs = result.defined
+    defs = [d for d in result.defined if d.kind == ":="]
     if not defs:
         return [], []
     pt = result.partable

@@ -10,6 +10,9 @@
 # 2. mlr:   sem(model, data, estimator = "MLR")
 # 3. fiml:  sem(model_na, data, missing = "ml")       same model on m_na, y_na
 # 4. mg:    sem(model_mg, data, group = "g")          c(a1, a2), c(b1, b2); ind1, ind2, diff := a1*b1 - a2*b2
+# 5. mg_eq: sem(model_eq, data, group = "g")          model_mg plus `a1 == a2` (lavaan: an equality
+#    constraint; the workbook: one free parameter, as a shared label); also the whole parameter
+#    table (est, se of every row) and chisq, df
 # For each: parameterEstimates(fit)[op == ":=", ] (est, se, z, pvalue, ci.lower, ci.upper; level 0.95)
 # and standardizedSolution(fit)[op == ":=", "est.std"].
 suppressPackageStartupMessages({library(lavaan); library(jsonlite)})
@@ -27,6 +30,7 @@ write.csv(dat, file.path("tests", "fixtures", "sem_defined.csv"), row.names = FA
 model <- "m ~ a*x\ny ~ b*m + c*x\nab := a*b\ntotal := c + a*b"
 model_na <- "m_na ~ a*x\ny_na ~ b*m_na + c*x\nab := a*b\ntotal := c + a*b"
 model_mg <- "m ~ c(a1, a2)*x\ny ~ c(b1, b2)*m + x\nind1 := a1*b1\nind2 := a2*b2\ndiff := a1*b1 - a2*b2"
+model_eq <- "m ~ c(a1, a2)*x\ny ~ c(b1, b2)*m + x\na1 == a2\ndiff := a1*b1 - a2*b2"
 out1 <- function(fit, model) {
   pe <- parameterEstimates(fit)
   pe <- pe[pe$op == ":=", ]
@@ -40,6 +44,11 @@ res <- list(
   mlr = out1(sem(model, dat, estimator = "MLR"), model),               # sem(model, dat, estimator = "MLR")
   fiml = out1(sem(model_na, dat, missing = "ml"), model_na),           # sem(model_na, dat, missing = "ml")
   mg = out1(sem(model_mg, dat, group = "g"), model_mg),                # sem(model_mg, dat, group = "g")
+  mg_eq = c(out1(fit_eq <- sem(model_eq, dat, group = "g"), model_eq),   # sem(model_eq, dat, group = "g")
+            list(all = {pe <- parameterEstimates(fit_eq); pe <- pe[pe$op != ":=" & pe$op != "==", ];
+                        list(lhs = pe$lhs, op = pe$op, rhs = pe$rhs, group = pe$group, est = pe$est, se = pe$se)},
+                 chisq = unname(fitMeasures(fit_eq, "chisq")), df = unname(fitMeasures(fit_eq, "df")),
+                 npar = unname(fitMeasures(fit_eq, "npar")))),
   lavaan_version = as.character(packageVersion("lavaan"))
 )
 writeLines(toJSON(res, digits = NA, auto_unbox = TRUE, pretty = TRUE), file.path("tests", "fixtures", "sem_defined.json"))
