@@ -18,10 +18,11 @@ from analysis.sem.defined import evaluate, split_definitions
 FIX = Path(__file__).parent / "fixtures"
 ORACLE = json.loads((FIX / "sem_defined.json").read_text())
 DATA = pd.read_csv(FIX / "sem_defined.csv")
-CASES = {"ml": {}, "mlr": {"estimator": "MLR"}, "fiml": {"missing": "ml"}, "mg": {"group": "g"}}
+CASES = {"ml": {}, "mlr": {"estimator": "MLR"}, "fiml": {"missing": "ml"},
+         "mlr_fiml": {"missing": "ml", "estimator": "MLR"}, "mg": {"group": "g"}}
 # absolute tolerances: complete-data ML/MLR and the two-group ML agree with lavaan to ~1e-8;
 # FIML (its optimiser stops ~1e-7 from lavaan's optimum) to ~1e-6, so 1e-5 there.
-TOL = {"ml": 1e-6, "mlr": 1e-6, "fiml": 1e-5, "mg": 1e-6}
+TOL = {"ml": 1e-6, "mlr": 1e-6, "fiml": 1e-5, "mlr_fiml": 1e-5, "mg": 1e-6}
 COLS = [("estimate", "est"), ("se", "se"), ("statistic", "z"), ("pvalue", "pvalue"), ("ci_low", "ci_lower"),
         ("ci_high", "ci_upper"), ("std_all", "std_all"), ("std_all_se", "std_all_se")]
 

@@ -9,6 +9,7 @@
 # 1. ml:    sem(model, data)                          model = mediation with ab := a*b, total := c + a*b
 # 2. mlr:   sem(model, data, estimator = "MLR")
 # 3. fiml:  sem(model_na, data, missing = "ml")       same model on m_na, y_na
+# 3b. mlr_fiml: sem(model_na, data, missing = "ml", estimator = "MLR")
 # 4. mg:    sem(model_mg, data, group = "g")          c(a1, a2), c(b1, b2); ind1, ind2, diff := a1*b1 - a2*b2
 # 5. mg_eq: sem(model_eq, data, group = "g")          model_mg plus `a1 == a2` (lavaan: an equality
 #    constraint; the workbook: one free parameter, as a shared label); also the whole parameter
@@ -43,6 +44,7 @@ res <- list(
   ml = out1(sem(model, dat), model),                                   # sem(model, dat)
   mlr = out1(sem(model, dat, estimator = "MLR"), model),               # sem(model, dat, estimator = "MLR")
   fiml = out1(sem(model_na, dat, missing = "ml"), model_na),           # sem(model_na, dat, missing = "ml")
+  mlr_fiml = out1(sem(model_na, dat, missing = "ml", estimator = "MLR"), model_na),  # sem(model_na, dat, missing = "ml", estimator = "MLR")
   mg = out1(sem(model_mg, dat, group = "g"), model_mg),                # sem(model_mg, dat, group = "g")
   mg_eq = c(out1(fit_eq <- sem(model_eq, dat, group = "g"), model_eq),   # sem(model_eq, dat, group = "g")
             list(all = {pe <- parameterEstimates(fit_eq); pe <- pe[pe$op != ":=" & pe$op != "==", ];
