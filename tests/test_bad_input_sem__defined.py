@@ -39,6 +39,7 @@ def data():
     ("log := a*b", r"line 3.*'log' is a function name"),
     ("ab := a*b\nab := a", r"line 4.*'ab' is defined twice \(first on line 3\)"),
     ("ab := ind*2\nind := a*b", r"line 3.*'ind' is not a parameter label"),
+    ("c := a*b", r"line 3 \(c := a\*b\): 'c' is already a parameter label"),
 ])
 def test_sem_refuses_bad_definitions(data, line, match):
     with pytest.raises(ValueError, match=match):

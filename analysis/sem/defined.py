@@ -298,6 +298,9 @@ def check_labels(defs: list[Definition], labels: list[str]) -> None:
         raise ValueError("labels must be a list of label strings.")
     known = list(dict.fromkeys(labels))
     for d in [d for d in defs if d.kind == ":="]:
+        if d.name in labels:
+            raise ModelSyntaxError(f"line {d.line} ({d.name} := {d.expr}): {d.name!r} is already a parameter "
+                                   "label of the model; give the defined parameter another name.")
         for name in d.names:
             if name not in known:
                 raise ModelSyntaxError(
