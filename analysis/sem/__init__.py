@@ -6,7 +6,8 @@ estimates it by normal-theory maximum likelihood (complete data) or full-informa
 (``missing="ml"``, :mod:`analysis.sem.missing`) with analytic gradients
 (:mod:`analysis.sem.estimate`), and returns a :class:`SEMResult` with lavaan's parameter table,
 fit measures (:mod:`analysis.sem.fit`), standardized solutions
-(:mod:`analysis.sem.standardized`) and modification indices (:mod:`analysis.sem.modindices`).
+(:mod:`analysis.sem.standardized`), modification indices (:mod:`analysis.sem.modindices`) and
+defined parameters ``name := expression`` with delta-method SEs (:mod:`analysis.sem.defined`).
 Robust ML (MLR) and WLSMV for ordered items are plugged in by ``analysis.sem.robust`` and
 ``analysis.sem.ordinal`` through :func:`analysis.sem.estimate.register_estimator`.
 
@@ -84,6 +85,9 @@ class SEMResult:
     group_labels : list
     estimator, missing, information : str
     iterations : int
+    defined : list of analysis.sem.defined.Definition
+        The ``name := expression`` (and ``a == b``) lines of the model; the defined parameters
+        are the rows with ``op == ":="`` of :meth:`parameter_estimates`.
     """
 
     model: str
