@@ -6,7 +6,8 @@ estimates it by normal-theory maximum likelihood (complete data) or full-informa
 (``missing="ml"``, :mod:`analysis.sem.missing`) with analytic gradients
 (:mod:`analysis.sem.estimate`), and returns a :class:`SEMResult` with lavaan's parameter table,
 fit measures (:mod:`analysis.sem.fit`), standardized solutions
-(:mod:`analysis.sem.standardized`) and modification indices (:mod:`analysis.sem.modindices`).
+(:mod:`analysis.sem.standardized`), modification indices (:mod:`analysis.sem.modindices`) and
+defined parameters ``name := expression`` with delta-method SEs (:mod:`analysis.sem.defined`).
 Robust ML (MLR) and WLSMV for ordered items are plugged in by ``analysis.sem.robust`` and
 ``analysis.sem.ordinal`` through :func:`analysis.sem.estimate.register_estimator`.
 
@@ -46,6 +47,7 @@ from analysis._checks import check_dataframe, suggest_name
 from analysis._results import coef_frame, plain
 from analysis.sem import estimate as _est
 from analysis.sem import fit as _fit
+from analysis.sem.defined import apply_equalities, check_labels, defined_rows, split_definitions
 from analysis.sem.model import SEMModel
 from analysis.sem.syntax import GROUP_EQUAL, ModelSyntaxError, parameter_table, parse_syntax
 from analysis.sem.standardized import standardize, standardized_se
@@ -83,6 +85,9 @@ class SEMResult:
     group_labels : list
     estimator, missing, information : str
     iterations : int
+    defined : list of analysis.sem.defined.Definition
+        The ``name := expression`` (and ``a == b``) lines of the model; the defined parameters
+        are the rows with ``op == ":="`` of :meth:`parameter_estimates`.
     """
 
     model: str
@@ -104,6 +109,7 @@ class SEMResult:
     _obj: Any = field(default=None, repr=False)
     _exo: list = field(default_factory=list, repr=False)
     _level: float = field(default=0.95, repr=False)
+    defined: list = field(default_factory=list, repr=False)
 
     # ------------------------------------------------------------------ tables
     def parameter_estimates(self, *, level: float = 0.95, standardized: bool = True) -> pd.DataFrame:
@@ -137,6 +143,10 @@ class SEMResult:
             if np.all(np.isfinite(self.vcov)):
                 slv, sal = standardized_se(self._model, self.theta, self.vcov)
                 out["std_lv_se"], out["std_all_se"] = slv, sal
+        if any(d.kind == ":=" for d in self.defined):
+            from analysis.sem.defined import defined_rows
+            rows, _ = defined_rows(self, level=level, standardized=standardized)
+            out = pd.concat([out, pd.DataFrame(rows, columns=out.columns)], ignore_index=True)
         return out
 
     @property
@@ -276,6 +286,13 @@ class SEMResult:
                     continue
                 if len(rows):
                     lines += ["", title] + self._block(rows)
+        dfn = pe[pe["op"] == ":="]
+        if len(dfn):
+            lines += ["", "Defined Parameters:"] + self._block(dfn)
+        eqs = [d for d in self.defined if d.kind == "=="]
+        if eqs:  # met exactly: the two labels are one free parameter
+            lines += ["", "Constraints:", f"  {'':<40}{'|Slack|':>10}"]
+            lines += [f"  {d.name + ' - (' + d.expr + ')':<40}{0.0:10.3f}" for d in eqs]
         return "\n".join(lines)
 
     @staticmethod
@@ -287,7 +304,9 @@ class SEMResult:
                 name = f"{r.lhs} {r.op} {r.rhs}"
             if r.label:
                 name = f"{name} ({r.label})"
-            se = f"{r.se:10.3f}" if r.free > 0 else f"{'':10}"
+            if r.op == ":=":
+                name = r.lhs
+            se = f"{r.se:10.3f}" if (r.free > 0 or r.op == ":=") else f"{'':10}"
             z = f"{r.statistic:9.3f}" if np.isfinite(r.statistic) else f"{'':9}"
             p = f"{r.pvalue:9.3f}" if np.isfinite(r.pvalue) else f"{'':9}"
             out.append(f"  {name[:22]:<22}{r.estimate:10.3f}{se}{z}{p}{r.std_lv:9.3f}{r.std_all:9.3f}")
@@ -343,10 +362,24 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
     minimises :math:`F_{ML}` (see :mod:`analysis.sem`), :math:`\chi^2 = N F_{ML}(\hat\theta)`,
     standard errors from the expected information (observed under FIML).
 
+    Defined parameters ``name := expression`` (lavaan's ``:=``, e.g. the indirect effect
+    ``ab := a*b`` of a mediation) are functions of parameter labels (and of earlier defined
+    parameters) with numbers, ``+ - * / ^``, parentheses, ``sqrt``, ``exp``, ``log`` and ``abs``:
+    :math:`\hat\delta = g(\hat\theta)` with the delta-method standard error
+    :math:`\sqrt{\nabla g^\top \widehat V \nabla g}` (exact gradient; :math:`\widehat V` the robust
+    covariance under MLR), z, p value and Wald CI (Sobel 1982; see :mod:`analysis.sem.defined`).
+    They are the rows with ``op == ":="`` (group 0) of :meth:`SEMResult.parameter_estimates` and the
+    "Defined Parameters:" block of :meth:`SEMResult.summary`; their ``std_all`` is the expression
+    evaluated on the ``std_all`` values of its labels, as lavaan's ``standardizedSolution``.
+
     Parameters
     ----------
     model : str
-        lavaan model syntax (``=~``, ``~``, ``~~``, ``~ 1``, ``|``, labels, fixed values).
+        lavaan model syntax: ``=~``, ``~``, ``~~``, ``~ 1``, ``|``, labels (``c(a1, a2)*x``: one per
+        group), fixed values, and defined parameters ``:=`` (ML and MLR, complete data or
+        ``missing="ml"``, one or several groups; not with ordered items). ``a == b`` between two
+        labels makes them one free parameter (as a shared label; printed under "Constraints:" in
+        the summary); other constraints (``==`` with expressions, ``<``, ``>``) are refused.
     data : pandas.DataFrame
         One row per respondent; the observed variables of the model are columns.
     group : str, optional
@@ -390,6 +423,8 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
     ----------
     Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. *Journal of
     Statistical Software, 48*(2), 1--36.
+    Sobel, M. E. (1982). Asymptotic confidence intervals for indirect effects in structural equation
+    models. *Sociological Methodology, 13*, 290--312.
 
     Examples
     --------
@@ -403,9 +438,26 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
     >>> pe = res.parameter_estimates().set_index("term")
     >>> round(float(pe.loc["y ~ f", "estimate"]), 2)
     0.48
+
+    A mediation x -> m -> y with the indirect and total effects as defined parameters:
+
+    >>> d = pd.DataFrame({"x": rng.normal(size=300)})
+    >>> d["m"] = 0.5 * d["x"] + rng.normal(size=300)
+    >>> d["y"] = 0.4 * d["m"] + 0.2 * d["x"] + rng.normal(size=300)
+    >>> med = sem("m ~ a*x\n y ~ b*m + c*x\n ab := a*b\n total := c + a*b", d)
+    >>> pe = med.parameter_estimates()
+    >>> print(pe.loc[pe["op"] == ":=", ["lhs", "rhs", "estimate", "se", "pvalue"]].round(3).to_string(index=False))
+      lhs   rhs  estimate    se  pvalue
+       ab   a*b     0.176 0.035     0.0
+    total c+a*b     0.375 0.067     0.0
     """
     _check_args(model, data, group, missing, estimator, std_lv, meanstructure, information, ordered)
+    model_text, defs = split_definitions(model)
     if (ordered is not None and ordered is not False) or estimator.upper() in ("WLSMV", "DWLS"):
+        if defs:
+            raise ValueError(f"model: defined parameters and '==' (line {defs[0].line}: '{defs[0].name} "
+                             f"{defs[0].kind} {defs[0].expr}') are available with estimator 'ML'/'MLR', not with ordered "
+                             "items (WLSMV) yet.")
         # ordered items: WLSMV (lavaan's default with `ordered`), by analysis.sem.ordinal on this
         # engine's parameter table and matrices; its result has the same parameter_estimates() /
         # fit_measures() interface
@@ -421,7 +473,7 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
                          orthogonal=orthogonal, std_lv=std_lv, estimator="WLSMV" if est == "ML" else est)
     missing = "ml" if missing == "fiml" else missing
     estimator = estimator.upper()
-    stmts = parse_syntax(model)
+    stmts = parse_syntax(model_text)
     names = [str(c) for c in data.columns]
     # groups
     if group is not None:
@@ -438,7 +490,7 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
                          "one-group model.")
     ms = bool(meanstructure) if meanstructure is not None else (G > 1 or missing == "ml")
     ordered_l = list(ordered or [])
-    pt0 = parameter_table(model, names, n_groups=G, meanstructure=ms, std_lv=std_lv, orthogonal=orthogonal,
+    pt0 = parameter_table(model_text, names, n_groups=G, meanstructure=ms, std_lv=std_lv, orthogonal=orthogonal,
                           fixed_x=fixed_x, group_equal=group_equal, group_partial=group_partial,
                           ordered=ordered_l, n_thresholds=_n_thresholds(data, ordered_l))
     ov = _ov_order(pt0)
@@ -501,6 +553,8 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
         if missing == "listwise" and np.linalg.eigvalsh(d.S).min() <= 1e-12 * np.trace(d.S):
             raise ValueError(f"data: the sample covariance matrix{' of group ' + repr(lab) if G > 1 else ''} is "
                              "singular (a variable is a linear combination of others).")
+    check_labels(defs, [lab for lab in pt0["label"] if lab])
+    pt0 = apply_equalities(pt0, defs)
     smodel = SEMModel(pt0, ov, groups=labels, meanstructure=ms, ordered=ordered_l)
     k = len(exo)
     n_moments = G * (len(ov) * (len(ov) + 1) // 2 + (len(ov) if ms else 0) - k * (k + 1) // 2 - (k if ms else 0))
@@ -559,11 +613,17 @@ def sem(model: str, data: pd.DataFrame, *, group: str | None = None, group_equal
     for w in diag:
         warnings.warn(w, UserWarning, stacklevel=2)
     notes += diag
-    return SEMResult(model=model, partable=pt, theta=theta, vcov=vcov, fit=fm, converged=converged,
+    result = SEMResult(model=model, partable=pt, theta=theta, vcov=vcov, fit=fm, converged=converged,
                      warnings=notes, n_obs=int(sum(d.n for d in gd)), n_groups=G, group_labels=labels,
                      estimator=estimator, missing=missing, information=info_kind,
                      iterations=int(res.get("iterations", 0)), n_obs_per_group=[int(d.n) for d in gd],
-                     _model=smodel, _obj=obj, _exo=exo)
+                     _model=smodel, _obj=obj, _exo=exo, defined=defs)
+    if any(d.kind == ":=" for d in defs):
+        _, dnotes = defined_rows(result)
+        for w in dnotes:
+            warnings.warn(w, UserWarning, stacklevel=2)
+        result.warnings += dnotes
+    return result
 
 
 def cfa(model: str, data: pd.DataFrame, **kwargs) -> SEMResult:

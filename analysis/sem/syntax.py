@@ -189,6 +189,12 @@ def parse_syntax(model: str) -> list[Statement]:
         where = f"line {no} ({text!r})"
         for bad in _UNSUPPORTED:
             if bad in text:
+                if bad == ":=":
+                    raise ModelSyntaxError(f"{where}: the operator ':=' is not supported by parse_syntax, which reads "
+                                           "the model formulas; sem() reads defined parameters (name := expression).")
+                if bad == "==":
+                    raise ModelSyntaxError(f"{where}: the operator '==' is not supported by analysis.sem; give equal "
+                                           "parameters one shared label instead (e.g. 'y ~ a*x1 + a*x2').")
                 raise ModelSyntaxError(f"{where}: the operator {bad!r} is not supported by analysis.sem "
                                        "(supported: =~, ~, ~~, ~ 1, |, labels and fixed values).")
         op = next(o for o in _OPS if o in text)
