@@ -125,3 +125,18 @@ def test_thresholds_counted_once_per_item_in_multigroup_models():
     m = SEMModel(pt, items, groups=["A", "B"], meanstructure=True, ordered=items)
     assert m.n_tau == 7
     assert [t.size for t in m.thresholds(np.full(m.n_free, 0.5))] == [7, 7]
+
+
+def test_standardized_ses_do_not_depend_on_the_data_units():
+    # std.all and its delta-method SE are unit-free: data in units 1e-8 give the same values
+    # (1e-4 relative; the step of the numerical Jacobian follows each parameter's own size)
+    import pandas as pd
+    from analysis.sem import sem
+    rng = np.random.default_rng(7)
+    f = rng.normal(size=(300, 1))
+    X = pd.DataFrame(f @ np.array([[1.0, 0.8, 0.6, 0.7]]) + rng.normal(size=(300, 4)), columns=["a", "b", "c", "d"])
+    one = sem("f =~ a + b + c + d", X).parameter_estimates()
+    tiny = sem("f =~ a + b + c + d", X * 1e-8).parameter_estimates()
+    for col in ("std_all", "std_all_se"):
+        if col in one:
+            np.testing.assert_allclose(tiny[col].to_numpy(float), one[col].to_numpy(float), rtol=1e-4, atol=1e-10)

@@ -23,6 +23,8 @@ Statistical Software, 48*(2), 1--36.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from analysis.sem.model import check_theta
@@ -154,7 +156,10 @@ def standardized_se(model, theta: np.ndarray, vcov: np.ndarray, h: float = 1e-6)
     J_all = np.zeros_like(J_lv)
     for k in range(q):
         e = np.zeros(q)
-        step = h * max(1.0, abs(theta[k]))
+        # a step relative to the parameter's own size (its value, else its standard error), so
+        # that parameters of data in tiny or huge units are differenced on their own scale
+        size = abs(theta[k]) or math.sqrt(max(vcov[k, k], 0.0)) or 1.0
+        step = h * size
         e[k] = step
         a_lv, a_all = standardize(model, theta + e)
         b_lv, b_all = standardize(model, theta - e)
