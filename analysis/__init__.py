@@ -29,7 +29,9 @@ much from the specific technique? The modules hold what the notebooks use:
 - ``analysis.power``: Monte Carlo power (local processes or Dask).
 - ``analysis.simulate``: a calibrated, truth-known trial simulator (patients nested in
   therapists, session-level alliance and symptoms).
-- ``analysis.plots``: the house style and ``save_figure``.
+- ``analysis.plots``: the house style and ``save_figure``, and the figures (a subpackage:
+  ``plots.save``, ``plots.meta``, ``plots.multilevel``, ``plots.lessons_*``; all names importable
+  from ``analysis.plots``).
 - ``analysis.ledger``: records each published-vs-ours comparison.
 
 Estimators are pure functions (data in, results object out); they never load

@@ -1,5 +1,5 @@
-"""Bad input for the lesson figures of notebooks 03-06 (plots.py block B): each refusal is a
-ValueError naming the argument, column or rows."""
+"""Bad input for the lesson figures of notebooks 03-06 (block B: analysis/plots/lessons_change.py
+and analysis/plots/lessons_sem.py): each refusal is a ValueError naming the argument, column or rows."""
 
 from __future__ import annotations
 

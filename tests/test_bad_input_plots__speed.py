@@ -1,4 +1,4 @@
-"""Bad input for the lesson figures of notebook 07 (plots.py block C): every refusal is a
+"""Bad input for the lesson figures of notebook 07 (analysis/plots/lessons_power.py, block C): every refusal is a
 ValueError naming the argument or column."""
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ def test_default_directory_without_environment(tmp_path, monkeypatch):
     monkeypatch.delenv("ALLIANCE_REPORTS_DIR", raising=False)
     monkeypatch.delenv("ALLIANCE_OUTPUT_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
-    root = Path(plots.__file__).resolve().parents[1]
+    root = Path(plots.__file__).resolve().parents[2]  # analysis/plots/__init__.py -> the repository
     assert plots.figures_dir() == tmp_path / "alliance-output" / "figures"
     assert root / "reports" not in plots.figures_dir().parents
 

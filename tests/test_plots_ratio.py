@@ -21,7 +21,8 @@ from hypothesis import strategies as st  # noqa: E402
 from analysis import datasets  # noqa: E402
 from analysis.effect_sizes import compute_effect_sizes  # noqa: E402
 from analysis.meta import RATIO_MEASURES, meta_analysis  # noqa: E402
-from analysis.plots import _ratio_ticks, bubble_plot, forest_plot  # noqa: E402
+from analysis.plots import bubble_plot, forest_plot  # noqa: E402
+from analysis.plots.meta import _ratio_ticks  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
