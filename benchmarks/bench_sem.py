@@ -106,7 +106,12 @@ def bench_invariance(X: pd.DataFrame, model: str, reps: int, csv: Path, name: st
             "lavaan": float(np.median(r["times"])), "diff": diff, "chisq": chis, "version": r["version"]}
 
 
+#: 1-minute load average when the run started (reported beside the timings)
+LOAD = [os.getloadavg()[0]]
+
+
 def main() -> None:
+    LOAD[0] = os.getloadavg()[0]
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "sem.md"))
@@ -131,8 +136,8 @@ def main() -> None:
         f"lavaan {rows[0]['version']}; {args.reps} repetitions (simulated invariance: {max(1, args.reps // 2)}), "
         "medians.",
         "",
-        "**Taken under load**: the machine was shared with other jobs (load average well above the "
-        "2 cores) while this ran, so both sides' times are inflated and the ratios are noisy.",
+        f"Machine load (1-minute load average on the 2 cores) at the start / end of the run: {LOAD[0]:.1f} / "
+        f"{os.getloadavg()[0]:.1f}. With a load above 2 both sides' times are inflated and the ratios are noisy.",
         "",
         "| task | N | ours (s) | lavaan (s) | ratio lavaan/ours | max abs diff est | chisq (ours, lavaan or diff) |",
         "|---|---:|---:|---:|---:|---:|---|",
