@@ -50,7 +50,7 @@ from analysis.sem import fit as _fit
 from analysis.sem.defined import apply_equalities, check_labels, defined_rows, split_definitions
 from analysis.sem.model import SEMModel
 from analysis.sem.syntax import GROUP_EQUAL, ModelSyntaxError, parameter_table, parse_syntax
-from analysis.sem.standardized import standardize, standardized_se
+from analysis.sem.standardized import solution_table, standardize, standardized_se
 
 __all__ = ["sem", "cfa", "SEMResult", "ModelSyntaxError", "GROUP_EQUAL"]
 
@@ -158,17 +158,8 @@ class SEMResult:
         """lavaan's ``standardizedSolution``: the standardized estimate with delta-method SE, z, p and CI."""
         if type not in ("std.all", "std.lv"):
             raise ValueError(f"type must be 'std.all' or 'std.lv', got {type!r}.")
-        pe = self.parameter_estimates(level=level)
         col = "std_all" if type == "std.all" else "std_lv"
-        est = pe[col].to_numpy()
-        se = pe.get(f"{col}_se", pd.Series(np.nan, index=pe.index)).to_numpy()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            stat = np.where(se > 1e-12, est / np.where(se > 1e-12, se, 1.0), np.nan)
-        z = stats.norm.ppf(0.5 + level / 2)
-        return pd.DataFrame({"term": pe["term"], "estimate": est, "se": se, "statistic": stat,
-                             "pvalue": np.where(np.isnan(stat), np.nan, 2 * stats.norm.sf(np.abs(np.nan_to_num(stat)))),
-                             "ci_low": est - z * se, "ci_high": est + z * se, "lhs": pe["lhs"], "op": pe["op"],
-                             "rhs": pe["rhs"], "group": pe["group"]})
+        return solution_table(self.parameter_estimates(level=level), col, level)
 
     def fit_measures(self, names: Iterable[str] | None = None) -> pd.Series:
         """lavaan's ``fitMeasures`` as a Series (all, or the `names` asked for)."""

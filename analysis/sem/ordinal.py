@@ -89,6 +89,7 @@ from analysis.sem import fit as _fit
 from analysis._checks import suggest_name
 from analysis._results import ResultMixin, coef_frame
 from analysis.sem.model import SEMModel
+from analysis.sem.standardized import solution_table
 from analysis.sem.syntax import GROUP_EQUAL, _number_free, _parse_partial, parameter_table, parse_syntax
 
 __all__ = ["OrdinalSampleStats", "WLSMVResult", "ordinal_sample_stats", "parse_measurement_model", "fit_wlsmv",
@@ -922,15 +923,7 @@ class WLSMVResult(ResultMixin):
         """lavaan's ``standardizedSolution()`` (std.all): estimate, delta-method SE, z, p and CI."""
         if not (isinstance(level, float) and 0 < level < 1):
             raise ValueError(f"`level` must be a number in (0, 1), got {level!r}.")
-        pe = self.params
-        est, se = pe["std_all"].to_numpy(dtype=float), pe["std_all_se"].to_numpy(dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            stat = np.where(se > 1e-12, est / np.where(se > 1e-12, se, 1.0), np.nan)
-        z = stats.norm.ppf(0.5 + level / 2)
-        return pd.DataFrame({"term": pe["term"], "estimate": est, "se": se, "statistic": stat,
-                             "pvalue": np.where(np.isnan(stat), np.nan, 2 * stats.norm.sf(np.abs(np.nan_to_num(stat)))),
-                             "ci_low": est - z * se, "ci_high": est + z * se, "lhs": pe["lhs"], "op": pe["op"],
-                             "rhs": pe["rhs"], "group": pe["group"]})
+        return solution_table(self.params, "std_all", level)
 
     @property
     def coefficients(self) -> pd.DataFrame:

@@ -26,6 +26,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
+from scipy import stats
 
 from analysis.sem.model import check_theta
 
@@ -168,3 +170,23 @@ def standardized_se(model, theta: np.ndarray, vcov: np.ndarray, h: float = 1e-6)
     se_lv = np.sqrt(np.clip(np.einsum("ik,kl,il->i", J_lv, vcov, J_lv), 0, None))
     se_all = np.sqrt(np.clip(np.einsum("ik,kl,il->i", J_all, vcov, J_all), 0, None))
     return se_lv, se_all
+
+
+def solution_table(pe: pd.DataFrame, column: str, level: float) -> pd.DataFrame:
+    """lavaan's ``standardizedSolution()`` layout from a parameter table with standardized columns.
+
+    The estimate is ``pe[column]`` (``"std_all"`` or ``"std_lv"``) and its SE ``pe[column + "_se"]``
+    (NaN when absent); z = estimate / SE where the SE is positive (fixed and implied rows have no z,
+    as in lavaan), the two-sided normal p value and the Wald interval at `level`. Shared by
+    :class:`analysis.sem.SEMResult` and :class:`analysis.sem.ordinal.WLSMVResult`; `level` is
+    checked by the caller.
+    """
+    est = pe[column].to_numpy(dtype=float)
+    se = pe.get(f"{column}_se", pd.Series(np.nan, index=pe.index)).to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = np.where(se > 1e-12, est / np.where(se > 1e-12, se, 1.0), np.nan)
+    z = stats.norm.ppf(0.5 + level / 2)
+    return pd.DataFrame({"term": pe["term"], "estimate": est, "se": se, "statistic": stat,
+                         "pvalue": np.where(np.isnan(stat), np.nan, 2 * stats.norm.sf(np.abs(np.nan_to_num(stat)))),
+                         "ci_low": est - z * se, "ci_high": est + z * se, "lhs": pe["lhs"], "op": pe["op"],
+                         "rhs": pe["rhs"], "group": pe["group"]})
