@@ -39,14 +39,9 @@ def test_stacked_trials_are_bit_identical_to_simulate_trial(sim, arms, block):
             np.testing.assert_array_equal(stack[col][k], one[col].to_numpy(dtype=float), err_msg=f"{col} r={r}")
 
 
-@pytest.mark.parametrize("reference", ["t", "normal"])
-@pytest.mark.parametrize("design", [
-    NESTED,
-    {"n_therapists": 12, "caseload": 3, "n_sessions": 5, "treatment_d": 0.4, "therapist_icc": 0.1},
-    {"n_therapists": 6, "caseload": [2, 3, 5, 4, 6, 3], "n_sessions": 4, "arms": "nested", "treatment_d": 0.8},
-])
-def test_batched_fits_agree_with_one_by_one(design, reference):
-    kw = dict(design=design, analysis=BOTH, n_replicates=30, seed=424242, reference=reference, progress=False)
+def _batched_and_one_by_one(kw):
+    """Run `kw` batched and one by one; assert the replicate tables agree (estimates and p 1e-8,
+    SEs 1e-7 absolute; counts, df, rejections and singular flags exactly); return both results."""
     fast = simulate_power(**kw)
     slow = simulate_power(**kw, batched=False)
     assert fast.backend == "serial, batched fits" and slow.backend == "serial"
@@ -59,6 +54,18 @@ def test_batched_fits_agree_with_one_by_one(design, reference):
     np.testing.assert_allclose(a["pvalue"], b["pvalue"], rtol=0, atol=1e-8)
     assert a["reject"].tolist() == b["reject"].tolist()
     assert a["singular"].tolist() == b["singular"].tolist()
+    return fast, slow
+
+
+@pytest.mark.parametrize("reference", ["t", "normal"])
+@pytest.mark.parametrize("design", [
+    NESTED,
+    {"n_therapists": 12, "caseload": 3, "n_sessions": 5, "treatment_d": 0.4, "therapist_icc": 0.1},
+    {"n_therapists": 6, "caseload": [2, 3, 5, 4, 6, 3], "n_sessions": 4, "arms": "nested", "treatment_d": 0.8},
+])
+def test_batched_fits_agree_with_one_by_one(design, reference):
+    kw = dict(design=design, analysis=BOTH, n_replicates=30, seed=424242, reference=reference, progress=False)
+    fast, slow = _batched_and_one_by_one(kw)
     pd.testing.assert_series_equal(fast.table["rate"], slow.table["rate"], check_exact=True)
 
 
@@ -142,18 +149,7 @@ def test_stacked_alliance_is_bit_identical_to_simulate_trial(sim, arms):
 def test_batched_alliance_fits_agree_with_one_by_one(design, reference):
     # question (a) and (b) analyses of notebook 07: tolerances as in the module docstring
     kw = dict(design=design, analysis=ALLIANCE, n_replicates=30, seed=424242, reference=reference, progress=False)
-    fast = simulate_power(**kw)
-    slow = simulate_power(**kw, batched=False)
-    assert fast.backend == "serial, batched fits" and slow.backend == "serial"
-    a, b = fast.replicates, slow.replicates
-    assert (a["error"] == "").all() and (b["error"] == "").all()
-    for col in ("cell", "analysis", "replicate", "patients_analysed", "therapists_analysed", "df", "error"):
-        pd.testing.assert_series_equal(a[col], b[col], check_exact=True)
-    np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=0, atol=1e-8)
-    np.testing.assert_allclose(a["se"], b["se"], rtol=0, atol=1e-7)
-    np.testing.assert_allclose(a["pvalue"], b["pvalue"], rtol=0, atol=1e-8)
-    assert a["reject"].tolist() == b["reject"].tolist()
-    assert a["singular"].tolist() == b["singular"].tolist()
+    fast, slow = _batched_and_one_by_one(kw)
     pd.testing.assert_frame_equal(fast.table, slow.table, check_exact=False, rtol=0, atol=1e-8)
 
 
